@@ -1,0 +1,63 @@
+"""The project's Dagster definitions (``dagster dev -m prestashop_infor.defs``): every integration's
+definitions merged, with the resources bound once.
+
+Settings come from the environment through ``dg.EnvVar`` (resolved when a run starts, never shown
+in the UI); the optional ones fall back to a default when unset:
+
+- ``PRESTASHOP_URL``, ``PRESTASHOP_API_KEY`` — the shop (required to run the PrestaShop assets);
+- ``PRESTASHOP_TIME_ZONE`` — the shop's IANA time zone (default ``UTC``);
+- ``PRESTASHOP_INFOR_DATABASE_URL`` — the store (default: SQLite ``$DAGSTER_HOME/prestashop_infor/store.db``,
+  or ``./.prestashop_infor/store.db`` without ``DAGSTER_HOME``);
+- ``PRESTASHOP_INFOR_MAX_FAILURE_SHARE`` — the validation gate's threshold, 0–1 (default ``0.05``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from prestashop_infor.defs import prestashop
+from prestashop_infor.defs.prestashop.resources import PrestashopResource
+from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+
+DEFAULT_MAX_FAILURE_SHARE = 0.05
+
+
+def _env_or(name: str, default: str) -> str | dg.EnvVar:
+    """``dg.EnvVar(name)`` when the variable is set (the value stays out of the run config), else ``default``."""
+    return dg.EnvVar(name) if os.environ.get(name) else default
+
+
+def default_database_url() -> str:
+    """The SQLite store next to the Dagster instance, or in the working directory without one."""
+    home = os.environ.get("DAGSTER_HOME")
+    folder = Path(home) / "prestashop_infor" if home else Path(".prestashop_infor")
+    return f"sqlite:///{(folder / 'store.db').resolve()}"
+
+
+def _max_failure_share() -> float:
+    text = os.environ.get("PRESTASHOP_INFOR_MAX_FAILURE_SHARE", "")
+    if not text:
+        return DEFAULT_MAX_FAILURE_SHARE
+    try:
+        share = float(text)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"PRESTASHOP_INFOR_MAX_FAILURE_SHARE must be a number from 0 to 1, got {text!r}")
+    return share
+
+
+resources = {
+    "prestashop": PrestashopResource(
+        url=dg.EnvVar("PRESTASHOP_URL"),
+        api_key=dg.EnvVar("PRESTASHOP_API_KEY"),
+        time_zone=_env_or("PRESTASHOP_TIME_ZONE", "UTC"),
+    ),
+    "store": StoreResource(database_url=_env_or("PRESTASHOP_INFOR_DATABASE_URL", default_database_url())),
+    "validation_gate": ValidationGateResource(max_failure_share=_max_failure_share()),
+}
+
+defs = dg.Definitions.merge(prestashop.defs, dg.Definitions(resources=resources))

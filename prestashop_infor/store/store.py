@@ -1,0 +1,378 @@
+"""The durable store: one database (SQLite in WAL mode by default, PostgreSQL by URL).
+
+``Store`` is the only code that talks SQL. It keeps extraction cursors, the dead-letter queue and
+the snapshot tables the PrestaShop assets write. Open one with ``Store.from_url(url)`` and close it
+with ``dispose()`` (or use it as a context manager).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from prestashop_infor.store import tables
+from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES, metadata
+
+UPSERT_CHUNK = 500  # rows per statement; 500 × ~25 columns stays under SQLite's 32,766 parameters
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One quarantined record: what failed, where, how often, and the record itself."""
+
+    id: int
+    entity: str
+    key: str
+    stage: str
+    error_code: str
+    field: str | None
+    message: str
+    payload: Any
+    failures: list[dict[str, Any]]
+    attempts: int
+    first_seen: datetime
+    last_seen: datetime
+    state: str
+
+
+class Store:
+    """Cursors, dead letters and entity snapshots in one SQL database."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        metadata.create_all(engine)
+
+    @classmethod
+    def from_url(cls, url: str, *, schema: str | None = None) -> Store:
+        """Open (and create if needed) the store at ``url``.
+
+        ``sqlite:///path/store.db`` creates the folder and turns on WAL so readers never block the
+        writer; ``postgresql+psycopg2://…`` uses PostgreSQL. ``schema`` (PostgreSQL only) puts every
+        table in that schema, creating it if missing — tests use it to stay apart.
+        """
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if schema is not None:
+                raise ValueError("a schema can only be chosen on PostgreSQL, not on SQLite")
+            engine = _sqlite_engine(url)
+        else:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+            if schema is not None:
+                with engine.begin() as connection:
+                    connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+                engine = engine.execution_options(schema_translate_map={None: schema})
+        return cls(engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.dispose()
+
+    # -- cursors ---------------------------------------------------------------------------------
+
+    def get_cursor(self, name: str) -> str | None:
+        """The stored value of cursor ``name``, or None when it was never set."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                sa.select(tables.cursors.c.value).where(tables.cursors.c.name == name)
+            ).scalar_one_or_none()
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Store ``value`` as cursor ``name`` (insert or overwrite), durably on return."""
+        row = {"name": name, "value": value, "updated_at": _now()}
+        with self.engine.begin() as connection:
+            connection.execute(
+                self._upsert_statement(
+                    tables.cursors, [row], key_columns=["name"], update=["value", "updated_at"]
+                )
+            )
+
+    # -- dead letters ----------------------------------------------------------------------------
+
+    def quarantine(
+        self,
+        entity: str,
+        key: str | int,
+        stage: str,
+        error_code: str,
+        field: str | None,
+        message: str,
+        payload: Any,
+        *,
+        failures: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Put one record in the dead-letter queue.
+
+        Quarantining the same (entity, key, stage) again updates the error and payload, counts one
+        more attempt and reopens it, instead of adding a second dead letter.
+        """
+        self.quarantine_many(
+            [
+                {
+                    "entity": entity,
+                    "key": key,
+                    "stage": stage,
+                    "error_code": error_code,
+                    "field": field,
+                    "message": message,
+                    "payload": payload,
+                    "failures": failures,
+                }
+            ]
+        )
+
+    def quarantine_many(self, letters: Iterable[Mapping[str, Any]]) -> int:
+        """``quarantine`` for several records in one transaction; returns how many."""
+        now = _now()
+        rows = []
+        for letter in letters:
+            if letter["stage"] not in DEAD_LETTER_STAGES:
+                raise ValueError(
+                    f"unknown dead-letter stage {letter['stage']!r}; use one of {DEAD_LETTER_STAGES}"
+                )
+            rows.append(
+                {
+                    "entity": letter["entity"],
+                    "key": str(letter["key"]),
+                    "stage": letter["stage"],
+                    "error_code": letter["error_code"],
+                    "field": letter.get("field"),
+                    "message": letter["message"],
+                    "payload": json.dumps(letter.get("payload"), default=str, sort_keys=True),
+                    "failures": json.dumps(list(letter.get("failures") or []), default=str),
+                    "attempts": 1,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "state": "open",
+                }
+            )
+        if not rows:
+            return 0
+        table = tables.dead_letters
+        insert = self._insert(table)
+        statement = insert.on_conflict_do_update(
+            index_elements=[table.c.entity, table.c.key, table.c.stage],
+            set_={
+                "error_code": insert.excluded.error_code,
+                "field": insert.excluded.field,
+                "message": insert.excluded.message,
+                "payload": insert.excluded.payload,
+                "failures": insert.excluded.failures,
+                "attempts": table.c.attempts + 1,
+                "last_seen": insert.excluded.last_seen,
+                "state": "open",
+            },
+        )
+        with self.engine.begin() as connection:
+            # One statement per row: a multi-row upsert may not touch the same key twice.
+            for row in rows:
+                connection.execute(statement, row)
+        return len(rows)
+
+    def dead_letters(
+        self, state: str | None = None, entity: str | None = None, stage: str | None = None
+    ) -> list[DeadLetter]:
+        """Dead letters, oldest first, optionally only those in ``state`` / of ``entity`` / ``stage``."""
+        table = tables.dead_letters
+        query = sa.select(table).order_by(table.c.first_seen, table.c.id)
+        if state is not None:
+            if state not in DEAD_LETTER_STATES:
+                raise ValueError(f"unknown dead-letter state {state!r}; use one of {DEAD_LETTER_STATES}")
+            query = query.where(table.c.state == state)
+        if entity is not None:
+            query = query.where(table.c.entity == entity)
+        if stage is not None:
+            query = query.where(table.c.stage == stage)
+        with self.engine.connect() as connection:
+            return [_dead_letter(row) for row in connection.execute(query).mappings()]
+
+    def set_dead_letter_state(self, dead_letter_id: int, state: str) -> None:
+        """Mark one dead letter ``replayed`` or ``resolved`` (or reopen it)."""
+        if state not in DEAD_LETTER_STATES:
+            raise ValueError(f"unknown dead-letter state {state!r}; use one of {DEAD_LETTER_STATES}")
+        table = tables.dead_letters
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                sa.update(table).where(table.c.id == dead_letter_id).values(state=state, last_seen=_now())
+            )
+        if result.rowcount == 0:
+            raise KeyError(f"no dead letter with id {dead_letter_id}")
+
+    def resolve_dead_letters(self, entity: str, keys: Iterable[str | int], stage: str) -> int:
+        """Mark the open dead letters of these records resolved (they passed ``stage`` since)."""
+        key_list = [str(key) for key in keys]
+        if not key_list:
+            return 0
+        table = tables.dead_letters
+        resolved = 0
+        with self.engine.begin() as connection:
+            for start in range(0, len(key_list), 500):
+                result = connection.execute(
+                    sa.update(table)
+                    .where(
+                        table.c.entity == entity,
+                        table.c.stage == stage,
+                        table.c.state == "open",
+                        table.c.key.in_(key_list[start : start + 500]),
+                    )
+                    .values(state="resolved", last_seen=_now())
+                )
+                resolved += result.rowcount
+        return resolved
+
+    # -- snapshots -------------------------------------------------------------------------------
+
+    def upsert(self, table: sa.Table | str, rows: Sequence[Mapping[str, Any]], *, key: str = "id") -> int:
+        """Insert ``rows`` into ``table``, replacing the rows with the same ``key``; returns how many."""
+        table = self.table(table)
+        if not rows:
+            return 0
+        columns = list(rows[0].keys())
+        update = [c for c in columns if c != key]
+        with self.engine.begin() as connection:
+            # In chunks: SQLite and PostgreSQL cap the bound parameters of one statement.
+            for start in range(0, len(rows), UPSERT_CHUNK):
+                chunk = rows[start : start + UPSERT_CHUNK]
+                connection.execute(self._upsert_statement(table, chunk, key_columns=[key], update=update))
+        return len(rows)
+
+    def replace_children(
+        self,
+        table: sa.Table | str,
+        parent_column: str,
+        parent_ids: Iterable[int],
+        rows: Sequence[Mapping[str, Any]],
+    ) -> int:
+        """Make ``rows`` the complete set of children of ``parent_ids`` (e.g. the rows of some orders)."""
+        table = self.table(table)
+        ids = list(parent_ids)
+        with self.engine.begin() as connection:
+            for start in range(0, len(ids), 500):
+                connection.execute(
+                    sa.delete(table).where(table.c[parent_column].in_(ids[start : start + 500]))
+                )
+            if rows:
+                # An upsert, not an insert: a child that moved from a parent outside this batch
+                # must not fail the batch.
+                columns = list(rows[0].keys())
+                key = table.primary_key.columns.values()[0].name
+                update = [c for c in columns if c != key]
+                for start in range(0, len(rows), UPSERT_CHUNK):
+                    chunk = rows[start : start + UPSERT_CHUNK]
+                    connection.execute(self._upsert_statement(table, chunk, key_columns=[key], update=update))
+        return len(rows)
+
+    def delete_missing(self, table: sa.Table | str, keep_ids: Iterable[int], *, key: str = "id") -> int:
+        """Delete the rows of ``table`` whose ``key`` is not in ``keep_ids`` (after a full scan)."""
+        table = self.table(table)
+        keep = set(keep_ids)
+        with self.engine.begin() as connection:
+            stored = connection.execute(sa.select(table.c[key])).scalars().all()
+            gone = [value for value in stored if value not in keep]
+            for start in range(0, len(gone), 500):
+                connection.execute(sa.delete(table).where(table.c[key].in_(gone[start : start + 500])))
+        return len(gone)
+
+    def rows(self, table: sa.Table | str, *, order_by: str = "id") -> list[dict[str, Any]]:
+        """Every row of ``table`` as a dict, ordered by ``order_by``."""
+        table = self.table(table)
+        with self.engine.connect() as connection:
+            return [
+                dict(row)
+                for row in connection.execute(sa.select(table).order_by(table.c[order_by])).mappings()
+            ]
+
+    def count(self, table: sa.Table | str) -> int:
+        table = self.table(table)
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+    @staticmethod
+    def table(table: sa.Table | str) -> sa.Table:
+        if isinstance(table, sa.Table):
+            return table
+        try:
+            return metadata.tables[table]
+        except KeyError:
+            raise KeyError(f"the store has no table {table!r}; it has {sorted(metadata.tables)}") from None
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _insert(self, table: sa.Table) -> Any:
+        name = self.engine.dialect.name
+        if name == "sqlite":
+            return sqlite.insert(table)
+        if name == "postgresql":
+            return postgresql.insert(table)
+        raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {name}")
+
+    def _upsert_statement(
+        self, table: sa.Table, rows: Sequence[Mapping[str, Any]], *, key_columns: list[str], update: list[str]
+    ) -> Any:
+        insert = self._insert(table).values(list(rows))
+        if not update:
+            return insert.on_conflict_do_nothing(index_elements=key_columns)
+        return insert.on_conflict_do_update(
+            index_elements=key_columns, set_={column: insert.excluded[column] for column in update}
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    parsed = make_url(url)
+    database = parsed.database
+    in_memory = database in (None, "", ":memory:")
+    if in_memory:
+        # One shared connection, or every new connection would see an empty database.
+        engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def _dead_letter(row: Mapping[str, Any]) -> DeadLetter:
+    return DeadLetter(
+        id=row["id"],
+        entity=row["entity"],
+        key=row["key"],
+        stage=row["stage"],
+        error_code=row["error_code"],
+        field=row["field"],
+        message=row["message"],
+        payload=json.loads(row["payload"]) if row["payload"] is not None else None,
+        failures=json.loads(row["failures"]) if row["failures"] else [],
+        attempts=row["attempts"],
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        state=row["state"],
+    )

@@ -1,0 +1,183 @@
+"""The durable store's tables (SQLAlchemy Core), one ``MetaData`` for all of them.
+
+Two kinds of table live here:
+
+- bookkeeping the sync needs to survive restarts: ``cursors`` (extraction watermarks) and
+  ``dead_letters`` (records that failed a stage, waiting for a fix and a replay);
+- the latest validated snapshot of each extracted PrestaShop entity (``ps_orders``,
+  ``ps_order_rows``, ``ps_customers``, ``ps_products``, ``ps_stock``), upserted by id, which the
+  Dagster assets write and downstream steps read.
+
+Later issues add their tables (inbox, id map) to the same ``metadata``; ``create_all`` is idempotent.
+Every timestamp column is a ``UtcDateTime``: stored and returned as an aware UTC datetime on both
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData()
+
+DEAD_LETTER_STAGES = ("validate", "map", "load")
+DEAD_LETTER_STATES = ("open", "replayed", "resolved")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp kept in UTC. Naive values are refused: their time zone would be a guess."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given where a UTC timestamp is stored")
+        value = value.astimezone(UTC)
+        # SQLite has no time zone type; store the UTC wall clock and re-attach UTC on the way out.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False, default=_utc_now),
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(100), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("stage", sa.String(20), nullable=False),
+    sa.Column("error_code", sa.String(200), nullable=False),
+    sa.Column("field", sa.String(500), nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=True),  # JSON text of the record as received
+    sa.Column("failures", sa.Text, nullable=True),  # JSON list of {check, field, failure_case}
+    sa.Column("attempts", sa.Integer, nullable=False, default=1),
+    sa.Column("first_seen", UtcDateTime, nullable=False),
+    sa.Column("last_seen", UtcDateTime, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False, default="open"),
+    sa.UniqueConstraint("entity", "key", "stage", name="uq_dead_letters_entity_key_stage"),
+    sa.CheckConstraint(f"stage in {DEAD_LETTER_STAGES!r}", name="ck_dead_letters_stage"),
+    sa.CheckConstraint(f"state in {DEAD_LETTER_STATES!r}", name="ck_dead_letters_state"),
+)
+sa.Index("ix_dead_letters_state_entity", dead_letters.c.state, dead_letters.c.entity)
+
+MONEY = sa.Numeric(20, 6)
+
+ps_orders = sa.Table(
+    "ps_orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("reference", sa.String(64), nullable=True),
+    sa.Column("id_customer", sa.Integer, nullable=False),
+    sa.Column("id_currency", sa.Integer, nullable=False),
+    sa.Column("id_address_delivery", sa.Integer, nullable=True),
+    sa.Column("id_address_invoice", sa.Integer, nullable=True),
+    sa.Column("id_carrier", sa.Integer, nullable=True),
+    sa.Column("id_shop", sa.Integer, nullable=True),
+    sa.Column("current_state", sa.Integer, nullable=False),
+    sa.Column("module", sa.String(255), nullable=True),
+    sa.Column("payment", sa.String(255), nullable=True),
+    sa.Column("total_paid", MONEY, nullable=False),
+    sa.Column("total_paid_tax_incl", MONEY, nullable=False),
+    sa.Column("total_paid_tax_excl", MONEY, nullable=False),
+    sa.Column("total_products", MONEY, nullable=False),
+    sa.Column("total_products_wt", MONEY, nullable=False),
+    sa.Column("total_shipping", MONEY, nullable=False),
+    sa.Column("total_discounts", MONEY, nullable=False),
+    sa.Column("conversion_rate", MONEY, nullable=True),
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("date_add", UtcDateTime, nullable=False),
+    sa.Column("date_upd", UtcDateTime, nullable=False),
+    sa.Column("record", sa.Text, nullable=False),  # the record as received, JSON
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
+ps_order_rows = sa.Table(
+    "ps_order_rows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("id_order", sa.Integer, nullable=False, index=True),
+    sa.Column("product_id", sa.Integer, nullable=False),
+    sa.Column("product_attribute_id", sa.Integer, nullable=False),
+    sa.Column("product_quantity", sa.Integer, nullable=False),
+    sa.Column("product_name", sa.Text, nullable=True),
+    sa.Column("product_reference", sa.String(128), nullable=True),
+    sa.Column("product_price", MONEY, nullable=True),
+    sa.Column("unit_price_tax_incl", MONEY, nullable=False),
+    sa.Column("unit_price_tax_excl", MONEY, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
+ps_customers = sa.Table(
+    "ps_customers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("email", sa.String(255), nullable=False),
+    sa.Column("firstname", sa.String(255), nullable=True),
+    sa.Column("lastname", sa.String(255), nullable=True),
+    sa.Column("company", sa.String(255), nullable=True),
+    sa.Column("id_default_group", sa.Integer, nullable=True),
+    sa.Column("id_lang", sa.Integer, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=False),
+    sa.Column("is_guest", sa.Boolean, nullable=False),
+    sa.Column("newsletter", sa.Boolean, nullable=False),
+    sa.Column("date_add", UtcDateTime, nullable=False),
+    sa.Column("date_upd", UtcDateTime, nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
+ps_products = sa.Table(
+    "ps_products",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("reference", sa.String(128), nullable=True),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("ean13", sa.String(32), nullable=True),
+    sa.Column("price", MONEY, nullable=False),
+    sa.Column("wholesale_price", MONEY, nullable=True),
+    sa.Column("weight", MONEY, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("product_type", sa.String(64), nullable=True),
+    sa.Column("id_category_default", sa.Integer, nullable=True),
+    sa.Column("date_add", UtcDateTime, nullable=False),
+    sa.Column("date_upd", UtcDateTime, nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
+ps_stock = sa.Table(
+    "ps_stock",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("id_product", sa.Integer, nullable=False),
+    sa.Column("id_product_attribute", sa.Integer, nullable=False),
+    sa.Column("id_shop", sa.Integer, nullable=False),
+    sa.Column("id_shop_group", sa.Integer, nullable=True),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("depends_on_stock", sa.Boolean, nullable=True),
+    sa.Column("out_of_stock", sa.Integer, nullable=True),
+    sa.Column("location", sa.String(255), nullable=True),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)

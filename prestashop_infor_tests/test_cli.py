@@ -1,0 +1,97 @@
+"""The command line: arguments are checked with clear messages; the sandbox serves real HTTP."""
+
+from __future__ import annotations
+
+import base64
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from prestashop_infor.cli import build_parser
+from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY
+from prestashop_infor.serving import BackgroundServer, free_port
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["sandbox", "--prestashop-port", "http"], "'http' is not a port number"),
+        (["sandbox", "--prestashop-port", "70000"], "port 70000 is outside 0-65535"),
+        (["sandbox", "--orders", "-5"], "-5 is negative"),
+        (["sandbox", "--api-key", "short"], "32 characters"),
+        (["sandbox", "--host", "0.0.0.0"], "loopback only"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_are_rejected_with_a_clear_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_sandbox_defaults_keep_the_documented_flags():
+    args = build_parser().parse_args(["sandbox"])
+    assert (args.host, args.prestashop_port, args.seed, args.orders) == ("127.0.0.1", 8081, 42, 2000)
+    assert args.api_key == DEFAULT_API_KEY
+
+
+async def _nothing(scope, receive, send):
+    raise AssertionError("no request is expected")
+
+
+def test_busy_port_is_reported_not_hidden():
+    with BackgroundServer(_nothing) as server:  # occupies a port
+        with pytest.raises(OSError, match=f"port {server.port} on 127.0.0.1 is already in use"):
+            BackgroundServer(_nothing, port=server.port)
+
+
+@pytest.mark.slow
+def test_sandbox_command_serves_the_shop_until_terminated():
+    port = free_port()
+    key = "SANDBOXTESTKEY000000000000000001"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "prestashop_infor.cli",
+            "sandbox",
+            "--prestashop-port",
+            str(port),
+            "--api-key",
+            key,
+            "--orders",
+            "20",
+            "--seed",
+            "7",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        banner = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/api/" in banner
+        auth = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/api/orders",
+            params={"display": "[id]", "sort": "[id_ASC]", "output_format": "JSON"},
+            headers=auth,
+        )
+        assert answer.status_code == 200
+        assert [order["id"] for order in answer.json()["orders"]] == list(range(1, 21))
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+    assert process.returncode == 0
