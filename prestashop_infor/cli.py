@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from prestashop_infor.sandbox import SandboxSettings, start_sandbox
+from prestashop_infor.sandbox import Sandbox, SandboxSettings, start_sandbox
 
 
 def _port(value: str) -> int:
@@ -43,6 +43,12 @@ def _api_key(value: str) -> str:
     return value
 
 
+def _tenant(value: str) -> str:
+    if not value or not all(c.isalnum() or c == "_" for c in value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a tenant name (letters, digits and _)")
+    return value
+
+
 def _loopback(value: str) -> str:
     if value not in {"127.0.0.1", "localhost", "::1"}:
         raise argparse.ArgumentTypeError(f"the sandbox binds loopback only (127.0.0.1), not {value!r}")
@@ -58,6 +64,14 @@ def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--orders", type=_count, default=defaults.orders, help="orders to seed")
     parser.add_argument("--version", dest="ps_version", default=defaults.version, help="PrestaShop profile")
     parser.add_argument("--time-zone", default=defaults.time_zone, help="the shop's IANA time zone")
+    parser.add_argument("--infor-port", type=_port, default=defaults.infor_port)
+    parser.add_argument("--tenant", type=_tenant, default=defaults.tenant, help="M3 tenant name")
+    parser.add_argument(
+        "--ionapi-out",
+        type=Path,
+        default=defaults.ionapi_out,
+        help="where to write the emulator's .ionapi file",
+    )
 
 
 def _settings(args: argparse.Namespace) -> SandboxSettings:
@@ -69,6 +83,9 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
         orders=args.orders,
         version=args.ps_version,
         time_zone=args.time_zone,
+        infor_port=args.infor_port,
+        tenant=args.tenant,
+        ionapi_out=args.ionapi_out,
     )
 
 
@@ -82,10 +99,20 @@ def _wait_for_interrupt() -> None:
         pass
 
 
+def _print_sandbox(sandbox: Sandbox) -> None:
+    print(
+        f"PrestaShop Webservice: {sandbox.prestashop_url}/api/  (key {sandbox.settings.api_key})", flush=True
+    )
+    print(
+        f"Infor ION API (M3):    {sandbox.infor_url}/{sandbox.settings.tenant}/M3/m3api-rest/v2/", flush=True
+    )
+    print(f"ION API credentials:   {sandbox.ionapi_path}", flush=True)
+
+
 def cmd_sandbox(args: argparse.Namespace) -> int:
     sandbox = start_sandbox(_settings(args))
     try:
-        print(f"PrestaShop Webservice: {sandbox.prestashop_url}/api/  (key {args.api_key})", flush=True)
+        _print_sandbox(sandbox)
         print("Serving until interrupted (Ctrl-C).", flush=True)
         _wait_for_interrupt()
     finally:
@@ -105,19 +132,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "DAGSTER_HOME": str(dagster_home),
     }
     dagster_command = str(Path(sys.executable).with_name("dagster"))
-    print("Materializing the PrestaShop assets once, so the UI opens on real data...", flush=True)
+    print("Materializing the PrestaShop and Infor assets once, so the UI opens on real data...", flush=True)
     first_run = subprocess.run(
         [
             dagster_command,
             "asset",
             "materialize",
             "--select",
-            "group:prestashop",
+            "group:prestashop or group:infor",
             "-m",
             "prestashop_infor.defs",
         ],
         env=environment,
-        cwd=project,
+        cwd=dagster_home,
         capture_output=True,
         text=True,
     )
@@ -138,9 +165,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ]
     # dagster dev ignores SIGTERM when started in the background from a non-interactive shell:
     # give it its own session and stop the whole process group.
-    process = subprocess.Popen(dagster, env=environment, cwd=project, start_new_session=True)
+    process = subprocess.Popen(dagster, env=environment, cwd=dagster_home, start_new_session=True)
     try:
-        print(f"PrestaShop Webservice: {sandbox.prestashop_url}/api/  (key {args.api_key})", flush=True)
+        _print_sandbox(sandbox)
         print(f"Dagster UI:            http://{args.host}:{args.dagster_port}", flush=True)
         print(f"Dagster instance:      {dagster_home} (SQLite)", flush=True)
         print("Ctrl-C stops everything.", flush=True)

@@ -3,14 +3,17 @@
 It is how a user tries the integration before touching production (`prestashop-infor sandbox`,
 `make demo`), and how the benchmarks get real HTTP servers. Nothing here is a test double: the
 emulators speak the real wire protocols (see the contracts), so the same client code runs against
-a real shop and ERP by changing URLs and keys.
+a real shop and ERP by changing URLs and keys. The M3 items are derived from the shop's product and
+combination references, so both halves agree from the start.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from prestashop_infor.infor.emulator import InforSandbox, start_infor_sandbox
 from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer
 
@@ -24,19 +27,32 @@ class SandboxSettings:
     orders: int = 2000
     version: str = "1.7.8.0"
     time_zone: str = "Europe/Paris"
+    infor_port: int = 8082
+    tenant: str = "SANDBOX_TST"
+    ionapi_out: Path = Path(".prestashop_infor/sandbox.ionapi")
 
 
 @dataclass
 class Sandbox:
-    """Running emulators. ``stop()`` shuts every server it started."""
+    """Both emulators, running. ``stop()`` shuts every server it started."""
 
     settings: SandboxSettings
     shop: Shop
-    servers: list[BackgroundServer] = field(default_factory=list)
+    prestashop_server: BackgroundServer
+    infor: InforSandbox
 
     @property
     def prestashop_url(self) -> str:
-        return self.servers[0].url
+        return self.prestashop_server.url
+
+    @property
+    def infor_url(self) -> str:
+        return self.infor.url
+
+    @property
+    def ionapi_path(self) -> Path:
+        assert self.infor.ionapi_path is not None
+        return self.infor.ionapi_path
 
     def environment(self) -> dict[str, str]:
         """The environment variables that point the integration at this sandbox."""
@@ -44,16 +60,16 @@ class Sandbox:
             "PRESTASHOP_URL": self.prestashop_url,
             "PRESTASHOP_API_KEY": self.settings.api_key,
             "PRESTASHOP_TIME_ZONE": self.settings.time_zone,
+            "INFOR_IONAPI_FILE": str(self.ionapi_path.resolve()),
         }
 
     def stop(self) -> None:
-        for server in reversed(self.servers):
-            server.stop()
-        self.servers.clear()
+        self.infor.stop()
+        self.prestashop_server.stop()
 
 
 def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> Sandbox:
-    """Seed the shop and serve it; returns once every server accepts connections."""
+    """Seed the shop and the M3 tenant and serve both; returns once both accept connections."""
     shop = seed_shop(
         seed=settings.seed,
         orders=settings.orders,
@@ -62,12 +78,18 @@ def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> 
         time_zone=settings.time_zone,
         now=now,
     )
-    sandbox = Sandbox(settings=settings, shop=shop)
+    settings.ionapi_out.parent.mkdir(parents=True, exist_ok=True)
+    prestashop_server = BackgroundServer(create_app(shop), settings.host, settings.prestashop_port).start()
     try:
-        sandbox.servers.append(
-            BackgroundServer(create_app(shop), settings.host, settings.prestashop_port).start()
+        infor = start_infor_sandbox(
+            settings.host,
+            settings.infor_port,
+            settings.tenant,
+            settings.ionapi_out,
+            shop,
+            seed=settings.seed,
         )
     except BaseException:
-        sandbox.stop()
+        prestashop_server.stop()
         raise
-    return sandbox
+    return Sandbox(settings=settings, shop=shop, prestashop_server=prestashop_server, infor=infor)

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from prestashop_infor.cli import build_parser
+from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY
 from prestashop_infor.serving import BackgroundServer, free_port
 
@@ -47,29 +48,20 @@ async def _nothing(scope, receive, send):
 
 def test_busy_port_is_reported_not_hidden():
     with BackgroundServer(_nothing) as server:  # occupies a port
-        with pytest.raises(OSError, match=f"port {server.port} on 127.0.0.1 is already in use"):
+        message = f"port {server.port} on 127.0.0.1 is already in use"
+        with pytest.raises(OSError, match=message):
             BackgroundServer(_nothing, port=server.port)
 
 
 @pytest.mark.slow
-def test_sandbox_command_serves_the_shop_until_terminated():
-    port = free_port()
+def test_sandbox_command_serves_both_systems_until_terminated(tmp_path):
+    port, infor_port = free_port(), free_port()
     key = "SANDBOXTESTKEY000000000000000001"
+    ionapi = tmp_path / "sandbox.ionapi"
+    arguments = ["--prestashop-port", str(port), "--api-key", key, "--orders", "20", "--seed", "7",
+                 "--infor-port", str(infor_port), "--tenant", "CLI_TST", "--ionapi-out", str(ionapi)]  # fmt: skip
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prestashop_infor.cli",
-            "sandbox",
-            "--prestashop-port",
-            str(port),
-            "--api-key",
-            key,
-            "--orders",
-            "20",
-            "--seed",
-            "7",
-        ],
+        [sys.executable, "-m", "prestashop_infor.cli", "sandbox", *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -86,6 +78,18 @@ def test_sandbox_command_serves_the_shop_until_terminated():
         )
         assert answer.status_code == 200
         assert [order["id"] for order in answer.json()["orders"]] == list(range(1, 21))
+
+        # The .ionapi file it wrote is all an ION API client needs to reach the M3 emulator.
+        credentials = IonApiCredentials.from_file(ionapi)
+        assert credentials.tenant == "CLI_TST"
+        with M3Client(credentials) as m3:
+            items = m3.list_all("MMS200MI", "LstItmByItm", "ITNO")
+        references = {
+            reference
+            for resource in ("products", "combinations")
+            for reference in _references(port, key, resource)
+        }
+        assert {item["ITNO"] for item in items} == references
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
@@ -95,3 +99,12 @@ def test_sandbox_command_serves_the_shop_until_terminated():
             os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
     assert process.returncode == 0
+
+
+def _references(port: int, key: str, resource: str) -> list[str]:
+    answer = httpx.get(
+        f"http://127.0.0.1:{port}/api/{resource}",
+        params={"display": "[reference]", "output_format": "JSON"},
+        auth=(key, ""),
+    )
+    return [record["reference"] for record in answer.json()[resource] if record["reference"]]

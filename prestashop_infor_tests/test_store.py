@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -214,3 +215,38 @@ def test_large_upserts_are_split_under_the_parameter_limits(store: Store) -> Non
     store.upsert("ps_stock", [{**row, "quantity": 1} for row in rows])
     assert store.count("ps_stock") == 1200
     assert {row["quantity"] for row in store.rows("ps_stock")} == {1}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_runs_opening_a_fresh_store_at_once_all_get_it(backend: str, tmp_path: Path, request) -> None:
+    """The daemon starts runs in parallel; each opens the store and creates missing tables."""
+    if backend == "sqlite":
+        url, schema = f"sqlite:///{tmp_path / 'fresh.db'}", None
+    else:
+        url, schema = request.getfixturevalue("postgres_url"), f"test_race_{uuid.uuid4().hex[:12]}"
+    start = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def open_store(number: int) -> None:
+        start.wait()
+        try:
+            with Store.from_url(url, schema=schema) as opened:
+                opened.set_cursor(f"run.{number}", "done")
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    try:
+        assert errors == []
+        with Store.from_url(url, schema=schema) as opened:
+            assert [opened.get_cursor(f"run.{n}") for n in range(6)] == ["done"] * 6
+    finally:
+        if schema:
+            engine = sa.create_engine(url)
+            with engine.begin() as connection:
+                connection.execute(sa.text(f'drop schema "{schema}" cascade'))
+            engine.dispose()

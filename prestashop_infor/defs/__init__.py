@@ -8,6 +8,8 @@ in the UI); the optional ones fall back to a default when unset:
 - ``PRESTASHOP_TIME_ZONE`` — the shop's IANA time zone (default ``UTC``);
 - ``PRESTASHOP_INFOR_DATABASE_URL`` — the store (default: SQLite ``$DAGSTER_HOME/prestashop_infor/store.db``,
   or ``./.prestashop_infor/store.db`` without ``DAGSTER_HOME``);
+- ``INFOR_IONAPI_FILE`` — the ION API credentials file, or each of its keys as ``INFOR_IONAPI_<KEY>``
+  (``TI``, ``CI``, ``CS``, ``IU``, ``PU``, ``SAAK``, ``SASK``);
 - ``PRESTASHOP_INFOR_MAX_FAILURE_SHARE`` — the validation gate's threshold, 0–1 (default ``0.05``).
 """
 
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from prestashop_infor.defs import prestashop
+from prestashop_infor.defs import infor, prestashop
+from prestashop_infor.defs.infor import infor_resources
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 
@@ -58,6 +61,7 @@ resources = {
     ),
     "store": StoreResource(database_url=_env_or("PRESTASHOP_INFOR_DATABASE_URL", default_database_url())),
     "validation_gate": ValidationGateResource(max_failure_share=_max_failure_share()),
+    **infor_resources,
 }
 
-defs = dg.Definitions.merge(prestashop.defs, dg.Definitions(resources=resources))
+defs = dg.Definitions.merge(prestashop.defs, infor.defs, dg.Definitions(resources=resources))

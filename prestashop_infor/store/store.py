@@ -45,12 +45,33 @@ class DeadLetter:
     state: str
 
 
+SCHEMA_LOCK_KEY = 7_431_209_651  # PostgreSQL advisory lock held while the tables are created
+
+
+def _create_tables(engine: sa.Engine) -> None:
+    """Create the tables that are missing. Several runs may open a fresh store at the same moment
+    (the daemon launches them in parallel), so creation must not race: PostgreSQL serializes it
+    with an advisory lock; on SQLite the loser of a race finds the table made and checks again."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            metadata.create_all(connection)
+        return
+    for attempt in range(1, 6):
+        try:
+            metadata.create_all(engine)
+            return
+        except sa.exc.OperationalError as exc:
+            if "already exists" not in str(exc) or attempt == 5:
+                raise
+
+
 class Store:
     """Cursors, dead letters and entity snapshots in one SQL database."""
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
-        metadata.create_all(engine)
+        _create_tables(engine)
 
     @classmethod
     def from_url(cls, url: str, *, schema: str | None = None) -> Store:

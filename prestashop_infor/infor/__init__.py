@@ -1,0 +1,27 @@
+"""Infor side of the integration: ION API authentication, the M3 MI REST client, typed records.
+
+The emulator of the ION API gateway + M3 lives in :mod:`prestashop_infor.infor.emulator`.
+"""
+
+from prestashop_infor.infor.client import (
+    BulkResult,
+    M3Client,
+    M3Error,
+    M3GatewayError,
+    M3TransactionError,
+    wire_value,
+)
+from prestashop_infor.infor.ionapi import InforAuthError, IonApiCredentials, IonApiFileError, TokenManager
+
+__all__ = [
+    "BulkResult",
+    "InforAuthError",
+    "IonApiCredentials",
+    "IonApiFileError",
+    "M3Client",
+    "M3Error",
+    "M3GatewayError",
+    "M3TransactionError",
+    "TokenManager",
+    "wire_value",
+]

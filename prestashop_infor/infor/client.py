@@ -1,0 +1,514 @@
+"""M3 MI REST client over the ION API gateway: single transactions, bulk requests, retries.
+
+``execute`` sends ``GET {iu}/{ti}/M3/m3api-rest/v2/execute/{PROGRAM}/{TRANSACTION}?FIELD=value`` and
+returns the records as dicts of right-trimmed strings; ``bulk`` packs many transactions of one
+program into ``POST .../v2/execute`` requests and answers one :class:`BulkResult` per transaction,
+partial failure included. M3 errors become :class:`M3TransactionError` (program, transaction, code,
+field, message) and are never swallowed.
+
+Transport rules (contract §8): a 401 renews the token once and repeats the call once; 429 is retried
+with backoff, honouring ``Retry-After``; 500/502/503/504 and connection failures are retried for
+reads (``Get…``/``Lst…``), while writes are not repeated blindly — M3 writes are not idempotent and a
+504 may hide a committed write — unless ``retry_writes=True``: the caller gets an
+:class:`M3GatewayError` with ``may_have_committed`` and looks before it retries. A 400 is never retried.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from prestashop_infor.infor.ionapi import InforAuthError, IonApiCredentials, TokenManager
+from prestashop_infor.infor.models import (
+    BatchOrderStatus,
+    ItemWarehouseBalance,
+    OrderHead,
+    ServerTime,
+)
+
+FIRST_KEY = "!"  # the lowest printable key: positioned lists start here to read everything
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+READ_PREFIXES = ("Get", "Lst", "Sel", "Search", "Srch")
+MAX_RETRY_AFTER = 60.0
+
+
+class M3Error(Exception):
+    """Base class of every error calling M3."""
+
+
+class M3TransactionError(M3Error):
+    """M3 refused a transaction (an MI business error, HTTP 400 on a single call)."""
+
+    def __init__(
+        self,
+        program: str,
+        transaction: str,
+        *,
+        code: str = "",
+        field: str = "",
+        message: str = "",
+        error_type: str = "",
+        http_status: int | None = None,
+    ):
+        self.program = program
+        self.transaction = transaction
+        self.code = code
+        self.field = field
+        self.message = message
+        self.error_type = error_type
+        self.http_status = http_status
+        where = f" field {field}" if field else ""
+        super().__init__(
+            f"{program}/{transaction} failed: {code or 'no code'}{where}: {message or 'no message'}"
+        )
+
+
+class M3GatewayError(M3Error):
+    """The gateway answered with a transport-level failure (403/404/405, or 429/5xx after the retries).
+
+    ``may_have_committed`` is true for a write that got a 5xx or no answer: M3 may have done it.
+    """
+
+    def __init__(
+        self, program: str, transaction: str, status: int | None, detail: str, *, may_have_committed: bool
+    ):
+        self.program = program
+        self.transaction = transaction
+        self.status = status
+        self.may_have_committed = may_have_committed
+        status_text = f"HTTP {status}" if status is not None else "no response"
+        hint = (
+            " (the write may have been committed in M3: look before retrying)" if may_have_committed else ""
+        )
+        super().__init__(f"{program}/{transaction}: gateway {status_text}: {detail}{hint}")
+
+
+@dataclass
+class BulkResult:
+    """The outcome of one transaction inside a bulk request."""
+
+    program: str
+    transaction: str
+    ok: bool
+    records: list[dict[str, str]] = field(default_factory=list)
+    error: M3Error | None = None
+    not_processed: bool = False
+
+
+def is_read(transaction: str) -> bool:
+    return transaction.startswith(READ_PREFIXES)
+
+
+def wire_value(value: Any) -> str:
+    """Format a Python value the way M3 expects it on the wire (all strings, no float repr)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        raise TypeError("pass decimals as Decimal or str, not float (M3 must not receive a float repr)")
+    if isinstance(value, Decimal):
+        return (
+            format(value.normalize(), "f")
+            if value != value.to_integral_value()
+            else str(value.quantize(Decimal(1)))
+        )
+    if isinstance(value, datetime):
+        return value.strftime("%Y%m%d")
+    if isinstance(value, date):
+        return value.strftime("%Y%m%d")
+    return str(value)
+
+
+class M3Client:
+    """A client for one M3 tenant behind the ION API gateway. Thread-safe; use as a context manager
+    or call :meth:`close`."""
+
+    def __init__(
+        self,
+        credentials: IonApiCredentials,
+        *,
+        tenant_url: str | None = None,
+        timeout: float = 30,
+        max_attempts: int = 5,
+        max_concurrency: int = 4,
+        http_client: httpx.Client | None = None,
+        client_auth: str = "basic",
+        retry_writes: bool = False,
+        backoff_base: float = 0.25,
+        backoff_max: float = 20.0,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ):
+        if max_attempts < 1 or max_concurrency < 1:
+            raise ValueError("max_attempts and max_concurrency must be at least 1")
+        self.credentials = credentials
+        self.base_url = (tenant_url or credentials.api_base).rstrip("/") + "/M3/m3api-rest/v2/execute"
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(timeout=timeout)
+        self._timeout = timeout
+        self.tokens = TokenManager(credentials, self._http, client_auth=client_auth)
+        self.max_attempts = max_attempts
+        self.max_concurrency = max_concurrency
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._retry_writes = retry_writes
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._sleep = sleep
+        self._random = random.Random(seed)
+        self.stats = {"requests": 0, "retries": 0, "reauthentications": 0}
+        self._stats_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"M3Client(tenant={self.credentials.tenant!r}, base_url={self.base_url!r})"
+
+    def __enter__(self) -> M3Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    # -- single transactions -------------------------------------------------------------------
+
+    def execute(
+        self,
+        program: str,
+        transaction: str,
+        *,
+        maxrecs: int | None = None,
+        returncols: Sequence[str] | None = None,
+        cono: str | int | None = None,
+        divi: str | None = None,
+        **fields: Any,
+    ) -> list[dict[str, str]]:
+        """Run one transaction; returns its records (field -> right-trimmed string).
+
+        ``maxrecs`` is sent only when given (0 = unlimited): M3's default when it is omitted is
+        not documented, so list calls that need everything should pass ``maxrecs=0``.
+        """
+        params = {name: wire_value(value) for name, value in fields.items() if value is not None}
+        if maxrecs is not None:
+            params["maxrecs"] = str(maxrecs)
+        if returncols:
+            params["returncols"] = ",".join(returncols)
+        if cono is not None:
+            params["cono"] = str(cono)
+        if divi is not None:
+            params["divi"] = divi
+        url = f"{self.base_url}/{program}/{transaction}"
+        response = self._send(
+            "GET", url, program, transaction, idempotent=is_read(transaction), params=params
+        )
+        body = self._body(response, program, transaction)
+        error = _error_in(body, program, transaction, response.status_code)
+        if error is not None:
+            log.info(
+                "M3 %s/%s error %s field %s: %s", program, transaction, error.code, error.field, error.message
+            )
+            raise error
+        if response.status_code != 200:
+            raise M3GatewayError(
+                program, transaction, response.status_code, "unexpected answer", may_have_committed=False
+            )
+        results = body.get("results") or [{}]
+        return [_trim(record) for record in results[0].get("records") or []]
+
+    def list_all(
+        self, program: str, transaction: str, key: str, *, page_size: int = 500, **fields: Any
+    ) -> list[dict[str, str]]:
+        """Read a positioned ``Lst…`` transaction completely: M3 lists start at the key given and
+        go on past it, so restart from the last key until a short page (§9)."""
+        records: list[dict[str, str]] = []
+        start = FIRST_KEY
+        for _ in range(100_000):  # bounded: 100,000 pages
+            batch = self.execute(program, transaction, maxrecs=page_size, **{key: start}, **fields)
+            fresh = [
+                r for r in batch if r.get(key, "") > start or (start == FIRST_KEY and r.get(key, "") >= start)
+            ]
+            records.extend(fresh)
+            if len(batch) < page_size or not fresh:
+                return records
+            start = fresh[-1][key]
+        raise RuntimeError(f"{program}/{transaction} did not end after 100,000 pages")
+
+    def execute_one(self, program: str, transaction: str, **options: Any) -> dict[str, str]:
+        """Run a ``Get…``-style transaction and return its one record."""
+        records = self.execute(program, transaction, **options)
+        if not records:
+            raise M3TransactionError(program, transaction, message="the transaction returned no record")
+        return records[0]
+
+    # -- bulk ----------------------------------------------------------------------------------
+
+    def bulk(
+        self,
+        calls: Iterable[tuple[str, str, Mapping[str, Any]]],
+        *,
+        max_per_request: int = 100,
+        max_records: int | None = None,
+    ) -> list[BulkResult]:
+        """Run many independent transactions, packed per program into requests of at most
+        ``max_per_request`` and sent with up to ``max_concurrency`` requests in flight.
+
+        Results come back in the order of ``calls``. A failed transaction is a result with
+        ``ok=False`` and its :class:`M3TransactionError`; a request the gateway refused after the
+        retries marks each of its transactions with an :class:`M3GatewayError`. Authentication
+        failures raise. No chaining: an output of one call cannot feed another in the same batch.
+        """
+        if max_per_request < 1:
+            raise ValueError("max_per_request must be at least 1")
+        calls = [(program, transaction, dict(fields)) for program, transaction, fields in calls]
+        chunks: list[list[int]] = []
+        for index, (program, _, _) in enumerate(calls):
+            if chunks and calls[chunks[-1][0]][0] == program and len(chunks[-1]) < max_per_request:
+                chunks[-1].append(index)
+            else:
+                chunks.append([index])
+        results: list[BulkResult | None] = [None] * len(calls)
+
+        def run(chunk: list[int]) -> None:
+            for index, result in zip(
+                chunk, self._bulk_request([calls[i] for i in chunk], max_records), strict=True
+            ):
+                results[index] = result
+
+        if len(chunks) <= 1 or self.max_concurrency == 1:
+            for chunk in chunks:
+                run(chunk)
+        else:
+            with ThreadPoolExecutor(max_workers=min(self.max_concurrency, len(chunks))) as pool:
+                for future in [pool.submit(run, chunk) for chunk in chunks]:
+                    future.result()
+        return [r for r in results if r is not None]
+
+    def _bulk_request(
+        self, calls: list[tuple[str, str, dict[str, Any]]], max_records: int | None
+    ) -> list[BulkResult]:
+        program = calls[0][0]
+        body: dict[str, Any] = {
+            "program": program,
+            "transactions": [
+                {
+                    "transaction": transaction,
+                    "record": {k: wire_value(v) for k, v in fields.items() if v is not None},
+                }
+                for _, transaction, fields in calls
+            ],
+        }
+        if max_records is not None:
+            body["maxReturnedRecords"] = max_records
+        label = ",".join(sorted({t for _, t, _ in calls}))
+        idempotent = all(is_read(t) for _, t, _ in calls)
+        try:
+            response = self._send("POST", self.base_url, program, label, idempotent=idempotent, json=body)
+            parsed = self._body(response, program, label)
+        except M3GatewayError as exc:
+            return [BulkResult(program, t, ok=False, error=exc) for _, t, _ in calls]
+        entries = parsed.get("results") or []
+        if response.status_code != 200 and not entries:
+            error = _error_in(parsed, program, label, response.status_code) or M3GatewayError(
+                program, label, response.status_code, "bulk request refused", may_have_committed=False
+            )
+            return [BulkResult(program, t, ok=False, error=error) for _, t, _ in calls]
+        out = []
+        for position, (_, transaction, _) in enumerate(calls):
+            entry = entries[position] if position < len(entries) else None
+            if entry is None or entry.get("notProcessed"):
+                error = M3TransactionError(
+                    program, transaction, message="not processed (the bulk request was terminated)"
+                )
+                out.append(BulkResult(program, transaction, ok=False, error=error, not_processed=True))
+                continue
+            error = _entry_error(
+                entry, program, entry.get("transaction") or transaction, response.status_code
+            )
+            if error is not None:
+                out.append(BulkResult(program, transaction, ok=False, error=error))
+            else:
+                out.append(
+                    BulkResult(
+                        program, transaction, ok=True, records=[_trim(r) for r in entry.get("records") or []]
+                    )
+                )
+        return out
+
+    # -- typed helpers -------------------------------------------------------------------------
+
+    def server_time(self) -> ServerTime:
+        return ServerTime.from_record(self.execute_one("OIS100MI", "GetServerTime"))
+
+    def order_head(self, orno: str) -> OrderHead:
+        return OrderHead.from_record(self.execute_one("OIS100MI", "GetHead", ORNO=orno))
+
+    def batch_order_status(self, temporary_orno: str) -> BatchOrderStatus:
+        return BatchOrderStatus.from_record(
+            self.execute_one("OIS275MI", "GetTmpOrderStat", ORNO=temporary_orno)
+        )
+
+    def item_balance(self, warehouse: str, item_number: str) -> ItemWarehouseBalance:
+        return ItemWarehouseBalance.from_record(
+            self.execute_one("MMS200MI", "GetItmWhsBal", WHLO=warehouse, ITNO=item_number)
+        )
+
+    # -- transport -----------------------------------------------------------------------------
+
+    def _count(self, key: str) -> None:
+        with self._stats_lock:
+            self.stats[key] += 1
+
+    def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
+        if response is not None:
+            retry_after = _retry_after(response.headers.get("retry-after"))
+            if retry_after is not None:
+                return min(retry_after, MAX_RETRY_AFTER)
+        cap = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
+        return self._random.uniform(cap / 2, cap)  # jitter, never zero
+
+    def _send(
+        self, method: str, url: str, program: str, transaction: str, *, idempotent: bool, **kwargs: Any
+    ) -> httpx.Response:
+        reauthenticated = False
+        attempt = 0
+        while True:
+            attempt += 1
+            token = self.tokens.access_token()
+            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            try:
+                with self._slots:
+                    self._count("requests")
+                    response = self._http.request(method, url, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                if (idempotent or self._retry_writes) and attempt < self.max_attempts:
+                    self._count("retries")
+                    self._sleep(self._backoff(attempt, None))
+                    continue
+                raise M3GatewayError(
+                    program, transaction, None, type(exc).__name__, may_have_committed=not idempotent
+                ) from None
+            status = response.status_code
+            if status == 401:
+                if reauthenticated:
+                    raise InforAuthError(
+                        f"the ION API gateway rejected a freshly issued token for {program}/{transaction} (HTTP 401)",
+                        status_code=401,
+                    )
+                reauthenticated = True
+                attempt -= 1  # a renewed token is not a retry of a failed call
+                self._count("reauthentications")
+                self.tokens.invalidate(token)
+                continue
+            retry = status == 429 or (status in RETRYABLE_STATUSES and (idempotent or self._retry_writes))
+            if retry and attempt < self.max_attempts:
+                self._count("retries")
+                delay = self._backoff(attempt, response)
+                log.info("M3 %s/%s HTTP %s, retry %d in %.2fs", program, transaction, status, attempt, delay)
+                self._sleep(delay)
+                continue
+            if status in (200, 400):
+                return response
+            detail = _short_body(response)
+            raise M3GatewayError(
+                program,
+                transaction,
+                status,
+                detail,
+                may_have_committed=status in RETRYABLE_STATUSES and status != 429 and not idempotent,
+            )
+
+    @staticmethod
+    def _body(response: httpx.Response, program: str, transaction: str) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            raise M3GatewayError(
+                program, transaction, response.status_code, "the answer is not JSON", may_have_committed=False
+            ) from None
+        if not isinstance(body, dict):
+            raise M3GatewayError(
+                program, transaction, response.status_code, "unexpected JSON", may_have_committed=False
+            )
+        return body
+
+
+def _trim(record: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): ("" if v is None else str(v)).rstrip() for k, v in record.items()}
+
+
+def _entry_error(
+    entry: Mapping[str, Any], program: str, transaction: str, status: int
+) -> M3TransactionError | None:
+    if not any(entry.get(k) for k in ("errorMessage", "errorCode", "errorField")):
+        return None
+    return M3TransactionError(
+        program,
+        transaction,
+        code=str(entry.get("errorCode") or "").strip(),
+        field=str(entry.get("errorField") or "").strip(),
+        message=str(entry.get("errorMessage") or "").strip(),
+        error_type=str(entry.get("errorType") or "").strip(),
+        http_status=status,
+    )
+
+
+def _error_in(
+    body: Mapping[str, Any], program: str, transaction: str, status: int
+) -> M3TransactionError | None:
+    """The error of a single-call answer: in ``results[0]`` first, else at the top level (both
+    shapes exist, contract §5.2); also an error reported inside an HTTP 200."""
+    results = body.get("results") or []
+    if results and isinstance(results[0], dict):
+        error = _entry_error(results[0], program, results[0].get("transaction") or transaction, status)
+        if error is not None:
+            return error
+    error = _entry_error(body, program, transaction, status)
+    if error is not None:
+        if not error.message:
+            error.message = str(body.get("terminationReason") or "").strip()
+        if not error.error_type:
+            error.error_type = str(body.get("terminationErrorType") or "").strip()
+        return error
+    if body.get("wasTerminated") or (body.get("nrOfFailedTransactions") or 0) > 0 or status == 400:
+        return M3TransactionError(
+            program,
+            transaction,
+            message=str(
+                body.get("terminationReason") or "M3 reported a failed transaction without details"
+            ).strip(),
+            error_type=str(body.get("terminationErrorType") or "").strip(),
+            http_status=status,
+        )
+    return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _short_body(response: httpx.Response) -> str:
+    text = response.text.strip().replace("\n", " ")
+    return text[:200] or response.reason_phrase

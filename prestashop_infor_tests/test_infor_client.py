@@ -1,0 +1,318 @@
+"""The M3 MI REST client against the emulator: single and bulk calls, error mapping, retries."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from prestashop_infor.infor import (
+    IonApiCredentials,
+    M3Client,
+    M3GatewayError,
+    M3TransactionError,
+    wire_value,
+)
+from prestashop_infor.infor.client import _error_in
+from prestashop_infor.infor.emulator import Fault, LifecycleSettings, create_app, seed_tenant
+from prestashop_infor.infor.models import ItemWarehouseBalance
+from prestashop_infor.serving import BackgroundServer
+
+BASE = "http://testserver"
+ITEMS = [("SKU-1", "Mug", "9.90"), ("SKU-2", "Cup", "5.00"), ("SKU-3", "Plate", "12.50")]
+
+
+@pytest.fixture
+def tenant():
+    return seed_tenant(ITEMS, seed=7, lifecycle=LifecycleSettings.manual())
+
+
+@pytest.fixture
+def http(tenant):
+    with TestClient(create_app(tenant)) as client:
+        yield client
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(tenant, http, sleeps):
+    creds = IonApiCredentials.from_dict(tenant.ionapi(BASE))
+    with M3Client(creds, http_client=http, sleep=sleeps.append, seed=1) as m3:
+        yield m3
+
+
+def create_batch_order(client: M3Client, cuor: str = "PS-1", lines=(("SKU-1", 2), ("SKU-2", 1))) -> str:
+    orno = client.execute_one("OIS100MI", "AddBatchHead", CUNO="WEB0000001", CUOR=cuor)["ORNO"]
+    results = client.bulk(
+        [("OIS100MI", "AddBatchLine", {"ORNO": orno, "ITNO": i, "ORQT": q}) for i, q in lines]
+    )
+    assert all(r.ok for r in results)
+    return orno
+
+
+def test_single_call_returns_trimmed_string_records(client, tenant):
+    tenant.items["SKU-1"].itds = "Mug   "  # M3 pads; the emulator trims, so does the client
+    record = client.execute_one("MMS200MI", "Get", ITNO="SKU-1")
+    assert record["ITNO"] == "SKU-1" and record["ITDS"] == "Mug"
+    assert all(isinstance(v, str) for v in record.values())
+    assert record["LMDT"] == "20250106"
+    balance = client.item_balance("100", "SKU-1")
+    assert (
+        isinstance(balance, ItemWarehouseBalance) and balance.available == balance.on_hand - balance.allocated
+    )
+
+
+def test_m3_error_carries_program_transaction_code_field_message(client):
+    with pytest.raises(M3TransactionError) as info:
+        client.execute("OIS100MI", "GetHead", ORNO="9999999999")
+    error = info.value
+    assert (error.program, error.transaction, error.field, error.http_status) == (
+        "OIS100MI",
+        "GetHead",
+        "ORNO",
+        400,
+    )
+    assert len(error.code) == 7 and error.message == "Order number 9999999999 does not exist"  # trimmed
+    assert "OIS100MI/GetHead" in str(error) and "ORNO" in str(error)
+
+
+def test_error_at_top_level_variant(client, tenant):
+    tenant.error_style = "top"
+    with pytest.raises(M3TransactionError) as info:
+        client.execute("OIS100MI", "GetHead", ORNO="9999999999")
+    assert info.value.field == "ORNO" and "does not exist" in info.value.message
+    assert info.value.error_type == "ServerReturnedNOK"
+
+
+def test_error_parsing_of_recorded_shapes(fixtures_dir: Path):
+    """Error fields in results[0], at the top level, and inside an HTTP 200 body."""
+    schema = json.loads(
+        (fixtures_dir / "infor" / "m3_v2_swagger_definitions_and_common_params.json").read_text()
+    )
+    assert "errorField" in schema["definitions"]["BulkResponseResult"]["properties"]
+    in_results = {"results": [{"transaction": "GetHead", "errorMessage": "Designed to fail!      ", "errorCode": "CPF9898",
+                               "errorField": "RETT      ", "errorType": "ServerReturnedNOK", "records": []}],
+                  "wasTerminated": False, "nrOfSuccessfullTransactions": 0, "nrOfFailedTransactions": 1}  # fmt: skip
+    error = _error_in(in_results, "TST001MI", "GetHead", 400)
+    assert (error.code, error.field, error.message) == ("CPF9898", "RETT", "Designed to fail!")
+    top = {"wasTerminated": True, "terminationReason": "Not authorized for company 0", "terminationErrorType": "ServerReturnedNOK",
+           "errorCode": "XAU0008", "errorField": "CONO"}  # fmt: skip
+    error = _error_in(top, "OIS100MI", "GetHead", 200)
+    assert (error.code, error.field, error.message, error.error_type) == (
+        "XAU0008", "CONO", "Not authorized for company 0", "ServerReturnedNOK")  # fmt: skip
+    bare = {"results": [], "wasTerminated": False, "nrOfFailedTransactions": 1}
+    assert _error_in(bare, "OIS100MI", "GetHead", 200) is not None
+    ok = {"results": [{"transaction": "GetHead", "records": [{}]}], "nrOfFailedTransactions": 0}
+    assert _error_in(ok, "OIS100MI", "GetHead", 200) is None
+
+
+def test_wrong_company_is_an_m3_error(client):
+    with pytest.raises(M3TransactionError) as info:
+        client.execute("MMS200MI", "Get", ITNO="SKU-1", cono=999)
+    assert (info.value.code, info.value.field) == ("XAU0008", "CONO")
+
+
+def test_bulk_keeps_order_and_reports_partial_failure(client):
+    orno = client.execute_one("OIS100MI", "AddBatchHead", CUNO="WEB0000001", CUOR="PS-9")["ORNO"]
+    calls = [
+        ("OIS100MI", "AddBatchLine", {"ORNO": orno, "ITNO": "SKU-1", "ORQT": 1}),
+        ("OIS100MI", "AddBatchLine", {"ORNO": orno, "ORQT": 1}),  # ITNO missing
+        ("OIS100MI", "AddBatchLine", {"ORNO": orno, "ITNO": "X" * 16, "ORQT": 1}),  # too long
+        ("MMS200MI", "Get", {"ITNO": "SKU-3"}),  # another program: another request
+        ("OIS100MI", "AddBatchLine", {"ORNO": orno, "ITNO": "SKU-2", "ORQT": Decimal("2.5")}),
+    ]
+    results = client.bulk(calls, max_per_request=2)
+    assert [r.ok for r in results] == [True, False, False, True, True]
+    assert [r.transaction for r in results] == ["AddBatchLine"] * 3 + ["Get", "AddBatchLine"]
+    assert results[1].error.field == "ITNO" and results[2].error.field == "ITNO"
+    assert "too long" in results[2].error.message
+    assert results[3].records[0]["ITDS"] == "Plate"
+    assert [r.records[0]["PONR"] for r in results if r.transaction == "AddBatchLine" and r.ok] == ["1", "2"]
+
+
+def test_bulk_wire_shape_and_counters(http, client, tenant):
+    token = client.tokens.access_token()
+    body = {"program": "MMS200MI", "cono": 100, "maxReturnedRecords": 1, "transactions": [
+        {"transaction": "Get", "record": {"ITNO": "SKU-1"}, "selectedColumns": ["ITNO", "STAT"]},
+        {"transaction": "Get", "record": {"ITNO": "NOPE"}},
+        {"transaction": "LstItmByItm", "record": {"ITNO": "SKU-1"}},
+    ]}  # fmt: skip
+    response = http.post(
+        f"{BASE}/SANDBOX_TST/M3/m3api-rest/v2/execute",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    data = response.json()
+    assert response.status_code == 200
+    assert data["nrOfSuccessfullTransactions"] == 2 and data["nrOfFailedTransactions"] == 1
+    assert data["results"][0]["records"] == [{"ITNO": "SKU-1", "STAT": "20"}]
+    assert data["results"][1]["errorField"] == "ITNO" and data["results"][1]["records"] == []
+    assert len(data["results"][2]["records"]) == 1  # maxReturnedRecords
+
+
+def test_common_parameters_query_and_matrix(http, client):
+    token = client.tokens.access_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{BASE}/SANDBOX_TST/M3/m3api-rest/v2/execute/MMS200MI"
+    lst = http.get(f"{url}/LstItmByItm;metadata=false;maxrecs=2;excludempty=true;returncols=ITNO,ITDS,FUDS",
+                   params={"ITNO": "SKU-1", "_rid": "123"}, headers=headers).json()  # fmt: skip
+    assert lst["results"][0]["records"] == [
+        {"ITNO": "SKU-1", "ITDS": "Mug"},
+        {"ITNO": "SKU-2", "ITDS": "Cup"},
+    ]
+    padded = http.get(
+        f"{url}/Get",
+        params={"ITNO": "SKU-1", "righttrim": "false", "extendedresult": "true"},
+        headers=headers,
+    ).json()
+    assert padded["results"][0]["records"][0]["ITNO"] == "SKU-1".ljust(15)
+    assert padded["results"][0]["parameters"] == {"ITNO": "SKU-1"}
+    every = http.get(
+        f"{url}/LstItmByItm",
+        params={"ITNO": "SKU-1", "maxrecs": "0", "excludeempty": "true"},
+        headers=headers,
+    ).json()
+    assert len(every["results"][0]["records"]) == 3 and all(
+        v != "" for r in every["results"][0]["records"] for v in r.values()
+    )
+    dated = http.get(f"{url}/Get", params={"ITNO": "SKU-1", "dateformat": "YMD8-"}, headers=headers).json()
+    assert dated["results"][0]["records"][0]["LMDT"] == "2025-01-06"
+    assert client.execute("MMS200MI", "LstItmByItm", ITNO="SKU-2", maxrecs=1, returncols=["ITNO"]) == [
+        {"ITNO": "SKU-2"}
+    ]
+
+
+def test_gateway_404_405_and_unknown_transaction(http, client):
+    token = client.tokens.access_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (
+        http.get(f"{BASE}/OTHER_TST/M3/m3api-rest/v2/execute/MMS200MI/Get", headers=headers).status_code
+        == 404
+    )
+    assert http.get(f"{BASE}/SANDBOX_TST/M3/nothing", headers=headers).status_code == 404
+    assert (
+        http.post(f"{BASE}/SANDBOX_TST/M3/m3api-rest/v2/execute/MMS200MI/Get", headers=headers).status_code
+        == 405
+    )
+    with pytest.raises(M3TransactionError) as info:
+        client.execute("MMS200MI", "Frobnicate")
+    assert info.value.http_status == 400 and "Frobnicate" in info.value.message
+    with pytest.raises(M3TransactionError, match="Program XYZ999MI does not exist"):
+        client.execute("XYZ999MI", "Get")
+
+
+def test_v1_endpoint_shape(http, client):
+    token = client.tokens.access_token()
+    headers = {"Authorization": f"Bearer {token}"}
+    ok = http.get(
+        f"{BASE}/SANDBOX_TST/M3/m3api-rest/execute/MMS200MI/Get", params={"ITNO": "SKU-1"}, headers=headers
+    ).json()
+    assert ok["Program"] == "MMS200MI" and ok["MIRecord"][0]["RowIndex"] == 0
+    assert {"Name": "ITNO", "Value": "SKU-1"} in ok["MIRecord"][0]["NameValue"]
+    nok = http.get(
+        f"{BASE}/SANDBOX_TST/M3/m3api-rest/execute/MMS200MI/Get", params={"ITNO": "NO"}, headers=headers
+    ).json()
+    assert nok["@type"] == "ServerReturnedNOK" and nok["@field"].strip() == "ITNO"
+
+
+# -- retries --------------------------------------------------------------------------------------
+
+
+def test_429_honours_retry_after_then_succeeds(client, tenant, sleeps):
+    tenant.gateway.faults.append(Fault(status=429, count=2, match="MMS200MI/Get", retry_after="3"))
+    assert client.execute_one("MMS200MI", "Get", ITNO="SKU-1")["ITNO"] == "SKU-1"
+    assert sleeps == [3.0, 3.0] and client.stats["retries"] == 2
+
+
+def test_429_without_retry_after_backs_off_exponentially(client, tenant, sleeps):
+    tenant.gateway.faults.append(Fault(status=429, count=3, match="MMS200MI/Get"))
+    client.execute_one("MMS200MI", "Get", ITNO="SKU-1")
+    assert len(sleeps) == 3 and all(s > 0 for s in sleeps)
+    assert 0.125 <= sleeps[0] <= 0.25 and 0.5 <= sleeps[2] <= 1.0  # base 0.25 doubled, jittered
+
+
+def test_429_retried_for_writes_too(client, tenant, sleeps):
+    tenant.gateway.faults.append(Fault(status=429, count=1, match="OIS100MI/AddBatchHead", retry_after="1"))
+    orno = client.execute_one("OIS100MI", "AddBatchHead", CUNO="WEB0000001")["ORNO"]
+    assert len(tenant.batch_orders) == 1 and orno in tenant.batch_orders
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_retried_for_reads(client, tenant, sleeps, status):
+    tenant.gateway.faults.append(Fault(status=status, count=2, match="MMS200MI/"))
+    assert client.execute_one("MMS200MI", "Get", ITNO="SKU-2")["ITDS"] == "Cup"
+    assert len(sleeps) == 2
+
+
+def test_retries_are_bounded(client, tenant, sleeps):
+    tenant.gateway.faults.append(Fault(status=503, count=10, match="MMS200MI/"))
+    with pytest.raises(M3GatewayError) as info:
+        client.execute("MMS200MI", "Get", ITNO="SKU-2")
+    assert info.value.status == 503 and not info.value.may_have_committed
+    assert client.stats["requests"] == client.max_attempts and len(sleeps) == client.max_attempts - 1
+
+
+def test_write_committed_then_504_is_not_blindly_repeated(client, tenant):
+    """The gateway times out after M3 did the write: repeating would make a second order."""
+    tenant.gateway.faults.append(Fault(status=504, count=1, match="OIS100MI/AddBatchHead", after_commit=True))
+    with pytest.raises(M3GatewayError) as info:
+        client.execute("OIS100MI", "AddBatchHead", CUNO="WEB0000001", CUOR="PS-504")
+    assert info.value.status == 504 and info.value.may_have_committed
+    assert len(tenant.batch_orders) == 1  # it did commit; the caller looks it up by CUOR
+    found = client.execute("OIS100MI", "LstBatchHead", CUNO="WEB0000001")
+    assert [r["CUOR"] for r in found] == ["PS-504"]
+
+
+def test_retry_writes_opt_in(tenant, http, sleeps):
+    creds = IonApiCredentials.from_dict(tenant.ionapi(BASE))
+    m3 = M3Client(creds, http_client=http, sleep=sleeps.append, retry_writes=True)
+    tenant.gateway.faults.append(Fault(status=502, count=1, match="OIS100MI/AddBatchHead"))
+    m3.execute("OIS100MI", "AddBatchHead", CUNO="WEB0000001")
+    assert len(sleeps) == 1 and len(tenant.batch_orders) == 1
+
+
+def test_bulk_retries_5xx_for_reads_and_reports_refused_writes(client, tenant, sleeps):
+    tenant.gateway.faults.append(Fault(status=500, count=1, match="MMS200MI/"))
+    reads = client.bulk([("MMS200MI", "Get", {"ITNO": i}) for i, _, _ in ITEMS])
+    assert all(r.ok for r in reads) and len(sleeps) == 1
+    tenant.gateway.faults.append(Fault(status=503, count=1, match="OIS100MI/"))
+    writes = client.bulk([("OIS100MI", "AddBatchHead", {"CUNO": "WEB0000001"})] * 2)
+    assert [r.ok for r in writes] == [False, False]
+    assert all(isinstance(r.error, M3GatewayError) and r.error.may_have_committed for r in writes)
+
+
+def test_quota_answers_429_with_retry_after(client, tenant, sleeps):
+    from datetime import timedelta
+
+    tenant.gateway.quota = (3, timedelta(seconds=10))
+    for _ in range(3):
+        client.execute("MMS200MI", "Get", ITNO="SKU-1")
+    # the 4th call is over quota; the emulator clock is manual, so move it while the client sleeps
+    client._sleep = lambda seconds: (sleeps.append(seconds), tenant.clock.advance(timedelta(seconds=seconds)))
+    client.execute("MMS200MI", "Get", ITNO="SKU-1")
+    assert sleeps == [10.0]
+
+
+def test_bounded_concurrency_over_a_real_socket(tenant):
+    with BackgroundServer(create_app(tenant)) as server:
+        creds = IonApiCredentials.from_dict(tenant.ionapi(server.url))
+        with M3Client(creds, max_concurrency=3) as m3:
+            results = m3.bulk([("MMS200MI", "Get", {"ITNO": i}) for i, _, _ in ITEMS * 10], max_per_request=2)
+            assert len(results) == 30 and all(r.ok for r in results)
+            assert [r.records[0]["ITNO"] for r in results[:3]] == ["SKU-1", "SKU-2", "SKU-3"]
+            assert m3._slots._value == 3  # every slot given back
+
+
+def test_wire_values():
+    assert (
+        wire_value(Decimal("2.50")) == "2.5" and wire_value(Decimal("3.000")) == "3" and wire_value(7) == "7"
+    )
+    with pytest.raises(TypeError, match="not float"):
+        wire_value(0.1)

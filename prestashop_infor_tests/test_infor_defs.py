@@ -1,0 +1,114 @@
+"""The Infor Dagster assets against the emulator over a real socket, with a SQLite store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from prestashop_infor.defs.infor import (
+    InforResource,
+    infor_assets,
+    infor_checks,
+    infor_inventory,
+    infor_items,
+    infor_order_statuses,
+    infor_resource_from_env,
+)
+from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+from prestashop_infor.infor import IonApiCredentials, IonApiFileError, M3Client
+from prestashop_infor.infor.emulator import LifecycleSettings, create_app, seed_tenant
+from prestashop_infor.serving import BackgroundServer
+from prestashop_infor.store import Store
+
+ITEMS = [(f"SKU-{n}", f"Item {n}", "3.50") for n in range(12)]
+
+
+@pytest.fixture
+def world(tmp_path: Path):
+    tenant = seed_tenant(ITEMS, seed=9, lifecycle=LifecycleSettings.manual())
+    with BackgroundServer(create_app(tenant)) as server:
+        ionapi = tenant.write_ionapi(tmp_path / "t.ionapi", server.url)
+        resources = {
+            "infor": InforResource(ionapi_file=str(ionapi), page_size=5),
+            "store": StoreResource(database_url=f"sqlite:///{tmp_path / 'store.db'}"),
+            "validation_gate": ValidationGateResource(max_failure_share=0.05, min_quarantined=1),
+        }
+        yield tenant, server, resources, tmp_path / "store.db"
+
+
+def meta(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition) -> dict:
+    events = result.asset_materializations_for_node(asset.op.name)
+    return {k: v.value for k, v in events[-1].metadata.items()}
+
+
+def test_items_paged_through_a_positioned_list_and_gated(world):
+    tenant, _, resources, db = world
+    tenant.items["SKU-3"].stat = "X"  # not two digits: quarantined, the rest flows
+    result = dg.materialize([infor_items], resources=resources)
+    assert result.success
+    m = meta(result, infor_items)
+    assert (m["extracted"], m["valid"], m["quarantined"]) == (12, 11, 1)
+    store = Store.from_url(f"sqlite:///{db}")
+    letters = store.dead_letters(entity="m3_items")
+    assert [(d.key, d.field) for d in letters] == [("SKU-3", "STAT")]
+    store.dispose()
+
+
+def test_blocking_check_fails_when_too_many_records_fail(world):
+    tenant, _, resources, _ = world
+    for n in range(4):
+        tenant.items[f"SKU-{n}"].stat = "X"
+    result = dg.materialize(
+        [infor_items, *infor_checks], resources=resources, selection=[infor_items], raise_on_error=False
+    )
+    checks = result.get_asset_check_evaluations()
+    assert checks and not checks[0].passed
+
+
+def test_inventory_is_incremental_by_change_time(world):
+    tenant, _, resources, _ = world
+    tenant.clock.advance(timedelta(minutes=5))  # past the cursor overlap of the seeded balances
+    first = dg.materialize([infor_inventory], resources=resources)
+    assert meta(first, infor_inventory)["extracted"] == 24  # every balance, both warehouses
+    tenant.clock.advance(timedelta(minutes=5))
+    tenant.adjust_stock("200", "SKU-7", 3)
+    second = dg.materialize([infor_inventory], resources=resources)
+    m = meta(second, infor_inventory)
+    assert m["extracted"] == 1 and "SKU-7" in m["preview"] and m["warehouses"] == "200"
+
+
+def test_order_statuses_with_shop_states(world):
+    tenant, server, resources, _ = world
+    client = M3Client(IonApiCredentials.from_file(resources["infor"].ionapi_file))
+    for cuor in ("PS-1", "PS-2"):
+        orno = client.execute_one("OIS100MI", "AddBatchHead", CUNO="WEB0000002", CUOR=cuor)["ORNO"]
+        client.execute("OIS100MI", "AddBatchLine", ORNO=orno, ITNO="SKU-1", ORQT="1")
+        client.execute("OIS100MI", "Confirm", ORNO=orno)
+    tenant.ship_now(next(iter(tenant.orders)))
+    result = dg.materialize([infor_order_statuses], resources=resources)
+    m = meta(result, infor_order_statuses)
+    assert m["extracted"] == 2 and m["quarantined"] == 0
+    assert m["orders_by_state"] == {"shipped": 1, "processing": 1}
+
+
+def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
+    defs = dg.Definitions(
+        assets=infor_assets,
+        asset_checks=infor_checks,
+        resources={
+            "infor": InforResource(ionapi_file="x"),
+            "store": StoreResource(database_url="sqlite://"),
+            "validation_gate": ValidationGateResource(),
+        },  # fmt: skip
+    )
+    assert {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()} == {
+        "infor_items", "infor_inventory", "infor_order_statuses"}  # fmt: skip
+    monkeypatch.setenv("INFOR_IONAPI_CS", "s3cr3t-value")
+    monkeypatch.delenv("INFOR_IONAPI_FILE", raising=False)
+    resource = infor_resource_from_env()
+    assert "s3cr3t-value" not in repr(resource)
+    with pytest.raises(IonApiFileError, match="missing key 'tenant'"):
+        InforResource(client_secret="x").credentials()
