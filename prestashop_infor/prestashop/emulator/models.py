@@ -154,6 +154,20 @@ _PHP_NOTICES = [
 ]
 
 
+FAULT_SETTINGS = (
+    "error_rate",
+    "latency",
+    "timeout_rate",
+    "timeout_seconds",
+    "php_warning_rate",
+    "html_error_rate",
+    "revoke_key",
+    "disabled",
+    "seed",
+)
+"""The fault settings the sandbox accepts by name (``POST /_sandbox/faults``)."""
+
+
 class Faults:
     """Faults injected on demand. Draws come from a seeded generator so tests are deterministic."""
 
@@ -180,20 +194,9 @@ class Faults:
 
     def update(self, settings: Mapping[str, Any]) -> None:
         """Apply settings by name (the /_sandbox/faults body); unknown names are an error."""
-        known = {
-            "error_rate",
-            "latency",
-            "timeout_rate",
-            "timeout_seconds",
-            "php_warning_rate",
-            "html_error_rate",
-            "revoke_key",
-            "disabled",
-            "seed",
-        }
-        unknown = set(settings) - known
+        unknown = set(settings) - set(FAULT_SETTINGS)
         if unknown:
-            raise ValueError(f"unknown fault settings {sorted(unknown)}; known: {sorted(known)}")
+            raise ValueError(f"unknown fault settings {sorted(unknown)}; known: {sorted(FAULT_SETTINGS)}")
         for name, value in settings.items():
             if name in ("revoke_key", "disabled"):
                 value = bool(value)

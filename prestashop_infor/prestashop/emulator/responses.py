@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from prestashop_infor.prestashop.emulator.models import (
+    FAULT_SETTINGS,
     QueryResult,
     RecordNotFound,
     Shop,
@@ -535,22 +536,7 @@ def _sandbox_faults(shop: Shop):
             except (ValueError, TypeError) as error:
                 return JSONResponse({"error": str(error)}, status_code=400)
         faults = shop.faults
-        return JSONResponse(
-            {
-                name: getattr(faults, name)
-                for name in (
-                    "error_rate",
-                    "latency",
-                    "timeout_rate",
-                    "timeout_seconds",
-                    "php_warning_rate",
-                    "html_error_rate",
-                    "revoke_key",
-                    "disabled",
-                    "seed",
-                )
-            }
-        )
+        return JSONResponse({name: getattr(faults, name) for name in FAULT_SETTINGS})
 
     return endpoint
 
