@@ -90,6 +90,10 @@ class Store:
             engine = sa.create_engine(url, pool_pre_ping=True)
             if schema is not None:
                 with engine.begin() as connection:
+                    # CREATE SCHEMA IF NOT EXISTS still races with itself: serialize it.
+                    connection.execute(
+                        sa.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
+                    )
                     connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
                 engine = engine.execution_options(schema_translate_map={None: schema})
         return cls(engine)
@@ -372,9 +376,10 @@ def _sqlite_engine(url: str) -> sa.Engine:
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
+        # The busy timeout first: switching to WAL needs a lock another connection may hold.
+        cursor.execute("PRAGMA busy_timeout=30000")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
