@@ -181,3 +181,50 @@ ps_stock = sa.Table(
     sa.Column("location", sa.String(255), nullable=True),
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
+
+# The id map (binder, issue 4): PrestaShop key <-> M3 key per entity, with a fingerprint of what was
+# last sent. Functions in ``store/id_map.py``.
+id_map = sa.Table(
+    "id_map",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(50), nullable=False),  # "customer", "sales_order"
+    sa.Column("source_key", sa.String(255), nullable=False),  # normalized email, PrestaShop order id
+    sa.Column("target_key", sa.String(50), nullable=False),  # CUNO, ORNO
+    sa.Column("fingerprint", sa.String(64), nullable=True),  # hash of what was last sent
+    sa.Column("data", sa.Text, nullable=True),  # JSON: temporary ORNO, CUOR, originals...
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("entity", "source_key", name="uq_id_map_entity_source"),
+    sa.UniqueConstraint("entity", "target_key", name="uq_id_map_entity_target"),
+)
+
+# Claims taken before an M3 create, so two concurrent runs never create the same record twice: the
+# unique key is taken in the database first; the winner creates and binds, the loser waits for the
+# binding. ``planned_key`` is the M3 key the winner will use, so a crash between the claim and the
+# binding is recovered by looking that key up in M3.
+id_claims = sa.Table(
+    "id_claims",
+    metadata,
+    sa.Column("entity", sa.String(50), primary_key=True),
+    sa.Column("source_key", sa.String(255), primary_key=True),
+    sa.Column("planned_key", sa.String(50), nullable=True),
+    sa.Column("owner", sa.String(100), nullable=False),  # host:pid:thread of the claimer, for diagnosis
+    sa.Column("claimed_at", UtcDateTime, nullable=False),
+)
+
+# What the back-office lane last pushed to PrestaShop per order (issue 4); functions in
+# ``store/backoffice.py``. A memory for skipping work, never the authority.
+backoffice_order_pushes = sa.Table(
+    "backoffice_order_pushes",
+    metadata,
+    sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),  # PrestaShop order id
+    sa.Column("orno", sa.String(10), nullable=False),  # M3 customer order number
+    sa.Column("m3_fingerprint", sa.String(200), nullable=True),  # STAT/ORSL/ORST/OBLC last fully handled
+    sa.Column("milestone", sa.String(30), nullable=True),  # last milestone reached and handled
+    sa.Column("state_id", sa.Integer, nullable=True),  # shop state we last set (or found in place)
+    sa.Column("tracking_number", sa.String(64), nullable=True),  # last tracking number written
+    sa.Column("payment_key", sa.String(254), nullable=True),  # transaction_id of the payment recorded
+    sa.Column("closed", sa.Boolean, nullable=False, default=False),  # paid or cancelled: nothing more to do
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,31 @@
+"""The sync units: plain Python (no Dagster) that moves records between PrestaShop and M3.
+
+- ``mapping``: the mapping configuration (``mapping.yaml``) and its rules;
+- ``errors``: ``SyncError`` and its stages, the source of every dead letter;
+- ``customers``: customer upsert (match on normalized e-mail, ``CRS610MI/Add`` once);
+- ``orders``: PrestaShop order -> M3 sales order, exactly once (id map + ``CUOR`` lookup);
+- ``status``, ``stock``: M3 -> PrestaShop (back-office lane).
+
+The id map itself lives in ``prestashop_infor.store.id_map``.
+"""
+
+from prestashop_infor.sync.errors import LoadError, MappingFailure, SyncError, ValidationError
+from prestashop_infor.sync.mapping import (
+    Mapping,
+    MappingError,
+    ResolvedStatusMap,
+    customer_order_number,
+    load_mapping,
+)
+
+__all__ = [
+    "LoadError",
+    "Mapping",
+    "MappingError",
+    "MappingFailure",
+    "ResolvedStatusMap",
+    "SyncError",
+    "ValidationError",
+    "customer_order_number",
+    "load_mapping",
+]

@@ -1,0 +1,261 @@
+"""Customer upsert: a PrestaShop customer (matched on normalized e-mail) becomes one M3 customer.
+
+Guest and registered accounts with the same e-mail are one M3 customer. The order of checks for a
+batch of customers:
+
+1. the id map (``customer``: normalized e-mail -> ``CUNO``) — bound customers cost nothing;
+2. a claim row per new e-mail, inserted before M3 is called (unique in the database): the run that
+   inserts it creates the customer, any other run waits for the binding;
+3. ``CRS610MI/Add`` in one bulk request, with a customer number *derived* from the e-mail
+   (prefix + hash), so the number is known before M3 answers: after a crash, a 5xx, or a claim
+   whose holder died, ``CRS610MI/GetBasicData`` on that number says whether the customer exists,
+   and M3 itself refuses a second customer with the same number;
+4. bind in the id map, release the claims.
+
+A customer that cannot be created is reported as a :class:`SyncError` for its e-mail; the caller
+dead-letters the records that needed it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prestashop_infor.infor import M3Client, M3GatewayError, M3TransactionError
+from prestashop_infor.store import Store, id_map
+from prestashop_infor.sync.errors import LoadError, SyncError, ValidationError
+from prestashop_infor.sync.mapping import Mapping
+
+ENTITY = "customer"
+MAIL_LENGTH = 50
+CUSTOMER_NUMBER_LENGTH = 10
+
+
+def normalize_email(email: Any) -> str:
+    """Lower-cased and trimmed; an address without ``@`` cannot identify a customer."""
+    text = str(email or "").strip().lower()
+    if "@" not in text or text.startswith("@") or text.endswith("@") or " " in text:
+        raise ValidationError("invalid_email", "email", f"{email!r} is not an e-mail address")
+    return text
+
+
+def customer_number(normalized_email: str, prefix: str = "PS") -> str:
+    """The M3 customer number (``CUNO``, 10 characters) derived from a normalized e-mail: the
+    prefix and base32 characters of its SHA-256 (8 characters after "PS": 2^40 values)."""
+    digest = base64.b32encode(hashlib.sha256(normalized_email.encode("utf-8")).digest()).decode()
+    return (prefix + digest)[:CUSTOMER_NUMBER_LENGTH]
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """What M3 needs to create a customer: the shop customer and the address to use (the first
+    order's invoice address), already standardized to M3 fields (``CUNM``, ``CUA1``..., ``CSCD``)."""
+
+    email: str  # as in the shop; normalized by the sync
+    customer_id: int  # PrestaShop id (the first seen for this e-mail)
+    address: MappingABC[str, str]  # M3 fields from AddressRules.standardize
+    language: str | None = None  # LNCD
+
+
+@dataclass
+class CustomerOutcome:
+    """Per normalized e-mail: the M3 customer number, or the error."""
+
+    numbers: dict[str, str] = field(default_factory=dict)  # email -> CUNO
+    created: list[str] = field(default_factory=list)  # emails created in M3 by this call
+    found: list[str] = field(default_factory=list)  # emails already in M3 (bound now, nothing created)
+    errors: dict[str, SyncError] = field(default_factory=dict)
+
+
+def upsert_customers(
+    records: Iterable[CustomerRecord],
+    *,
+    m3: M3Client,
+    store: Store,
+    mapping: Mapping,
+    wait: timedelta = timedelta(seconds=30),
+    stale_after: timedelta = timedelta(minutes=2),
+    poll: float = 0.05,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CustomerOutcome:
+    """Make sure each record's e-mail has an M3 customer; one bulk ``CRS610MI/Add`` for the new ones.
+
+    ``wait``: how long to wait for another run that holds the claim of an e-mail; ``stale_after``:
+    a claim older than this whose binding never came is taken over (its holder died).
+    """
+    outcome = CustomerOutcome()
+    wanted: dict[str, CustomerRecord] = {}
+    for record in records:
+        try:
+            email = normalize_email(record.email)
+        except SyncError as error:
+            outcome.errors[str(record.email)] = error
+            continue
+        wanted.setdefault(email, record)
+    if not wanted:
+        return outcome
+    bound = id_map.bindings_for(store, ENTITY, wanted)
+    for email, found in bound.items():
+        outcome.numbers[email] = found.target_key
+    new = [email for email in wanted if email not in bound]
+    prefix = mapping.erp.customer_number_prefix
+    got = id_map.claim_many(store, ENTITY, {e: customer_number(e, prefix) for e in new})
+    # a run that finished between our read and our claim has bound and released: read again
+    late = id_map.bindings_for(store, ENTITY, got)
+    for email, found in late.items():
+        outcome.numbers[email] = found.target_key
+        outcome.found.append(email)
+    id_map.release(store, ENTITY, late)
+    mine = [e for e in new if e in got and e not in late]
+    theirs = [e for e in new if e not in got]
+    _create(mine, wanted, outcome, m3=m3, store=store, mapping=mapping, recovering=False)
+
+    deadline = time.monotonic() + wait.total_seconds()
+    waiting = list(theirs)
+    for _ in range(1_000_000):  # bounded: ends at the deadline at the latest
+        if not waiting:
+            break
+        now_bound = id_map.bindings_for(store, ENTITY, waiting)
+        for email, found in now_bound.items():
+            outcome.numbers[email] = found.target_key
+            outcome.found.append(email)
+        waiting = [e for e in waiting if e not in now_bound]
+        recovered = []
+        for email in waiting:
+            claim = id_map.claim_of(store, ENTITY, email)
+            if claim is None:  # released without a binding (the holder failed): try ourselves
+                if id_map.claim(store, ENTITY, email, customer_number(email, prefix)):
+                    recovered.append(email)
+            elif datetime.now(UTC) - claim.claimed_at > stale_after and id_map.take_over(
+                store, ENTITY, email, claim
+            ):
+                recovered.append(email)
+        if recovered:
+            _create(recovered, wanted, outcome, m3=m3, store=store, mapping=mapping, recovering=True)
+            waiting = [e for e in waiting if e not in set(recovered)]
+        if not waiting or time.monotonic() >= deadline:
+            break
+        sleep(poll)
+    for email in waiting:
+        outcome.errors[email] = LoadError(
+            "customer_busy",
+            "email",
+            f"another run is creating the M3 customer for {email} and did not finish within {wait}",
+        )
+    return outcome
+
+
+def upsert_customer(record: CustomerRecord, *, m3: M3Client, store: Store, mapping: Mapping) -> str:
+    """One customer; returns its ``CUNO`` or raises its SyncError."""
+    outcome = upsert_customers([record], m3=m3, store=store, mapping=mapping)
+    if outcome.errors:
+        raise next(iter(outcome.errors.values()))
+    return outcome.numbers[normalize_email(record.email)]
+
+
+def _add_fields(email: str, record: CustomerRecord, mapping: Mapping) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "CUNO": customer_number(email, mapping.erp.customer_number_prefix),
+        "CUTM": mapping.erp.customer_template,
+        "YREF": f"PrestaShop customer {record.customer_id}"[:30],
+    }
+    for name in ("CUNM", "CUA1", "CUA2", "CUA3", "CUA4", "PONO", "TOWN", "CSCD", "PHNO"):
+        value = record.address.get(name)
+        if value:
+            fields[name] = value
+    if len(email) <= MAIL_LENGTH:
+        fields["MAIL"] = email  # longer addresses cannot be stored in M3; the id map keeps them
+    language = record.language or mapping.erp.customer_language
+    if language:
+        fields["LNCD"] = language
+    if mapping.erp.division:
+        fields["DIVI"] = mapping.erp.division
+    return fields
+
+
+def _create(
+    emails: list[str],
+    wanted: dict[str, CustomerRecord],
+    outcome: CustomerOutcome,
+    *,
+    m3: M3Client,
+    store: Store,
+    mapping: Mapping,
+    recovering: bool,
+) -> None:
+    """Create the customers of ``emails`` (claimed by this caller), bind them, release the claims."""
+    if not emails:
+        return
+    prefix = mapping.erp.customer_number_prefix
+    numbers = {e: customer_number(e, prefix) for e in emails}
+    to_add = list(emails)
+    existing: dict[str, dict[str, str]] = {}
+    if recovering:
+        # the previous holder may have created it before dying: look before adding
+        existing = _existing(numbers, m3, mapping)
+        to_add = [e for e in emails if e not in existing]
+    calls = [("CRS610MI", "Add", _add_fields(e, wanted[e], mapping)) for e in to_add]
+    results = m3.bulk(calls, max_per_request=mapping.orders.bulk_size) if calls else []
+    unsure: list[str] = []
+    failed: dict[str, SyncError] = {}
+    created: list[str] = []
+    for email, result in zip(to_add, results, strict=True):
+        if result.ok:
+            created.append(email)
+        elif isinstance(result.error, M3TransactionError) and result.error.field == "CUNO":
+            unsure.append(email)  # "already exists": verify it is ours below
+        elif isinstance(result.error, M3GatewayError) and result.error.may_have_committed:
+            unsure.append(email)
+        else:
+            failed[email] = LoadError.from_m3(result.error or RuntimeError("unknown"), context=email)
+    if unsure:
+        found = _existing({e: numbers[e] for e in unsure}, m3, mapping)
+        existing.update(found)
+        for email in unsure:
+            if email not in found:
+                failed[email] = LoadError(
+                    "customer_not_created",
+                    "CUNO",
+                    f"CRS610MI/Add for {email} ({numbers[email]}) failed and the customer is not in M3",
+                )
+    for email, record in list(existing.items()):
+        mail = record.get("MAIL", "").strip().lower()
+        if mail and mail != email:
+            failed[email] = LoadError(
+                "customer_number_collision",
+                "CUNO",
+                f"M3 customer {numbers[email]} belongs to {mail}, not {email}; bind it by hand",
+            )
+            del existing[email]
+    rows = [(e, numbers[e], None, {"created": e in created}) for e in [*created, *existing]]
+    id_map.bind_many(store, ENTITY, rows)
+    for email in created:
+        outcome.numbers[email] = numbers[email]
+        outcome.created.append(email)
+    for email in existing:
+        outcome.numbers[email] = numbers[email]
+        outcome.found.append(email)
+    outcome.errors.update(failed)
+    id_map.release(store, ENTITY, emails)
+
+
+def _existing(numbers: dict[str, str], m3: M3Client, mapping: Mapping) -> dict[str, dict[str, str]]:
+    """The customers among ``numbers`` that exist in M3 (``GetBasicData`` in one bulk request)."""
+    emails = list(numbers)
+    results = m3.bulk(
+        [("CRS610MI", "GetBasicData", {"CUNO": numbers[e]}) for e in emails],
+        max_per_request=mapping.orders.bulk_size,
+    )
+    found = {}
+    for email, result in zip(emails, results, strict=True):
+        if result.ok and result.records:
+            found[email] = result.records[0]
+        elif not result.ok and not isinstance(result.error, M3TransactionError):
+            raise result.error or RuntimeError("CRS610MI/GetBasicData failed")  # cannot tell: stop
+    return found
