@@ -1,8 +1,12 @@
-"""The ``prestashop-infor`` command: sandbox, demo (and, as the product grows, webhooks and dlq)."""
+"""The ``prestashop-infor`` command: sandbox, demo, and the dead-letter queue (``dlq``).
+
+Configuration comes from the same environment variables as the Dagster definitions
+(``prestashop_infor.defs``), read here at the edge and nowhere deeper."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -11,8 +15,19 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from prestashop_infor.infor import IonApiCredentials, M3Client
+from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.sandbox import Sandbox, SandboxSettings, start_sandbox
+from prestashop_infor.store import Store
+from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES
+from prestashop_infor.sync import dead_letters
+from prestashop_infor.sync.mapping import Mapping as SyncMapping
+from prestashop_infor.sync.mapping import MappingError, load_mapping
 
 
 def _port(value: str) -> int:
@@ -33,6 +48,16 @@ def _count(value: str) -> int:
     if count < 0:
         raise argparse.ArgumentTypeError(f"{count} is negative")
     return count
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if seconds < 0 or seconds != seconds:
+        raise argparse.ArgumentTypeError(f"{value} seconds is not a duration")
+    return seconds
 
 
 def _api_key(value: str) -> str:
@@ -64,6 +89,12 @@ def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--orders", type=_count, default=defaults.orders, help="orders to seed")
     parser.add_argument("--version", dest="ps_version", default=defaults.version, help="PrestaShop profile")
     parser.add_argument("--time-zone", default=defaults.time_zone, help="the shop's IANA time zone")
+    parser.add_argument(
+        "--traffic",
+        type=_seconds,
+        default=10.0,
+        help="seconds between orders placed by simulated customers (0: none)",
+    )
     parser.add_argument("--infor-port", type=_port, default=defaults.infor_port)
     parser.add_argument("--tenant", type=_tenant, default=defaults.tenant, help="M3 tenant name")
     parser.add_argument(
@@ -86,6 +117,7 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
         infor_port=args.infor_port,
         tenant=args.tenant,
         ionapi_out=args.ionapi_out,
+        traffic_interval=args.traffic,
     )
 
 
@@ -130,16 +162,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
         **os.environ,
         **sandbox.environment(),
         "DAGSTER_HOME": str(dagster_home),
+        "PRESTASHOP_INFOR_SCHEDULES": "on",  # the sync schedules run on their own in the demo
     }
     dagster_command = str(Path(sys.executable).with_name("dagster"))
-    print("Materializing the PrestaShop and Infor assets once, so the UI opens on real data...", flush=True)
+    print("Materializing every asset once, so the UI opens on real data...", flush=True)
     first_run = subprocess.run(
         [
             dagster_command,
             "asset",
             "materialize",
             "--select",
-            "group:prestashop or group:infor",
+            "group:prestashop or group:infor or group:order_to_cash",
             "-m",
             "prestashop_infor.defs",
         ],
@@ -190,6 +223,302 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if process.returncode in (0, -signal.SIGTERM, None) else process.returncode
 
 
+# -- the dead-letter queue -----------------------------------------------------------------------
+
+DATABASE_URL = "PRESTASHOP_INFOR_DATABASE_URL"
+DATABASE_SCHEMA = "PRESTASHOP_INFOR_DATABASE_SCHEMA"
+MAPPING_FILE = "PRESTASHOP_INFOR_MAPPING_FILE"
+MESSAGE_WIDTH = 60
+
+
+class ConfigurationError(Exception):
+    """A setting the command needs is missing or wrong; the message names the variable."""
+
+
+def _letter_id(value: str) -> int:
+    try:
+        letter_id = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a dead-letter id (a whole number, as shown by `dlq list`)"
+        ) from None
+    if letter_id < 1:
+        raise argparse.ArgumentTypeError(f"{letter_id} is not a dead-letter id (ids start at 1)")
+    return letter_id
+
+
+def _dlq_state(value: str) -> str:
+    if value not in (*DEAD_LETTER_STATES, "all"):
+        raise argparse.ArgumentTypeError(
+            f"unknown state {value!r}; use one of {', '.join(DEAD_LETTER_STATES)} or all"
+        )
+    return value
+
+
+def _dlq_stage(value: str) -> str:
+    if value not in DEAD_LETTER_STAGES:
+        raise argparse.ArgumentTypeError(
+            f"unknown stage {value!r}; use one of {', '.join(DEAD_LETTER_STAGES)}"
+        )
+    return value
+
+
+def _positive(value: str) -> int:
+    count = _count(value)
+    if count == 0:
+        raise argparse.ArgumentTypeError("0 would show nothing; give a positive number")
+    return count
+
+
+def _database_url() -> str:
+    url = os.environ.get(DATABASE_URL)
+    if url:
+        return url
+    # The default lives with the Dagster definitions, so the command and the runs find one store.
+    from prestashop_infor.defs import default_database_url
+
+    return default_database_url()
+
+
+def _open_store() -> Store:
+    """The store the Dagster runs use: ``PRESTASHOP_INFOR_DATABASE_URL`` (default as in the
+    definitions) and ``PRESTASHOP_INFOR_DATABASE_SCHEMA``. A SQLite file that does not exist is an
+    error, not a new empty store: the command would otherwise report an empty queue."""
+    url = _database_url()
+    schema = os.environ.get(DATABASE_SCHEMA) or None
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigurationError(f"{DATABASE_URL}={url!r} is not a database URL") from None
+    shown = parsed.render_as_string(hide_password=True)
+    file_path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file_path not in (None, "", ":memory:") and not Path(file_path).expanduser().exists():
+        raise ConfigurationError(
+            f"there is no store at {file_path}: set {DATABASE_URL} (or DAGSTER_HOME) to the "
+            "store the Dagster runs use"
+        )
+    try:
+        return Store.from_url(url, schema=schema)
+    except ValueError as exc:
+        raise ConfigurationError(f"{DATABASE_SCHEMA}: {exc}") from None
+    except sa.exc.SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigurationError(f"cannot open the store at {shown} ({DATABASE_URL}): {reason}") from None
+
+
+def _required(name: str, what: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"{name} is not set; `dlq replay` needs {what}")
+    return value
+
+
+def _replay_clients(
+    wanted: set[str],
+) -> tuple[PrestashopClient | None, M3Client | None, SyncMapping | None]:
+    """The shop client, the M3 client and the mapping, those of them ``wanted``."""
+    prestashop = m3 = mapping = None
+    if "mapping" in wanted:
+        path = os.environ.get(MAPPING_FILE) or None
+        try:
+            mapping = load_mapping(path)
+        except MappingError as exc:
+            raise ConfigurationError(f"{MAPPING_FILE}: {exc}" if path else str(exc)) from None
+    if "m3" in wanted:
+        try:
+            credentials = IonApiCredentials.from_env()
+        except ValueError as exc:
+            via = "INFOR_IONAPI_FILE" if os.environ.get("INFOR_IONAPI_FILE") else "INFOR_IONAPI_<KEY>"
+            raise ConfigurationError(f"the M3 connection ({via}): {exc}") from None
+        m3 = M3Client(credentials)
+    if "prestashop" in wanted:
+        url = _required("PRESTASHOP_URL", "the shop's base URL to read the records again")
+        key = _required("PRESTASHOP_API_KEY", "the shop's Webservice key")
+        time_zone = os.environ.get("PRESTASHOP_TIME_ZONE") or "UTC"
+        try:
+            prestashop = PrestashopClient(url, key, time_zone=time_zone)
+        except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            if m3 is not None:
+                m3.close()
+            raise ConfigurationError(f"PRESTASHOP_TIME_ZONE={time_zone!r}: {exc}") from None
+    return prestashop, m3, mapping
+
+
+def _one_line(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _label(letter: Any) -> str:
+    return f"letter {letter.id} ({letter.entity} {letter.key}, {letter.stage})"
+
+
+def cmd_dlq_list(args: argparse.Namespace) -> int:
+    state = None if args.state == "all" else args.state
+    with _open_store() as store:
+        letters = store.dead_letters(state=state, entity=args.entity, stage=args.stage)
+    total = len(letters)
+    if args.limit:
+        letters = letters[: args.limit]
+    if args.json:
+        print(json.dumps([dead_letters.describe(letter) for letter in letters], indent=2, ensure_ascii=False))
+        return 0
+    if not letters:
+        which = " ".join(filter(None, [args.state if state else None, args.entity, args.stage]))
+        print(f"no {which + ' ' if which else ''}dead letters")
+        return 0
+    rows = [["ID", "ENTITY", "KEY", "STAGE", "CODE", "FIELD", "ATTEMPTS", "LAST SEEN", "STATE", "MESSAGE"]]
+    for letter in letters:
+        rows.append(
+            [
+                str(letter.id),
+                letter.entity,
+                letter.key,
+                letter.stage,
+                letter.error_code,
+                letter.field or "-",
+                str(letter.attempts),
+                _when(letter.last_seen),
+                letter.state,
+                _one_line(letter.message, MESSAGE_WIDTH),
+            ]
+        )
+    _print_table(rows)
+    if total > len(letters):
+        print(f"({len(letters)} of {total} shown; raise --limit to see more)")
+    return 0
+
+
+def cmd_dlq_show(args: argparse.Namespace) -> int:
+    with _open_store() as store:
+        (letter,) = dead_letters.letters_by_id(store, [args.id])
+    described = dead_letters.describe(letter)
+    if args.json:
+        print(json.dumps(described, indent=2, ensure_ascii=False))
+        return 0
+    print(f"dead letter {letter.id}")
+    for name in (
+        "entity",
+        "key",
+        "stage",
+        "state",
+        "error_code",
+        "field",
+        "attempts",
+        "first_seen",
+        "last_seen",
+    ):
+        print(f"  {name + ':':12} {described[name] if described[name] is not None else '-'}")
+    print(f"  {'message:':12} {letter.message}")
+    why = dead_letters.why_not_replayable(letter)
+    command = f"`dlq replay {letter.id}`" if letter.state == "open" else f"`dlq replay {letter.id} --force`"
+    print(f"  {'replay:':12} {command if why is None else 'not by id: ' + why}")
+    if letter.failures:
+        print("failures:")
+        print(json.dumps(letter.failures, indent=2, ensure_ascii=False, default=str))
+    print("payload:")
+    print(json.dumps(letter.payload, indent=2, ensure_ascii=False, sort_keys=True, default=str))
+    return 0
+
+
+def cmd_dlq_replay(args: argparse.Namespace) -> int:
+    if args.all == bool(args.ids):
+        raise ConfigurationError("give the ids of the letters to replay, or --all (not both)")
+    if args.entity and not args.all:
+        raise ConfigurationError("--entity chooses the letters of --all; with ids, leave it out")
+    with _open_store() as store:
+        if args.all:
+            letters, others = dead_letters.replayable_open_letters(store, args.entity)
+            for letter, why in others:
+                print(f"{_label(letter)}: left open, not replayable: {why}")
+            if not letters:
+                print("no open dead letters to replay")
+                return 0
+        else:
+            letters = dead_letters.letters_by_id(store, args.ids)
+        prestashop, m3, mapping = _replay_clients(dead_letters.needs(letters))
+        try:
+            report = dead_letters.replay(
+                store,
+                [letter.id for letter in letters],
+                prestashop=prestashop,
+                m3=m3,
+                mapping=mapping,
+                force=args.force,
+            )
+        finally:
+            for client in (prestashop, m3):
+                if client is not None:
+                    client.close()
+    for result in report.results:
+        label = f"letter {result.letter_id} ({result.entity} {result.key}, {result.stage})"
+        line = f"{label}: {result.outcome}: {result.detail}"
+        if result.outcome == dead_letters.FAILED:
+            line += f" [attempt {result.attempts}, still {result.state}]"
+        print(line)
+    counts = {o: len(report.of(o)) for o in (dead_letters.REPLAYED, dead_letters.FAILED, dead_letters.SKIPPED,
+                                              dead_letters.NOT_ATTEMPTED)}  # fmt: skip
+    print(", ".join(f"{count} {outcome.replace('_', ' ')}" for outcome, count in counts.items() if count))
+    if report.stopped:
+        print(f"prestashop-infor dlq replay: stopped: {report.stopped}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def cmd_dlq_resolve(args: argparse.Namespace) -> int:
+    with _open_store() as store:
+        resolved = dead_letters.resolve(store, args.ids)
+    for letter, state in resolved:
+        print(f"{_label(letter)}: {letter.state} -> {state}")
+    return 0
+
+
+def _add_dlq_commands(commands: Any) -> None:
+    dlq = commands.add_parser(
+        "dlq",
+        help="the dead-letter queue: list, show, replay, resolve",
+        description=f"Records that could not be synced. The store is {DATABASE_URL} (and "
+        f"{DATABASE_SCHEMA}); replay also reads PRESTASHOP_URL, PRESTASHOP_API_KEY, PRESTASHOP_TIME_ZONE, "
+        f"INFOR_IONAPI_FILE or INFOR_IONAPI_<KEY>, and {MAPPING_FILE}.",
+    )
+    actions = dlq.add_subparsers(dest="dlq_command", required=True)
+
+    listing = actions.add_parser("list", help="the dead letters, oldest first")
+    listing.add_argument("--state", type=_dlq_state, default="open", help="open, replayed, resolved or all")
+    listing.add_argument("--entity", help="only this entity (sales_order, order_status, stock, orders...)")
+    listing.add_argument("--stage", type=_dlq_stage, help="only this stage: validate, map or load")
+    listing.add_argument("--limit", type=_positive, help="show at most this many")
+    listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    listing.set_defaults(handler=cmd_dlq_list)
+
+    show = actions.add_parser("show", help="one dead letter with its payload")
+    show.add_argument("id", type=_letter_id)
+    show.add_argument("--json", action="store_true", help="JSON instead of text")
+    show.set_defaults(handler=cmd_dlq_show)
+
+    replay = actions.add_parser(
+        "replay", help="send records through their sync code again; exit 1 if any did not go through"
+    )
+    replay.add_argument("ids", nargs="*", type=_letter_id, metavar="ID")
+    replay.add_argument("--all", action="store_true", help="every open letter that can be replayed")
+    replay.add_argument("--entity", help="with --all: only this entity")
+    replay.add_argument("--force", action="store_true", help="replay letters that are not open too")
+    replay.set_defaults(handler=cmd_dlq_replay)
+
+    resolve = actions.add_parser("resolve", help="mark letters resolved (fixed by hand)")
+    resolve.add_argument("ids", nargs="+", type=_letter_id, metavar="ID")
+    resolve.set_defaults(handler=cmd_dlq_resolve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prestashop-infor", description="Keep a PrestaShop shop and an Infor M3 ERP in step."
@@ -205,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dagster-port", type=_port, default=3000)
     demo.add_argument("--dagster-home", default=".dagster_home", help="the embedded SQLite instance")
     demo.set_defaults(handler=cmd_demo)
+
+    _add_dlq_commands(commands)
     return parser
 
 
@@ -212,7 +543,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except OSError as exc:
+    except (OSError, ConfigurationError, dead_letters.ReplayRefused) as exc:
         print(f"prestashop-infor: {exc}", file=sys.stderr)
         return 2
 

@@ -9,11 +9,13 @@ combination references, so both halves agree from the start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from prestashop_infor.infor.emulator import InforSandbox, start_infor_sandbox
+from prestashop_infor.infor.emulator import InforSandbox, LifecycleSettings, start_infor_sandbox
 from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer
 
@@ -30,6 +32,7 @@ class SandboxSettings:
     infor_port: int = 8082
     tenant: str = "SANDBOX_TST"
     ionapi_out: Path = Path(".prestashop_infor/sandbox.ionapi")
+    traffic_interval: float = 0.0  # seconds between orders placed by simulated customers; 0 = none
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Sandbox:
     shop: Shop
     prestashop_server: BackgroundServer
     infor: InforSandbox
+    traffic: Traffic | None = None
 
     @property
     def prestashop_url(self) -> str:
@@ -64,8 +68,46 @@ class Sandbox:
         }
 
     def stop(self) -> None:
+        if self.traffic is not None:
+            self.traffic.stop()
         self.infor.stop()
         self.prestashop_server.stop()
+
+
+@dataclass
+class Traffic:
+    """Simulated customers placing orders in the shop at a steady pace, so the demo is alive."""
+
+    shop: Shop
+    interval: float
+    seed: int
+    placed: list[int] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> Traffic:
+        self._thread = threading.Thread(target=self._run, name="sandbox-traffic", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        chooser = random.Random(self.seed)
+        customers = sorted(int(c["id"]) for c in self.shop.records("customers"))
+        with_combinations = {int(c["id_product"]) for c in self.shop.records("combinations")}
+        sellable = [(int(c["id_product"]), int(c["id"])) for c in self.shop.records("combinations")]
+        sellable += [
+            (int(p["id"]), 0) for p in self.shop.records("products") if int(p["id"]) not in with_combinations
+        ]
+        sellable.sort()
+        while not self._stop.wait(self.interval):
+            lines = [(*chooser.choice(sellable), chooser.randint(1, 3)) for _ in range(chooser.randint(1, 4))]
+            currency = chooser.choices(["EUR", "USD", "GBP"], weights=[8, 1, 1])[0]
+            self.placed.append(self.shop.place_order(chooser.choice(customers), lines, currency))
 
 
 def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> Sandbox:
@@ -88,8 +130,13 @@ def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> 
             settings.ionapi_out,
             shop,
             seed=settings.seed,
+            # Customers pay their invoices three minutes after invoicing, so the demo reaches "paid".
+            lifecycle=LifecycleSettings(pay_after=timedelta(minutes=3)),
         )
     except BaseException:
         prestashop_server.stop()
         raise
-    return Sandbox(settings=settings, shop=shop, prestashop_server=prestashop_server, infor=infor)
+    sandbox = Sandbox(settings=settings, shop=shop, prestashop_server=prestashop_server, infor=infor)
+    if settings.traffic_interval > 0:
+        sandbox.traffic = Traffic(shop, settings.traffic_interval, settings.seed).start()
+    return sandbox

@@ -15,6 +15,7 @@ import pytest
 from prestashop_infor.cli import build_parser
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY
+from prestashop_infor.sandbox import SandboxSettings, start_sandbox
 from prestashop_infor.serving import BackgroundServer, free_port
 
 
@@ -24,6 +25,8 @@ from prestashop_infor.serving import BackgroundServer, free_port
         (["sandbox", "--prestashop-port", "http"], "'http' is not a port number"),
         (["sandbox", "--prestashop-port", "70000"], "port 70000 is outside 0-65535"),
         (["sandbox", "--orders", "-5"], "-5 is negative"),
+        (["sandbox", "--traffic", "soon"], "'soon' is not a number of seconds"),
+        (["sandbox", "--traffic", "-1"], "-1 seconds is not a duration"),
         (["sandbox", "--api-key", "short"], "32 characters"),
         (["sandbox", "--host", "0.0.0.0"], "loopback only"),
         (["frobnicate"], "invalid choice"),
@@ -59,7 +62,7 @@ def test_sandbox_command_serves_both_systems_until_terminated(tmp_path):
     key = "SANDBOXTESTKEY000000000000000001"
     ionapi = tmp_path / "sandbox.ionapi"
     arguments = ["--prestashop-port", str(port), "--api-key", key, "--orders", "20", "--seed", "7",
-                 "--infor-port", str(infor_port), "--tenant", "CLI_TST", "--ionapi-out", str(ionapi)]  # fmt: skip
+                 "--infor-port", str(infor_port), "--tenant", "CLI_TST", "--ionapi-out", str(ionapi), "--traffic", "0"]  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "prestashop_infor.cli", "sandbox", *arguments],
         stdout=subprocess.PIPE,
@@ -108,3 +111,24 @@ def _references(port: int, key: str, resource: str) -> list[str]:
         auth=(key, ""),
     )
     return [record["reference"] for record in answer.json()[resource] if record["reference"]]
+
+
+def test_sandbox_traffic_places_orders_until_stopped(tmp_path):
+    settings = SandboxSettings(
+        prestashop_port=free_port(), infor_port=free_port(), orders=5, ionapi_out=tmp_path / "s.ionapi",
+        traffic_interval=0.02,
+    )  # fmt: skip
+    sandbox = start_sandbox(settings)
+    try:
+        deadline = time.monotonic() + 20
+        while len(sandbox.traffic.placed) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sandbox.stop()
+    placed = list(sandbox.traffic.placed)
+    assert len(placed) >= 3
+    assert placed == list(range(6, 6 + len(placed)))  # new orders after the 5 seeded ones
+    orders = {int(o["id"]): o for o in sandbox.shop.records("orders")}
+    assert all(orders[order_id]["associations"]["order_rows"] for order_id in placed)
+    time.sleep(0.1)
+    assert len(sandbox.shop.records("orders")) == 5 + len(placed)  # stopped means stopped

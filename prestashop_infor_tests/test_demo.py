@@ -17,6 +17,9 @@ from dagster_graphql import DagsterGraphQLClient
 
 from prestashop_infor.serving import free_port
 
+SCHEDULES_QUERY = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes { schedules { name scheduleState { status } } } } } }
+"""
 ASSETS_QUERY = """
 { assetNodes { assetKey { path } groupName assetMaterializations(limit: 1) { runId } } }
 """
@@ -61,10 +64,21 @@ def test_demo_serves_materialized_assets_and_launches_runs(tmp_path: Path):
         ]
         by_name = {node["assetKey"]["path"][-1]: node for node in nodes}
         expected = {"prestashop_orders", "prestashop_customers", "prestashop_products", "prestashop_stock",
-                    "infor_items", "infor_inventory", "infor_order_statuses"}  # fmt: skip
+                    "infor_items", "infor_inventory", "infor_order_statuses", "infor_customers",
+                    "infor_sales_orders", "prestashop_order_status_updates", "prestashop_stock_levels"}  # fmt: skip
         assert expected <= set(by_name)
         # The demo materialized every asset once before opening the UI.
         assert all(by_name[name]["assetMaterializations"] for name in expected)
+
+        # The sync schedules run on their own in the demo.
+        repositories = httpx.post(f"{url}/graphql", json={"query": SCHEDULES_QUERY}, timeout=30).json()
+        schedules = {
+            schedule["name"]: schedule["scheduleState"]["status"]
+            for node in repositories["data"]["repositoriesOrError"]["nodes"]
+            for schedule in node["schedules"]
+        }
+        assert schedules["order_sync_schedule"] == schedules["backoffice_sync_schedule"] == "RUNNING"
+        assert schedules["prestashop_extract_schedule"] == "STOPPED"
 
         # A run launched from the UI goes through the queue and the daemon, and succeeds.
         client = DagsterGraphQLClient("127.0.0.1", port_number=dagster_port)

@@ -10,6 +10,9 @@ in the UI); the optional ones fall back to a default when unset:
   or ``./.prestashop_infor/store.db`` without ``DAGSTER_HOME``);
 - ``INFOR_IONAPI_FILE`` — the ION API credentials file, or each of its keys as ``INFOR_IONAPI_<KEY>``
   (``TI``, ``CI``, ``CS``, ``IU``, ``PU``, ``SAAK``, ``SASK``);
+- ``PRESTASHOP_INFOR_DATABASE_SCHEMA`` — PostgreSQL only: the schema holding the store's tables;
+- ``PRESTASHOP_INFOR_MAPPING_FILE`` — the mapping.yaml (default: the commented one in the package);
+- ``PRESTASHOP_INFOR_SCHEDULES`` — ``on`` starts the sync schedules with the code location (default ``off``);
 - ``PRESTASHOP_INFOR_MAX_FAILURE_SHARE`` — the validation gate's threshold, 0–1 (default ``0.05``).
 """
 
@@ -20,10 +23,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from prestashop_infor.defs import infor, prestashop
+from prestashop_infor.defs import infor, prestashop, sync
 from prestashop_infor.defs.infor import infor_resources
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+from prestashop_infor.defs.sync.resources import MappingResource
 
 DEFAULT_MAX_FAILURE_SHARE = 0.05
 
@@ -59,9 +63,15 @@ resources = {
         api_key=dg.EnvVar("PRESTASHOP_API_KEY"),
         time_zone=_env_or("PRESTASHOP_TIME_ZONE", "UTC"),
     ),
-    "store": StoreResource(database_url=_env_or("PRESTASHOP_INFOR_DATABASE_URL", default_database_url())),
+    "store": StoreResource(
+        database_url=_env_or("PRESTASHOP_INFOR_DATABASE_URL", default_database_url()),
+        database_schema=dg.EnvVar("PRESTASHOP_INFOR_DATABASE_SCHEMA")
+        if os.environ.get("PRESTASHOP_INFOR_DATABASE_SCHEMA")
+        else None,
+    ),
     "validation_gate": ValidationGateResource(max_failure_share=_max_failure_share()),
+    "mapping": MappingResource(mapping_file=_env_or("PRESTASHOP_INFOR_MAPPING_FILE", "")),
     **infor_resources,
 }
 
-defs = dg.Definitions.merge(prestashop.defs, infor.defs, dg.Definitions(resources=resources))
+defs = dg.Definitions.merge(prestashop.defs, infor.defs, sync.defs, dg.Definitions(resources=resources))

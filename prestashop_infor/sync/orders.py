@@ -49,7 +49,7 @@ import pydantic
 from prestashop_infor.infor import M3Client, M3GatewayError, M3TransactionError
 from prestashop_infor.prestashop import Order, PrestashopClient
 from prestashop_infor.store import Store, id_map
-from prestashop_infor.sync.customers import CustomerRecord, normalize_email, upsert_customers
+from prestashop_infor.sync.customers import CustomerOutcome, CustomerRecord, normalize_email, upsert_customers
 from prestashop_infor.sync.errors import LoadError, MappingFailure, SyncError, ValidationError, batch_errors
 from prestashop_infor.sync.mapping import (
     Mapping,
@@ -133,13 +133,17 @@ class ShopLookups:
         row = self._currencies.get(int(currency_id))
         return str(row.get("iso_code") or "").upper() or None if row else None
 
-    def status_map(self, mapping: Mapping) -> ResolvedStatusMap:
-        """The mapping's status map resolved against this shop's order states (read once)."""
+    def order_states(self) -> list[dict[str, Any]]:
+        """The shop's order states (``/api/order_states``, read once)."""
         if self._order_states is None:
             self._order_states = self.client.order_states() if self.client is not None else []
+        return self._order_states
+
+    def status_map(self, mapping: Mapping) -> ResolvedStatusMap:
+        """The mapping's status map resolved against this shop's order states (read once)."""
         key = id(mapping)
         if key not in self._status:
-            self._status[key] = mapping.status.resolve(self._order_states)
+            self._status[key] = mapping.status.resolve(self.order_states())
         return self._status[key]
 
 
@@ -469,6 +473,16 @@ def sync_orders(
     return report
 
 
+def _read_from_shop(plans: Sequence[_Planned], shop: ShopLookups) -> None:
+    """Everything mapping these orders needs from PrestaShop, in batched reads."""
+    shop.prefetch("customers", [p.order.id_customer for p in plans])
+    shop.prefetch(
+        "addresses", [a for p in plans for a in (p.order.id_address_delivery, p.order.id_address_invoice)]
+    )
+    shop.prefetch("products", [r.product_id for p in plans for r in p.order.order_rows])
+    shop.prefetch("combinations", [r.product_attribute_id for p in plans for r in p.order.order_rows])
+
+
 def _raw_id(raw: MappingABC[str, Any]) -> int:
     try:
         return int(raw.get("id") or 0)
@@ -489,12 +503,7 @@ def _sync_claimed(
     if not plans:
         return
     # 4. read what the orders need from the shop, all before any M3 write
-    shop.prefetch("customers", [p.order.id_customer for p in plans])
-    shop.prefetch(
-        "addresses", [a for p in plans for a in (p.order.id_address_delivery, p.order.id_address_invoice)]
-    )
-    shop.prefetch("products", [r.product_id for p in plans for r in p.order.order_rows])
-    shop.prefetch("combinations", [r.product_attribute_id for p in plans for r in p.order.order_rows])
+    _read_from_shop(plans, shop)
 
     # 5. map
     mapped = []
@@ -814,3 +823,50 @@ __all__ = [
     "sync_order",
     "sync_orders",
 ]
+
+
+def sync_customers_of(
+    orders: Sequence[Order | MappingABC[str, Any]],
+    *,
+    shop_lookups: ShopLookups,
+    m3: M3Client,
+    store: Store,
+    mapping: Mapping,
+) -> CustomerOutcome:
+    """Make sure the customers of these orders exist in M3, ahead of the orders themselves.
+
+    The same steps as ``sync_orders`` up to its customer step (validate, read from the shop, map,
+    ``upsert_customers``) and nothing after; orders already in M3 or not exported are left out.
+    Order problems are not dead-lettered here: the order sync meets them again and records them
+    under its own entity. ``sync_orders`` then finds these customers bound and creates none.
+    """
+    status = shop_lookups.status_map(mapping)
+    plans: dict[int, _Planned] = {}
+    for raw in orders:
+        try:
+            order, payload = _validate(raw)
+            _check_mandatory(order)
+        except SyncError:
+            continue
+        if status.exportable(order.current_state):
+            plans.setdefault(
+                order.id,
+                _Planned(
+                    order,
+                    payload,
+                    customer_order_number(order.id, mapping.orders.customer_order_prefix),
+                    source_fingerprint(order),
+                ),
+            )
+    bound = id_map.bindings_for(store, ENTITY, list(plans))
+    pending = [plan for order_id, plan in plans.items() if str(order_id) not in bound]
+    _read_from_shop(pending, shop_lookups)
+    customers = []
+    for plan in pending:
+        try:
+            _map(plan, shop_lookups, mapping)
+        except SyncError:
+            continue
+        if plan.customer is not None:
+            customers.append(plan.customer)
+    return upsert_customers(customers, m3=m3, store=store, mapping=mapping)

@@ -1,0 +1,42 @@
+"""Dagster definitions of the order-to-cash lane: the sync assets, their jobs and schedules.
+
+Resources are bound once for all integrations in ``prestashop_infor.defs``; this folder adds the
+``mapping`` resource (``PRESTASHOP_INFOR_MAPPING_FILE``, default: the packaged mapping).
+"""
+
+import dagster as dg
+
+from prestashop_infor.defs.sync.assets import (
+    ASSETS,
+    infor_customers,
+    infor_sales_orders,
+    prestashop_order_status_updates,
+    prestashop_stock_levels,
+)
+from prestashop_infor.defs.sync.resources import MappingResource
+from prestashop_infor.defs.sync.schedules import (
+    backoffice_sync_job,
+    backoffice_sync_schedule,
+    order_sync_job,
+    order_sync_schedule,
+)
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    jobs=[order_sync_job, backoffice_sync_job],
+    schedules=[order_sync_schedule, backoffice_sync_schedule],
+)
+
+__all__ = [
+    "ASSETS",
+    "MappingResource",
+    "backoffice_sync_job",
+    "backoffice_sync_schedule",
+    "defs",
+    "infor_customers",
+    "infor_sales_orders",
+    "order_sync_job",
+    "order_sync_schedule",
+    "prestashop_order_status_updates",
+    "prestashop_stock_levels",
+]

@@ -1,0 +1,237 @@
+"""Order-to-cash assets: shop orders become M3 sales orders; M3 fulfilment and stock flow back.
+
+Thin wrappers over ``prestashop_infor.sync`` (plain Python, the same code the DLQ replay runs):
+each materialization syncs one batch and reports what it did as metadata. The two assets that
+write to M3 share the ``infor_erp`` concurrency pool (limit 1 in ``dagster.yaml``), so two runs
+never create in M3 at the same moment; the id map's claims keep it exactly-once even without it.
+"""
+
+import json
+from collections.abc import Collection, Iterable, Sequence
+from typing import Any
+
+import dagster as dg
+import sqlalchemy as sa
+from pydantic import Field
+
+from prestashop_infor.defs.infor.resources import InforResource
+from prestashop_infor.defs.prestashop.resources import PrestashopResource
+from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.sync.resources import MappingResource
+from prestashop_infor.store import Store, tables
+from prestashop_infor.sync.mapping import Mapping
+from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
+from prestashop_infor.sync.orders import ShopLookups, refresh_order_numbers, sync_customers_of, sync_orders
+from prestashop_infor.sync.status import push_order_statuses
+from prestashop_infor.sync.stock import push_stock_levels
+
+GROUP = "order_to_cash"
+ERP_POOL = "infor_erp"
+STOCK_CURSOR = "sync.stock.lmts"
+LISTED_IDS = 50  # ids listed in metadata per outcome; counts are always complete
+
+
+class OrderBatchConfig(dg.Config):
+    """How many pending shop orders one materialization takes."""
+
+    max_orders: int = Field(default=500, gt=0, description="Orders synced per materialization at most.")
+
+
+def pending_orders(store: Store, limit: int, exportable_states: Collection[int]) -> list[dict[str, Any]]:
+    """Validated shop orders (the ``ps_orders`` snapshot) in a state the mapping exports and not yet
+    in M3, oldest first.
+
+    Orders with an open dead letter of the order sync wait for ``prestashop-infor dlq replay``
+    instead of failing again on every run.
+    """
+    orders = tables.ps_orders
+    bound = sa.select(tables.id_map.c.source_key).where(tables.id_map.c.entity == SALES_ORDER)
+    waiting = sa.select(tables.dead_letters.c.key).where(
+        tables.dead_letters.c.entity == SALES_ORDER, tables.dead_letters.c.state == "open"
+    )
+    order_key = sa.cast(orders.c.id, sa.String)
+    query = (
+        sa.select(orders.c.record)
+        .where(
+            orders.c.current_state.in_(sorted(exportable_states)),
+            order_key.not_in(bound),
+            order_key.not_in(waiting),
+        )
+        .order_by(orders.c.id)
+        .limit(limit)
+    )
+    with store.engine.connect() as connection:
+        return [json.loads(record) for record in connection.execute(query).scalars()]
+
+
+def exportable_states(lookups: ShopLookups, mapping: Mapping) -> list[int]:
+    """The shop's order states the mapping sends to M3 (read from ``/api/order_states``)."""
+    status = lookups.status_map(mapping)
+    return [int(state["id"]) for state in lookups.order_states() if status.exportable(int(state["id"]))]
+
+
+def _ids(values: Iterable[Any]) -> dg.MetadataValue:
+    listed = list(values)
+    shown = ", ".join(str(value) for value in listed[:LISTED_IDS])
+    return dg.MetadataValue.text(
+        shown + (f" … (+{len(listed) - LISTED_IDS})" if len(listed) > LISTED_IDS else "")
+    )
+
+
+def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> dg.MetadataValue:
+    if not rows:
+        return dg.MetadataValue.md("(none)")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in rows[:LISTED_IDS]]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"infor"},
+    pool=ERP_POOL,
+    deps=["prestashop_orders"],
+    description="M3 customers (CRS610MI) for the shop customers of orders not yet in M3, matched on "
+    "normalized e-mail through the id map; created once, whatever runs concurrently.",
+)
+def infor_customers(
+    config: OrderBatchConfig,
+    prestashop: PrestashopResource,
+    infor: InforResource,
+    store: StoreResource,
+    mapping: MappingResource,
+) -> dg.MaterializeResult:
+    rules = mapping.load()
+    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
+        lookups = ShopLookups(shop)
+        orders = pending_orders(db, config.max_orders, exportable_states(lookups, rules))
+        outcome = sync_customers_of(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
+    errors = [
+        {"email": email, "code": e.code, "field": e.field, "message": e.message}
+        for email, e in outcome.errors.items()
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            "orders_considered": dg.MetadataValue.int(len(orders)),
+            "customers": dg.MetadataValue.int(len(outcome.numbers)),
+            "created": dg.MetadataValue.int(len(outcome.created)),
+            "found_in_m3": dg.MetadataValue.int(len(outcome.found)),
+            "errors": dg.MetadataValue.int(len(outcome.errors)),
+            "created_customer_numbers": _ids(outcome.numbers[email] for email in outcome.created),
+            "error_list": _table(errors, ["email", "code", "field", "message"]),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"infor"},
+    pool=ERP_POOL,
+    deps=["prestashop_orders", infor_customers],
+    description="Shop orders as confirmed M3 sales orders (OIS100MI batch: head, address, lines, "
+    "confirm), exactly once: id map, then an M3 lookup by the customer order number before creating.",
+)
+def infor_sales_orders(
+    config: OrderBatchConfig,
+    prestashop: PrestashopResource,
+    infor: InforResource,
+    store: StoreResource,
+    mapping: MappingResource,
+) -> dg.MaterializeResult:
+    rules = mapping.load()
+    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
+        lookups = ShopLookups(shop)
+        exportable = exportable_states(lookups, rules)
+        orders = pending_orders(db, config.max_orders, exportable)
+        report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
+        remaining = len(pending_orders(db, config.max_orders, exportable))
+    letters = [
+        {"order": order_id, "stage": e.stage, "code": e.code, "field": e.field, "message": e.message}
+        for order_id, e in report.errors.items()
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
+            "created_ids": _ids(report.created),
+            "updated_ids": _ids(report.updated),
+            "skipped_ids": _ids(report.skipped),
+            "dead_lettered_ids": _ids(report.dead_lettered),
+            "dead_letters": _table(letters, ["order", "stage", "code", "field", "message"]),
+            "still_pending": dg.MetadataValue.int(remaining),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"prestashop"},
+    deps=[infor_sales_orders, "infor_order_statuses"],
+    description="M3 fulfilment back to the shop: order state (never backwards), tracking number on "
+    "order_carriers, invoice payment on order_payments and the paid state.",
+)
+def prestashop_order_status_updates(
+    prestashop: PrestashopResource, infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    rules = mapping.load()
+    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
+        renumbered = refresh_order_numbers(db, m3, rules)
+        report = push_order_statuses(prestashop=shop, m3=m3, store=db, mapping=rules)
+    return dg.MaterializeResult(
+        metadata={
+            "state_changes": dg.MetadataValue.int(len(report.updated)),
+            "tracking_numbers": dg.MetadataValue.int(len(report.tracking)),
+            "payments": dg.MetadataValue.int(len(report.payments)),
+            "skipped": dg.MetadataValue.int(len(report.skipped)),
+            "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
+            "final_order_numbers_learned": dg.MetadataValue.int(renumbered),
+            "state_change_ids": _ids(report.updated),
+            "tracking_ids": _ids(report.tracking),
+            "payment_ids": _ids(report.payments),
+            "dead_lettered_ids": _ids(report.dead_lettered),
+        }
+    )
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"prestashop"},
+    deps=["infor_inventory", "prestashop_stock"],
+    description="M3 available quantities written to the shop's stock_availables: only rows that "
+    "changed, combinations included; M3 items the shop does not sell are reported, not fatal.",
+)
+def prestashop_stock_levels(
+    prestashop: PrestashopResource, infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    rules = mapping.load()
+    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
+        cursor = db.get_cursor(STOCK_CURSOR)
+        report = push_stock_levels(
+            prestashop=shop, m3=m3, store=db, mapping=rules, since_lmts=int(cursor) if cursor else None
+        )
+        if report.new_cursor is not None:
+            db.set_cursor(STOCK_CURSOR, str(report.new_cursor))
+    changes = [
+        {
+            "item": c.item_number,
+            "product": c.product_id,
+            "combination": c.combination_id,
+            "old": c.old,
+            "new": c.new,
+        }
+        for c in report.changed
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            "mode": dg.MetadataValue.text("incremental" if cursor else "full"),
+            "changed": dg.MetadataValue.int(len(report.changed)),
+            "unchanged": dg.MetadataValue.int(len(report.unchanged)),
+            "unknown_items": dg.MetadataValue.int(len(report.unknown_items)),
+            "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
+            "cursor": dg.MetadataValue.text(str(report.new_cursor) if report.new_cursor is not None else ""),
+            "changes": _table(changes, ["item", "product", "combination", "old", "new"]),
+            "unknown_item_numbers": _ids(report.unknown_items),
+        }
+    )
+
+
+ASSETS = [infor_customers, infor_sales_orders, prestashop_order_status_updates, prestashop_stock_levels]

@@ -1,0 +1,63 @@
+"""The order-to-cash jobs and their schedules.
+
+Both jobs run in-process (a multiprocess step costs about 2 s of process start, more than the
+work). The schedules are stopped by default in a real deployment; ``PRESTASHOP_INFOR_SCHEDULES=on``
+(the demo sets it) starts them with the code location, so the sandbox's orders flow on their own.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from prestashop_infor.defs.prestashop.assets import GROUP as PRESTASHOP_GROUP
+from prestashop_infor.defs.sync.assets import (
+    infor_customers,
+    infor_sales_orders,
+    prestashop_order_status_updates,
+    prestashop_stock_levels,
+)
+
+
+def _default_status() -> dg.DefaultScheduleStatus:
+    value = os.environ.get("PRESTASHOP_INFOR_SCHEDULES", "off").strip().lower()
+    if value not in {"on", "off"}:
+        raise ValueError(f"PRESTASHOP_INFOR_SCHEDULES must be 'on' or 'off', got {value!r}")
+    return dg.DefaultScheduleStatus.RUNNING if value == "on" else dg.DefaultScheduleStatus.STOPPED
+
+
+order_sync_job = dg.define_asset_job(
+    "order_sync_job",
+    selection=dg.AssetSelection.groups(PRESTASHOP_GROUP).upstream()
+    | dg.AssetSelection.assets(infor_customers, infor_sales_orders),
+    executor_def=dg.in_process_executor,
+    description="Extract the shop (orders, customers, products, stock), gate it, then create the new "
+    "orders' customers and sales orders in M3.",
+)
+
+backoffice_sync_job = dg.define_asset_job(
+    "backoffice_sync_job",
+    selection=dg.AssetSelection.assets(
+        "infor_order_statuses", "infor_inventory", prestashop_order_status_updates, prestashop_stock_levels
+    ),
+    executor_def=dg.in_process_executor,
+    description="Read M3 order statuses and inventory, then push status, tracking, payment and stock "
+    "back to the shop.",
+)
+
+order_sync_schedule = dg.ScheduleDefinition(
+    name="order_sync_schedule",
+    job=order_sync_job,
+    cron_schedule="* * * * *",
+    default_status=_default_status(),
+    description="Every minute: new shop orders to M3 (the event lane will make this seconds).",
+)
+
+backoffice_sync_schedule = dg.ScheduleDefinition(
+    name="backoffice_sync_schedule",
+    job=backoffice_sync_job,
+    cron_schedule="*/2 * * * *",
+    default_status=_default_status(),
+    description="Every two minutes: M3 fulfilment and stock back to the shop.",
+)

@@ -1,0 +1,185 @@
+"""The order-to-cash assets through real Dagster runs against both emulators over sockets: shop
+orders become M3 sales orders exactly once, M3 fulfilment and stock come back to the shop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+import pytest
+
+from prestashop_infor.defs import prestashop as prestashop_defs
+from prestashop_infor.defs.infor import InforResource, infor_inventory, infor_order_statuses
+from prestashop_infor.defs.prestashop.resources import PrestashopResource
+from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+from prestashop_infor.defs.sync import (
+    MappingResource,
+    infor_customers,
+    infor_sales_orders,
+    prestashop_order_status_updates,
+    prestashop_stock_levels,
+)
+from prestashop_infor.infor.emulator import LifecycleSettings, M3Tenant, seed_tenant_from_shop
+from prestashop_infor.infor.emulator import create_app as create_m3_app
+from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, seed_shop
+from prestashop_infor.prestashop.emulator import create_app as create_shop_app
+from prestashop_infor.serving import BackgroundServer
+from prestashop_infor.store import Store, id_map
+from prestashop_infor.sync.mapping import load_mapping
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+ORDER_SYNC = [*prestashop_defs.ASSETS, *prestashop_defs.CHECKS, infor_customers, infor_sales_orders]
+
+
+class World:
+    def __init__(self, shop: Shop, tenant: M3Tenant, shop_url: str, m3_url: str, tmp_path: Path):
+        self.shop, self.tenant, self.m3_url = shop, tenant, m3_url
+        self.database_url = f"sqlite:///{tmp_path / 'store.db'}"
+        ionapi = tenant.write_ionapi(tmp_path / "sandbox.ionapi", m3_url)
+        self.resources = {
+            "prestashop": PrestashopResource(url=shop_url, api_key=DEFAULT_API_KEY, time_zone="Europe/Paris"),
+            "infor": InforResource(ionapi_file=str(ionapi)),
+            "store": StoreResource(database_url=self.database_url),
+            "validation_gate": ValidationGateResource(),
+            "mapping": MappingResource(),
+        }
+
+    def materialize(self, assets: list[Any], **kwargs: Any) -> dg.ExecuteInProcessResult:
+        result = dg.materialize(assets, resources=self.resources, **kwargs)
+        assert result.success
+        return result
+
+    def store(self) -> Store:
+        return Store.from_url(self.database_url)
+
+    def sandbox(self, orno: str, action: str) -> dict[str, Any]:
+        answer = httpx.post(f"{self.m3_url}/_sandbox/orders/{orno}/{action}", json={})
+        answer.raise_for_status()
+        return answer.json()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    shop = seed_shop(seed=11, orders=30, now=NOW)
+    tenant = seed_tenant_from_shop(shop, seed=11, lifecycle=LifecycleSettings.manual())
+    with (
+        BackgroundServer(create_shop_app(shop)) as shop_server,
+        BackgroundServer(create_m3_app(tenant)) as m3,
+    ):
+        yield World(shop, tenant, shop_server.url, m3.url, tmp_path)
+
+
+def metadata(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition) -> dict[str, Any]:
+    events = result.asset_materializations_for_node(asset.op.name)
+    return {key: value.value for key, value in events[-1].metadata.items()}
+
+
+def test_shop_orders_become_m3_sales_orders_exactly_once(world: World) -> None:
+    status = load_mapping().status.resolve(world.shop.records("order_states"))
+    exported = [o for o in world.shop.records("orders") if status.exportable(int(o["current_state"]))]
+    assert 0 < len(exported) < 30  # the seed has cancelled and refunded orders, which stay in the shop
+
+    first = metadata(world.materialize(ORDER_SYNC), infor_sales_orders)
+    assert first["created"] > 0
+    assert first["created"] + first["dead_lettered"] == len(exported)
+    assert first["still_pending"] == 0
+    orders_in_m3 = len(world.tenant.orders) + len(world.tenant.batch_orders)
+    with world.store() as store:
+        bound = id_map.bindings(store, "sales_order")
+    assert len(bound) == first["created"]
+    assert {b.target_key for b in bound} <= set(world.tenant.orders) | set(world.tenant.batch_orders)
+
+    # The customers were created by infor_customers, ahead of the orders, once per e-mail.
+    customers = world.tenant.customers.copy()
+    assert customers
+
+    second = world.materialize(ORDER_SYNC)
+    assert metadata(second, infor_sales_orders)["created"] == 0
+    assert metadata(second, infor_customers)["created"] == 0
+    assert len(world.tenant.orders) + len(world.tenant.batch_orders) == orders_in_m3
+    assert world.tenant.customers.keys() == customers.keys()
+
+
+def test_an_order_placed_later_is_synced_by_the_next_run(world: World) -> None:
+    world.materialize(ORDER_SYNC)
+    order_id = world.shop.place_order(1, [(1, 0, 2)])
+    result = metadata(world.materialize(ORDER_SYNC), infor_sales_orders)
+    assert result["created"] == 1 and result["created_ids"] == str(order_id)
+
+
+def test_fulfilment_in_m3_reaches_the_shop(world: World) -> None:
+    world.materialize(ORDER_SYNC)
+    with world.store() as store:
+        binding = id_map.bindings(store, "sales_order")[0]
+    order_id, orno = int(binding.source_key), binding.target_key
+    shipped = world.sandbox(orno, "ship")
+
+    result = world.materialize([infor_order_statuses, prestashop_order_status_updates])
+    updates = metadata(result, prestashop_order_status_updates)
+    assert str(order_id) in updates["tracking_ids"]
+    assert world.shop.record("orders", order_id)["shipping_number"] == shipped["ETRN"]
+    carriers = [c for c in world.shop.records("order_carriers") if int(c["id_order"]) == order_id]
+    assert [c["tracking_number"] for c in carriers] == [shipped["ETRN"]]
+
+    again = metadata(world.materialize([prestashop_order_status_updates]), prestashop_order_status_updates)
+    assert (again["state_changes"], again["tracking_numbers"], again["payments"]) == (0, 0, 0)
+
+
+def test_m3_stock_reaches_the_shop_and_only_changes_are_written(world: World) -> None:
+    first = metadata(world.materialize([infor_inventory, prestashop_stock_levels]), prestashop_stock_levels)
+    assert first["mode"] == "full" and first["cursor"]
+
+    stock = next(s for s in world.shop.records("stock_availables") if int(s["id_product_attribute"]) > 0)
+    combination = world.shop.record("combinations", int(stock["id_product_attribute"]))
+    warehouse = world.tenant.default_warehouse
+    balance = world.tenant.adjust_stock(warehouse, combination["reference"], Decimal(25))
+    second = metadata(world.materialize([prestashop_stock_levels]), prestashop_stock_levels)
+    assert second["mode"] == "incremental"
+    assert second["changed"] >= 1 and combination["reference"] in second["changes"]
+    updated = world.shop.record("stock_availables", int(stock["id"]))
+    assert int(updated["quantity"]) == int(balance.allocatable)
+
+    third = metadata(world.materialize([prestashop_stock_levels]), prestashop_stock_levels)
+    assert third["changed"] == 0
+
+
+def test_erp_writes_share_one_pool_and_the_jobs_run_in_process() -> None:
+    from prestashop_infor.defs import defs
+
+    assert infor_customers.op.pool == infor_sales_orders.op.pool == "infor_erp"
+    jobs = {name: defs.resolve_job_def(name) for name in ("order_sync_job", "backoffice_sync_job")}
+    assert all(job.executor_def is dg.in_process_executor for job in jobs.values())
+    selected = {
+        name: {k.to_user_string() for k in job.asset_layer.selected_asset_keys} for name, job in jobs.items()
+    }
+    assert selected["order_sync_job"] == {
+        "prestashop_orders", "prestashop_customers", "prestashop_products", "prestashop_stock",
+        "infor_customers", "infor_sales_orders",
+    }  # fmt: skip
+    assert selected["backoffice_sync_job"] == {
+        "infor_order_statuses",
+        "infor_inventory",
+        "prestashop_order_status_updates",
+        "prestashop_stock_levels",
+    }
+
+
+def test_a_bad_mapping_file_fails_the_run_naming_the_key(world: World, tmp_path: Path) -> None:
+    bad = tmp_path / "mapping.yaml"
+    bad.write_text("status:\n  prestashop_state:\n    shipped: Shiped\n")
+    world.resources["mapping"] = MappingResource(mapping_file=str(bad))
+    world.materialize(prestashop_defs.ASSETS)
+    result = dg.materialize([infor_sales_orders], resources=world.resources, raise_on_error=False)
+    assert not result.success
+    error = result.get_step_failure_events()[0].step_failure_data.error
+    cause = error.cause
+    assert cause.cls_name == "MappingError"
+    assert cause.message.startswith(
+        "prestashop_infor.sync.mapping.MappingError: status.prestashop_state.shipped:"
+    )
+    assert "'Shiped'" in cause.message
