@@ -1450,7 +1450,9 @@ class M3Tenant:
         """Positioned on CUOR; with NFTR >= 1 only exact CUOR matches (the filter count)."""
         start = f.get("CUOR", "")
         exact = int(f.get("NFTR", "0") or 0) >= 1
-        rows = sorted(self.orders.values(), key=lambda o: (o.cuor, o.orno))
+        # An exact lookup (the integration's duplicate check) needs no sort of every order.
+        candidates = [o for o in self.orders.values() if o.cuor == start] if exact else self.orders.values()
+        rows = sorted(candidates, key=lambda o: (o.cuor, o.orno))
         records = []
         for order in rows:
             if order.cuor < start or (exact and order.cuor != start):
