@@ -110,15 +110,21 @@ def infor_customers(
         {"email": email, "code": e.code, "field": e.field, "message": e.message}
         for email, e in outcome.errors.items()
     ]
+    created = set(outcome.created)
+    skipped = [number for email, number in outcome.numbers.items() if email not in created]
     return dg.MaterializeResult(
         metadata={
             "orders_considered": dg.MetadataValue.int(len(orders)),
-            "customers": dg.MetadataValue.int(len(outcome.numbers)),
-            "created": dg.MetadataValue.int(len(outcome.created)),
+            "created": dg.MetadataValue.int(len(created)),
+            # M3 customers are never changed from the shop: M3 owns them once created.
+            "updated": dg.MetadataValue.int(0),
+            "skipped": dg.MetadataValue.int(len(skipped)),
             "found_in_m3": dg.MetadataValue.int(len(outcome.found)),
-            "errors": dg.MetadataValue.int(len(outcome.errors)),
-            "created_customer_numbers": _ids(outcome.numbers[email] for email in outcome.created),
-            "error_list": _table(errors, ["email", "code", "field", "message"]),
+            # A failed customer is dead-lettered on its orders by infor_sales_orders (same error).
+            "dead_lettered": dg.MetadataValue.int(len(outcome.errors)),
+            "created_ids": _ids(outcome.numbers[email] for email in outcome.created),
+            "skipped_ids": _ids(skipped),
+            "dead_letters": _table(errors, ["email", "code", "field", "message"]),
         }
     )
 
