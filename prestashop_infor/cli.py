@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.sandbox import Sandbox, SandboxSettings, start_sandbox
-from prestashop_infor.store import Store
+from prestashop_infor.store import Store, default_database_url
 from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES
 from prestashop_infor.sync import dead_letters
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
@@ -274,9 +274,6 @@ def _database_url() -> str:
     url = os.environ.get(DATABASE_URL)
     if url:
         return url
-    # The default lives with the Dagster definitions, so the command and the runs find one store.
-    from prestashop_infor.defs import default_database_url
-
     return default_database_url()
 
 

@@ -19,7 +19,6 @@ import pytest
 import sqlalchemy as sa
 
 from prestashop_infor.cli import main
-from prestashop_infor.defs.prestashop.assets import ORDERS, process_batch
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.infor.emulator import LifecycleSettings, M3Tenant, seed_tenant_from_shop
 from prestashop_infor.infor.emulator import create_app as m3_app
@@ -31,6 +30,7 @@ from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.store import DeadLetter
 from prestashop_infor.sync import load_mapping
 from prestashop_infor.sync.orders import ShopLookups, sync_orders
+from prestashop_infor.sync.prestashop_extraction import ORDERS, process_batch
 from prestashop_infor.sync.status import push_order_statuses
 from prestashop_infor.sync.stock import push_stock_levels
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from prestashop_infor.defs.prestashop import assets, schemas
 from prestashop_infor.store import Store
+from prestashop_infor.sync import gates
+from prestashop_infor.sync import prestashop_extraction as assets
+from prestashop_infor.sync import prestashop_schemas as schemas
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +48,15 @@ def _variant(record: dict[str, Any], record_id: int, **changes: Any) -> dict[str
 )
 def test_real_records_pass_their_gate(real_records: dict, stream: str, model: type) -> None:
     record = real_records[stream]
-    frame = schemas.order_frame([record]) if stream == "orders" else schemas.frame_of(model, [record])
-    outcome = schemas.validate_frame(model, frame)
+    frame = schemas.order_frame([record]) if stream == "orders" else gates.frame_of(model, [record])
+    outcome = gates.validate_frame(model, frame)
     assert outcome.failures == {}
     assert outcome.valid["id"].tolist() == [record["id"]]
 
 
 def test_real_order_rows_pass_their_gate(real_records: dict) -> None:
     lines = schemas.order_rows_of(real_records["orders"])
-    outcome = schemas.validate_frame(schemas.OrderRowSchema, schemas.frame_of(schemas.OrderRowSchema, lines))
+    outcome = gates.validate_frame(schemas.OrderRowSchema, gates.frame_of(schemas.OrderRowSchema, lines))
     assert outcome.failures == {}
     assert outcome.valid["product_quantity"].tolist() == [1, 1]
 
@@ -71,7 +73,7 @@ def test_each_broken_order_fails_on_the_field_that_is_wrong(real_records: dict) 
         _variant(order, 7, reference="bad ref!"),
         _variant(order, 8, total_paid_tax_incl="10.000000", total_paid_tax_excl="12.000000"),
     ]
-    outcome = schemas.validate_frame(schemas.OrderSchema, schemas.order_frame(orders))
+    outcome = gates.validate_frame(schemas.OrderSchema, schemas.order_frame(orders))
     assert outcome.valid["id"].tolist() == [1]
     named = {label: {(f.field, f.check) for f in found} for label, found in outcome.failures.items()}
     assert named[1] == {("total_paid", "coerce_dtype('float64')")}
@@ -87,16 +89,14 @@ def test_each_broken_order_fails_on_the_field_that_is_wrong(real_records: dict) 
 def test_broken_customers_products_and_stock(real_records: dict) -> None:
     customer = real_records["customers"]
     customers = [customer, _variant(customer, 2, email="not-an-email"), _variant(customer, 3, active="yes")]
-    outcome = schemas.validate_frame(
-        schemas.CustomerSchema, schemas.frame_of(schemas.CustomerSchema, customers)
-    )
+    outcome = gates.validate_frame(schemas.CustomerSchema, gates.frame_of(schemas.CustomerSchema, customers))
     assert outcome.valid["id"].tolist() == [1]
     assert [f.field for f in outcome.failures[1]] == ["email"]
     assert [f.field for f in outcome.failures[2]] == ["active"]
 
     product = real_records["products"]
     products = [product, _variant(product, 2, price="-5.000000"), _variant(product, 3, ean13="12AB")]
-    outcome = schemas.validate_frame(schemas.ProductSchema, schemas.frame_of(schemas.ProductSchema, products))
+    outcome = gates.validate_frame(schemas.ProductSchema, gates.frame_of(schemas.ProductSchema, products))
     assert outcome.valid["id"].tolist() == [1]
     assert [(f.field, f.failure_case) for f in outcome.failures[1]] == [("price", -5.0)]
     assert [f.field for f in outcome.failures[2]] == ["ean13"]
@@ -108,7 +108,7 @@ def test_broken_customers_products_and_stock(real_records: dict) -> None:
         _variant(stock, 3, quantity="-3"),
         _variant(stock, 4, id_product=""),
     ]
-    outcome = schemas.validate_frame(schemas.StockSchema, schemas.frame_of(schemas.StockSchema, rows))
+    outcome = gates.validate_frame(schemas.StockSchema, gates.frame_of(schemas.StockSchema, rows))
     # Negative stock is real (orders out of stock allowed); a fractional quantity is not.
     assert outcome.valid["id"].tolist() == [1, 3]
     assert [(f.field, f.failure_case) for f in outcome.failures[1]] == [("quantity", "12.5")]

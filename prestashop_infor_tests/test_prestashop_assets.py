@@ -14,10 +14,8 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from prestashop_infor.defs.prestashop import CHECKS, assets, prestashop_orders_failure_share
+from prestashop_infor.defs.prestashop import CHECKS, prestashop_orders_failure_share
 from prestashop_infor.defs.prestashop.assets import (
-    ORDERS,
-    extract_changed,
     prestashop_customers,
     prestashop_orders,
     prestashop_products,
@@ -29,6 +27,8 @@ from prestashop_infor.prestashop import PrestashopAuthError, PrestashopClient
 from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer, free_port
 from prestashop_infor.store import Store
+from prestashop_infor.sync import prestashop_extraction as assets
+from prestashop_infor.sync.prestashop_extraction import ORDERS, extract_changed
 
 pytestmark = pytest.mark.slow
 

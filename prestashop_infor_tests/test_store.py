@@ -250,3 +250,11 @@ def test_runs_opening_a_fresh_store_at_once_all_get_it(backend: str, tmp_path: P
             with engine.begin() as connection:
                 connection.execute(sa.text(f'drop schema "{schema}" cascade'))
             engine.dispose()
+
+
+def test_one_dead_letter_by_id(store: Store) -> None:
+    store.quarantine("orders", 7, "validate", "coerce_dtype", "total_paid", "not a number: 'abc'", {"id": 7})
+    (letter,) = store.dead_letters()
+    found = store.dead_letter(letter.id)
+    assert found == letter and found.payload == {"id": 7} and found.field == "total_paid"
+    assert store.dead_letter(letter.id + 1000) is None

@@ -19,7 +19,6 @@ in the UI); the optional ones fall back to a default when unset:
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import dagster as dg
 
@@ -28,6 +27,7 @@ from prestashop_infor.defs.infor import infor_resources
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.sync.resources import MappingResource
+from prestashop_infor.store import default_database_url
 
 DEFAULT_MAX_FAILURE_SHARE = 0.05
 
@@ -35,13 +35,6 @@ DEFAULT_MAX_FAILURE_SHARE = 0.05
 def _env_or(name: str, default: str) -> str | dg.EnvVar:
     """``dg.EnvVar(name)`` when the variable is set (the value stays out of the run config), else ``default``."""
     return dg.EnvVar(name) if os.environ.get(name) else default
-
-
-def default_database_url() -> str:
-    """The SQLite store next to the Dagster instance, or in the working directory without one."""
-    home = os.environ.get("DAGSTER_HOME")
-    folder = Path(home) / "prestashop_infor" if home else Path(".prestashop_infor")
-    return f"sqlite:///{(folder / 'store.db').resolve()}"
 
 
 def _max_failure_share() -> float:

@@ -1,13 +1,14 @@
 """The durable store: one database (SQLite in WAL mode by default, PostgreSQL by URL).
 
 ``Store`` is the only code that talks SQL. It keeps extraction cursors, the dead-letter queue and
-the snapshot tables the PrestaShop assets write. Open one with ``Store.from_url(url)`` and close it
-with ``dispose()`` (or use it as a context manager).
+the snapshot tables the PrestaShop assets write. Open one with ``Store.from_url(url)`` (the default
+URL is ``default_database_url()``) and close it with ``dispose()`` (or use it as a context manager).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,15 @@ class DeadLetter:
     first_seen: datetime
     last_seen: datetime
     state: str
+
+
+def default_database_url() -> str:
+    """The store used when ``PRESTASHOP_INFOR_DATABASE_URL`` is not set: SQLite next to the Dagster
+    instance (``$DAGSTER_HOME/prestashop_infor/store.db``), or in the working directory without one,
+    so the Dagster runs and the ``prestashop-infor`` command find the same store."""
+    home = os.environ.get("DAGSTER_HOME")
+    folder = Path(home) / "prestashop_infor" if home else Path(".prestashop_infor")
+    return f"sqlite:///{(folder / 'store.db').resolve()}"
 
 
 SCHEMA_LOCK_KEY = 7_431_209_651  # PostgreSQL advisory lock held while the tables are created
@@ -226,6 +236,13 @@ class Store:
             query = query.where(table.c.stage == stage)
         with self.engine.connect() as connection:
             return [_dead_letter(row) for row in connection.execute(query).mappings()]
+
+    def dead_letter(self, dead_letter_id: int) -> DeadLetter | None:
+        """The dead letter with this id, or None when the store has none."""
+        table = tables.dead_letters
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(table).where(table.c.id == dead_letter_id)).mappings().first()
+        return _dead_letter(row) if row is not None else None
 
     def set_dead_letter_state(self, dead_letter_id: int, state: str) -> None:
         """Mark one dead letter ``replayed`` or ``resolved`` (or reopen it)."""

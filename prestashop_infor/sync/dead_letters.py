@@ -12,7 +12,8 @@ the same code again, chosen by the letter's entity:
   from M3 and writes those that differ; no cursor is touched);
 - PrestaShop extraction letters (stage ``validate``, entity = the resource: ``orders``,
   ``customers``, ``products``, ``stock_availables``): the record is read again from the shop and
-  passed through the extraction asset's own gate and snapshot upsert (``process_batch``).
+  passed through the extraction assets' own gate and snapshot upsert
+  (``sync.prestashop_extraction.process_batch``).
 
 Not replayable by id: M3 extraction letters (``m3_items``, ``m3_balances``, ``m3_order_statuses``)
 are validated again by the next run of their asset, and ``customer`` failures are dead-lettered on
@@ -39,10 +40,11 @@ from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.store import DeadLetter
 from prestashop_infor.sync import customers, orders, status, stock
 from prestashop_infor.sync.mapping import Mapping
+from prestashop_infor.sync.prestashop_extraction import CUSTOMERS, ORDERS, PRODUCTS, STOCK, process_batch
 
 # PrestaShop resources extracted by the Dagster assets behind a pandera gate (entity = resource).
 PRESTASHOP_RESOURCES = ("orders", "customers", "products", "stock_availables")
-# M3 extraction letters: their gate lives in the Infor assets, which read in bulk, not by id.
+# M3 extraction letters: the Infor assets gate them after reading in bulk, not by id.
 M3_EXTRACTIONS = {
     "m3_items": "infor_items",
     "m3_balances": "infor_inventory",
@@ -94,11 +96,11 @@ def letters_by_id(store: Store, letter_ids: Iterable[int]) -> list[DeadLetter]:
     """The letters of ``letter_ids`` in the order given (duplicates once); raises ``ReplayRefused``
     naming every id the store does not have."""
     wanted = list(dict.fromkeys(int(i) for i in letter_ids))
-    known = {letter.id: letter for letter in store.dead_letters()}
-    unknown = [i for i in wanted if i not in known]
+    found = {i: store.dead_letter(i) for i in wanted}
+    unknown = [i for i, letter in found.items() if letter is None]
     if unknown:
         raise ReplayRefused(f"no dead letter with id {', '.join(map(str, unknown))}")
-    return [known[i] for i in wanted]
+    return [letter for letter in found.values() if letter is not None]
 
 
 def why_not_replayable(letter: DeadLetter) -> str | None:
@@ -318,10 +320,6 @@ class _Run:
         return REPLAYED, f"{detail}; full stock push wrote {len(self._stock.changed)} rows"
 
     def extraction(self, letter: DeadLetter) -> tuple[str, str]:
-        # The gate and snapshot upsert of the extraction assets; imported here because that module
-        # lives with the Dagster assets (importing it loads Dagster, which only this replay needs).
-        from prestashop_infor.defs.prestashop.assets import CUSTOMERS, ORDERS, PRODUCTS, STOCK, process_batch
-
         entity = {e.resource: e for e in (ORDERS, CUSTOMERS, PRODUCTS, STOCK)}[letter.entity]
         assert self.prestashop is not None
         record = self.prestashop.get(letter.entity, int(letter.key))
@@ -345,10 +343,10 @@ def _record_id(letter: DeadLetter) -> int:
 
 def _current(store: Store, letter: DeadLetter) -> DeadLetter:
     """The letter as stored now."""
-    for now in store.dead_letters(entity=letter.entity, stage=letter.stage):
-        if now.id == letter.id:
-            return now
-    raise LookupError(f"dead letter {letter.id} disappeared from the store")
+    now = store.dead_letter(letter.id)
+    if now is None:
+        raise LookupError(f"dead letter {letter.id} disappeared from the store")
+    return now
 
 
 def _result(letter: DeadLetter, outcome: str, detail: str) -> LetterReplay:

@@ -1,57 +1,31 @@
 """Infor M3 extraction assets: items, inventory balances (incremental by LMTS) and order statuses.
 
-Each run reads from M3 through the MI client, passes the records through its pandera gate,
-quarantines the failing ones to the dead-letter table (stage ``validate``) and reports counts and a
-preview as ``MaterializeResult`` metadata. The inventory cursor is M3's own clock: ``GetServerTime``
-is read *before* ``LstNewBalances`` and stored only after the batch was processed, so a failed run
-re-reads everything it did not finish (with an overlap; duplicates are harmless).
+Each asset opens the M3 client and the store, runs its extraction from
+``prestashop_infor.sync.infor_extraction`` (read, pandera gate, failures to the dead-letter table,
+inventory cursor) and reports counts and a preview as ``MaterializeResult`` metadata.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
-import pandas as pd
-import pandera.pandas as pa
 
 from prestashop_infor.defs.infor.resources import InforResource
-from prestashop_infor.defs.infor.schemas import BalanceSchema, ItemSchema, OrderStatusSchema
-from prestashop_infor.defs.prestashop.schemas import frame_of, validate_frame
 from prestashop_infor.defs.resources import StoreResource
-from prestashop_infor.infor.models import OrderHead
-from prestashop_infor.store import Store
+from prestashop_infor.sync.infor_extraction import (
+    M3Extraction,
+    extract_inventory,
+    extract_items,
+    extract_order_statuses,
+)
 
 GROUP = "infor"
 PREVIEW_ROWS = 5
-INVENTORY_CURSOR = "infor.inventory.lmts"
-INVENTORY_OVERLAP_MS = 60_000  # re-read one minute before the cursor: late commits, clock skew
 
 
-def gate(
-    schema: type[pa.DataFrameModel], records: Sequence[dict[str, str]], store: Store, entity: str, key: str
-) -> tuple[pd.DataFrame, int]:
-    """Validate ``records``; quarantine the failures; return the valid frame and the failure count."""
-    frame = frame_of(schema, records)
-    outcome = validate_frame(schema, frame)
-    letters = []
-    for label, found in sorted(outcome.failures.items()):
-        record = records[label]
-        fields = list(dict.fromkeys(f.field for f in found if f.field))
-        letters.append({
-            "entity": entity, "key": str(record.get(key) or label), "stage": "validate",
-            "error_code": found[0].check, "field": ",".join(fields) or None,
-            "message": "; ".join(f.describe() for f in found), "payload": dict(record),
-            "failures": [f.as_dict() for f in found],
-        })  # fmt: skip
-    if letters:
-        store.quarantine_many(letters)
-    valid = frame.drop(index=list(outcome.failures))
-    return valid, len(letters)
-
-
-def _metadata(extracted: int, valid: pd.DataFrame, quarantined: int, **extra: Any) -> dict[str, Any]:
+def _metadata(extraction: M3Extraction, **extra: Any) -> dict[str, Any]:
+    extracted, valid, quarantined = len(extraction.records), extraction.valid, extraction.quarantined
     return {
         "extracted": dg.MetadataValue.int(extracted),
         "valid": dg.MetadataValue.int(len(valid)),
@@ -67,9 +41,8 @@ def _metadata(extracted: int, valid: pd.DataFrame, quarantined: int, **extra: An
 @dg.asset(group_name=GROUP, kinds={"infor"}, description="M3 items (MMS200MI/LstItmByItm), gated.")
 def infor_items(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
-        records = client.list_all("MMS200MI", "LstItmByItm", "ITNO", page_size=infor.page_size)
-        valid, quarantined = gate(ItemSchema, records, db, "m3_items", "ITNO")
-    return dg.MaterializeResult(metadata=_metadata(len(records), valid, quarantined))
+        extraction = extract_items(client, db, page_size=infor.page_size)
+    return dg.MaterializeResult(metadata=_metadata(extraction))
 
 
 @dg.asset(
@@ -80,22 +53,14 @@ def infor_items(infor: InforResource, store: StoreResource) -> dg.MaterializeRes
 )
 def infor_inventory(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
-        previous = db.get_cursor(INVENTORY_CURSOR)
-        next_cursor = client.server_time().lmts  # before the list call: nothing falls between
-        since = max(0, int(previous) - INVENTORY_OVERLAP_MS) if previous else 0
-        records = client.execute("OIS100MI", "LstNewBalances", LMTS=str(since), maxrecs=0)
-        valid, quarantined = gate(BalanceSchema, records, db, "m3_balances", "ITNO")
-        db.set_cursor(INVENTORY_CURSOR, str(next_cursor))
-    warehouses = sorted({r["WHLO"] for r in records})
+        extraction = extract_inventory(client, db)
     return dg.MaterializeResult(
         metadata=_metadata(
-            len(records),
-            valid,
-            quarantined,
-            previous_cursor=dg.MetadataValue.text(previous or "(first run: full read)"),
-            cursor=dg.MetadataValue.text(str(next_cursor)),
-            warehouses=dg.MetadataValue.text(", ".join(warehouses) or "(none)"),
-        )  # fmt: skip
+            extraction,
+            previous_cursor=dg.MetadataValue.text(extraction.previous_cursor or "(first run: full read)"),
+            cursor=dg.MetadataValue.text(extraction.cursor),
+            warehouses=dg.MetadataValue.text(", ".join(extraction.warehouses) or "(none)"),
+        )
     )
 
 
@@ -107,29 +72,13 @@ def infor_inventory(infor: InforResource, store: StoreResource) -> dg.Materializ
 )
 def infor_order_statuses(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
-        customers = client.list_all("CRS610MI", "LstByNumber", "CUNO", page_size=infor.page_size)
-        results = client.bulk(
-            [("OIS100MI", "LstHead", {"CUNO": c["CUNO"]}) for c in customers],
-            max_records=0,
-            max_per_request=50,
-        )
-        failed = [r.error for r in results if not r.ok]
-        if failed:
-            raise failed[0]  # never swallowed: the run fails with program, transaction, field, message
-        records = [record for r in results for record in r.records]
-        valid, quarantined = gate(OrderStatusSchema, records, db, "m3_order_statuses", "ORNO")
-    states: dict[str, int] = {}
-    for record in valid.to_dict("records"):
-        state = OrderHead.from_record({k: str(v) for k, v in record.items()}).shop_state
-        states[state] = states.get(state, 0) + 1
+        extraction = extract_order_statuses(client, db, page_size=infor.page_size)
     return dg.MaterializeResult(
         metadata=_metadata(
-            len(records),
-            valid,
-            quarantined,
-            customers=dg.MetadataValue.int(len(customers)),
-            orders_by_state=dg.MetadataValue.json(states),
-        )  # fmt: skip
+            extraction,
+            customers=dg.MetadataValue.int(extraction.customers),
+            orders_by_state=dg.MetadataValue.json(extraction.orders_by_state),
+        )
     )
 
 

@@ -1,409 +1,50 @@
 """PrestaShop extraction assets: orders, customers, products (incremental) and stock (full scan).
 
-Each run reads pages from the shop, passes every page through its pandera gate, quarantines the
-failing records to the dead-letter table (stage ``validate``), upserts the rest into its snapshot
-table in the store and only then moves the durable cursor to the page's watermark. A failure
-anywhere (shop unreachable, key rejected, store down) leaves the cursor at the last page that was
-fully processed, so the next run picks up every record not yet written.
+Each asset opens the shop client and the store, runs its extraction from
+``prestashop_infor.sync.prestashop_extraction`` (pages through the pandera gate, failures to the
+dead-letter table, the rest into the snapshot table, then the durable cursor) and reports counts,
+cursors and a preview as ``MaterializeResult`` metadata.
 """
 
-import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import dagster as dg
-import pandas as pd
-import pandera.pandas as pa
 
-from prestashop_infor.defs.prestashop import schemas
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
-from prestashop_infor.defs.prestashop.schemas import Failure
 from prestashop_infor.defs.resources import StoreResource
-from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.prestashop.models import to_utc
-from prestashop_infor.store import Store
+from prestashop_infor.sync.prestashop_extraction import (
+    CUSTOMERS,
+    ORDERS,
+    PRODUCTS,
+    STOCK,
+    Entity,
+    ExtractionSummary,
+    extract_all,
+    extract_changed,
+)
 
 GROUP = "prestashop"
-PREVIEW_ROWS = 5
 
 
-def cursor_name(resource: str) -> str:
-    """The name of the durable cursor of an incrementally extracted resource."""
-    return f"prestashop.{resource}"
-
-
-# -- one batch of records: validate, quarantine, write -------------------------------------------
-
-
-@dataclass
-class BatchOutcome:
-    valid: int
-    quarantined: int
-    valid_ids: list[int]
-    preview: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class Entity:
-    """How one PrestaShop resource is gated and stored."""
-
-    resource: str
-    schema: type[pa.DataFrameModel]
-    table: str
-    preview_columns: tuple[str, ...]
-    to_row: Callable[[dict[str, Any], str, datetime], dict[str, Any]]
-
-    def frame(self, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
-        return schemas.frame_of(self.schema, records)
-
-
-def process_batch(
-    entity: Entity, records: Sequence[dict[str, Any]], store: Store, *, time_zone: str
-) -> BatchOutcome:
-    """Gate one batch and write it: failures to the dead-letter table, the rest to the snapshot."""
-    frame = entity.frame(records)
-    outcome = schemas.validate_frame(entity.schema, frame)
-    failures = {label: list(found) for label, found in outcome.failures.items()}
-    if entity.resource == "orders":
-        _add_order_row_failures(records, failures)
-    _quarantine(store, entity.resource, records, failures)
-
-    loaded_at = datetime.now(UTC)
-    valid_labels = [label for label in range(len(records)) if label not in failures]
-    valid_records = [records[label] for label in valid_labels]
-    store.upsert(entity.table, [entity.to_row(record, time_zone, loaded_at) for record in valid_records])
-    if entity.resource == "orders":
-        order_ids = [int(record["id"]) for record in valid_records]
-        rows = [
-            _order_row(row, loaded_at) for record in valid_records for row in schemas.order_rows_of(record)
-        ]
-        store.replace_children("ps_order_rows", "id_order", order_ids, rows)
-    valid_ids = [int(record["id"]) for record in valid_records]
-    store.resolve_dead_letters(entity.resource, valid_ids, "validate")
-    preview = frame.loc[valid_labels, list(entity.preview_columns)].head(PREVIEW_ROWS)
-    return BatchOutcome(len(valid_records), len(failures), valid_ids, preview)
-
-
-def _add_order_row_failures(orders: Sequence[dict[str, Any]], failures: dict[int, list[Failure]]) -> None:
-    """An order whose lines fail the order-row gate fails as a whole (a partial order is no order)."""
-    lines: list[dict[str, Any]] = []
-    owners: list[int] = []
-    for label, order in enumerate(orders):
-        for line in schemas.order_rows_of(order):
-            lines.append(line)
-            owners.append(label)
-    if not lines:
-        return
-    outcome = schemas.validate_frame(schemas.OrderRowSchema, schemas.frame_of(schemas.OrderRowSchema, lines))
-    for line_label, found in outcome.failures.items():
-        failures.setdefault(owners[line_label], []).extend(
-            Failure(f.check, f"order_rows.{f.field}" if f.field else "order_rows", f.failure_case)
-            for f in found
-        )
-
-
-def _quarantine(
-    store: Store, resource: str, records: Sequence[dict[str, Any]], failures: dict[int, list[Failure]]
-) -> None:
-    letters = []
-    for label, found in sorted(failures.items()):
-        fields = list(dict.fromkeys(f.field for f in found if f.field))
-        letters.append(
-            {
-                "entity": resource,
-                "key": schemas.record_key(records[label]),
-                "stage": "validate",
-                "error_code": found[0].check,
-                "field": ",".join(fields) or None,
-                "message": "; ".join(f.describe() for f in found),
-                "payload": records[label],
-                "failures": [f.as_dict() for f in found],
-            }
-        )
-    store.quarantine_many(letters)
-
-
-# -- store rows (only ever built from records that passed the gate) -----------------------------
-
-
-def _utc(value: str, time_zone: str) -> datetime:
-    return to_utc(datetime.strptime(value, schemas.DATETIME_FORMAT), time_zone)
-
-
-def _int(value: Any) -> int | None:
-    return None if value in (None, "") else int(value)
-
-
-def _money(value: Any) -> Decimal | None:
-    return None if value in (None, "") else Decimal(str(value))
-
-
-def _text(value: Any) -> str | None:
-    value = schemas._scalar(value)
-    return None if value is None else str(value)
-
-
-def _flag(value: Any) -> bool | None:
-    return None if value in (None, "") else str(value) == "1"
-
-
-ORDER_ID_FIELDS = (
-    "id_customer",
-    "id_currency",
-    "id_address_delivery",
-    "id_address_invoice",
-    "id_carrier",
-    "id_shop",
-    "current_state",
-)
-ORDER_MONEY_FIELDS = (
-    "total_paid",
-    "total_paid_tax_incl",
-    "total_paid_tax_excl",
-    "total_products",
-    "total_products_wt",
-    "total_shipping",
-    "total_discounts",
-    "conversion_rate",
-)
-
-
-def _order(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": int(record["id"]),
-        "reference": _text(record.get("reference")),
-        "module": _text(record.get("module")),
-        "payment": _text(record.get("payment")),
-        "row_count": len(schemas.order_rows_of(record)),
-        "date_add": _utc(record["date_add"], time_zone),
-        "date_upd": _utc(record["date_upd"], time_zone),
-        "record": json.dumps(record, sort_keys=True),
-        "loaded_at": loaded_at,
+def _metadata(summary: ExtractionSummary) -> dict[str, Any]:
+    preview = summary.preview
+    metadata: dict[str, Any] = {
+        "extracted": dg.MetadataValue.int(summary.extracted),
+        "valid": dg.MetadataValue.int(summary.valid),
+        "quarantined": dg.MetadataValue.int(summary.quarantined),
+        "failure_share": dg.MetadataValue.float(summary.failure_share),
+        "pages": dg.MetadataValue.int(summary.pages),
+        "store_table": dg.MetadataValue.text(summary.table),
+        "preview": dg.MetadataValue.md(
+            preview.to_markdown(index=False) if not preview.empty else "_no valid records in this run_"
+        ),
     }
-    row.update({name: _int(record.get(name)) for name in ORDER_ID_FIELDS})
-    row.update({name: _money(record.get(name)) for name in ORDER_MONEY_FIELDS})
-    return row
-
-
-def _order_row(row: dict[str, Any], loaded_at: datetime) -> dict[str, Any]:
-    return {
-        "id": int(row["id"]),
-        "id_order": int(row["id_order"]),
-        "product_id": int(row["product_id"]),
-        "product_attribute_id": int(row["product_attribute_id"]),
-        "product_quantity": int(row["product_quantity"]),
-        "product_name": _text(row.get("product_name")),
-        "product_reference": _text(row.get("product_reference")),
-        "product_price": _money(row.get("product_price")),
-        "unit_price_tax_incl": _money(row["unit_price_tax_incl"]),
-        "unit_price_tax_excl": _money(row["unit_price_tax_excl"]),
-        "loaded_at": loaded_at,
-    }
-
-
-def _customer(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
-    return {
-        "id": int(record["id"]),
-        "email": str(record["email"]),
-        "firstname": _text(record.get("firstname")),
-        "lastname": _text(record.get("lastname")),
-        "company": _text(record.get("company")),
-        "id_default_group": _int(record.get("id_default_group")),
-        "id_lang": _int(record.get("id_lang")),
-        "active": _flag(record["active"]),
-        "deleted": _flag(record["deleted"]),
-        "is_guest": _flag(record["is_guest"]),
-        "newsletter": _flag(record["newsletter"]),
-        "date_add": _utc(record["date_add"], time_zone),
-        "date_upd": _utc(record["date_upd"], time_zone),
-        "record": json.dumps(record, sort_keys=True),
-        "loaded_at": loaded_at,
-    }
-
-
-def _product(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
-    return {
-        "id": int(record["id"]),
-        "reference": _text(record.get("reference")),
-        "name": _text(record.get("name")),
-        "ean13": _text(record.get("ean13")),
-        "price": _money(record["price"]),
-        "wholesale_price": _money(record.get("wholesale_price")),
-        "weight": _money(record.get("weight")),
-        "active": _flag(record["active"]),
-        "product_type": _text(record.get("product_type")),
-        "id_category_default": _int(record.get("id_category_default")),
-        "date_add": _utc(record["date_add"], time_zone),
-        "date_upd": _utc(record["date_upd"], time_zone),
-        "record": json.dumps(record, sort_keys=True),
-        "loaded_at": loaded_at,
-    }
-
-
-def _stock(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
-    return {
-        "id": int(record["id"]),
-        "id_product": int(record["id_product"]),
-        "id_product_attribute": int(record["id_product_attribute"]),
-        "id_shop": int(record["id_shop"]),
-        "id_shop_group": _int(record.get("id_shop_group")),
-        "quantity": int(record["quantity"]),
-        "depends_on_stock": _flag(record.get("depends_on_stock")),
-        "out_of_stock": _int(record.get("out_of_stock")),
-        "location": _text(record.get("location")),
-        "loaded_at": loaded_at,
-    }
-
-
-class _OrderEntity(Entity):
-    def frame(self, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
-        return schemas.order_frame(records)
-
-
-ORDERS = _OrderEntity(
-    "orders",
-    schemas.OrderSchema,
-    "ps_orders",
-    ("id", "reference", "id_customer", "current_state", "total_paid_tax_incl", "row_count", "date_upd"),
-    _order,
-)
-CUSTOMERS = Entity(
-    "customers",
-    schemas.CustomerSchema,
-    "ps_customers",
-    ("id", "firstname", "lastname", "active", "date_upd"),
-    _customer,
-)
-PRODUCTS = Entity(
-    "products",
-    schemas.ProductSchema,
-    "ps_products",
-    ("id", "reference", "name", "price", "active", "date_upd"),
-    _product,
-)
-STOCK = Entity(
-    "stock_availables",
-    schemas.StockSchema,
-    "ps_stock",
-    ("id", "id_product", "id_product_attribute", "id_shop", "quantity"),
-    _stock,
-)
-
-
-# -- whole runs ----------------------------------------------------------------------------------
-
-
-@dataclass
-class ExtractionSummary:
-    """What one run extracted, kept and set aside, and where the cursor ended."""
-
-    resource: str
-    table: str
-    extracted: int = 0
-    valid: int = 0
-    quarantined: int = 0
-    pages: int = 0
-    previous_cursor: str | None = None
-    cursor: str | None = None
-    removed: int | None = None
-    previews: list[pd.DataFrame] = field(default_factory=list)
-
-    def add(self, extracted: int, outcome: BatchOutcome) -> None:
-        self.pages += 1
-        self.extracted += extracted
-        self.valid += outcome.valid
-        self.quarantined += outcome.quarantined
-        if sum(len(p) for p in self.previews) < PREVIEW_ROWS and not outcome.preview.empty:
-            self.previews.append(outcome.preview)
-
-    @property
-    def failure_share(self) -> float:
-        return self.quarantined / self.extracted if self.extracted else 0.0
-
-    def metadata(self) -> dict[str, Any]:
-        preview = pd.concat(self.previews).head(PREVIEW_ROWS) if self.previews else pd.DataFrame()
-        metadata: dict[str, Any] = {
-            "extracted": dg.MetadataValue.int(self.extracted),
-            "valid": dg.MetadataValue.int(self.valid),
-            "quarantined": dg.MetadataValue.int(self.quarantined),
-            "failure_share": dg.MetadataValue.float(self.failure_share),
-            "pages": dg.MetadataValue.int(self.pages),
-            "store_table": dg.MetadataValue.text(self.table),
-            "preview": dg.MetadataValue.md(
-                preview.to_markdown(index=False) if not preview.empty else "_no valid records in this run_"
-            ),
-        }
-        if self.removed is not None:
-            metadata["removed"] = dg.MetadataValue.int(self.removed)
-        else:
-            metadata["cursor"] = dg.MetadataValue.text(self.cursor or "")
-            metadata["previous_cursor"] = dg.MetadataValue.text(self.previous_cursor or "")
-        return metadata
-
-
-def extract_changed(
-    client: PrestashopClient,
-    store: Store,
-    entity: Entity,
-    *,
-    time_zone: str,
-    overlap: timedelta | None = None,
-    log: Any = None,
-) -> ExtractionSummary:
-    """Read the records changed since the durable cursor, page by page, moving the cursor after each page."""
-    name = cursor_name(entity.resource)
-    previous = store.get_cursor(name)
-    summary = ExtractionSummary(entity.resource, entity.table, previous_cursor=previous, cursor=previous)
-    since = datetime.fromisoformat(previous) if previous else None
-    options = {"overlap": overlap} if overlap is not None else {}
-    for page in client.changed_since(entity.resource, since, **options):
-        outcome = process_batch(entity, page.records, store, time_zone=time_zone)
-        summary.add(len(page.records), outcome)
-        if page.watermark is not None:
-            summary.cursor = page.watermark.astimezone(UTC).isoformat()
-            store.set_cursor(name, summary.cursor)
-        if log is not None:
-            log.info(
-                f"{entity.resource}: page {summary.pages}: {len(page.records)} records, "
-                f"{outcome.quarantined} quarantined, cursor {summary.cursor}"
-            )
-    return summary
-
-
-def extract_all(
-    client: PrestashopClient,
-    store: Store,
-    entity: Entity,
-    *,
-    time_zone: str,
-    batch_size: int,
-    log: Any = None,
-) -> ExtractionSummary:
-    """Read every record (no cursor), in batches; rows the shop no longer has leave the snapshot."""
-    summary = ExtractionSummary(entity.resource, entity.table)
-    seen: list[int] = []
-    for batch in _batches(client.iter_all(entity.resource), batch_size):
-        outcome = process_batch(entity, batch, store, time_zone=time_zone)
-        summary.add(len(batch), outcome)
-        seen.extend(int(record["id"]) for record in batch if str(record.get("id", "")).isdigit())
-    summary.removed = store.delete_missing(entity.table, seen)
-    if log is not None:
-        log.info(f"{entity.resource}: {summary.extracted} records, {summary.quarantined} quarantined")
-    return summary
-
-
-def _batches(records: Iterable[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    if summary.removed is not None:
+        metadata["removed"] = dg.MetadataValue.int(summary.removed)
+    else:
+        metadata["cursor"] = dg.MetadataValue.text(summary.cursor or "")
+        metadata["previous_cursor"] = dg.MetadataValue.text(summary.previous_cursor or "")
+    return metadata
 
 
 # -- the assets ----------------------------------------------------------------------------------
@@ -425,7 +66,7 @@ def _incremental(
             )
     finally:
         client.close()
-    return dg.MaterializeResult(metadata=summary.metadata())
+    return dg.MaterializeResult(metadata=_metadata(summary))
 
 
 @dg.asset(
@@ -484,7 +125,7 @@ def prestashop_stock(
             )
     finally:
         client.close()
-    return dg.MaterializeResult(metadata=summary.metadata())
+    return dg.MaterializeResult(metadata=_metadata(summary))
 
 
 ASSETS = [prestashop_orders, prestashop_customers, prestashop_products, prestashop_stock]

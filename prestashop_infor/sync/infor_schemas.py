@@ -1,8 +1,9 @@
-"""The validation gate of every frame read from M3: pandera models over M3's string records.
+"""The pandera models of the M3 records the Infor extraction gates: items, inventory balances and
+order statuses (no Dagster).
 
 M3 answers every value as a string; a frame keeps them as received and each model coerces, so a
-value that does not coerce is a row-level failure naming the field (``validate_frame`` of the
-PrestaShop side does the lazy validation and the per-row split; it is shared, not copied).
+value that does not coerce is a row-level failure naming the field (``prestashop_infor.sync.gates``
+runs them, the same gate as the PrestaShop side).
 """
 
 from __future__ import annotations

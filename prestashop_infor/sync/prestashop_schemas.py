@@ -1,24 +1,20 @@
-"""The validation gate of every extracted PrestaShop frame: pandera models and how records become frames.
+"""The pandera models of the PrestaShop records the extraction gates (orders and their rows,
+customers, products, stock_availables), and how an order becomes a frame (no Dagster).
 
 PrestaShop's JSON gives ids as numbers and every other value as a string, so a frame keeps the
-values as received and each model coerces them: a value that does not coerce (``total_paid: "abc"``)
-is a row-level failure naming the column, not a crash. ``validate_frame`` runs a model lazily and
-splits a frame into the rows that pass and, per failing row, the list of failed checks.
+values as received and each model coerces them (``prestashop_infor.sync.gates`` runs them).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 from pandera.typing import Series
+
+from prestashop_infor.sync.gates import frame_of
 
 # PrestaShop writes dates as shop-local wall-clock text; "0000-00-00 00:00:00" means "never".
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -137,27 +133,7 @@ class StockSchema(pa.DataFrameModel):
     location: Series[str] = pa.Field(nullable=True)
 
 
-# -- records to frames ---------------------------------------------------------------------------
-
-
-def _columns(model: type[pa.DataFrameModel]) -> list[str]:
-    return list(model.to_schema().columns)
-
-
-def _scalar(value: Any) -> Any:
-    """A field as one scalar: multilingual values (``[{"id": "1", "value": "Mug"}]``) give the first language."""
-    if isinstance(value, list):
-        return value[0].get("value") if value and isinstance(value[0], dict) else None
-    if isinstance(value, dict):
-        return value.get("value")
-    return value
-
-
-def frame_of(model: type[pa.DataFrameModel], rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """A frame with exactly the model's columns, values as received (missing fields become None)."""
-    columns = _columns(model)
-    data = [{column: _scalar(row.get(column)) for column in columns} for row in rows]
-    return pd.DataFrame(data, columns=columns, dtype=object)
+# -- orders to frames ----------------------------------------------------------------------------
 
 
 def order_rows_of(order: dict[str, Any]) -> list[dict[str, Any]]:
@@ -169,97 +145,7 @@ def order_rows_of(order: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def order_frame(orders: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The orders as an ``OrderSchema`` frame, with the number of lines of each (``row_count``)."""
     frame = frame_of(OrderSchema, orders)
     frame["row_count"] = [len(order_rows_of(order)) for order in orders]
     return frame
-
-
-# -- validation ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failed check on one row: which check, on which field, and the offending value."""
-
-    check: str
-    field: str | None
-    failure_case: Any
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "field": self.field, "failure_case": self.failure_case}
-
-    def describe(self) -> str:
-        where = self.field or "record"
-        return f"{where}: {self.check} failed on {self.failure_case!r}"
-
-
-@dataclass
-class ValidationOutcome:
-    """The rows that passed (coerced to the model's types) and the failures of the rest, by row label."""
-
-    valid: pd.DataFrame
-    failures: dict[int, list[Failure]] = field(default_factory=dict)
-
-
-def validate_frame(
-    model: type[pa.DataFrameModel], frame: pd.DataFrame, *, max_rounds: int = 5
-) -> ValidationOutcome:
-    """Validate lazily, set failing rows aside, and validate the rest again until it passes.
-
-    A second round is needed because a check on a column that did not coerce cannot judge any row
-    (pandera reports it without a row); once the uncoercible rows are out, it judges the others.
-    Failures that name no row at all (a systematic problem) fail every remaining row.
-    """
-    failures: dict[int, list[Failure]] = defaultdict(list)
-    remaining = frame
-    for _ in range(max_rounds):
-        try:
-            return ValidationOutcome(model.validate(remaining, lazy=True), dict(failures))
-        except SchemaErrors as errors:
-            cases = errors.failure_cases
-        row_level = cases[cases["index"].notna()]
-        if row_level.empty:
-            for label in remaining.index:
-                failures[int(label)].extend(_failure(case) for case in cases.itertuples())
-            return ValidationOutcome(remaining.iloc[0:0], dict(failures))
-        coerce_failed = {
-            (int(case.index), case.column)
-            for case in row_level.itertuples()
-            if str(case.check).startswith("coerce_dtype")
-        }
-        row_checks: set[tuple[int, str]] = set()
-        for case in row_level.itertuples():
-            label = int(case.index)
-            # "dtype(...)" repeats a "coerce_dtype(...)" failure of the same value; keep one.
-            if str(case.check).startswith("dtype(") and (label, case.column) in coerce_failed:
-                continue
-            if case.schema_context == "DataFrameSchema":
-                # A check across columns reports every column of the row; one failure says it.
-                if (label, str(case.check)) not in row_checks:
-                    row_checks.add((label, str(case.check)))
-                    failures[label].append(Failure(str(case.check), None, None))
-                continue
-            failures[label].append(_failure(case))
-        remaining = remaining.drop(index=sorted({int(label) for label in row_level["index"]}))
-    for label in remaining.index:
-        failures[int(label)].append(Failure("validation_did_not_settle", None, None))
-    return ValidationOutcome(remaining.iloc[0:0], dict(failures))
-
-
-def _failure(case: Any) -> Failure:
-    column = case.column if isinstance(case.column, str) else None
-    failure_case = case.failure_case
-    if isinstance(failure_case, float) and pd.isna(failure_case):
-        failure_case = None
-    elif hasattr(failure_case, "item"):
-        failure_case = failure_case.item()  # numpy scalar → plain Python, for JSON
-    return Failure(str(case.check), column, failure_case)
-
-
-def record_key(record: dict[str, Any]) -> str:
-    """The dead-letter key of a record: its id, or a digest of it when it has none."""
-    record_id = record.get("id")
-    if record_id not in (None, ""):
-        return str(record_id)
-    digest = hashlib.sha1(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    return f"sha1:{digest}"
