@@ -112,3 +112,17 @@ def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
     assert "s3cr3t-value" not in repr(resource)
     with pytest.raises(IonApiFileError, match="missing key 'tenant'"):
         InforResource(client_secret="x").credentials()
+
+
+def test_secrets_never_reach_dagster_events_or_logs(world, caplog):
+    tenant, _, resources, _ = world
+    credentials = IonApiCredentials.from_file(resources["infor"].ionapi_file)
+    secrets = [credentials.client_secret, credentials.service_account_secret_key]
+    assert all(secrets)
+    result = dg.materialize([*infor_assets, *infor_checks], resources=resources)
+    assert result.success
+    events = "\n".join(repr(event) for event in result.all_events)
+    assert "infor_items" in events  # the events were looked at
+    for secret in secrets:
+        assert secret not in events
+        assert secret not in caplog.text
