@@ -174,6 +174,10 @@ def test_outputs_match_the_specs_over_a_whole_lifecycle(env):
     read("OIS100MI", "LstErrMsgOrder", ORNO=orno)
     read("OIS275MI", "GetTmpOrderStat", ORNO=orno)
     read("OIS275MI", "GetBatchHead", ORNO=orno)
+    for program in ("OIS100MI", "OIS275MI"):
+        (line,) = read(program, "LstBatchLine", ORNO=orno)
+        assert (line["ITNO"], line["ORQT"], line["PONR"]) == ("SKU-1", "2", "1")
+        assert read(program, "GetAddress", ORNO=orno, ADRT="1")[0]["TOWN"] == "London"
     read("OIS100MI", "LstBatchHead", CUNO=cuno)
     read("OIS175MI", "LstHeadByRef", CUNO=cuno, YREF="Web 777")
     read("OIS120MI", "LstCOStopByCUOR", CUOR="PS-000777")

@@ -259,3 +259,12 @@ def test_persistent_401_is_an_auth_error(http, tenant, credentials):
     with pytest.raises(InforAuthError, match="rejected a freshly issued token"):
         client.execute("OIS100MI", "GetServerTime")
     assert client.stats["requests"] == 2
+
+
+def test_retries_that_span_token_expiries_renew_once_per_issued_token(http, tenant, credentials):
+    """A read retried over 5xx answers while tokens keep expiring between the retries: each expired
+    token is renewed once, and the call goes through (one renewal per call failed here before)."""
+    tenant.gateway.faults.append(Fault(status=503, count=3, match="MMS200MI/Get"))
+    client = M3Client(credentials, http_client=http, sleep=lambda _s: tenant.gateway.expire_tokens())
+    assert client.execute_one("MMS200MI", "Get", ITNO="SKU-1")["ITNO"] == "SKU-1"
+    assert client.stats["reauthentications"] == 3 and client.stats["retries"] == 3

@@ -19,6 +19,7 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.sync import (
     MappingResource,
+    bound_orders_exist_in_m3,
     infor_customers,
     infor_sales_orders,
     prestashop_order_status_updates,
@@ -30,6 +31,7 @@ from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, seed_sho
 from prestashop_infor.prestashop.emulator import create_app as create_shop_app
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store, id_map
+from prestashop_infor.sync.customers import customer_number
 from prestashop_infor.sync.mapping import load_mapping
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -187,3 +189,38 @@ def test_a_bad_mapping_file_fails_the_run_naming_the_key(world: World, tmp_path:
         "prestashop_infor.sync.mapping.MappingError: status.prestashop_state.shipped:"
     )
     assert "'Shiped'" in cause.message
+
+
+def bound_check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "bound_orders_exist_in_m3"]
+    return check
+
+
+def test_an_orphan_batch_head_left_by_an_interrupted_run_becomes_the_customer_order(world: World) -> None:
+    """Issue 7's reproduction through the assets: a batch head carrying the first exported order's
+    CUOR and nothing else (what a run killed after AddBatchHead leaves) is finished and confirmed;
+    the check that asks M3 about bound orders passes, and fails loudly once M3 loses one."""
+    status = load_mapping().status.resolve(world.shop.records("order_states"))
+    first = min(
+        (o for o in world.shop.records("orders") if status.exportable(int(o["current_state"]))),
+        key=lambda o: int(o["id"]),
+    )
+    email = world.shop.record("customers", int(first["id_customer"]))["email"].strip().lower()
+    m3 = InforResource(ionapi_file=world.resources["infor"].ionapi_file).get_client()
+    with m3:
+        orphan = m3.execute_one(
+            "OIS100MI", "AddBatchHead", CUNO=customer_number(email), CUOR=f"PS{first['id']}"
+        )
+    result = world.materialize([*ORDER_SYNC, bound_orders_exist_in_m3])
+    assert f"{first['id']}" in metadata(result, infor_sales_orders)["created_ids"]
+    assert metadata(result, infor_sales_orders)["finished"] == 1
+    held = [o for o in world.tenant.orders.values() if o.cuor == f"PS{first['id']}"]
+    assert len(held) == 1 and held[0].batch_orno == orphan["ORNO"] and held[0].lines
+    check = bound_check(result)
+    assert check.passed and check.metadata["not_in_m3"].value == 0 and check.metadata["checked"].value > 0
+
+    del world.tenant.orders[held[0].orno]  # M3 loses an order the id map holds
+    again = world.materialize([*ORDER_SYNC, bound_orders_exist_in_m3])
+    check = bound_check(again)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.metadata["not_in_m3"].value == 1 and held[0].orno in check.metadata["problems"].value

@@ -187,3 +187,26 @@ def test_two_concurrent_runs_create_one_customer(tmp_path: Path):
         assert outcome.numbers == outcomes[0].numbers
     assert sum(len(o.created) for o in outcomes) == len(emails)
     assert len([c for c in tenant.customers.values() if c.mail in emails]) == len(emails)
+
+
+def test_a_failed_create_releases_its_claims_so_no_other_run_waits(m3_in_process, tmp_path: Path):
+    """CRS610MI/Add commits but answers 503, and the look-up after it fails too: the run raises,
+    and its claims go with it. The next run neither waits for a lease nor dead-letters the
+    customer as busy: it finds the customer M3 holds and binds it."""
+    tenant, client = m3_in_process
+    tenant.gateway.faults.append(Fault(503, count=1, match="CRS610MI/", after_commit=True))
+    tenant.gateway.faults.append(Fault(503, count=client.max_attempts, match="CRS610MI/"))
+    email = "unlucky@example.fr"
+    with Store.from_url(f"sqlite:///{tmp_path}/s.db") as store:
+        with pytest.raises(Exception, match="GetBasicData"):
+            upsert_customers([CustomerRecord(email, 1, ADDRESS)], m3=client, store=store, mapping=MAPPING)
+        assert id_map.claims(store, "customer") == []
+
+        def no_waiting(_seconds: float) -> None:
+            raise AssertionError("the second run waited for a claim")
+
+        outcome = upsert_customers(
+            [CustomerRecord(email, 1, ADDRESS)], m3=client, store=store, mapping=MAPPING, sleep=no_waiting
+        )
+        assert outcome.found == [email] and not outcome.errors
+        assert id_map.binding(store, "customer", email).target_key == customer_number(email)

@@ -6,7 +6,7 @@ program into ``POST .../v2/execute`` requests and answers one :class:`BulkResult
 partial failure included. M3 errors become :class:`M3TransactionError` (program, transaction, code,
 field, message) and are never swallowed.
 
-Transport rules (contract §8): a 401 renews the token once and repeats the call once; 429 is retried
+Transport rules (contract §8): a 401 renews the token and repeats the call, once per issued token; 429 is retried
 with backoff, honouring ``Retry-After``; 500/502/503/504 and connection failures are retried for
 reads (``Get…``/``Lst…``), while writes are not repeated blindly — M3 writes are not idempotent and a
 504 may hide a committed write — unless ``retry_writes=True``: the caller gets an
@@ -382,7 +382,7 @@ class M3Client:
     def _send(
         self, method: str, url: str, program: str, transaction: str, *, idempotent: bool, **kwargs: Any
     ) -> httpx.Response:
-        reauthenticated = False
+        renewed: str | None = None  # a token this call renewed, until it gets an answer
         attempt = 0
         while True:
             attempt += 1
@@ -402,16 +402,19 @@ class M3Client:
                 ) from None
             status = response.status_code
             if status == 401:
-                if reauthenticated:
+                # one renewal per issued token: a token that expires during the retries is renewed
+                # again; a token rejected before it was ever accepted means the grant is wrong
+                if token == renewed:
                     raise InforAuthError(
                         f"the ION API gateway rejected a freshly issued token for {program}/{transaction} (HTTP 401)",
                         status_code=401,
                     )
-                reauthenticated = True
                 attempt -= 1  # a renewed token is not a retry of a failed call
                 self._count("reauthentications")
                 self.tokens.invalidate(token)
+                renewed = self.tokens.access_token()
                 continue
+            renewed = None
             retry = status == 429 or (status in RETRYABLE_STATUSES and (idempotent or self._retry_writes))
             if retry and attempt < self.max_attempts:
                 self._count("retries")

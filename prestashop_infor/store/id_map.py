@@ -291,3 +291,23 @@ def claims(store: Store, entity: str) -> list[Claim]:
             sa.select(id_claims).where(id_claims.c.entity == entity).order_by(id_claims.c.claimed_at)
         ).mappings()
         return [Claim(**row) for row in rows]
+
+
+def sample_bindings(store: Store, entity: str, *, newest: int, at_random: int) -> list[Binding]:
+    """The ``newest`` most recent bindings of ``entity`` and ``at_random`` more drawn from the rest."""
+    with store.engine.connect() as connection:
+        recent = [
+            _binding(row)
+            for row in connection.execute(
+                sa.select(id_map).where(id_map.c.entity == entity).order_by(id_map.c.id.desc()).limit(newest)
+            ).mappings()
+        ]
+        keys = [b.source_key for b in recent]
+        query = sa.select(id_map).where(id_map.c.entity == entity)
+        if keys:
+            query = query.where(id_map.c.source_key.not_in(keys))
+        drawn = [
+            _binding(row)
+            for row in connection.execute(query.order_by(sa.func.random()).limit(at_random)).mappings()
+        ]
+    return recent + drawn

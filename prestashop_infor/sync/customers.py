@@ -189,9 +189,26 @@ def _create(
     mapping: Mapping,
     recovering: bool,
 ) -> None:
-    """Create the customers of ``emails`` (claimed by this caller), bind them, release the claims."""
+    """Create the customers of ``emails`` (claimed by this caller), bind them, release the claims:
+    on every path out, so a failed create never leaves a concurrent run waiting for a lease."""
     if not emails:
         return
+    try:
+        _create_claimed(emails, wanted, outcome, m3=m3, store=store, mapping=mapping, recovering=recovering)
+    finally:
+        id_map.release(store, ENTITY, emails)
+
+
+def _create_claimed(
+    emails: list[str],
+    wanted: dict[str, CustomerRecord],
+    outcome: CustomerOutcome,
+    *,
+    m3: M3Client,
+    store: Store,
+    mapping: Mapping,
+    recovering: bool,
+) -> None:
     prefix = mapping.erp.customer_number_prefix
     numbers = {e: customer_number(e, prefix) for e in emails}
     to_add = list(emails)
@@ -242,7 +259,6 @@ def _create(
         outcome.numbers[email] = numbers[email]
         outcome.found.append(email)
     outcome.errors.update(failed)
-    id_map.release(store, ENTITY, emails)
 
 
 def _existing(numbers: dict[str, str], m3: M3Client, mapping: Mapping) -> dict[str, dict[str, str]]:

@@ -263,13 +263,17 @@ class _Run:
             return FAILED, str(report.errors[order_id])
         binding = id_map.binding(self.store, orders.ENTITY, order_id)
         if binding is not None:
-            if order_id in report.created:
+            if order_id in report.finished:
+                how = "an unfinished batch order found by CUOR was checked, finished and confirmed"
+            elif order_id in report.created:
                 how = "created in M3"
             elif order_id in report.recovered:
                 how = "found in M3 by CUOR and bound"
             else:
                 how = "already in M3"
             return REPLAYED, f"{how} as order {binding.target_key}"
+        if order_id in report.waiting:
+            return SKIPPED, f"{report.waiting[order_id]}; replay it again later"
         if order_id in report.busy:
             return SKIPPED, "another run is syncing this order right now; replay it again later"
         return SKIPPED, (

@@ -14,15 +14,16 @@ DLQ replay and the reconciliation re-drive call it). For a batch of orders:
    nothing moved;
 5. mapping (items, addresses, currency, enrichment): failures are ``map`` dead letters;
 6. customers: ``sync.customers.upsert_customers`` (one bulk ``CRS610MI/Add`` for the new ones);
-7. item check: ``MMS200MI/Get`` once per distinct item (cached per call): an unknown item is a
-   ``load`` dead letter with M3's code and field, and no half-built batch order is left in M3;
-8. the M3 lookup by ``CUOR`` (one bulk ``OIS120MI/LstCOStopByCUOR`` + one bulk
-   ``OIS100MI/LstBatchHead`` per customer): an order M3 already has — a crash between the M3 call
-   and the id-map write, or a write that timed out after committing — is bound, not created again;
-9. create: bulk ``AddBatchHead``, bulk ``AddBatchAddress`` + ``AddBatchLine``, bulk ``Confirm``,
-   bulk ``GetOrderNo`` for those M3 turned into customer orders; rejected batch orders are ``load``
-   dead letters with M3's message id (``LstErrMsgOrder``);
-10. bind in the id map (final ``ORNR`` when known, else the temporary number, both in ``data``).
+7. item check: ``MMS200MI/Get`` once per distinct item: an unknown item is a ``load`` dead
+   letter with M3's code and field, and no half-built batch order is left in M3;
+8. into M3 (``sync.order_entry``): what M3 already holds for the order's ``CUOR`` is looked up
+   first: a customer order is bound (``recovered``), a batch order an earlier run left unfinished
+   is checked and finished (``finished``), a rejected or credit-stopped one is a ``load`` dead
+   letter with M3's message id; the others are entered (head, address, lines, ``Confirm``,
+   ``GetOrderNo``);
+9. bind in the id map, only orders M3 holds as customer orders (final ``ORNR``; the temporary
+   number in ``data``). A confirmed batch order M3 has not turned into a customer order yet is
+   ``waiting``: not bound, looked up again by the next run.
 
 Updates: an order M3 has already accepted is never changed from here. M3 order changes go through
 other transactions and are refused once lines are allocated or picked, and a shop-side edit of a
@@ -46,11 +47,11 @@ from typing import Any
 
 import pydantic
 
-from prestashop_infor.infor import M3Client, M3GatewayError, M3TransactionError
+from prestashop_infor.infor import M3Client, M3TransactionError
 from prestashop_infor.prestashop import Order, PrestashopClient
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync.customers import CustomerOutcome, CustomerRecord, normalize_email, upsert_customers
-from prestashop_infor.sync.errors import LoadError, MappingFailure, SyncError, ValidationError, batch_errors
+from prestashop_infor.sync.errors import MappingFailure, SyncError, ValidationError
 from prestashop_infor.sync.mapping import (
     Mapping,
     OrderContext,
@@ -58,12 +59,9 @@ from prestashop_infor.sync.mapping import (
     customer_order_number,
     erp_amounts,
 )
+from prestashop_infor.sync.order_entry import NEW, UNFINISHED, BatchOrder, enter_orders
 
 ENTITY = "sales_order"
-BATCH_CREATED = "90"
-BATCH_WAITING = "10"
-BATCH_CREDIT_STOP = "30"
-BATCH_ERRORS = frozenset({"15", "20", "25", "55"})
 ID_CHUNK = 100  # ids per PrestaShop filter[id]=[a|b|...] request
 
 
@@ -154,11 +152,16 @@ class ShopLookups:
 class SyncReport:
     """What one call did, by PrestaShop order id."""
 
-    created: list[int] = field(default_factory=list)  # confirmed in M3 by this call
+    created: list[int] = field(default_factory=list)  # M3 created the customer order through this call
     updated: list[int] = field(default_factory=list)  # always empty for orders (see module docstring)
     skipped: list[int] = field(default_factory=list)  # already in M3, not exported, or busy elsewhere
     dead_lettered: list[int] = field(default_factory=list)
     recovered: list[int] = field(default_factory=list)  # found in M3 by CUOR and bound (subset of skipped)
+    # an unfinished batch order found by CUOR and finished by this call (subset of created)
+    finished: list[int] = field(default_factory=list)
+    # confirmed, but M3 has not created the customer order yet: not bound, looked up again next run
+    # (subset of skipped), with the reason
+    waiting: dict[int, str] = field(default_factory=dict)
     # bound, but the shop content changed since (subset of skipped)
     changed: list[int] = field(default_factory=list)
     busy: list[int] = field(default_factory=list)  # another run holds the order's claim (subset of skipped)
@@ -172,6 +175,8 @@ class SyncReport:
             "skipped": len(self.skipped),
             "dead_lettered": len(self.dead_lettered),
             "recovered": len(self.recovered),
+            "finished": len(self.finished),
+            "waiting": len(self.waiting),
             "changed": len(self.changed),
             "busy": len(self.busy),
             "customers_created": len(self.customers_created),
@@ -196,9 +201,6 @@ class _Planned:
     address: dict[str, Any] = field(default_factory=dict)
     lines: list[dict[str, Any]] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)  # kept in the id map
-    temp_orno: str = ""
-    ornr: str = ""
-    batch_status: str = ""
 
     @property
     def order_id(self) -> int:
@@ -529,246 +531,37 @@ def _sync_claimed(
             plan.head["CUNO"] = plan.cuno
             ready.append(plan)
 
-    # 7. M3 lookup by CUOR: orders M3 already has are bound, not created again
-    existing = _find_existing(ready, m3, mapping)
-    to_create, to_bind = [], []
-    for plan in ready:
-        found = existing.get(plan.cuor)
-        if found is None:
-            to_create.append(plan)
-        else:
-            plan.temp_orno, plan.ornr, plan.batch_status = found
-            to_bind.append(plan)
-    adopted = _settle_found(to_bind, m3, mapping, fail)
-
-    # 8. item check, then create
-    _check_items(to_create, m3, mapping, fail)
-    to_create = [p for p in to_create if p.order_id not in report.errors]
-    created = _create(to_create, m3, mapping, fail)
-    accepted = [*created, *adopted]
-
-    # 9. bind
+    # 7-9. into M3 (lookup by CUOR, then enter or finish, confirm, number), then bind what M3 holds
+    entries = [BatchOrder(p.order_id, p.cuor, p.cuno, p.head, p.address, p.lines) for p in ready]
+    entry = enter_orders(entries, m3, bulk_size=mapping.orders.bulk_size)
+    by_id = {p.order_id: p for p in ready}
+    for order_id, error in entry.failed.items():
+        fail(by_id[order_id], by_id[order_id].payload, error)
+    done = [order for order in entry.done if order.key not in entry.failed]
     if before_bind is not None:
-        before_bind([p.order_id for p in accepted])
+        before_bind([order.key for order in done])
+    created = set(entry.keys(NEW, UNFINISHED))
     id_map.bind_many(
         store,
         ENTITY,
         [
             (
-                p.order_id,
-                p.ornr or p.temp_orno,
-                p.sent_fingerprint() if p in created else None,
-                {**p.data, "temp_orno": p.temp_orno, "ornr": p.ornr or None, "batch_status": p.batch_status,
-                 "cuno": p.cuno, "recovered": p not in created},
+                order.key,
+                order.ornr,
+                by_id[order.key].sent_fingerprint() if order.key in created else None,
+                {**by_id[order.key].data, "temp_orno": order.temp_orno, "ornr": order.ornr,
+                 "batch_status": order.status, "cuno": order.cuno, "recovered": order.key not in created},
             )
-            for p in accepted
+            for order in done
         ],
     )  # fmt: skip
-    report.created.extend(p.order_id for p in created)
-    report.recovered.extend(p.order_id for p in adopted)
-    report.skipped.extend(p.order_id for p in adopted)
-
-
-def _find_existing(plans: list[_Planned], m3: M3Client, mapping: Mapping) -> dict[str, tuple[str, str, str]]:
-    """CUOR -> (temporary ORNO, final ORNR, batch STAT) of the orders M3 already has: customer orders
-    by ``OIS120MI/LstCOStopByCUOR`` (exact match, NFTR=1) and batch orders not (yet) turned into
-    customer orders by ``OIS100MI/LstBatchHead`` of their customer. Lists position rather than
-    filter, so the key is checked on every record (contract §9)."""
-    if not plans:
-        return {}
-    wanted = {p.cuor for p in plans}
-    calls: list[tuple[str, str, dict[str, Any]]] = [
-        ("OIS120MI", "LstCOStopByCUOR", {"CUOR": p.cuor, "NFTR": 1}) for p in plans
-    ]
-    customers = sorted({p.cuno for p in plans})
-    calls += [("OIS100MI", "LstBatchHead", {"CUNO": cuno}) for cuno in customers]
-    results = m3.bulk(calls, max_per_request=mapping.orders.bulk_size, max_records=0)
-    final: dict[str, str] = {}
-    batches: dict[str, list[dict[str, str]]] = {}
-    for (_, transaction, _fields), result in zip(calls, results, strict=True):
-        if not result.ok:
-            # a lookup that cannot answer means we cannot know: stop rather than risk a duplicate
-            raise result.error or RuntimeError(f"{transaction} failed")
-        for record in result.records:
-            cuor = record.get("CUOR", "")
-            if cuor not in wanted:
-                continue
-            if transaction == "LstCOStopByCUOR":
-                final.setdefault(cuor, record.get("ORNO", ""))
-            else:
-                batches.setdefault(cuor, []).append(record)
-    found: dict[str, tuple[str, str, str]] = {}
-    for cuor in wanted:
-        # several batch orders may carry one CUOR (a rejected one and its correction): prefer the
-        # one that became a customer order, then one not in error
-        candidates = sorted(
-            batches.get(cuor, []),
-            key=lambda r: (not r.get("ORNR"), r.get("STAT", "") in BATCH_ERRORS, r.get("ORNO", "")),
-        )
-        batch = candidates[0] if candidates else {}
-        ornr = final.get(cuor) or batch.get("ORNR", "")
-        if ornr or batch:
-            status = BATCH_CREATED if final.get(cuor) else batch.get("STAT", "")
-            found[cuor] = (batch.get("ORNO", ""), ornr, status)
-    return found
-
-
-def _settle_found(
-    plans: list[_Planned], m3: M3Client, mapping: Mapping, fail: Callable[..., None]
-) -> list[_Planned]:
-    """Orders M3 already has: bind customer orders and waiting/credit-stopped batch orders; a batch
-    order M3 rejected stays a dead letter with M3's reasons (fix or delete it in OIS275, then replay)."""
-    adopted, rejected = [], []
-    for plan in plans:
-        if plan.ornr or plan.batch_status in (BATCH_CREATED, BATCH_WAITING, BATCH_CREDIT_STOP):
-            adopted.append(plan)
-        else:
-            rejected.append(plan)
-    _dead_letter_rejected(rejected, m3, mapping, fail, found=True)
-    return adopted
-
-
-def _check_items(plans: list[_Planned], m3: M3Client, mapping: Mapping, fail: Callable[..., None]) -> None:
-    """``MMS200MI/Get`` once per distinct item: an unknown item fails its orders with M3's code and
-    field before anything of theirs is written."""
-    items = sorted({line["ITNO"] for p in plans for line in p.lines})
-    if not items:
-        return
-    results = m3.bulk(
-        [("MMS200MI", "Get", {"ITNO": itno}) for itno in items], max_per_request=mapping.orders.bulk_size
-    )
-    unknown: dict[str, M3TransactionError] = {}
-    for itno, result in zip(items, results, strict=True):
-        if result.ok:
-            continue
-        if isinstance(result.error, M3TransactionError):
-            unknown[itno] = result.error
-        else:
-            raise result.error or RuntimeError("MMS200MI/Get failed")
-    for plan in plans:
-        for index, line in enumerate(plan.lines):
-            if line["ITNO"] in unknown:
-                error = LoadError.from_m3(unknown[line["ITNO"]], context=f"order_rows[{index}]")
-                fail(plan, plan.payload, error)
-                break
-
-
-def _create(
-    plans: list[_Planned], m3: M3Client, mapping: Mapping, fail: Callable[..., None]
-) -> list[_Planned]:
-    """AddBatchHead, AddBatchAddress + AddBatchLine, Confirm, GetOrderNo — each one bulk request
-    (or a few, ``orders.bulk_size`` transactions per request) for the whole batch."""
-    size = mapping.orders.bulk_size
-    if not plans:
-        return []
-    # heads
-    heads = m3.bulk([("OIS100MI", "AddBatchHead", p.head) for p in plans], max_per_request=size)
-    with_head, unsure = [], []
-    for plan, result in zip(plans, heads, strict=True):
-        if result.ok and result.records and result.records[0].get("ORNO"):
-            plan.temp_orno = result.records[0]["ORNO"]
-            with_head.append(plan)
-        elif isinstance(result.error, M3GatewayError) and result.error.may_have_committed:
-            unsure.append(plan)
-        else:
-            fail(
-                plan, plan.payload, LoadError.from_m3(result.error or RuntimeError("no ORNO"), context="head")
-            )
-    if unsure:
-        # the gateway failed after M3 may have created the head: look, never add a second one
-        found = _find_existing(unsure, m3, mapping)
-        for plan in unsure:
-            if plan.cuor in found and not found[plan.cuor][1]:
-                plan.temp_orno = found[plan.cuor][0]
-                with_head.append(plan)
-            else:
-                fail(plan, plan.payload, LoadError("head_not_confirmed", None,
-                     "OIS100MI/AddBatchHead got no answer and no batch order was found; replay to retry"))  # fmt: skip
-    # address + lines
-    calls: list[tuple[str, str, dict[str, Any]]] = []
-    owners: list[_Planned] = []
-    for plan in with_head:
-        calls.append(("OIS100MI", "AddBatchAddress", {"ORNO": plan.temp_orno, **plan.address}))
-        owners.append(plan)
-        for line in plan.lines:
-            calls.append(("OIS100MI", "AddBatchLine", {"ORNO": plan.temp_orno, **line}))
-            owners.append(plan)
-    results = m3.bulk(calls, max_per_request=size) if calls else []
-    broken: dict[int, SyncError] = {}
-    for plan, call, result in zip(owners, calls, results, strict=True):
-        if not result.ok and plan.order_id not in broken:
-            broken[plan.order_id] = LoadError.from_m3(result.error or RuntimeError("failed"), context=call[1])
-    complete = []
-    for plan in with_head:
-        if plan.order_id in broken:
-            # the batch order stays unconfirmed in M3 (OIS275); a replay finds it by CUOR
-            fail(plan, plan.payload, broken[plan.order_id])
-        else:
-            complete.append(plan)
-    # confirm
-    confirms = m3.bulk(
-        [("OIS100MI", "Confirm", {"ORNO": p.temp_orno}) for p in complete], max_per_request=size
-    )
-    confirmed, rejected, unsure = [], [], []
-    for plan, result in zip(complete, confirms, strict=True):
-        if result.ok:
-            plan.batch_status = (result.records[0].get("STAT", "") if result.records else "") or BATCH_WAITING
-            (rejected if plan.batch_status in BATCH_ERRORS else confirmed).append(plan)
-        elif isinstance(result.error, M3GatewayError):
-            unsure.append(plan)
-        else:
-            fail(
-                plan,
-                plan.payload,
-                LoadError.from_m3(result.error or RuntimeError("failed"), context="confirm"),
-            )
-    if unsure:
-        statuses = m3.bulk(
-            [("OIS275MI", "GetTmpOrderStat", {"ORNO": p.temp_orno}) for p in unsure], max_per_request=size
-        )
-        for plan, result in zip(unsure, statuses, strict=True):
-            record = result.records[0] if result.ok and result.records else {}
-            plan.batch_status = record.get("STAT", "")
-            plan.ornr = record.get("ORNR", "")
-            if plan.batch_status in BATCH_ERRORS:
-                rejected.append(plan)
-            elif plan.ornr or plan.batch_status == BATCH_CREDIT_STOP:
-                confirmed.append(plan)
-            else:
-                fail(plan, plan.payload, LoadError("confirm_unknown", None,
-                     f"OIS100MI/Confirm of {plan.temp_orno} got no answer; replay to retry"))  # fmt: skip
-    _dead_letter_rejected(rejected, m3, mapping, fail, found=False)
-    # final numbers of the orders M3 created at once
-    final = [p for p in confirmed if p.batch_status == BATCH_CREATED and not p.ornr]
-    numbers = m3.bulk(
-        [("OIS100MI", "GetOrderNo", {"ORNO": p.temp_orno}) for p in final], max_per_request=size
-    )
-    for plan, result in zip(final, numbers, strict=True):
-        if result.ok and result.records:
-            plan.ornr = result.records[0].get("ORNR", "")
-    return confirmed
-
-
-def _dead_letter_rejected(
-    plans: list[_Planned], m3: M3Client, mapping: Mapping, fail: Callable[..., None], *, found: bool
-) -> None:
-    """Batch orders M3 rejected (OIS275 status 15/20/25/55): dead letters with M3's message ids."""
-    if not plans:
-        return
-    results = m3.bulk(
-        [("OIS100MI", "LstErrMsgOrder", {"ORNO": p.temp_orno}) for p in plans],
-        max_per_request=mapping.orders.bulk_size,
-        max_records=0,
-    )
-    for plan, result in zip(plans, results, strict=True):
-        values = {line["ITNO"]: "ITNO" for line in plan.lines}
-        values.update({v: k for k, v in plan.head.items() if k in ("WHLO", "CUNO", "FACI", "ORTP")})
-        values.update({line.get("WHLO", ""): "WHLO" for line in plan.lines if line.get("WHLO")})
-        error = batch_errors(result.records if result.ok else [], values)
-        note = f" (batch order {plan.temp_orno}, status {plan.batch_status}" + (
-            ", found by CUOR: correct it in OIS275 or delete it there, then replay)" if found else ")"
-        )
-        fail(plan, plan.payload, LoadError(error.code, error.field, error.message + note))
+    report.created.extend(order.key for order in done if order.key in created)
+    report.finished.extend(entry.keys(UNFINISHED))
+    recovered = [order.key for order in done if order.key not in created]
+    report.recovered.extend(recovered)
+    report.skipped.extend(recovered)
+    report.waiting.update(entry.waiting)
+    report.skipped.extend(entry.waiting)
 
 
 # ---------------------------------------------------------------------------------------- one order
@@ -792,33 +585,39 @@ def sync_order(
     return sync_orders([record], shop_lookups=shop_lookups, m3=m3, store=store, mapping=mapping)
 
 
-def refresh_order_numbers(store: Store, m3: M3Client, mapping: Mapping) -> int:
-    """Bindings still on a temporary batch number (M3's batch job had not run): ask
-    ``OIS275MI/GetTmpOrderStat`` and rebind the final ``ORNR`` when it exists; returns how many."""
-    pending = [
-        b for b in id_map.bindings(store, ENTITY) if not b.data.get("ornr") and b.data.get("temp_orno")
-    ]
-    if not pending:
-        return 0
+def bound_orders_missing_in_m3(
+    store: Store, m3: M3Client, mapping: Mapping, *, newest: int = 50, at_random: int = 50
+) -> tuple[int, list[str]]:
+    """A check the id map cannot fool: sample bound orders (the newest and some drawn at random) and
+    ask M3 for each customer order (``OIS100MI/GetHead``). Returns how many were checked and one
+    line per binding M3 does not back (no such order, or an order of another ``CUOR``)."""
+    sample = id_map.sample_bindings(store, ENTITY, newest=newest, at_random=at_random)
     results = m3.bulk(
-        [("OIS275MI", "GetTmpOrderStat", {"ORNO": b.data["temp_orno"]}) for b in pending],
+        [("OIS100MI", "GetHead", {"ORNO": b.target_key}) for b in sample],
         max_per_request=mapping.orders.bulk_size,
     )
-    rows = []
-    for binding, result in zip(pending, results, strict=True):
-        record = result.records[0] if result.ok and result.records else {}
-        if record.get("ORNR"):
-            data = {**binding.data, "ornr": record["ORNR"], "batch_status": record.get("STAT", "")}
-            rows.append((binding.source_key, record["ORNR"], binding.fingerprint, data))
-    id_map.bind_many(store, ENTITY, rows)
-    return len(rows)
+    problems = []
+    for binding, result in zip(sample, results, strict=True):
+        if not result.ok and not isinstance(result.error, M3TransactionError):
+            raise result.error or RuntimeError("OIS100MI/GetHead failed")
+        cuor = binding.data.get("cuor", "")
+        if not result.ok or not result.records:
+            problems.append(
+                f"order {binding.source_key} is bound to {binding.target_key}, which M3 does not hold"
+            )
+        elif cuor and result.records[0].get("CUOR") != cuor:
+            problems.append(
+                f"order {binding.source_key} is bound to {binding.target_key}, whose CUOR in M3 is "
+                f"{result.records[0].get('CUOR')!r}, not {cuor!r}"
+            )
+    return len(sample), problems
 
 
 __all__ = [
     "ENTITY",
+    "bound_orders_missing_in_m3",
     "ShopLookups",
     "SyncReport",
-    "refresh_order_numbers",
     "source_fingerprint",
     "sync_order",
     "sync_orders",

@@ -13,6 +13,7 @@ from prestashop_infor.defs.sync.assets import (
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
+from prestashop_infor.defs.sync.checks import CHECKS, bound_orders_exist_in_m3
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import (
     backoffice_sync_job,
@@ -23,6 +24,7 @@ from prestashop_infor.defs.sync.schedules import (
 
 defs = dg.Definitions(
     assets=ASSETS,
+    asset_checks=CHECKS,
     jobs=[order_sync_job, backoffice_sync_job],
     schedules=[order_sync_schedule, backoffice_sync_schedule],
 )
@@ -31,6 +33,7 @@ __all__ = [
     "ASSETS",
     "MappingResource",
     "backoffice_sync_job",
+    "bound_orders_exist_in_m3",
     "backoffice_sync_schedule",
     "defs",
     "infor_customers",

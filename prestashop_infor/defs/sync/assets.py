@@ -21,7 +21,7 @@ from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.store import Store, tables
 from prestashop_infor.sync.mapping import Mapping
 from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
-from prestashop_infor.sync.orders import ShopLookups, refresh_order_numbers, sync_customers_of, sync_orders
+from prestashop_infor.sync.orders import ShopLookups, sync_customers_of, sync_orders
 from prestashop_infor.sync.status import push_order_statuses
 from prestashop_infor.sync.stock import push_stock_levels
 
@@ -180,7 +180,6 @@ def prestashop_order_status_updates(
 ) -> dg.MaterializeResult:
     rules = mapping.load()
     with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
-        renumbered = refresh_order_numbers(db, m3, rules)
         report = push_order_statuses(prestashop=shop, m3=m3, store=db, mapping=rules)
     return dg.MaterializeResult(
         metadata={
@@ -189,7 +188,6 @@ def prestashop_order_status_updates(
             "payments": dg.MetadataValue.int(len(report.payments)),
             "skipped": dg.MetadataValue.int(len(report.skipped)),
             "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
-            "final_order_numbers_learned": dg.MetadataValue.int(renumbered),
             "state_change_ids": _ids(report.updated),
             "tracking_ids": _ids(report.tracking),
             "payment_ids": _ids(report.payments),

@@ -1257,6 +1257,8 @@ class M3Tenant:
             ("OIS100MI", "GetOrderNo"): lambda f: [{"ORNR": self._batch(f["ORNO"]).ornr}],
             ("OIS100MI", "LstErrMsgOrder"): self._lst_err_msg_order,
             ("OIS100MI", "LstBatchHead"): self._lst_batch_head,
+            ("OIS100MI", "LstBatchLine"): self._lst_batch_line,
+            ("OIS100MI", "GetAddress"): self._get_batch_address,
             ("OIS100MI", "GetHead"): lambda f: [self._head_record(self._order(f["ORNO"]))],
             ("OIS100MI", "LstHead"): self._lst_head,
             ("OIS100MI", "GetLine"): self._get_line,
@@ -1266,6 +1268,8 @@ class M3Tenant:
             ("OIS100MI", "LstWarehBalance"): self._lst_wareh_balance,
             ("OIS275MI", "GetTmpOrderStat"): self._get_tmp_order_stat,
             ("OIS275MI", "GetBatchHead"): self._get_batch_head,
+            ("OIS275MI", "LstBatchLine"): self._lst_batch_line,
+            ("OIS275MI", "GetAddress"): self._get_batch_address,
             ("OIS175MI", "LstHeadByRef"): self._lst_head_by_ref,
             ("OIS120MI", "LstCOStopByCUOR"): self._lst_co_stop_by_cuor,
             ("CRS610MI", "Add"): self._crs610_add,
@@ -1334,6 +1338,24 @@ class M3Tenant:
             record["ORNR"] = batch.ornr
             records.append(record)
         return records
+
+    def _lst_batch_line(self, f: dict[str, str]) -> list[dict[str, Any]]:
+        batch = self._batch(f["ORNO"])
+        return [
+            {"ITNO": line.itno, "ORQT": line.orqt, "WHLO": line.whlo, "CUPO": line.fields.get("CUPO", ""),
+             "SAPR": line.sapr, "PONR": line.ponr, "POSX": "0", "ITDS": line.fields.get("ITDS", "")}
+            for line in batch.lines
+        ]  # fmt: skip
+
+    def _get_batch_address(self, f: dict[str, str]) -> list[dict[str, Any]]:
+        batch = self._batch(f["ORNO"])
+        address = batch.addresses.get(f["ADRT"].lstrip("0"))
+        if address is None:
+            raise M3Failure(
+                MSG_NOT_FOUND, f"Address type {f['ADRT']} of batch order {batch.orno} does not exist", "ADRT"
+            )
+        spec = self.transaction_spec("OIS275MI", "GetAddress")  # the outputs both programs share
+        return [{name: value for name, value in address.items() if name in spec.outputs}]
 
     def _get_tmp_order_stat(self, f: dict[str, str]) -> list[dict[str, Any]]:
         batch = self._batch(f["ORNO"])
