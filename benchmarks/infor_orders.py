@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.infor.emulator import LifecycleSettings, create_app, seed_tenant
+from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.serving import BackgroundServer
 
 ITEMS = [(f"BENCH-{n:03d}", f"Benchmark item {n}", "10.00") for n in range(30)]

@@ -38,7 +38,7 @@ TIME_ZONE = "Europe/Paris"
 
 
 def serve_shop(port: int, orders: int, customers: int, ready) -> None:  # runs in a child process
-    from prestashop_infor.prestashop.emulator import create_app, seed_shop
+    from prestashop_infor.sandbox.prestashop import create_app, seed_shop
     from prestashop_infor.serving import BackgroundServer
 
     shop = seed_shop(seed=SEED, orders=0, customers=customers, now=NOW, time_zone=TIME_ZONE)
@@ -63,8 +63,8 @@ def serve_shop(port: int, orders: int, customers: int, ready) -> None:  # runs i
 
 
 def serve_m3(port: int, customers: int, ready) -> None:  # runs in a child process
-    from prestashop_infor.infor.emulator import LifecycleSettings, create_app, seed_tenant_from_shop
-    from prestashop_infor.prestashop.emulator import seed_shop
+    from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant_from_shop
+    from prestashop_infor.sandbox.prestashop import seed_shop
     from prestashop_infor.serving import BackgroundServer
 
     shop = seed_shop(seed=SEED, orders=0, customers=customers, now=NOW, time_zone=TIME_ZONE)  # same catalog
@@ -101,7 +101,7 @@ def main() -> int:
 
     from prestashop_infor.infor import IonApiCredentials, M3Client
     from prestashop_infor.prestashop import PrestashopClient
-    from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY
+    from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
     from prestashop_infor.serving import free_port
     from prestashop_infor.store import Store
     from prestashop_infor.sync import load_mapping

@@ -39,7 +39,7 @@ def serve(orders: int, port: int, ready: multiprocessing.synchronize.Event) -> N
     """Child process: seed the emulator and serve it on 127.0.0.1:port until terminated."""
     import uvicorn
 
-    from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, create_app, seed_shop
+    from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, create_app, seed_shop
 
     started = time.perf_counter()
     shop = seed_shop(seed=42, orders=orders, api_key=DEFAULT_API_KEY)
@@ -146,7 +146,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY
+    from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
     from prestashop_infor.serving import free_port
 
     key = os.environ.get(API_KEY_ENV, DEFAULT_API_KEY)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.sandbox import Sandbox, SandboxSettings, start_sandbox
+from prestashop_infor.settings import SandboxSettings
 from prestashop_infor.store import Store, default_database_url
 from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES
 from prestashop_infor.sync import dead_letters
@@ -131,7 +131,7 @@ def _wait_for_interrupt() -> None:
         pass
 
 
-def _print_sandbox(sandbox: Sandbox) -> None:
+def _print_sandbox(sandbox: Any) -> None:
     print(
         f"PrestaShop Webservice: {sandbox.prestashop_url}/api/  (key {sandbox.settings.api_key})", flush=True
     )
@@ -142,6 +142,8 @@ def _print_sandbox(sandbox: Sandbox) -> None:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    from prestashop_infor.sandbox import start_sandbox  # the emulators load only for these commands
+
     sandbox = start_sandbox(_settings(args))
     try:
         _print_sandbox(sandbox)
@@ -157,6 +159,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     dagster_home = Path(args.dagster_home).resolve()
     dagster_home.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(project / "dagster.yaml", dagster_home / "dagster.yaml")
+    from prestashop_infor.sandbox import start_sandbox
+
     sandbox = start_sandbox(_settings(args))
     environment = {
         **os.environ,

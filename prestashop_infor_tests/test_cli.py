@@ -14,9 +14,10 @@ import pytest
 
 from prestashop_infor.cli import build_parser
 from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY
-from prestashop_infor.sandbox import SandboxSettings, start_sandbox
+from prestashop_infor.sandbox import start_sandbox
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
 from prestashop_infor.serving import BackgroundServer, free_port
+from prestashop_infor.settings import SandboxSettings
 
 
 @pytest.mark.parametrize(

@@ -20,11 +20,11 @@ import sqlalchemy as sa
 
 from prestashop_infor.cli import main
 from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.infor.emulator import LifecycleSettings, M3Tenant, seed_tenant_from_shop
-from prestashop_infor.infor.emulator import create_app as m3_app
 from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, seed_shop
-from prestashop_infor.prestashop.emulator import create_app as shop_app
+from prestashop_infor.sandbox.infor import LifecycleSettings, M3Tenant, seed_tenant_from_shop
+from prestashop_infor.sandbox.infor import create_app as m3_app
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
+from prestashop_infor.sandbox.prestashop import create_app as shop_app
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.store import DeadLetter

@@ -17,8 +17,8 @@ from prestashop_infor.infor import (
     wire_value,
 )
 from prestashop_infor.infor.client import _error_in
-from prestashop_infor.infor.emulator import Fault, LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.infor.models import ItemWarehouseBalance
+from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.serving import BackgroundServer
 
 BASE = "http://testserver"

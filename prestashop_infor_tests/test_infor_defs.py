@@ -19,7 +19,7 @@ from prestashop_infor.defs.infor import (
 )
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.infor import IonApiCredentials, IonApiFileError, M3Client
-from prestashop_infor.infor.emulator import LifecycleSettings, create_app, seed_tenant
+from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store
 

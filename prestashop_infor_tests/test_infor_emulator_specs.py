@@ -1,7 +1,7 @@
 """Every transaction the emulator implements, checked against the real M3 Swagger specs.
 
 The registry here is built independently of the emulator's own loader (the recipe in the fixtures'
-README), from the byte-identical spec copies shipped in ``prestashop_infor/infor/emulator/specs``.
+README), from the byte-identical spec copies shipped in ``prestashop_infor/sandbox/infor/specs``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
-from prestashop_infor.infor.emulator import LifecycleSettings, create_app, seed_tenant
-from prestashop_infor.infor.emulator.models import SPECS_DIR
+from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
+from prestashop_infor.sandbox.infor.models import SPECS_DIR
 
 COMMON = {"cono", "divi", "lanc", "locale", "timeZone", "maxrecs", "dateformat", "excludeempty", "righttrim",
           "returncols", "format", "extendedresult"}  # fmt: skip

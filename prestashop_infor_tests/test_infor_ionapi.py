@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from prestashop_infor.infor import InforAuthError, IonApiCredentials, IonApiFileError, M3Client, TokenManager
-from prestashop_infor.infor.emulator import Fault, create_app, seed_tenant
+from prestashop_infor.sandbox.infor import Fault, create_app, seed_tenant
 
 BASE = "http://testserver"
 

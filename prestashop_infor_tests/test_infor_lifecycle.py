@@ -10,8 +10,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
-from prestashop_infor.infor.emulator import LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.infor.models import BalanceChange, Delivery, Invoice, OrderHead, OrderLine, records_to
+from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
 
 VALID_LINE_STATUSES = {
     "05",

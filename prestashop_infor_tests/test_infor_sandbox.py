@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.infor.emulator import items_from_shop, seed_tenant_from_shop, start_infor_sandbox
-from prestashop_infor.infor.emulator.seed import skipped_references
-from prestashop_infor.prestashop.emulator import seed_shop
+from prestashop_infor.sandbox.infor import items_from_shop, seed_tenant_from_shop, start_infor_sandbox
+from prestashop_infor.sandbox.infor.seed import skipped_references
+from prestashop_infor.sandbox.prestashop import seed_shop
 
 
 def test_the_two_sandbox_halves_agree_on_items():

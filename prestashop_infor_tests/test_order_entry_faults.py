@@ -18,12 +18,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.infor.emulator import Fault, LifecycleSettings, seed_tenant_from_shop
-from prestashop_infor.infor.emulator import create_app as m3_app
-from prestashop_infor.infor.emulator.models import M3Failure
 from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, seed_shop
-from prestashop_infor.prestashop.emulator import create_app as shop_app
+from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, seed_tenant_from_shop
+from prestashop_infor.sandbox.infor import create_app as m3_app
+from prestashop_infor.sandbox.infor.models import M3Failure
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
+from prestashop_infor.sandbox.prestashop import create_app as shop_app
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync import dead_letters
 from prestashop_infor.sync.customers import customer_number

@@ -25,10 +25,10 @@ from prestashop_infor.defs.sync import (
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
-from prestashop_infor.infor.emulator import LifecycleSettings, M3Tenant, seed_tenant_from_shop
-from prestashop_infor.infor.emulator import create_app as create_m3_app
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, seed_shop
-from prestashop_infor.prestashop.emulator import create_app as create_shop_app
+from prestashop_infor.sandbox.infor import LifecycleSettings, M3Tenant, seed_tenant_from_shop
+from prestashop_infor.sandbox.infor import create_app as create_m3_app
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
+from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync.customers import customer_number

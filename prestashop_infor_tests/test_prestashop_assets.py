@@ -24,7 +24,7 @@ from prestashop_infor.defs.prestashop.assets import (
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.prestashop import PrestashopAuthError, PrestashopClient
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, create_app, seed_shop
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer, free_port
 from prestashop_infor.store import Store
 from prestashop_infor.sync import prestashop_extraction as assets

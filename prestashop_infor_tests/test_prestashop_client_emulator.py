@@ -20,7 +20,7 @@ from prestashop_infor.prestashop import (
     to_utc,
     xml_codec,
 )
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, create_app, seed_shop
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer
 
 TIME_ZONE = "Europe/Paris"

@@ -16,7 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from prestashop_infor.prestashop import xml_codec
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, create_app, seed_shop
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, create_app, seed_shop
 
 NOW = datetime(2024, 5, 31, 18, 0, tzinfo=ZoneInfo("Europe/Paris"))
 JSON = {"Output-Format": "JSON"}
@@ -99,7 +99,7 @@ def test_bad_keys_give_error_documents_with_the_realm(shop, user, codes):
 
 
 def test_key_without_the_resource_gets_26_and_without_the_method_25(shop):
-    from prestashop_infor.prestashop.emulator import ApiKey
+    from prestashop_infor.sandbox.prestashop import ApiKey
 
     limited = "L" * 32
     shop.keys[limited] = ApiKey(limited, permissions={"orders": {"GET"}})

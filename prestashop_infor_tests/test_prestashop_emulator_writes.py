@@ -18,7 +18,7 @@ from jsonschema import Draft7Validator
 from starlette.testclient import TestClient
 
 from prestashop_infor.prestashop import xml_codec
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, create_app, seed_shop
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer
 
 NOW = datetime(2024, 5, 31, 18, 0, tzinfo=ZoneInfo("Europe/Paris"))

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.infor.emulator import Fault, LifecycleSettings, create_app, seed_tenant
+from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.tables import id_claims

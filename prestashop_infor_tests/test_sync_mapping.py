@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from prestashop_infor.prestashop.emulator.seed import _state_data
+from prestashop_infor.sandbox.prestashop.seed import _state_data
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync import MappingError, MappingFailure, customer_order_number, load_mapping
 from prestashop_infor.sync.mapping import MILESTONES, OrderContext, parse_mapping

@@ -14,11 +14,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.infor.emulator import LifecycleSettings, M3Tenant, seed_tenant_from_shop
-from prestashop_infor.infor.emulator import create_app as create_m3_app
 from prestashop_infor.prestashop import PrestashopClient, PrestashopUnavailable
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, seed_shop
-from prestashop_infor.prestashop.emulator import create_app as create_shop_app
+from prestashop_infor.sandbox.infor import LifecycleSettings, M3Tenant, seed_tenant_from_shop
+from prestashop_infor.sandbox.infor import create_app as create_m3_app
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
+from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store
 from prestashop_infor.sync.mapping import parse_mapping

@@ -1,6 +1,6 @@
 """Infor side of the integration: ION API authentication, the M3 MI REST client, typed records.
 
-The emulator of the ION API gateway + M3 lives in :mod:`prestashop_infor.infor.emulator`.
+The emulator of the ION API gateway + M3 lives in :mod:`prestashop_infor.sandbox.infor`.
 """
 
 from prestashop_infor.infor.client import (

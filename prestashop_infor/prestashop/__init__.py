@@ -1,5 +1,5 @@
 """PrestaShop side of the integration: the Webservice client, its typed models, the XML codec and
-the emulator (``prestashop_infor.prestashop.emulator``)."""
+the emulator (``prestashop_infor.sandbox.prestashop``)."""
 
 from prestashop_infor.prestashop.client import (
     NO_DATE_UPD,

@@ -21,14 +21,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from prestashop_infor.prestashop.emulator.models import (
+from prestashop_infor.sandbox.prestashop.models import (
     FAULT_SETTINGS,
     QueryResult,
     RecordNotFound,
     Shop,
     WebserviceError,
 )
-from prestashop_infor.prestashop.emulator.resources import AssociationDef, FieldDef, ResourceDef
+from prestashop_infor.sandbox.prestashop.resources import AssociationDef, FieldDef, ResourceDef
 
 XML_TYPE = "text/xml;charset=utf-8"
 JSON_TYPE = "application/json"

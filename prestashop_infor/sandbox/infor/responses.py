@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from prestashop_infor.infor.emulator.models import (
+from prestashop_infor.sandbox.infor.models import (
     COMMON_PARAMETERS,
     Fault,
     M3Failure,

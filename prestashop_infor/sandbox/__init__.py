@@ -15,24 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from prestashop_infor.infor.emulator import InforSandbox, LifecycleSettings, start_infor_sandbox
-from prestashop_infor.prestashop.emulator import DEFAULT_API_KEY, Shop, create_app, seed_shop
+from prestashop_infor.sandbox.infor import InforSandbox, LifecycleSettings, start_infor_sandbox
+from prestashop_infor.sandbox.prestashop import Shop, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer
-
-
-@dataclass(frozen=True)
-class SandboxSettings:
-    host: str = "127.0.0.1"
-    prestashop_port: int = 8081
-    api_key: str = DEFAULT_API_KEY
-    seed: int = 42
-    orders: int = 2000
-    version: str = "1.7.8.0"
-    time_zone: str = "Europe/Paris"
-    infor_port: int = 8082
-    tenant: str = "SANDBOX_TST"
-    ionapi_out: Path = Path(".prestashop_infor/sandbox.ionapi")
-    traffic_interval: float = 0.0  # seconds between orders placed by simulated customers; 0 = none
+from prestashop_infor.settings import SandboxSettings
 
 
 @dataclass

@@ -7,7 +7,7 @@ Business rules live in ``models`` (the ``Shop``), HTTP translation in ``response
 ``seed``. The wire behaviour follows ``contracts/prestashop-webservice.md``.
 """
 
-from prestashop_infor.prestashop.emulator.models import (
+from prestashop_infor.sandbox.prestashop.models import (
     DEFAULT_API_KEY,
     ApiKey,
     Faults,
@@ -15,8 +15,8 @@ from prestashop_infor.prestashop.emulator.models import (
     ShopClock,
     WebserviceError,
 )
-from prestashop_infor.prestashop.emulator.responses import create_app
-from prestashop_infor.prestashop.emulator.seed import seed_shop
+from prestashop_infor.sandbox.prestashop.responses import create_app
+from prestashop_infor.sandbox.prestashop.seed import seed_shop
 
 __all__ = [
     "DEFAULT_API_KEY",

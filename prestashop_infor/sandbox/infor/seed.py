@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from prestashop_infor.infor.emulator.models import LifecycleSettings, M3Tenant, SimClock
+from prestashop_infor.sandbox.infor.models import LifecycleSettings, M3Tenant, SimClock
 
 #: Warehouses of the sandbox company: a main one and a second one so balances are per warehouse.
 WAREHOUSES = (

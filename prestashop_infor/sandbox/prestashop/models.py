@@ -22,14 +22,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from prestashop_infor.prestashop import xml_codec
-from prestashop_infor.prestashop.emulator.resources import (
+from prestashop_infor.sandbox.prestashop.resources import (
     AssociationDef,
     FieldDef,
     ResourceDef,
     resource_definitions,
 )
+from prestashop_infor.settings import SANDBOX_API_KEY
 
-DEFAULT_API_KEY = "ZQ5N8R2KX7WJ4M1TB6VY3HC9PLDF0GSE"
+DEFAULT_API_KEY = SANDBOX_API_KEY
 ZERO_DATETIME = "0000-00-00 00:00:00"
 Row = list  # one stored record: [id, field1, field2, ..., associations-dict?]
 
@@ -1314,7 +1315,7 @@ class Shop:
         self, customer_id: int, lines: list[tuple[int, int, int]], currency_iso: str = "EUR"
     ) -> int:
         """A checkout: creates the order, its lines, carrier row and first history; decrements stock."""
-        from prestashop_infor.prestashop.emulator.seed import build_order  # the seed shares the order builder
+        from prestashop_infor.sandbox.prestashop.seed import build_order  # the seed shares the order builder
 
         with self.lock:
             if int(customer_id) not in self.tables["customers"].rows:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from importlib import resources as package_files
 from typing import Any
 
-from prestashop_infor.prestashop.emulator.models import DEFAULT_API_KEY, Row, Shop
+from prestashop_infor.sandbox.prestashop.models import DEFAULT_API_KEY, Row, Shop
 
 # ----------------------------------------------------------------------------- reference data
 
@@ -157,7 +157,7 @@ TAX_RATE = {"US": 0.0, "CH": 0.0}  # everything else 20 %
 
 def _state_data() -> list[dict[str, str]]:
     """The 13 default order states, from PrestaShop's install data (copied into ``data/``)."""
-    data = package_files.files("prestashop_infor.prestashop.emulator") / "data"
+    data = package_files.files("prestashop_infor.sandbox.prestashop") / "data"
     states = ET.fromstring((data / "order_state.xml").read_bytes())
     names = ET.fromstring((data / "order_state_lang_en.xml").read_bytes())
     english = {

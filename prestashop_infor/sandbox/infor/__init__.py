@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from prestashop_infor.infor.emulator.models import (
+from prestashop_infor.sandbox.infor.models import (
     Fault,
     LifecycleSettings,
     M3Failure,
@@ -26,8 +26,8 @@ from prestashop_infor.infor.emulator.models import (
     SimClock,
     load_specs,
 )
-from prestashop_infor.infor.emulator.responses import create_app
-from prestashop_infor.infor.emulator.seed import items_from_shop, seed_tenant, seed_tenant_from_shop
+from prestashop_infor.sandbox.infor.responses import create_app
+from prestashop_infor.sandbox.infor.seed import items_from_shop, seed_tenant, seed_tenant_from_shop
 from prestashop_infor.serving import BackgroundServer
 
 
