@@ -20,10 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from prestashop_infor.infor import IonApiCredentials, M3Client
+from prestashop_infor.infor import M3Client
 from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.settings import SandboxSettings
-from prestashop_infor.store import Store, default_database_url
+from prestashop_infor.settings import SandboxSettings, Settings, SettingsError
+from prestashop_infor.store import Store
 from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES
 from prestashop_infor.sync import dead_letters
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
@@ -83,7 +83,9 @@ def _loopback(value: str) -> str:
 def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = SandboxSettings()
     parser.add_argument("--host", type=_loopback, default=defaults.host, help="loopback address to bind")
-    parser.add_argument("--prestashop-port", type=_port, default=defaults.prestashop_port)
+    parser.add_argument(
+        "--prestashop-port", type=_port, default=defaults.prestashop_port, help="port of the shop emulator"
+    )
     parser.add_argument("--api-key", type=_api_key, default=defaults.api_key, help="Webservice key")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the generated shop")
     parser.add_argument("--orders", type=_count, default=defaults.orders, help="orders to seed")
@@ -95,7 +97,9 @@ def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         default=10.0,
         help="seconds between orders placed by simulated customers (0: none)",
     )
-    parser.add_argument("--infor-port", type=_port, default=defaults.infor_port)
+    parser.add_argument(
+        "--infor-port", type=_port, default=defaults.infor_port, help="port of the M3 emulator"
+    )
     parser.add_argument("--tenant", type=_tenant, default=defaults.tenant, help="M3 tenant name")
     parser.add_argument(
         "--ionapi-out",
@@ -274,19 +278,23 @@ def _positive(value: str) -> int:
     return count
 
 
+def _settings_now() -> Settings:
+    try:
+        return Settings.read()
+    except SettingsError as exc:
+        raise ConfigurationError(str(exc)) from None
+
+
 def _database_url() -> str:
-    url = os.environ.get(DATABASE_URL)
-    if url:
-        return url
-    return default_database_url()
+    return _settings_now().store_url()
 
 
 def _open_store() -> Store:
     """The store the Dagster runs use: ``PRESTASHOP_INFOR_DATABASE_URL`` (default as in the
     definitions) and ``PRESTASHOP_INFOR_DATABASE_SCHEMA``. A SQLite file that does not exist is an
     error, not a new empty store: the command would otherwise report an empty queue."""
-    url = _database_url()
-    schema = os.environ.get(DATABASE_SCHEMA) or None
+    settings = _settings_now()
+    url, schema = settings.store_url(), settings.database_schema
     try:
         parsed = make_url(url)
     except sa.exc.ArgumentError:
@@ -307,35 +315,23 @@ def _open_store() -> Store:
         raise ConfigurationError(f"cannot open the store at {shown} ({DATABASE_URL}): {reason}") from None
 
 
-def _required(name: str, what: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise ConfigurationError(f"{name} is not set; `dlq replay` needs {what}")
-    return value
-
-
 def _replay_clients(
     wanted: set[str],
 ) -> tuple[PrestashopClient | None, M3Client | None, SyncMapping | None]:
     """The shop client, the M3 client and the mapping, those of them ``wanted``."""
+    settings = _settings_now()
     prestashop = m3 = mapping = None
     if "mapping" in wanted:
-        path = os.environ.get(MAPPING_FILE) or None
+        path = settings.mapping_file
         try:
             mapping = load_mapping(path)
         except MappingError as exc:
             raise ConfigurationError(f"{MAPPING_FILE}: {exc}" if path else str(exc)) from None
     if "m3" in wanted:
-        try:
-            credentials = IonApiCredentials.from_env()
-        except ValueError as exc:
-            via = "INFOR_IONAPI_FILE" if os.environ.get("INFOR_IONAPI_FILE") else "INFOR_IONAPI_<KEY>"
-            raise ConfigurationError(f"the M3 connection ({via}): {exc}") from None
-        m3 = M3Client(credentials)
+        m3 = M3Client(_settings_call(settings.ionapi_credentials))
     if "prestashop" in wanted:
-        url = _required("PRESTASHOP_URL", "the shop's base URL to read the records again")
-        key = _required("PRESTASHOP_API_KEY", "the shop's Webservice key")
-        time_zone = os.environ.get("PRESTASHOP_TIME_ZONE") or "UTC"
+        url, key = _settings_call(settings.require_prestashop)
+        time_zone = settings.prestashop_time_zone
         try:
             prestashop = PrestashopClient(url, key, time_zone=time_zone)
         except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
@@ -343,6 +339,13 @@ def _replay_clients(
                 m3.close()
             raise ConfigurationError(f"PRESTASHOP_TIME_ZONE={time_zone!r}: {exc}") from None
     return prestashop, m3, mapping
+
+
+def _settings_call(read: Any) -> Any:
+    try:
+        return read()
+    except SettingsError as exc:
+        raise ConfigurationError(f"{exc}; `dlq replay` needs it") from None
 
 
 def _one_line(text: str, width: int) -> str:
@@ -520,8 +523,97 @@ def _add_dlq_commands(commands: Any) -> None:
     resolve.set_defaults(handler=cmd_dlq_resolve)
 
 
+# -- the store's schema (db) ---------------------------------------------------------------------
+
+
+def _db_target() -> tuple[str, str | None, str]:
+    """The store the Dagster runs use (``PRESTASHOP_INFOR_DATABASE_URL``, default as in the
+    definitions, and ``PRESTASHOP_INFOR_DATABASE_SCHEMA``) and how to show it."""
+    try:
+        settings = Settings.read()
+    except SettingsError as exc:
+        raise ConfigurationError(str(exc)) from None
+    url, schema = settings.store_url(), settings.database_schema or None
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        raise ConfigurationError(f"{DATABASE_URL}={url!r} is not a database URL") from None
+    return url, schema, shown + (f" (schema {schema})" if schema else "")
+
+
+def _db_failure(exc: Exception, shown: str) -> ConfigurationError:
+    from prestashop_infor.store import StoreSchemaError
+
+    if isinstance(exc, StoreSchemaError):
+        return ConfigurationError(str(exc))
+    if isinstance(exc, ValueError):  # a schema on SQLite, a database the store does not run on
+        return ConfigurationError(f"{DATABASE_URL} / {DATABASE_SCHEMA}: {exc}")
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return ConfigurationError(f"cannot reach the store at {shown} ({DATABASE_URL}): {reason}")
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from prestashop_infor.store import upgrade_store
+
+    url, schema, shown = _db_target()
+    print(f"store: {shown}", flush=True)
+    try:
+        report = upgrade_store(url, schema=schema)
+    except (ValueError, sa.exc.SQLAlchemyError) as exc:
+        raise _db_failure(exc, shown) from None
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    from prestashop_infor.store import store_revision
+
+    url, schema, shown = _db_target()
+    parsed = make_url(url)
+    file_path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file_path not in (None, "", ":memory:") and not Path(file_path).expanduser().exists():
+        raise ConfigurationError(
+            f"there is no store at {file_path}: set {DATABASE_URL} (or DAGSTER_HOME) to the store the "
+            "Dagster runs use; `db upgrade` creates one"
+        )
+    try:
+        revision = store_revision(url, schema=schema)
+    except (ValueError, sa.exc.SQLAlchemyError) as exc:
+        raise _db_failure(exc, shown) from None
+    print(f"store: {shown}")
+    print(f"revision: {revision.describe()}")
+    return 0
+
+
+def _add_db_commands(commands: Any) -> None:
+    db = commands.add_parser(
+        "db",
+        help="the store's schema: upgrade, current",
+        description=f"The store's schema is versioned (Alembic, shipped in the package). The store is "
+        f"{DATABASE_URL} (and {DATABASE_SCHEMA}), as for the Dagster runs. A run refuses a store behind "
+        "the newest revision; `db upgrade` brings it there.",
+    )
+    actions = db.add_subparsers(dest="db_command", required=True)
+    upgrade = actions.add_parser(
+        "upgrade",
+        help="bring the store to the newest revision (creating it in an empty database) and say what was done",
+    )
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    current = actions.add_parser("current", help="the store's revision, and whether it is the newest")
+    current.set_defaults(handler=cmd_db_current)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every command's ``--help`` shows the defaults."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="prestashop-infor", description="Keep a PrestaShop shop and an Infor M3 ERP in step."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -532,11 +624,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the sandbox plus the Dagster UI and daemon (dagster dev)")
     _add_sandbox_arguments(demo)
-    demo.add_argument("--dagster-port", type=_port, default=3000)
+    demo.add_argument("--dagster-port", type=_port, default=3000, help="port of the Dagster UI")
     demo.add_argument("--dagster-home", default=".dagster_home", help="the embedded SQLite instance")
     demo.set_defaults(handler=cmd_demo)
 
     _add_dlq_commands(commands)
+    _add_db_commands(commands)
     return parser
 
 

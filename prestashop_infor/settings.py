@@ -1,15 +1,123 @@
-"""Settings: what a command or a run needs to know, read when it starts and nowhere deeper."""
+"""Settings: what a command or a run needs to know, read from the environment when it starts.
+
+One object, :class:`Settings` (pydantic-settings), read by the ``prestashop-infor`` command and by
+the Dagster resources when a run starts, never at import: the code location loads without any of
+it set, and a bad value fails the run or the command with a message naming the variable.
+
+=========================================  ==========================================================
+variable                                   meaning (default)
+=========================================  ==========================================================
+``PRESTASHOP_URL``                         the shop's base URL, with or without ``/api/``
+``PRESTASHOP_API_KEY``                     the Webservice key
+``PRESTASHOP_TIME_ZONE``                   the shop's IANA time zone (``UTC``)
+``PRESTASHOP_INFOR_DATABASE_URL``          the store (SQLite ``$DAGSTER_HOME/prestashop_infor/store.db``,
+                                           or ``./.prestashop_infor/store.db`` without ``DAGSTER_HOME``)
+``PRESTASHOP_INFOR_DATABASE_SCHEMA``       PostgreSQL only: the schema holding the store's tables
+``INFOR_IONAPI_FILE``                      the ION API credentials file, or each of its keys as
+                                           ``INFOR_IONAPI_<KEY>`` (``TI``, ``CI``, ``CS``, ``IU``, ...)
+``PRESTASHOP_INFOR_MAPPING_FILE``          the mapping.yaml (the commented one in the package)
+``PRESTASHOP_INFOR_SCHEDULES``             ``on`` starts the sync schedules with the code location (``off``)
+``PRESTASHOP_INFOR_MAX_FAILURE_SHARE``     the validation gate's threshold, 0 to 1 (``0.05``)
+=========================================  ==========================================================
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+import pydantic
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from prestashop_infor.infor.ionapi import ENV_FILE, ENV_PREFIX, IonApiCredentials, IonApiFileError
 
 SANDBOX_API_KEY = "ZQ5N8R2KX7WJ4M1TB6VY3HC9PLDF0GSE"  # the sandbox shop's Webservice key
 
 
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """The integration's settings, from the environment (an empty variable counts as unset)."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
+
+    prestashop_url: str | None = Field(None, validation_alias="PRESTASHOP_URL")
+    prestashop_api_key: SecretStr | None = Field(None, validation_alias="PRESTASHOP_API_KEY")
+    prestashop_time_zone: str = Field("UTC", validation_alias="PRESTASHOP_TIME_ZONE")
+    database_url: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_DATABASE_URL")
+    database_schema: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_DATABASE_SCHEMA")
+    ionapi_file: str | None = Field(None, validation_alias=ENV_FILE)
+    mapping_file: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_MAPPING_FILE")
+    schedules: Literal["on", "off"] = Field("off", validation_alias="PRESTASHOP_INFOR_SCHEDULES")
+    max_failure_share: float = Field(
+        0.05, ge=0.0, le=1.0, validation_alias="PRESTASHOP_INFOR_MAX_FAILURE_SHARE"
+    )
+    dagster_home: str | None = Field(None, validation_alias="DAGSTER_HOME")
+
+    @pydantic.field_validator("schedules", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @classmethod
+    def read(cls) -> Settings:
+        """The settings as the environment holds them now; a bad value is a ``SettingsError``
+        naming the variable and what it must be."""
+        try:
+            return cls()
+        except pydantic.ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else "?"
+                problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+            raise SettingsError("; ".join(problems)) from None
+
+    def store_url(self) -> str:
+        """``PRESTASHOP_INFOR_DATABASE_URL``, else SQLite next to the Dagster instance (or in the
+        working directory without one), so runs and commands find the same store."""
+        if self.database_url:
+            return self.database_url
+        folder = (
+            Path(self.dagster_home) / "prestashop_infor" if self.dagster_home else Path(".prestashop_infor")
+        )
+        return f"sqlite:///{(folder / 'store.db').resolve()}"
+
+    def ionapi_credentials(self) -> IonApiCredentials:
+        """``INFOR_IONAPI_FILE``, else the ``INFOR_IONAPI_<KEY>`` variables."""
+        try:
+            return IonApiCredentials.from_env(os.environ)
+        except ValueError as exc:
+            via = ENV_FILE if self.ionapi_file else f"{ENV_PREFIX}<KEY>"
+            raise SettingsError(f"the M3 connection ({via}): {exc}") from None
+
+    def require_prestashop(self) -> tuple[str, str]:
+        """The shop's URL and key; missing ones are a ``SettingsError``."""
+        missing = [
+            name
+            for name, value in (
+                ("PRESTASHOP_URL", self.prestashop_url),
+                ("PRESTASHOP_API_KEY", self.prestashop_api_key),
+            )
+            if not value
+        ]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise SettingsError(
+                f"{' and '.join(missing)} {verb} not set (the shop's base URL and Webservice key)"
+            )
+        assert self.prestashop_url is not None and self.prestashop_api_key is not None
+        return self.prestashop_url, self.prestashop_api_key.get_secret_value()
+
+
 @dataclass(frozen=True)
 class SandboxSettings:
+    """How ``prestashop-infor sandbox`` / ``demo`` start the emulators."""
+
     host: str = "127.0.0.1"
     prestashop_port: int = 8081
     api_key: str = SANDBOX_API_KEY
@@ -21,3 +129,6 @@ class SandboxSettings:
     tenant: str = "SANDBOX_TST"
     ionapi_out: Path = Path(".prestashop_infor/sandbox.ionapi")
     traffic_interval: float = 0.0  # seconds between orders placed by simulated customers; 0 = none
+
+
+__all__ = ["SANDBOX_API_KEY", "IonApiFileError", "SandboxSettings", "Settings", "SettingsError"]

@@ -13,6 +13,7 @@ import yaml
 import prestashop_infor.defs
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+from prestashop_infor.settings import Settings, SettingsError
 
 ASSET_NAMES = {"prestashop_orders", "prestashop_customers", "prestashop_products", "prestashop_stock"}
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,50 +47,67 @@ def test_definitions_load_with_assets_checks_job_and_schedule() -> None:
     assert isinstance(prestashop_infor.defs.resources["prestashop"], PrestashopResource)
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PRESTASHOP_URL", "http://127.0.0.1:1")
-    monkeypatch.setenv("PRESTASHOP_API_KEY", "K" * 32)
-    monkeypatch.setenv("PRESTASHOP_TIME_ZONE", "Europe/Paris")
-    monkeypatch.setenv("PRESTASHOP_INFOR_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
-    monkeypatch.setenv("PRESTASHOP_INFOR_MAX_FAILURE_SHARE", "0.2")
+def test_the_code_location_loads_with_nothing_set_and_runs_read_the_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The definitions hold no settings (nothing read at import, no secret in a run's config);
+    the resources read ``Settings`` when a run starts."""
+    for name in (
+        "PRESTASHOP_URL",
+        "PRESTASHOP_API_KEY",
+        "PRESTASHOP_INFOR_DATABASE_URL",
+        "INFOR_IONAPI_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
     module = importlib.reload(prestashop_infor.defs)
     try:
         resources = module.resources
-        # Secrets stay environment references: they are resolved when a run starts, not stored.
-        assert isinstance(resources["prestashop"].api_key, dg.EnvVar)
-        assert resources["prestashop"].api_key.env_var_name == "PRESTASHOP_API_KEY"
-        assert resources["prestashop"].time_zone.env_var_name == "PRESTASHOP_TIME_ZONE"
-        assert resources["store"].database_url.env_var_name == "PRESTASHOP_INFOR_DATABASE_URL"
-        assert resources["validation_gate"].max_failure_share == 0.2
+        assert resources["prestashop"].url is None and resources["prestashop"].api_key is None
+        assert resources["store"].database_url is None and resources["infor"].ionapi_file is None
+        monkeypatch.setenv("PRESTASHOP_URL", "http://127.0.0.1:1/api/")
+        monkeypatch.setenv("PRESTASHOP_API_KEY", "K" * 32)
+        monkeypatch.setenv("PRESTASHOP_TIME_ZONE", "Europe/Paris")
+        monkeypatch.setenv("PRESTASHOP_INFOR_DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+        monkeypatch.setenv("PRESTASHOP_INFOR_MAX_FAILURE_SHARE", "0.2")
+        with resources["prestashop"].get_client() as client:
+            assert client.base_url == "http://127.0.0.1:1" and client.time_zone.key == "Europe/Paris"
+        with resources["store"].open() as store:
+            assert str(store.engine.url) == f"sqlite:///{tmp_path / 'x.db'}"
+        assert resources["validation_gate"].threshold() == 0.2
     finally:
         monkeypatch.undo()
         importlib.reload(prestashop_infor.defs)
 
 
-def test_defaults_without_optional_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_defaults_and_bad_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in (
         "PRESTASHOP_TIME_ZONE",
         "PRESTASHOP_INFOR_DATABASE_URL",
         "PRESTASHOP_INFOR_MAX_FAILURE_SHARE",
+        "PRESTASHOP_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    module = importlib.reload(prestashop_infor.defs)
-    try:
-        assert module.resources["prestashop"].time_zone == "UTC"
-        assert (
-            module.resources["store"].database_url
-            == f"sqlite:///{tmp_path / 'prestashop_infor' / 'store.db'}"
-        )
-        assert module.resources["validation_gate"].max_failure_share == 0.05
-        monkeypatch.setenv("PRESTASHOP_INFOR_MAX_FAILURE_SHARE", "five percent")
-        with pytest.raises(
-            ValueError, match="PRESTASHOP_INFOR_MAX_FAILURE_SHARE must be a number from 0 to 1"
-        ):
-            importlib.reload(prestashop_infor.defs)
-    finally:
-        monkeypatch.undo()
-        importlib.reload(prestashop_infor.defs)
+    settings = Settings.read()
+    assert settings.prestashop_time_zone == "UTC" and settings.max_failure_share == 0.05
+    assert settings.store_url() == f"sqlite:///{tmp_path / 'prestashop_infor' / 'store.db'}"
+    assert ValidationGateResource().threshold() == 0.05
+    monkeypatch.setenv("PRESTASHOP_INFOR_MAX_FAILURE_SHARE", "five percent")
+    with pytest.raises(SettingsError, match="PRESTASHOP_INFOR_MAX_FAILURE_SHARE='five percent'"):
+        ValidationGateResource().threshold()
+    monkeypatch.setenv("PRESTASHOP_INFOR_MAX_FAILURE_SHARE", "1.5")
+    with pytest.raises(
+        SettingsError, match="PRESTASHOP_INFOR_MAX_FAILURE_SHARE='1.5': .*less than or equal to 1"
+    ):
+        Settings.read()
+    monkeypatch.setenv("PRESTASHOP_INFOR_MAX_FAILURE_SHARE", "0.1")
+    monkeypatch.setenv("PRESTASHOP_INFOR_SCHEDULES", "sometimes")
+    with pytest.raises(SettingsError, match="PRESTASHOP_INFOR_SCHEDULES='sometimes'"):
+        Settings.read()
+    monkeypatch.setenv("PRESTASHOP_INFOR_SCHEDULES", " ON ")
+    assert Settings.read().schedules == "on"
+    with pytest.raises(SettingsError, match="PRESTASHOP_URL and PRESTASHOP_API_KEY are not set"):
+        PrestashopResource().get_client()
 
 
 def test_resources_refuse_bad_settings() -> None:

@@ -299,7 +299,10 @@ def test_quota_answers_429_with_retry_after(client, tenant, sleeps):
     for _ in range(3):
         client.execute("MMS200MI", "Get", ITNO="SKU-1")
     # the 4th call is over quota; the emulator clock is manual, so move it while the client sleeps
-    client._sleep = lambda seconds: (sleeps.append(seconds), tenant.clock.advance(timedelta(seconds=seconds)))
+    client._retry.sleep = lambda seconds: (
+        sleeps.append(seconds),
+        tenant.clock.advance(timedelta(seconds=seconds)),
+    )
     client.execute("MMS200MI", "Get", ITNO="SKU-1")
     assert sleeps == [10.0]
 
@@ -320,3 +323,14 @@ def test_wire_values():
     )
     with pytest.raises(TypeError, match="not float"):
         wire_value(0.1)
+
+
+def test_retry_after_as_an_http_date_is_honoured(client, tenant, sleeps):
+    """Retry-After comes in two forms (RFC 9110): seconds, or an HTTP date; both are waited on."""
+    import email.utils
+    import time
+
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    tenant.gateway.faults.append(Fault(status=503, count=1, match="MMS200MI/Get", retry_after=when))
+    assert client.execute_one("MMS200MI", "Get", ITNO="SKU-1")["ITNO"] == "SKU-1"
+    assert len(sleeps) == 1 and 25 <= sleeps[0] <= 31

@@ -15,12 +15,12 @@ from prestashop_infor.defs.infor import (
     infor_inventory,
     infor_items,
     infor_order_statuses,
-    infor_resource_from_env,
 )
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.infor import IonApiCredentials, IonApiFileError, M3Client
 from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.serving import BackgroundServer
+from prestashop_infor.settings import SettingsError
 from prestashop_infor.store import Store
 
 ITEMS = [(f"SKU-{n}", f"Item {n}", "3.50") for n in range(12)]
@@ -108,8 +108,11 @@ def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
         "infor_items", "infor_inventory", "infor_order_statuses"}  # fmt: skip
     monkeypatch.setenv("INFOR_IONAPI_CS", "s3cr3t-value")
     monkeypatch.delenv("INFOR_IONAPI_FILE", raising=False)
-    resource = infor_resource_from_env()
+    resource = InforResource()  # reads the environment when a run starts, holds nothing itself
     assert "s3cr3t-value" not in repr(resource)
+    with pytest.raises(SettingsError, match="INFOR_IONAPI_<KEY>") as caught:
+        resource.credentials()
+    assert "s3cr3t-value" not in str(caught.value)
     with pytest.raises(IonApiFileError, match="missing key 'tenant'"):
         InforResource(client_secret="x").credentials()
 

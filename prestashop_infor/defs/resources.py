@@ -8,14 +8,17 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import Field
 
+from prestashop_infor.settings import Settings
 from prestashop_infor.store import Store
 
 
 class StoreResource(dg.ConfigurableResource):
-    """The durable store (cursors, dead letters, entity snapshots) at ``database_url``."""
+    """The durable store (cursors, dead letters, entity snapshots) at ``database_url``; unset, the
+    settings' store (``PRESTASHOP_INFOR_DATABASE_URL``, default SQLite next to the instance)."""
 
-    database_url: str = Field(
-        description="SQLAlchemy URL: sqlite:///path/store.db (WAL) or postgresql+psycopg2://user@host/db."
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL: sqlite:///path/store.db (WAL) or postgresql+psycopg2://user@host/db.",
     )
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema to keep the tables in (created if missing)."
@@ -24,7 +27,12 @@ class StoreResource(dg.ConfigurableResource):
     @contextmanager
     def open(self) -> Iterator[Store]:
         """The store for the duration of a step, disposed of afterwards."""
-        store = Store.from_url(self.database_url, schema=self.database_schema)
+        if self.database_url:
+            url, schema = self.database_url, self.database_schema
+        else:
+            settings = Settings.read()
+            url, schema = settings.store_url(), self.database_schema or settings.database_schema
+        store = Store.from_url(url, schema=schema)
         try:
             yield store
         finally:
@@ -34,11 +42,12 @@ class StoreResource(dg.ConfigurableResource):
 class ValidationGateResource(dg.ConfigurableResource):
     """How much of a batch may fail validation before the blocking checks stop downstream work."""
 
-    max_failure_share: float = Field(
-        default=0.05,
+    max_failure_share: float | None = Field(
+        default=None,
         ge=0.0,
         le=1.0,
-        description="Largest share (0–1) of extracted records that may be quarantined in one materialization.",
+        description="Largest share (0–1) of extracted records that may be quarantined in one materialization "
+        "(default PRESTASHOP_INFOR_MAX_FAILURE_SHARE, else 0.05).",
     )
     min_quarantined: int = Field(
         default=3,
@@ -46,3 +55,10 @@ class ValidationGateResource(dg.ConfigurableResource):
         description="The check fails only from this many quarantined records on, so one bad record in a "
         "small incremental batch (1 of 1 is 100 %) does not stop the line; it waits in the dead-letter table.",
     )
+
+    def threshold(self) -> float:
+        return (
+            self.max_failure_share
+            if self.max_failure_share is not None
+            else Settings.read().max_failure_share
+        )

@@ -7,7 +7,8 @@ partial failure included. M3 errors become :class:`M3TransactionError` (program,
 field, message) and are never swallowed.
 
 Transport rules (contract §8): a 401 renews the token and repeats the call, once per issued token; 429 is retried
-with backoff, honouring ``Retry-After``; 500/502/503/504 and connection failures are retried for
+under the project's one retry policy (``prestashop_infor.retry``: backoff with jitter, honouring
+``Retry-After`` in seconds or as a date); 500/502/503/504 and connection failures are retried for
 reads (``Get…``/``Lst…``), while writes are not repeated blindly — M3 writes are not idempotent and a
 504 may hide a committed write — unless ``retry_writes=True``: the caller gets an
 :class:`M3GatewayError` with ``may_have_committed`` and looks before it retries. A 400 is never retried.
@@ -15,7 +16,6 @@ reads (``Get…``/``Lst…``), while writes are not repeated blindly — M3 writ
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import threading
@@ -36,13 +36,13 @@ from prestashop_infor.infor.models import (
     OrderHead,
     ServerTime,
 )
+from prestashop_infor.retry import RetryPolicy, Transient, retry_after_seconds
 
 FIRST_KEY = "!"  # the lowest printable key: positioned lists start here to read everything
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 READ_PREFIXES = ("Get", "Lst", "Sel", "Search", "Srch")
-MAX_RETRY_AFTER = 60.0
 
 
 class M3Error(Exception):
@@ -163,12 +163,16 @@ class M3Client:
         self.max_concurrency = max_concurrency
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._retry_writes = retry_writes
-        self._backoff_base = backoff_base
-        self._backoff_max = backoff_max
-        self._sleep = sleep
-        self._random = random.Random(seed)
         self.stats = {"requests": 0, "retries": 0, "reauthentications": 0}
         self._stats_lock = threading.Lock()
+        self._retry = RetryPolicy(
+            max_attempts=max_attempts,
+            backoff=backoff_base,
+            backoff_max=backoff_max,
+            sleep=sleep,
+            rng=random.Random(seed),
+            on_retry=self._on_retry,
+        )
 
     def __repr__(self) -> str:
         return f"M3Client(tenant={self.credentials.tenant!r}, base_url={self.base_url!r})"
@@ -371,67 +375,60 @@ class M3Client:
         with self._stats_lock:
             self.stats[key] += 1
 
-    def _backoff(self, attempt: int, response: httpx.Response | None) -> float:
-        if response is not None:
-            retry_after = _retry_after(response.headers.get("retry-after"))
-            if retry_after is not None:
-                return min(retry_after, MAX_RETRY_AFTER)
-        cap = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
-        return self._random.uniform(cap / 2, cap)  # jitter, never zero
+    def _on_retry(self, attempt: int, delay: float, error: BaseException) -> None:
+        self._count("retries")
+        log.info("M3: %s; retry %d in %.2fs", error, attempt, delay)
 
     def _send(
         self, method: str, url: str, program: str, transaction: str, *, idempotent: bool, **kwargs: Any
     ) -> httpx.Response:
-        renewed: str | None = None  # a token this call renewed, until it gets an answer
-        attempt = 0
-        while True:
-            attempt += 1
-            token = self.tokens.access_token()
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-            try:
-                with self._slots:
-                    self._count("requests")
-                    response = self._http.request(method, url, headers=headers, **kwargs)
-            except httpx.TransportError as exc:
-                if (idempotent or self._retry_writes) and attempt < self.max_attempts:
-                    self._count("retries")
-                    self._sleep(self._backoff(attempt, None))
-                    continue
-                raise M3GatewayError(
-                    program, transaction, None, type(exc).__name__, may_have_committed=not idempotent
-                ) from None
-            status = response.status_code
-            if status == 401:
-                # one renewal per issued token: a token that expires during the retries is renewed
+        """One call under the retry policy: 429 always retried, 5xx and transport failures only for
+        reads (or ``retry_writes``); a 401 renews the token within the attempt, once per token."""
+        retry_any = idempotent or self._retry_writes
+
+        def attempt() -> httpx.Response:
+            renewed: str | None = None  # a token this attempt renewed, until it gets an answer
+            while True:
+                token = self.tokens.access_token()
+                headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+                try:
+                    with self._slots:
+                        self._count("requests")
+                        response = self._http.request(method, url, headers=headers, **kwargs)
+                except httpx.TransportError as exc:
+                    error = M3GatewayError(
+                        program, transaction, None, type(exc).__name__, may_have_committed=not idempotent
+                    )
+                    if retry_any:
+                        raise Transient(error) from None
+                    raise error from None
+                if response.status_code != 401:
+                    break
+                # one renewal per issued token: a token that expires between retries is renewed
                 # again; a token rejected before it was ever accepted means the grant is wrong
                 if token == renewed:
                     raise InforAuthError(
                         f"the ION API gateway rejected a freshly issued token for {program}/{transaction} (HTTP 401)",
                         status_code=401,
                     )
-                attempt -= 1  # a renewed token is not a retry of a failed call
                 self._count("reauthentications")
                 self.tokens.invalidate(token)
                 renewed = self.tokens.access_token()
-                continue
-            renewed = None
-            retry = status == 429 or (status in RETRYABLE_STATUSES and (idempotent or self._retry_writes))
-            if retry and attempt < self.max_attempts:
-                self._count("retries")
-                delay = self._backoff(attempt, response)
-                log.info("M3 %s/%s HTTP %s, retry %d in %.2fs", program, transaction, status, attempt, delay)
-                self._sleep(delay)
-                continue
+            status = response.status_code
             if status in (200, 400):
                 return response
-            detail = _short_body(response)
-            raise M3GatewayError(
+            error = M3GatewayError(
                 program,
                 transaction,
                 status,
-                detail,
+                _short_body(response),
                 may_have_committed=status in RETRYABLE_STATUSES and status != 429 and not idempotent,
             )
+            if status == 429 or (status in RETRYABLE_STATUSES and retry_any):
+                raise Transient(error, retry_after_seconds(response.headers.get("retry-after")))
+            raise error
+
+        return self._retry.call(attempt)
 
     @staticmethod
     def _body(response: httpx.Response, program: str, transaction: str) -> dict[str, Any]:
@@ -496,20 +493,6 @@ def _error_in(
             http_status=status,
         )
     return None
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _short_body(response: httpx.Response) -> str:

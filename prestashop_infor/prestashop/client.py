@@ -17,7 +17,6 @@ record comes back as a plain dict in the JSON shape of §7.2 whichever format wa
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,10 +25,10 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from prestashop_infor.prestashop import xml_codec
 from prestashop_infor.prestashop.models import earliest_local_since, latest_local_until, to_utc
+from prestashop_infor.retry import RetryPolicy, Transient, retry_after_seconds
 
 Format = Literal["json", "xml"]
 
@@ -108,15 +107,6 @@ class PrestashopNotFound(PrestashopError):
     """A record a write helper needs does not exist (no stock row, no order carrier...)."""
 
 
-class _Transient(Exception):
-    """An attempt failed in a way worth retrying; ``final`` is what to raise if none succeeds."""
-
-    def __init__(self, final: PrestashopError, retry_after: float | None = None):
-        super().__init__(str(final))
-        self.final = final
-        self.retry_after = retry_after
-
-
 # --- pages ------------------------------------------------------------------------------------------
 
 
@@ -166,13 +156,13 @@ class PrestashopClient:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         if fmt not in ("json", "xml"):
             raise ValueError(f"fmt must be 'json' or 'xml', got {fmt!r}")
-        self.base_url = base_url.rstrip("/")
+        # the shop's base URL, whether given as https://shop.example or https://shop.example/api/
+        self.base_url = base_url.rstrip("/").removesuffix("/api").rstrip("/")
         self.time_zone = ZoneInfo(time_zone)
         self.page_size = page_size
         self.max_attempts = max_attempts
         self.fmt: Format = fmt
-        self.backoff = backoff
-        self.backoff_max = backoff_max
+        self._retry = RetryPolicy(max_attempts=max_attempts, backoff=backoff, backoff_max=backoff_max)
         self.shop_version: str | None = None  # from the PSWS-Version header of the last answer
         self._api_key = api_key
         self._use_ws_key = use_ws_key
@@ -603,7 +593,7 @@ class PrestashopClient:
                     resource=resource,
                 )
                 if idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-                    raise _Transient(error) from None
+                    raise Transient(error) from None
                 error.args = (f"{error.args[0]}; the write may or may not have been applied",)
                 raise error from None
             # httpx's response stream refers back to the response: a reference cycle that would keep
@@ -612,21 +602,12 @@ class PrestashopClient:
             response.stream = httpx.ByteStream(b"")
             try:
                 return self._check(response, resource, offset, parse, expect_body)
-            except _Transient as exc:
+            except Transient as exc:
                 if idempotent or exc.final.status in (429, 503):
                     raise
                 raise exc.final from None
 
-        retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            reraise=True,
-        )
-        try:
-            return retrying(attempt)
-        except _Transient as exc:
-            raise exc.final from None
+        return self._retry.call(attempt)
 
     def _check(
         self, response: httpx.Response, resource: str, offset: int | None, parse: Any, expect_body: bool
@@ -648,7 +629,7 @@ class PrestashopClient:
             )
         if status == 429 or status >= 500:
             retry_after = response.headers.get("retry-after", "")
-            raise _Transient(
+            raise Transient(
                 PrestashopUnavailable(
                     f"the shop answered HTTP {status} for {where}{_describe(response)}",
                     url=shown,
@@ -656,7 +637,7 @@ class PrestashopClient:
                     status=status,
                     errors=_errors_of(response),
                 ),
-                retry_after=float(retry_after) if retry_after.replace(".", "", 1).isdigit() else None,
+                retry_after=retry_after_seconds(retry_after),
             )
         if status >= 400:
             raise PrestashopRequestError(
@@ -668,7 +649,7 @@ class PrestashopClient:
             )
         if parse is None:
             if expect_body and not response.content:
-                raise _Transient(
+                raise Transient(
                     PrestashopResponseError(
                         f"empty body from the shop for {where}", url=shown, resource=resource, status=status
                     )
@@ -677,7 +658,7 @@ class PrestashopClient:
         try:
             return parse(response)
         except (ValueError, xml_codec.MalformedDocument) as exc:
-            raise _Transient(
+            raise Transient(
                 PrestashopResponseError(
                     f"unreadable answer from the shop for {where}: {exc}; body starts {response.content[:80]!r}",
                     url=shown,
@@ -685,17 +666,6 @@ class PrestashopClient:
                     status=status,
                 )
             ) from None
-
-    def _wait(self, state: RetryCallState) -> float:
-        """Exponential backoff with full jitter, never shorter than a ``Retry-After`` the shop sent."""
-        ceiling = min(self.backoff_max, self.backoff * 2 ** (state.attempt_number - 1))
-        delay = random.uniform(ceiling / 2, ceiling)
-        outcome = state.outcome
-        if outcome is not None and outcome.failed:
-            exc = outcome.exception()
-            if isinstance(exc, _Transient) and exc.retry_after is not None:
-                delay = max(delay, min(exc.retry_after, self.backoff_max))
-        return delay
 
 
 # --- body parsing -----------------------------------------------------------------------------------

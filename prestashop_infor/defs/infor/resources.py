@@ -7,10 +7,12 @@ import dagster as dg
 from pydantic import Field
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
+from prestashop_infor.settings import Settings
 
 
 class InforResource(dg.ConfigurableResource):
-    """Either ``ionapi_file`` or the individual `.ionapi` fields (``tenant``, ``client_id``, ...)."""
+    """Either ``ionapi_file`` or the individual `.ionapi` fields (``tenant``, ``client_id``, ...);
+    with neither, the settings' ``INFOR_IONAPI_FILE`` or ``INFOR_IONAPI_<KEY>`` variables."""
 
     ionapi_file: str | None = Field(default=None, description="Path of the authorized app's .ionapi file.")
     tenant: str | None = Field(default=None, description="ti: tenant, e.g. ACME_PRD.")
@@ -35,6 +37,8 @@ class InforResource(dg.ConfigurableResource):
             "pu": self.auth_url, "ot": self.token_path, "or": self.revoke_path,
             "saak": self.service_account_access_key, "sask": self.service_account_secret_key,
         }  # fmt: skip
+        if not any(fields[key] for key in ("ti", "ci", "cs", "iu", "pu", "saak", "sask")):
+            return Settings.read().ionapi_credentials()
         return IonApiCredentials.from_dict(
             {k: v for k, v in fields.items() if v},
             source="InforResource",

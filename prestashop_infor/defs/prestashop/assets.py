@@ -60,7 +60,7 @@ def _incremental(
                 client,
                 opened,
                 entity,
-                time_zone=prestashop.time_zone,
+                time_zone=prestashop.shop_time_zone(),
                 overlap=prestashop.overlap,
                 log=context.log,
             )
@@ -119,7 +119,7 @@ def prestashop_stock(
                 client,
                 opened,
                 STOCK,
-                time_zone=prestashop.time_zone,
+                time_zone=prestashop.shop_time_zone(),
                 batch_size=prestashop.page_size,
                 log=context.log,
             )

@@ -40,7 +40,7 @@ def failure_share_check(asset: dg.AssetsDefinition) -> dg.AssetChecksDefinition:
         extracted = int(metadata["extracted"].value) if "extracted" in metadata else 0
         quarantined = int(metadata["quarantined"].value) if "quarantined" in metadata else 0
         share = quarantined / extracted if extracted else 0.0
-        threshold = validation_gate.max_failure_share
+        threshold = validation_gate.threshold()
         passed = share <= threshold or quarantined < validation_gate.min_quarantined
         if share <= threshold:
             verdict = f"within the limit of {threshold:.1%}"

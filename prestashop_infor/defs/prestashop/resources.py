@@ -1,4 +1,7 @@
-"""The PrestaShop Webservice as a Dagster resource: connection settings in, a ``PrestashopClient`` out."""
+"""The PrestaShop Webservice as a Dagster resource: connection settings in, a ``PrestashopClient`` out.
+
+Unset fields come from :class:`prestashop_infor.settings.Settings` (``PRESTASHOP_URL``,
+``PRESTASHOP_API_KEY``, ``PRESTASHOP_TIME_ZONE``), read when the run starts."""
 
 from __future__ import annotations
 
@@ -8,15 +11,20 @@ import dagster as dg
 from pydantic import Field
 
 from prestashop_infor.prestashop import PrestashopClient
+from prestashop_infor.settings import Settings
 
 
 class PrestashopResource(dg.ConfigurableResource):
-    """Where the shop is and how to talk to it. The key comes from ``dg.EnvVar`` in the definitions."""
+    """Where the shop is and how to talk to it; what is left unset comes from the settings."""
 
-    url: str = Field(description="Shop base URL, e.g. https://shop.example (the client adds /api).")
-    api_key: str = Field(description="Webservice key (32 characters), sent as the HTTP Basic user name.")
-    time_zone: str = Field(
-        default="UTC", description="The shop's IANA time zone; its dates are local wall-clock."
+    url: str | None = Field(
+        default=None, description="Shop base URL, e.g. https://shop.example (with or without /api/)."
+    )
+    api_key: str | None = Field(
+        default=None, description="Webservice key (32 characters), sent as the HTTP Basic user name."
+    )
+    time_zone: str | None = Field(
+        default=None, description="The shop's IANA time zone; its dates are local wall-clock (default UTC)."
     )
     page_size: int = Field(default=100, gt=0, description="Records per list request.")
     timeout: float = Field(default=30.0, gt=0, description="Seconds per HTTP request.")
@@ -31,11 +39,18 @@ class PrestashopResource(dg.ConfigurableResource):
     def overlap(self) -> timedelta:
         return timedelta(minutes=self.overlap_minutes)
 
+    def shop_time_zone(self) -> str:
+        return self.time_zone or Settings.read().prestashop_time_zone
+
     def get_client(self) -> PrestashopClient:
+        if self.url and self.api_key:
+            url, api_key = self.url, self.api_key
+        else:
+            url, api_key = Settings.read().require_prestashop()
         return PrestashopClient(
-            self.url,
-            self.api_key,
-            time_zone=self.time_zone,
+            url,
+            api_key,
+            time_zone=self.shop_time_zone(),
             page_size=self.page_size,
             timeout=self.timeout,
             max_attempts=self.max_attempts,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
+from prestashop_infor.settings import Settings
 from prestashop_infor.sync.mapping import Mapping, load_mapping
 
 
 class MappingResource(dg.ConfigurableResource):
-    """Where the mapping lives. Without a path the commented default shipped in the package is used."""
+    """Where the mapping lives: ``mapping_file``, else ``PRESTASHOP_INFOR_MAPPING_FILE``, else the
+    commented default shipped in the package."""
 
     mapping_file: str | None = Field(
         default=None,
@@ -19,4 +21,4 @@ class MappingResource(dg.ConfigurableResource):
 
     def load(self) -> Mapping:
         """The validated mapping; a bad file fails the run with the path of the bad key."""
-        return load_mapping(self.mapping_file or None)
+        return load_mapping(self.mapping_file or Settings.read().mapping_file)

@@ -7,8 +7,6 @@ work). The schedules are stopped by default in a real deployment; ``PRESTASHOP_I
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from prestashop_infor.defs.prestashop.assets import GROUP as PRESTASHOP_GROUP
@@ -18,13 +16,13 @@ from prestashop_infor.defs.sync.assets import (
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
+from prestashop_infor.settings import Settings
 
 
 def _default_status() -> dg.DefaultScheduleStatus:
-    value = os.environ.get("PRESTASHOP_INFOR_SCHEDULES", "off").strip().lower()
-    if value not in {"on", "off"}:
-        raise ValueError(f"PRESTASHOP_INFOR_SCHEDULES must be 'on' or 'off', got {value!r}")
-    return dg.DefaultScheduleStatus.RUNNING if value == "on" else dg.DefaultScheduleStatus.STOPPED
+    """Read when the code location loads: the default status is part of the definitions."""
+    on = Settings.read().schedules == "on"
+    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
 
 
 order_sync_job = dg.define_asset_job(
