@@ -130,3 +130,32 @@ def test_workspace_and_instance_files_load() -> None:
     assert result.success, result.errors
     assert instance_config["telemetry"]["enabled"] is False
     assert instance_config["run_retries"]["enabled"] is False
+
+
+EXTRACTION_MODELS = {
+    "prestashop_orders": "OrderSchema",
+    "prestashop_customers": "CustomerSchema",
+    "prestashop_products": "ProductSchema",
+    "prestashop_stock": "StockSchema",
+    "infor_items": "ItemSchema",
+    "infor_inventory": "BalanceSchema",
+    "infor_order_statuses": "OrderStatusSchema",
+}
+
+
+def test_each_extraction_asset_shows_its_columns_and_checks() -> None:
+    """The pandera model in front of the user: every gated asset's page lists the columns its gate
+    checks (dagster/column_schema, from dagster-pandera) and its blocking failure-share check."""
+    graph = prestashop_infor.defs.defs.resolve_asset_graph()
+    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    for name, model in EXTRACTION_MODELS.items():
+        node = graph.get(dg.AssetKey(name))
+        schema = node.metadata["dagster/column_schema"]
+        columns = {column.name: column for column in schema.columns}
+        assert columns and str(node.metadata["pandera_model"].value).endswith(model)
+        assert (name, "failure_share_within_threshold") in checks
+    order_id = {
+        c.name: c
+        for c in graph.get(dg.AssetKey("prestashop_orders")).metadata["dagster/column_schema"].columns
+    }["id"]
+    assert order_id.type == "Int64" and order_id.constraints.unique and "> 0" in order_id.constraints.other

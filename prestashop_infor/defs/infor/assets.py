@@ -13,12 +13,14 @@ import dagster as dg
 
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.schemas import gate_metadata
 from prestashop_infor.sync.infor_extraction import (
     M3Extraction,
     extract_inventory,
     extract_items,
     extract_order_statuses,
 )
+from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema, OrderStatusSchema
 
 GROUP = "infor"
 PREVIEW_ROWS = 5
@@ -38,7 +40,12 @@ def _metadata(extraction: M3Extraction, **extra: Any) -> dict[str, Any]:
     }
 
 
-@dg.asset(group_name=GROUP, kinds={"infor"}, description="M3 items (MMS200MI/LstItmByItm), gated.")
+@dg.asset(
+    group_name=GROUP,
+    kinds={"infor", "pandera"},
+    metadata=gate_metadata(ItemSchema),
+    description="M3 items (MMS200MI/LstItmByItm), gated.",
+)
 def infor_items(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
         extraction = extract_items(client, db, page_size=infor.page_size)
@@ -47,7 +54,8 @@ def infor_items(infor: InforResource, store: StoreResource) -> dg.MaterializeRes
 
 @dg.asset(
     group_name=GROUP,
-    kinds={"infor"},
+    kinds={"infor", "pandera"},
+    metadata=gate_metadata(BalanceSchema),
     description="M3 inventory balances per item and warehouse changed since the last run "
     "(OIS100MI/LstNewBalances with an LMTS cursor taken from GetServerTime), gated.",
 )
@@ -66,7 +74,8 @@ def infor_inventory(infor: InforResource, store: StoreResource) -> dg.Materializ
 
 @dg.asset(
     group_name=GROUP,
-    kinds={"infor"},
+    kinds={"infor", "pandera"},
+    metadata=gate_metadata(OrderStatusSchema),
     description="Status of every M3 customer order (OIS100MI/LstHead per customer, in bulk), gated, "
     "with the proposed shop-facing state.",
 )

@@ -12,6 +12,7 @@ import dagster as dg
 
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.schemas import gate_metadata
 from prestashop_infor.sync.prestashop_extraction import (
     CUSTOMERS,
     ORDERS,
@@ -72,6 +73,7 @@ def _incremental(
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
+    metadata=gate_metadata(ORDERS.schema),
     description="PrestaShop orders and their order rows, read incrementally by date_upd, validated, "
     "upserted into ps_orders / ps_order_rows. Failing orders go to the dead-letter table.",
 )
@@ -84,6 +86,7 @@ def prestashop_orders(
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
+    metadata=gate_metadata(CUSTOMERS.schema),
     description="PrestaShop customers, read incrementally by date_upd, validated, upserted into ps_customers.",
 )
 def prestashop_customers(
@@ -95,6 +98,7 @@ def prestashop_customers(
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
+    metadata=gate_metadata(PRODUCTS.schema),
     description="PrestaShop products, read incrementally by date_upd, validated, upserted into ps_products.",
 )
 def prestashop_products(
@@ -106,6 +110,7 @@ def prestashop_products(
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
+    metadata=gate_metadata(STOCK.schema),
     description="PrestaShop stock_availables, read in full every run (they carry no date_upd), validated, "
     "written to ps_stock; rows the shop no longer has are removed.",
 )
