@@ -158,77 +158,211 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_GROUPS = ("prestashop", "infor", "order_to_cash")
+DEMO_RUN_TAG = "prestashop_infor/demo"  # value "first_materialization" on the demo's first run
+_DEMO_ASSETS_QUERY = """
+{ repositoriesOrError { __typename ... on RepositoryConnection { nodes {
+    name location { name } assetNodes { assetKey { path } groupName } } } } }
+"""
+_DEMO_LAUNCH_MUTATION = """
+mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
+    __typename ... on LaunchRunSuccess { run { runId } } ... on Error { message }
+    ... on RunConfigValidationInvalid { errors { message } } } }
+"""
+_DEMO_RUN_QUERY = "query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"
+
+
+DEMO_MARKER = ".prestashop-infor-demo"  # in a Dagster home the demo made, and may clear
+
+
+def _demo_home_is_clearable(home: Path) -> bool:
+    """Whether ``home`` may be cleared at start: missing or empty, made by the demo (its marker),
+    or the default ``.dagster_home`` of a demo from before the marker (it holds the demo's
+    ``dagster.yaml``). Any other folder may be someone's real instance and is left alone."""
+    if not home.exists():
+        return True
+    if not home.is_dir():
+        return False
+    if (home / DEMO_MARKER).exists() or not any(home.iterdir()):
+        return True
+    return home.name == ".dagster_home" and (home / "dagster.yaml").exists()
+
+
+def _fresh_demo_home(home: Path, dagster_yaml: Path) -> bool:
+    """Every start of the demo begins afresh: the emulators are seeded anew, so the previous
+    instance and store (runs, cursors, an id map naming M3 orders the new emulator never saw)
+    would only conflict. Deletes the previous start's home (True when there was one) and makes a
+    new one with the instance's ``dagster.yaml`` and the marker."""
+    cleared = home.exists() and any(home.iterdir())
+    if home.exists():
+        shutil.rmtree(home)
+    (home / "prestashop_infor").mkdir(parents=True)
+    (home / DEMO_MARKER).write_text(
+        "Made by `prestashop-infor demo`, which deletes this folder when it starts.\n"
+    )
+    shutil.copyfile(dagster_yaml, home / "dagster.yaml")
+    return cleared
+
+
+def _demo_graphql(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    import httpx
+
+    answer = httpx.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+    answer.raise_for_status()
+    body = answer.json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"][0].get("message", body["errors"]))
+    return body["data"]
+
+
+def _first_materialization(
+    url: str, dagster: subprocess.Popen[Any], stopping: threading.Event, started: float
+) -> None:
+    """Once the UI answers and the code location is loaded, launch one run of every asset through
+    the instance (so it shows in the UI, queued and run by the daemon) and report how it ended."""
+    import time
+
+    selector: dict[str, Any] | None = None
+    while selector is None:
+        if stopping.wait(1) or dagster.poll() is not None:
+            return
+        try:
+            repositories = _demo_graphql(url, _DEMO_ASSETS_QUERY)["repositoriesOrError"]
+        except Exception:  # noqa: BLE001 - not up yet: the webserver or the code location is starting
+            continue
+        for repository in repositories.get("nodes", []):
+            keys = [n["assetKey"] for n in repository["assetNodes"] if n["groupName"] in DEMO_GROUPS]
+            if keys:
+                selector = {
+                    "repositoryLocationName": repository["location"]["name"],
+                    "repositoryName": repository["name"],
+                    "jobName": "__ASSET_JOB",
+                    "assetSelection": keys,
+                }
+        if selector is None and time.monotonic() - started > 300:
+            print("prestashop-infor: the code location did not load; see the UI", file=sys.stderr)
+            return
+    print(f"Dagster UI answering, {time.monotonic() - started:.0f} s after the start.", flush=True)
+    params = {
+        "selector": selector,
+        "runConfigData": {"execution": {"config": {"in_process": {}}}},  # no process per step
+        "executionMetadata": {"tags": [{"key": DEMO_RUN_TAG, "value": "first_materialization"}]},
+    }
+    try:
+        launched = _demo_graphql(url, _DEMO_LAUNCH_MUTATION, {"params": params})["launchRun"]
+    except Exception as exc:  # noqa: BLE001 - reported; the demo keeps running
+        print(f"prestashop-infor: could not launch the first materialization: {exc}", file=sys.stderr)
+        return
+    if launched["__typename"] != "LaunchRunSuccess":
+        why = launched.get("message") or launched.get("errors") or launched["__typename"]
+        print(f"prestashop-infor: the first materialization was refused: {why}", file=sys.stderr)
+        return
+    run_id = launched["run"]["runId"]
+    print(f"First materialization of every asset: {url}/runs/{run_id}", flush=True)
+    status = "QUEUED"
+    while status not in ("SUCCESS", "FAILURE", "CANCELED"):
+        if stopping.wait(2) or dagster.poll() is not None:
+            return
+        try:
+            status = _demo_graphql(url, _DEMO_RUN_QUERY, {"id": run_id})["runOrError"].get("status", status)
+        except Exception:  # noqa: BLE001 - asked again at the next turn
+            continue
+    elapsed = time.monotonic() - started
+    print(f"First materialization: {status} ({elapsed:.0f} s after start; run {run_id}).", flush=True)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    """The sandbox, a fresh store and Dagster instance, and ``dagster dev`` until Ctrl-C or SIGTERM.
+    The UI comes first; the first materialization of every asset is then launched as a run."""
+    import time
+
+    from prestashop_infor.sandbox import start_sandbox
+    from prestashop_infor.serving import port_is_free
+    from prestashop_infor.store import upgrade_store
+
+    started = time.monotonic()
     project = Path(__file__).resolve().parent.parent
     dagster_home = Path(args.dagster_home).resolve()
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(project / "dagster.yaml", dagster_home / "dagster.yaml")
-    from prestashop_infor.sandbox import start_sandbox
 
-    sandbox = start_sandbox(_settings(args))
-    environment = {
-        **os.environ,
-        **sandbox.environment(),
-        "DAGSTER_HOME": str(dagster_home),
-        "PRESTASHOP_INFOR_SCHEDULES": "on",  # the sync schedules run on their own in the demo
-    }
-    dagster_command = str(Path(sys.executable).with_name("dagster"))
-    print("Materializing every asset once, so the UI opens on real data...", flush=True)
-    first_run = subprocess.run(
-        [
-            dagster_command,
-            "asset",
-            "materialize",
-            "--select",
-            "group:prestashop or group:infor or group:order_to_cash",
-            "-m",
-            "prestashop_infor.defs",
-        ],
-        env=environment,
-        cwd=dagster_home,
-        capture_output=True,
-        text=True,
-    )
-    if first_run.returncode != 0:
-        print(
-            f"prestashop-infor: the first materialization failed:\n{first_run.stderr[-2000:]}",
-            file=sys.stderr,
-        )
-    dagster = [
-        dagster_command,
-        "dev",
-        "-w",
-        str(project / "workspace.yaml"),
-        "-h",
-        args.host,
-        "-p",
-        str(args.dagster_port),
-    ]
-    # dagster dev ignores SIGTERM when started in the background from a non-interactive shell:
-    # give it its own session and stop the whole process group.
-    process = subprocess.Popen(dagster, env=environment, cwd=dagster_home, start_new_session=True)
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM unwinds like Ctrl-C: everything started is stopped
+
+    handlers = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    stopping = threading.Event()
+    sandbox = process = None
+    interrupted = False
     try:
+        # What could refuse the start is checked before anything is cleared.
+        if not _demo_home_is_clearable(dagster_home):
+            raise ConfigurationError(
+                f"{dagster_home} is not a Dagster home made by the demo (it has no {DEMO_MARKER}); the demo "
+                "clears its home at every start, so choose another --dagster-home"
+            )
+        if not port_is_free(args.host, args.dagster_port):
+            raise ConfigurationError(
+                f"port {args.dagster_port} on {args.host} is already in use (another demo?); "
+                "choose another --dagster-port"
+            )
+        sandbox = start_sandbox(_settings(args))
+        cleared = _fresh_demo_home(dagster_home, project / "dagster.yaml")
+        store_url = f"sqlite:///{dagster_home / 'prestashop_infor' / 'store.db'}"
+        store = upgrade_store(store_url)
+        environment = {
+            **{k: v for k, v in os.environ.items() if k != "PRESTASHOP_INFOR_DATABASE_SCHEMA"},
+            **sandbox.environment(),
+            "DAGSTER_HOME": str(dagster_home),
+            "PRESTASHOP_INFOR_DATABASE_URL": store_url,  # the demo's own store, never a production one
+            "PRESTASHOP_INFOR_SCHEDULES": "on",  # the sync schedules run on their own in the demo
+        }
+        dagster = [
+            str(Path(sys.executable).with_name("dagster")),
+            "dev",
+            "-w",
+            str(project / "workspace.yaml"),
+            "-h",
+            args.host,
+            "-p",
+            str(args.dagster_port),
+        ]
+        # dagster dev ignores SIGTERM when started in the background from a non-interactive shell:
+        # give it its own session and stop the whole process group.
+        process = subprocess.Popen(dagster, env=environment, cwd=dagster_home, start_new_session=True)
+        url = f"http://{args.host}:{args.dagster_port}"
+        threading.Thread(
+            target=_first_materialization,
+            args=(url, process, stopping, started),
+            name="first-run",
+            daemon=True,
+        ).start()
         _print_sandbox(sandbox)
-        print(f"Dagster UI:            http://{args.host}:{args.dagster_port}", flush=True)
-        print(f"Dagster instance:      {dagster_home} (SQLite)", flush=True)
+        print(f"Dagster UI:            {url}", flush=True)
+        fresh = "the previous start's deleted" if cleared else "new"
+        print(f"Dagster instance:      {dagster_home} (SQLite; {fresh})", flush=True)
+        print(f"Store:                 {store_url} (revision {store.after})", flush=True)
         print("Ctrl-C stops everything.", flush=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
-            while process.poll() is None and not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        while process.poll() is None:
+            time.sleep(0.5)
+        print(f"prestashop-infor: dagster dev exited with {process.returncode}", file=sys.stderr)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
-        if process.poll() is None:
+        for handled in handlers:  # the cleanup runs to its end, even on a second Ctrl-C
+            signal.signal(handled, signal.SIG_IGN)
+        stopping.set()
+        if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             try:
-                process.wait(20)
+                process.wait(10)  # then forced: the next start deletes this instance anyway
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        sandbox.stop()
-    return 0 if process.returncode in (0, -signal.SIGTERM, None) else process.returncode
+        if sandbox is not None:
+            sandbox.stop()
+        for handled, handler in handlers.items():
+            signal.signal(handled, handler)
+    if interrupted or process is None:
+        return 0
+    return process.returncode or 1  # dagster dev stopped on its own
 
 
 # -- the dead-letter queue -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from prestashop_infor.cli import build_parser
+from prestashop_infor.cli import DEMO_MARKER, build_parser, main
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.sandbox import start_sandbox
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
@@ -133,3 +133,28 @@ def test_sandbox_traffic_places_orders_until_stopped(tmp_path):
     assert all(orders[order_id]["associations"]["order_rows"] for order_id in placed)
     time.sleep(0.1)
     assert len(sandbox.shop.records("orders")) == 5 + len(placed)  # stopped means stopped
+
+
+def test_demo_leaves_a_folder_it_did_not_make_alone(tmp_path, capsys):
+    """The demo deletes its Dagster home at every start, so it refuses one it did not make,
+    before it starts anything."""
+    home = tmp_path / "instance"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("# someone's real instance\n")
+    code = main(["demo", "--dagster-home", str(home), "--prestashop-port", str(free_port()),
+                 "--infor-port", str(free_port()), "--dagster-port", str(free_port())])  # fmt: skip
+    assert code == 2
+    assert "is not a Dagster home made by the demo" in capsys.readouterr().err
+    assert [p.name for p in home.iterdir()] == ["dagster.yaml"]
+
+
+def test_demo_refuses_a_busy_ui_port_before_clearing_anything(tmp_path, capsys):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / DEMO_MARKER).write_text("")
+    with BackgroundServer(_nothing) as busy:
+        code = main(["demo", "--dagster-home", str(home), "--dagster-port", str(busy.port),
+                     "--prestashop-port", str(free_port()), "--infor-port", str(free_port())])  # fmt: skip
+    assert code == 2
+    assert f"port {busy.port} on 127.0.0.1 is already in use" in capsys.readouterr().err
+    assert (home / DEMO_MARKER).exists()

@@ -29,8 +29,17 @@ from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.store import DeadLetter
 from prestashop_infor.sync import load_mapping
+from prestashop_infor.sync.infor_extraction import extract_inventory
 from prestashop_infor.sync.orders import ShopLookups, sync_orders
-from prestashop_infor.sync.prestashop_extraction import ORDERS, process_batch
+from prestashop_infor.sync.prestashop_extraction import (
+    COMBINATIONS,
+    ORDERS,
+    PRODUCTS,
+    STOCK,
+    extract_all,
+    extract_changed,
+    process_batch,
+)
 from prestashop_infor.sync.status import push_order_statuses
 from prestashop_infor.sync.stock import push_stock_levels
 
@@ -256,14 +265,19 @@ def test_a_status_letter_with_a_bad_tracking_number_is_fixed_and_replayed(world:
 # --- stock ----------------------------------------------------------------------------------------
 
 
-def test_a_stock_row_the_shop_refused_is_written_by_a_full_push_on_replay(world: World, capsys) -> None:
+def test_a_stock_row_the_shop_refused_is_written_on_replay(world: World, capsys) -> None:
     row = next(
         r for r in world.shop.records("stock_availables")
         if int(r["id_product"]) == MUG[0] and int(r["id_product_attribute"]) == 0
     )  # fmt: skip
     # a module left a location the Webservice refuses (over 255 characters) and a wrong quantity
-    world.set_fields("stock_availables", int(row["id"]), location="x" * 300, quantity=9999)
-    report = push_stock_levels(prestashop=world.ps, m3=world.m3, store=world.store, mapping=world.mapping)
+    world.set_fields("stock_availables", int(row["id"]), location="x" * 300, quantity="9999")
+    # what infor_inventory, prestashop_products and prestashop_stock keep for the push
+    extract_inventory(world.m3, world.store)
+    extract_changed(world.ps, world.store, PRODUCTS, time_zone=TIME_ZONE)
+    for entity in (COMBINATIONS, STOCK):
+        extract_all(world.ps, world.store, entity, time_zone=TIME_ZONE, batch_size=100)
+    report = push_stock_levels(prestashop=world.ps, store=world.store, mapping=world.mapping)
     key = f"{MUG[0]}:0"
     assert report.dead_lettered == [key]
     letter = world.letter("stock", key)

@@ -17,11 +17,12 @@ from prestashop_infor.defs.infor import (
     infor_order_statuses,
 )
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.infor import IonApiCredentials, IonApiFileError, M3Client
 from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.settings import SettingsError
-from prestashop_infor.store import Store
+from prestashop_infor.store import Store, id_map, order_states
 
 ITEMS = [(f"SKU-{n}", f"Item {n}", "3.50") for n in range(12)]
 
@@ -35,6 +36,7 @@ def world(tmp_path: Path):
             "infor": InforResource(ionapi_file=str(ionapi), page_size=5),
             "store": StoreResource(database_url=f"sqlite:///{tmp_path / 'store.db'}"),
             "validation_gate": ValidationGateResource(max_failure_share=0.05, min_quarantined=1),
+            "mapping": MappingResource(),
         }
         yield tenant, server, resources, tmp_path / "store.db"
 
@@ -80,18 +82,29 @@ def test_inventory_is_incremental_by_change_time(world):
     assert m["extracted"] == 1 and "SKU-7" in m["preview"] and m["warehouses"] == "200"
 
 
-def test_order_statuses_with_shop_states(world):
-    tenant, server, resources, _ = world
+def test_order_statuses_are_read_for_the_orders_the_id_map_follows(world):
+    """infor_order_statuses reads the M3 state of bound orders (not every customer's orders) and
+    stores it, gated, for the status push; M3 orders the id map does not know are not read."""
+    tenant, server, resources, store_path = world
     client = M3Client(IonApiCredentials.from_file(resources["infor"].ionapi_file))
-    for cuor in ("PS-1", "PS-2"):
+    ornos = []
+    for cuor in ("PS-1", "PS-2", "PS-3"):
         orno = client.execute_one("OIS100MI", "AddBatchHead", CUNO="WEB0000002", CUOR=cuor)["ORNO"]
         client.execute("OIS100MI", "AddBatchLine", ORNO=orno, ITNO="SKU-1", ORQT="1")
         client.execute("OIS100MI", "Confirm", ORNO=orno)
-    tenant.ship_now(next(iter(tenant.orders)))
+        ornos.append(client.execute_one("OIS100MI", "GetOrderNo", ORNO=orno)["ORNR"])
+    tenant.ship_now(ornos[0])
+    with Store.from_url(f"sqlite:///{store_path}") as store:
+        for order_id, orno in ((1, ornos[0]), (2, ornos[1])):  # PS-3 is not ours
+            id_map.bind(store, "sales_order", order_id, orno, data={"ornr": orno, "cuor": f"PS-{order_id}"})
     result = dg.materialize([infor_order_statuses], resources=resources)
     m = meta(result, infor_order_statuses)
-    assert m["extracted"] == 2 and m["quarantined"] == 0
-    assert m["orders_by_state"] == {"shipped": 1, "processing": 1}
+    assert m["extracted"] == 2 and m["quarantined"] == 0 and m["m3_refused"] == 0
+    assert m["orders_by_milestone"] == {"shipped": 1, "allocated": 1}
+    with Store.from_url(f"sqlite:///{store_path}") as store:
+        stored = order_states.load(store, [1, 2, 3])
+    assert sorted(stored) == [1, 2] and stored[1]["milestone"] == "shipped"
+    assert stored[1]["details"]["deliveries"][0]["ETRN"]  # the tracking number is read for the shipped one
 
 
 def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
@@ -102,6 +115,7 @@ def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
             "infor": InforResource(ionapi_file="x"),
             "store": StoreResource(database_url="sqlite://"),
             "validation_gate": ValidationGateResource(),
+            "mapping": MappingResource(),
         },  # fmt: skip
     )
     assert {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()} == {

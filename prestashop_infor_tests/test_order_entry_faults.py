@@ -10,6 +10,7 @@ reason: never bound without a customer order, never two.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -391,3 +392,88 @@ def test_the_check_fails_loudly_when_a_binding_is_not_backed_by_m3(world: World)
     assert checked == 2 and problems == [
         f"order {world.order_ids[0]} is bound to {gone.target_key}, which M3 does not hold"
     ]
+
+
+# An order delivered to an address too long for M3's four lines carries the whole address as head
+# texts, written right before the address: AddBatchHead, AddBatchText x2, AddBatchAddress,
+# AddBatchLine x3, Confirm (one transaction per request).
+def long_address_world(world: World) -> dict:
+    """Make ``world`` one order delivered to one of the seeded ~205-character addresses; returns
+    that address."""
+    first: dict[int, dict] = {}
+    for address in sorted(world.ps.iter_all("addresses"), key=lambda a: int(a["id"])):
+        first.setdefault(int(address["id_customer"]), address)
+    customer_id = next(c for c, a in first.items() if len(a["address1"]) + len(a["address2"]) >= 205)
+    world.order_ids = [world.shop.place_order(customer_id, LINES)]
+    return first[customer_id]
+
+
+def texts_of(world: World) -> list[str]:
+    (held,) = world.customer_orders(world.order_ids[0])
+    return [text["PARM"] for text in world.tenant.batch_orders[held.batch_orno].texts]
+
+
+TEXT_POINTS = {
+    "after the address": ("AddBatchAddress", 1),
+    "after the first line": ("AddBatchLine", 1),
+    "after Confirm": ("Confirm", 1),
+}
+
+
+@pytest.mark.parametrize("follow_up", ["another run", "a replay"])
+@pytest.mark.parametrize("point", TEXT_POINTS)
+def test_an_order_with_an_overflowing_address_is_finished_with_one_copy_of_each_text(
+    world: World, point: str, follow_up: str
+):
+    address = long_address_world(world)
+    world.after(*TEXT_POINTS[point], _terminate)
+    with pytest.raises(Terminated):
+        world.sync()
+    world.clear_hooks()
+    (batch,) = [
+        b for b in world.tenant.batch_orders.values() if b.head.get("CUOR") == f"PS{world.order_ids[0]}"
+    ]
+    assert len(batch.texts) == 2 and batch.addresses  # the texts and the address made it before the stop
+    _follow_up(world, follow_up)
+    each_order_is_one_customer_order(world)
+    texts = texts_of(world)
+    assert len(texts) == 2 and len(set(texts)) == 2  # exactly one copy of each
+    assert [text[:6] for text in texts] == ["(1/2) ", "(2/2) "]
+    whole = " ".join(text[6:] for text in texts)
+    assert address["address1"] in whole and address["address2"] in whole
+    binding = id_map.binding(world.store, "sales_order", world.order_ids[0])
+    assert [w["code"] for w in binding.data["warnings"]] == ["address_overflow"]
+
+
+def test_a_run_stopped_between_the_texts_and_the_address_leaves_a_text_twice_rather_than_none(world: World):
+    long_address_world(world)
+    world.after("AddBatchText", 2, _terminate)
+    with pytest.raises(Terminated):
+        world.sync()
+    world.clear_hooks()
+    _follow_up(world, "another run")
+    each_order_is_one_customer_order(world)
+    counts = Counter(texts_of(world))
+    assert len(counts) == 2 and all(count >= 1 for count in counts.values())
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_text_write_that_fails_is_settled_in_the_same_run_and_never_lost(world: World, fault: str):
+    long_address_world(world)
+    if fault == "timeout after commit":
+        world.after("AddBatchText", 1, _timeout_after_commit)
+    else:
+        inject = (
+            _gateway_error_before_commit
+            if fault == "500 before commit"
+            else _gateway_error_after_commit(int(fault[:3]))
+        )
+        world.before("AddBatchText", 1, lambda request: inject(request, world))
+    report = world.sync()
+    world.clear_hooks()
+    assert report.created == world.order_ids, report.errors
+    each_order_is_one_customer_order(world)
+    counts = Counter(texts_of(world))
+    assert len(counts) == 2  # both texts, the first one written again after its failed write
+    expected = 1 if fault == "500 before commit" else 2  # committed and failed: twice rather than none
+    assert [counts[text] for text in sorted(counts)] == [expected, 1]

@@ -22,6 +22,7 @@ from prestashop_infor.defs.sync import (
     bound_orders_exist_in_m3,
     infor_customers,
     infor_sales_orders,
+    order_to_m3,
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
@@ -35,7 +36,13 @@ from prestashop_infor.sync.customers import customer_number
 from prestashop_infor.sync.mapping import load_mapping
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-ORDER_SYNC = [*prestashop_defs.ASSETS, *prestashop_defs.CHECKS, infor_customers, infor_sales_orders]
+ORDER_SYNC = [*prestashop_defs.ASSETS, *prestashop_defs.CHECKS, order_to_m3]
+STOCK_SYNC = [
+    infor_inventory,
+    prestashop_defs.prestashop_products,
+    prestashop_defs.prestashop_stock,
+    prestashop_stock_levels,
+]
 
 
 class World:
@@ -76,9 +83,10 @@ def world(tmp_path: Path) -> Iterator[World]:
         yield World(shop, tenant, shop_server.url, m3.url, tmp_path)
 
 
-def metadata(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition) -> dict[str, Any]:
-    events = result.asset_materializations_for_node(asset.op.name)
-    return {key: value.value for key, value in events[-1].metadata.items()}
+def metadata(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition | dg.AssetKey) -> dict[str, Any]:
+    key = asset if isinstance(asset, dg.AssetKey) else asset.key
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == key]
+    return {name: value.value for name, value in events[-1].materialization.metadata.items()}
 
 
 def test_shop_orders_become_m3_sales_orders_exactly_once(world: World) -> None:
@@ -90,9 +98,10 @@ def test_shop_orders_become_m3_sales_orders_exactly_once(world: World) -> None:
     first_run = world.materialize(ORDER_SYNC)
     first, customers_first = metadata(first_run, infor_sales_orders), metadata(first_run, infor_customers)
     assert first["created"] > 0
-    # The customers were created by infor_customers, ahead of the orders, once per e-mail.
+    # The customers were created ahead of their orders in the same pass, once per e-mail.
     assert customers_first["created"] == len(world.tenant.customers) - seeded_customers > 0
-    assert first["customers_created"] == 0
+    assert first["customers_created"] == customers_first["created"]
+    assert customers_first["orders_considered"] == len(exported)
     assert first["created"] + first["dead_lettered"] == len(exported)
     assert first["still_pending"] == 0
     orders_in_m3 = len(world.tenant.orders) + len(world.tenant.batch_orders)
@@ -137,41 +146,45 @@ def test_fulfilment_in_m3_reaches_the_shop(world: World) -> None:
 
 
 def test_m3_stock_reaches_the_shop_and_only_changes_are_written(world: World) -> None:
-    first = metadata(world.materialize([infor_inventory, prestashop_stock_levels]), prestashop_stock_levels)
-    assert first["mode"] == "full" and first["cursor"]
+    first = metadata(world.materialize(STOCK_SYNC), prestashop_stock_levels)
+    assert first["changed"] > 0
 
     stock = next(s for s in world.shop.records("stock_availables") if int(s["id_product_attribute"]) > 0)
     combination = world.shop.record("combinations", int(stock["id_product_attribute"]))
     warehouse = world.tenant.default_warehouse
     balance = world.tenant.adjust_stock(warehouse, combination["reference"], Decimal(25))
-    second = metadata(world.materialize([prestashop_stock_levels]), prestashop_stock_levels)
-    assert second["mode"] == "incremental"
+    second = metadata(world.materialize(STOCK_SYNC), prestashop_stock_levels)
     assert second["changed"] >= 1 and combination["reference"] in second["changes"]
     updated = world.shop.record("stock_availables", int(stock["id"]))
     assert int(updated["quantity"]) == int(balance.allocatable)
 
-    third = metadata(world.materialize([prestashop_stock_levels]), prestashop_stock_levels)
+    third = metadata(world.materialize(STOCK_SYNC), prestashop_stock_levels)
     assert third["changed"] == 0
 
 
-def test_erp_writes_share_one_pool_and_the_jobs_run_in_process() -> None:
+def test_writes_share_pools_and_each_job_selects_only_its_purpose() -> None:
     from prestashop_infor.defs import defs
 
-    assert infor_customers.op.pool == infor_sales_orders.op.pool == "infor_erp"
+    assert order_to_m3.op.pool == "infor_erp"  # customers then orders, one step
+    assert prestashop_order_status_updates.op.pool == prestashop_stock_levels.op.pool == "prestashop_shop"
     jobs = {name: defs.resolve_job_def(name) for name in ("order_sync_job", "backoffice_sync_job")}
     assert all(job.executor_def is dg.in_process_executor for job in jobs.values())
     selected = {
         name: {k.to_user_string() for k in job.asset_layer.selected_asset_keys} for name, job in jobs.items()
     }
-    assert selected["order_sync_job"] == {
-        "prestashop_orders", "prestashop_customers", "prestashop_products", "prestashop_stock",
-        "infor_customers", "infor_sales_orders",
-    }  # fmt: skip
+    assert selected["order_sync_job"] == {"prestashop_orders", "infor_customers", "infor_sales_orders"}
     assert selected["backoffice_sync_job"] == {
-        "infor_order_statuses",
-        "infor_inventory",
-        "prestashop_order_status_updates",
-        "prestashop_stock_levels",
+        "infor_order_statuses", "prestashop_order_status_updates",
+        "infor_inventory", "prestashop_products", "prestashop_stock", "prestashop_stock_levels",
+    }  # fmt: skip
+    # the graph is the data path: each push reads what its upstream assets stored
+    graph = defs.resolve_asset_graph()
+    parents = {key: {p.to_user_string() for p in graph.get(dg.AssetKey(key)).parent_keys}
+               for key in ("prestashop_order_status_updates", "prestashop_stock_levels", "infor_sales_orders")}  # fmt: skip
+    assert parents == {
+        "prestashop_order_status_updates": {"infor_order_statuses"},
+        "prestashop_stock_levels": {"infor_inventory", "prestashop_products", "prestashop_stock"},
+        "infor_sales_orders": {"prestashop_orders", "infor_customers"},
     }
 
 
@@ -180,7 +193,7 @@ def test_a_bad_mapping_file_fails_the_run_naming_the_key(world: World, tmp_path:
     bad.write_text("status:\n  prestashop_state:\n    shipped: Shiped\n")
     world.resources["mapping"] = MappingResource(mapping_file=str(bad))
     world.materialize(prestashop_defs.ASSETS)
-    result = dg.materialize([infor_sales_orders], resources=world.resources, raise_on_error=False)
+    result = dg.materialize([order_to_m3], resources=world.resources, raise_on_error=False)
     assert not result.success
     error = result.get_step_failure_events()[0].step_failure_data.error
     cause = error.cause

@@ -258,3 +258,18 @@ def test_one_dead_letter_by_id(store: Store) -> None:
     found = store.dead_letter(letter.id)
     assert found == letter and found.payload == {"id": 7} and found.field == "total_paid"
     assert store.dead_letter(letter.id + 1000) is None
+
+
+def test_marking_a_letter_replayed_records_when(store: Store) -> None:
+    store.quarantine("orders", 7, "validate", "coerce_dtype", "total_paid", "not a number", {"id": 7})
+    (letter,) = store.dead_letters()
+    assert letter.last_replayed_at is None
+    before = datetime.now(UTC)
+    store.set_dead_letter_state(letter.id, "replayed")
+    replayed = store.dead_letter(letter.id)
+    assert replayed is not None and replayed.state == "replayed"
+    assert replayed.last_replayed_at is not None
+    assert replayed.last_replayed_at >= before - timedelta(seconds=1)
+    # Resolving or reopening it later keeps when it was last replayed.
+    store.set_dead_letter_state(letter.id, "resolved")
+    assert store.dead_letter(letter.id).last_replayed_at == replayed.last_replayed_at

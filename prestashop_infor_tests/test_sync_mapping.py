@@ -11,7 +11,7 @@ import pytest
 from prestashop_infor.sandbox.prestashop.seed import _state_data
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync import MappingError, MappingFailure, customer_order_number, load_mapping
-from prestashop_infor.sync.mapping import MILESTONES, OrderContext, parse_mapping
+from prestashop_infor.sync.mapping import MILESTONES, TEXT_LENGTH, OrderContext, parse_mapping, text_parts
 
 STATES = [{"id": index, **state} for index, state in enumerate(_state_data(), start=1)]
 
@@ -177,11 +177,84 @@ def test_lines_are_packed_when_four_separate_lines_are_not_enough():
     assert text.replace(", ", " ").split() == f"Acme {packed['address1']} {packed['address2']}".split()
 
 
-def test_an_address_that_truly_cannot_fit_is_an_error_naming_the_field():
+def test_an_address_that_truly_cannot_fit_is_an_error_naming_the_field_under_the_strict_policy():
     huge = {**ADDRESS, "address1": "word " * 40, "address2": "more " * 10}
+    strict = parse_mapping({"address": {"overflow": "error"}}).address
     with pytest.raises(MappingFailure) as caught:
-        load_mapping().address.standardize(huge, "FR")
+        strict.standardize(huge, "FR")
     assert caught.value.code == "address_too_long" and caught.value.field == "address1"
+    with pytest.raises(MappingFailure):
+        strict.fit(huge, "FR")
+
+
+def test_a_word_longer_than_a_line_is_cut_not_rejected():
+    word = "Zentralverwaltungsgebäudeeingangsbereichsnebenstelle"  # 52 characters, no blank
+    fields = load_mapping().address.fit({**ADDRESS, "address1": f"7 {word}"}, "DE")
+    assert not fields.overflow
+    lines = [fields.fields[k] for k in ("CUA1", "CUA2", "CUA3", "CUA4") if k in fields.fields]
+    assert all(len(line) <= 36 for line in lines)
+    assert lines == ["7", word[:36], word[36:]]
+    strict = parse_mapping({"address": {"overflow": "error"}}).address  # fits, so strict takes it too
+    assert strict.standardize({**ADDRESS, "address1": word * 2}, "DE")["CUA3"] == (word * 2)[72:104]
+
+
+# the seeded shop's longest addresses: 128 + 77 = 205 characters of lines
+LONG_ADDRESS = {
+    **ADDRESS,
+    "address1": (
+        "162 rue Lefèvre, Résidence des Grands Châtaigniers, Bâtiment C, Escalier 4, "
+        "Porte 12, Zone Artisanale du Moulin de la Seigneurie"
+    )[:128],
+    "address2": "Appartement 1207, code porte 4821B, interphone au nom de l'occupant précédent",
+}
+
+
+def test_a_205_character_address_keeps_the_four_lines_that_fit_and_the_whole_address_for_the_text():
+    assert len(LONG_ADDRESS["address1"]) + len(LONG_ADDRESS["address2"]) == 205
+    fitted = load_mapping().address.fit(LONG_ADDRESS, "FR", "NNNNN")
+    assert fitted.overflow and fitted.length == 205
+    lines = [fitted.fields[k] for k in ("CUA1", "CUA2", "CUA3", "CUA4")]
+    assert all(0 < len(line) <= 36 for line in lines)
+    packed = f"{LONG_ADDRESS['address1']}, {LONG_ADDRESS['address2']}"
+    # the first four lines are the address from its beginning, cut at word boundaries
+    assert packed.startswith(" ".join(lines)) and packed[len(" ".join(lines))] == " "
+    assert fitted.full == (
+        "Élodie Lefèvre",
+        LONG_ADDRESS["address1"],
+        LONG_ADDRESS["address2"],
+        "75011 Paris",
+        "FR",
+    )
+    assert fitted.fields["CUNM"] == "Élodie Lefèvre" and fitted.fields["TOWN"] == "Paris"
+    text = fitted.text("Delivery address")
+    assert LONG_ADDRESS["address1"] in text and LONG_ADDRESS["address2"] in text
+    parts = text_parts(text)
+    assert len(parts) == 2 and all(len(part) <= TEXT_LENGTH for part in parts)
+    assert [part[:6] for part in parts] == ["(1/2) ", "(2/2) "]
+    assert " ".join(part[6:] for part in parts) == text  # in order, nothing lost
+    # the strict policy refuses the same address, and standardize gives the same four lines
+    assert load_mapping().address.standardize(LONG_ADDRESS, "FR", "NNNNN") == fitted.fields
+    with pytest.raises(MappingFailure) as caught:
+        parse_mapping({"address": {"overflow": "error"}}).address.fit(LONG_ADDRESS, "FR")
+    assert caught.value.code == "address_too_long"
+
+
+def test_an_address_that_fits_has_no_overflow_and_a_short_text_is_one_part():
+    fitted = load_mapping().address.fit(ADDRESS, "FR")
+    assert not fitted.overflow and fitted.full == ("Élodie Lefèvre", "12 rue de la Paix", "75011 Paris", "FR")
+    assert text_parts("Delivery address: x") == ["Delivery address: x"]
+    long = " ".join(f"w{i:03d}" for i in range(300))  # 1,499 characters: many parts, all in order
+    parts = text_parts(long)
+    assert all(len(part) <= TEXT_LENGTH for part in parts) and len(parts) == 7
+    assert " ".join(part.split(" ", 1)[1] for part in parts) == long
+    assert [part.split(" ", 1)[0] for part in parts] == [f"({i}/7)" for i in range(1, 8)]
+
+
+def test_the_overflow_policy_is_checked():
+    assert load_mapping().address.overflow == "text"
+    with pytest.raises(MappingError) as caught:
+        parse_mapping({"address": {"overflow": "drop"}})
+    assert str(caught.value).startswith("address.overflow: ")
 
 
 def test_postcodes_take_the_country_format():

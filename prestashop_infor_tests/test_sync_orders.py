@@ -279,3 +279,87 @@ def test_orders_in_states_not_exported_are_skipped(world: World):
     cancelled = next(o for o in world.orders() if o["current_state"] == "6")
     report = world.sync([cancelled])
     assert report.skipped == [cancelled["id"]] and world.m3_orders_with(f"PS{cancelled['id']}") == 0
+
+
+def a_long_address_order(world: World) -> dict:
+    """A fresh checkout delivered to one of the seeded shop's longest addresses (address1 of 128
+    characters and address2 of 77: 205 characters of lines, more than M3's 4 x 36)."""
+    first: dict[int, dict] = {}
+    for address in sorted(world.ps.iter_all("addresses"), key=lambda a: int(a["id"])):
+        first.setdefault(int(address["id_customer"]), address)
+    customer_id, address = next(
+        (c, a) for c, a in first.items() if len(a["address1"]) + len(a["address2"]) >= 205
+    )
+    order = world.ps.get("orders", world.shop.place_order(customer_id, [(1, 1, 2), (29, 0, 1)]))
+    assert int(order["id_address_delivery"]) == int(address["id"])
+    return order
+
+
+def test_an_address_too_long_for_m3_goes_through_with_its_whole_text_and_a_warning(world: World):
+    order = a_long_address_order(world)
+    address = world.ps.get("addresses", int(order["id_address_delivery"]))
+    other = an_order(world)
+    report = world.sync([order, other])
+    assert sorted(report.created) == sorted([order["id"], other["id"]]), report.errors
+    assert report.dead_lettered == [] and world.store.dead_letters(entity="sales_order") == []
+    (warning,) = report.warnings[order["id"]]
+    assert (warning["code"], warning["field"]) == ("address_overflow", "id_address_delivery")
+    assert warning["message"].startswith("205 characters of address lines do not fit CUA1-CUA4")
+    assert other["id"] not in report.warnings and report.counts()["address_overflow"] == 1
+    binding = id_map.binding(world.store, "sales_order", order["id"])
+    assert binding.data["warnings"] == [warning]
+    assert "warnings" not in id_map.binding(world.store, "sales_order", other["id"]).data
+    batch = world.tenant.batch_orders[binding.data["temp_orno"]]
+    lines = [batch.addresses["1"][k] for k in ("CUA1", "CUA2", "CUA3", "CUA4")]
+    assert all(0 < len(line) <= 36 for line in lines)
+    assert f"{address['address1']}, {address['address2']}".startswith(" ".join(lines))
+    # the whole address, in order, in head pre-texts of at most 240 characters
+    assert [(t["TYPE"], t["TYTR"]) for t in batch.texts] == [("1", "1")] * len(batch.texts)
+    assert len(batch.texts) == 2 and all(len(t["PARM"]) <= 240 for t in batch.texts)
+    text = " ".join(t["PARM"].split(" ", 1)[1] for t in batch.texts)
+    assert text.startswith("Delivery address: ") and address["address1"] in text
+    assert address["address2"] in text and text.endswith(f"{address['city']}, {batch.addresses['1']['CSCD']}")
+    assert (
+        world.tenant.batch_orders[
+            id_map.binding(world.store, "sales_order", other["id"]).data["temp_orno"]
+        ].texts
+        == []
+    )
+    # the customer (same invoice address) has no text: it gets the four lines that fit
+    customer = world.tenant.customers[binding.data["cuno"]]
+    assert [customer.cua1, customer.cua2, customer.cua3, customer.cua4] == lines
+    again = world.sync([order])  # nothing twice
+    assert again.created == [] and again.warnings == {} and len(batch.texts) == 2
+
+
+def test_the_strict_address_policy_dead_letters_an_address_too_long_for_m3(world: World):
+    world.mapping = parse_mapping({"address": {"overflow": "error"}})
+    order = a_long_address_order(world)
+    report = world.sync([order])
+    assert report.dead_lettered == [order["id"]] and report.warnings == {}
+    letter = world.store.dead_letters(entity="sales_order")[0]
+    assert (letter.stage, letter.error_code, letter.field) == (
+        "map",
+        "address_too_long",
+        "id_address_delivery.address1",
+    )
+    assert world.m3_orders_with(f"PS{order['id']}") == 0
+    # the default policy then lets the replay through, with the text
+    world.mapping = load_mapping()
+    replay = sync_order(order["id"], shop_lookups=ShopLookups(world.ps), m3=world.m3, store=world.store,
+                        mapping=world.mapping)  # fmt: skip
+    assert replay.created == [order["id"]] and replay.counts()["address_overflow"] == 1
+    assert world.store.dead_letters(entity="sales_order")[0].state == "resolved"
+
+
+def test_an_order_whose_customer_another_run_is_creating_waits_for_a_later_run(world: World):
+    """One claim protocol: the customer's claim is held by another live run, so the order is left
+    for a later run (busy, not dead-lettered, nothing waited for); once released it goes through."""
+    order = an_order(world)
+    email = world.ps.get("customers", int(order["id_customer"]))["email"].strip().lower()
+    assert id_map.claim(world.store, "customer", email)  # another run is creating this customer
+    report = world.sync([order])
+    assert report.busy == [order["id"]] and report.dead_lettered == [] and report.created == []
+    assert world.m3_orders_with(f"PS{order['id']}") == 0
+    id_map.release(world.store, "customer", [email])
+    assert world.sync([order]).created == [order["id"]]

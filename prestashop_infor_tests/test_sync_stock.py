@@ -1,6 +1,8 @@
-"""M3 -> PrestaShop stock (sync/stock.py) against both emulators over real HTTP: full and
-incremental runs, only changed rows written (PUTs counted), combinations and product totals, unknown
-items reported, retries when the shop stumbles and a failed run that leaves the cursor alone."""
+"""M3 -> PrestaShop stock (sync/stock.py) against both emulators over real HTTP, fed the way the
+assets feed it: ``infor_inventory`` keeps M3's balances, ``prestashop_products`` and
+``prestashop_stock`` keep the shop's catalogue and stock rows, and the push compares those and
+writes only the rows that differ (PUTs counted), combinations and product totals included; unknown
+items reported; retries when the shop stumbles; a run that fails writes again next time."""
 
 from __future__ import annotations
 
@@ -21,12 +23,19 @@ from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store
+from prestashop_infor.sync.infor_extraction import extract_inventory
 from prestashop_infor.sync.mapping import parse_mapping
+from prestashop_infor.sync.prestashop_extraction import (
+    COMBINATIONS,
+    PRODUCTS,
+    STOCK,
+    extract_all,
+    extract_changed,
+)
 from prestashop_infor.sync.stock import StockReport, push_stock_levels, shop_quantity
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BOTH_WAREHOUSES = parse_mapping({"stock": {"warehouses": ["100", "200"], "quantity_field": "AV01"}})
-CURSOR = "m3_stock_lmts"
 
 
 class Traffic:
@@ -55,10 +64,17 @@ class World:
     store: Store
     traffic: Traffic
 
-    def run(self, since: int | None = None, mapping=BOTH_WAREHOUSES) -> StockReport:
-        return push_stock_levels(
-            prestashop=self.prestashop, m3=self.m3, store=self.store, mapping=mapping, since_lmts=since
-        )
+    def extract(self, mapping=BOTH_WAREHOUSES) -> None:
+        """What the upstream assets do: M3's changed balances and the shop's catalogue and stock into the store."""
+        on_hand = mapping.stock.warehouses if mapping.stock.quantity_field == "STQT" else ()
+        extract_inventory(self.m3, self.store, stqt_warehouses=on_hand)
+        extract_changed(self.prestashop, self.store, PRODUCTS, time_zone="UTC")
+        for entity in (COMBINATIONS, STOCK):
+            extract_all(self.prestashop, self.store, entity, time_zone="UTC", batch_size=200)
+
+    def run(self, mapping=BOTH_WAREHOUSES) -> StockReport:
+        self.extract(mapping)
+        return push_stock_levels(prestashop=self.prestashop, store=self.store, mapping=mapping)
 
     def expected(self, item: str, warehouses=("100", "200")) -> int:
         return shop_quantity(
@@ -119,10 +135,10 @@ def a_simple_product(shop: Shop) -> tuple[int, str]:
     return int(product["id"]), product["reference"]
 
 
-def test_full_then_incremental_writes_only_changed_rows(world: World) -> None:
+def test_only_changed_rows_are_written_and_totals_follow(world: World) -> None:
     rows = len(world.shop.records("stock_availables"))
     report = world.run()
-    assert report.new_cursor and report.unknown_items == [] and report.not_in_m3 == []
+    assert report.unknown_items == [] and report.not_in_m3 == []
     assert len(world.traffic.puts) == len(report.changed) and 0 < len(report.changed) <= rows
     # every sellable row now shows M3's allocatable quantity summed over both warehouses
     product_id, combination_id, combo_item = a_combination(world.shop)
@@ -135,22 +151,36 @@ def test_full_then_incremental_writes_only_changed_rows(world: World) -> None:
     assert world.quantity(product_id) == sum(world.quantity(product_id, c) for c in combination_ids)
 
     world.traffic.puts.clear()
-    again = world.run()  # full again: nothing differs, nothing written
+    again = world.run()  # nothing moved in M3: nothing differs, nothing written
     assert again.changed == [] and world.traffic.puts == []
-    quiet = world.run(since=report.new_cursor)
-    assert quiet.changed == [] and quiet.unknown_items == [] and world.traffic.puts == []
 
     before_total = world.quantity(product_id)
     world.adjust(combo_item, 7, warehouse="200")
-    incremental = world.run(since=quiet.new_cursor)
-    assert [(c.product_id, c.combination_id) for c in incremental.changed] == [
+    moved = world.run()
+    assert [(c.product_id, c.combination_id) for c in moved.changed] == [
         (product_id, combination_id),
         (product_id, 0),  # the product total follows its combinations
     ]
     assert len(world.traffic.puts) == 2
     assert world.quantity(product_id, combination_id) == world.expected(combo_item)
     assert world.quantity(product_id) == before_total + 7
-    assert incremental.new_cursor > quiet.new_cursor
+
+
+def test_a_stale_shop_snapshot_costs_a_read_never_a_wrong_write(world: World) -> None:
+    """The stored shop rows are older than the shop (prestashop_stock has not run since): each row
+    that looks different is read again before it is written, and one that already holds M3's
+    quantity is left alone."""
+    world.run()
+    world.traffic.puts.clear()
+    simple_id, item = a_simple_product(world.shop)
+    world.adjust(item, 2)
+    extract_inventory(world.m3, world.store)  # M3 moved; the shop rows in the store are as before
+    report = push_stock_levels(prestashop=world.prestashop, store=world.store, mapping=BOTH_WAREHOUSES)
+    assert [c.product_id for c in report.changed] == [simple_id] and len(world.traffic.puts) == 1
+    world.traffic.puts.clear()
+    # the store still holds the old quantity: the push reads the row, finds it right, writes nothing
+    again = push_stock_levels(prestashop=world.prestashop, store=world.store, mapping=BOTH_WAREHOUSES)
+    assert again.changed == [] and world.traffic.puts == []
 
 
 def test_warehouse_rule_and_quantity_field(world: World) -> None:
@@ -164,20 +194,21 @@ def test_warehouse_rule_and_quantity_field(world: World) -> None:
 
 
 def test_unknown_item_is_reported_not_fatal(world: World) -> None:
-    cursor = world.run().new_cursor
+    world.run()
     world.tenant.add_item("NOT-IN-SHOP", "Only in M3", "3.00")
     world.tenant.set_balance("100", "NOT-IN-SHOP", 5)
     simple_id, item = a_simple_product(world.shop)
     world.adjust(item, 3)
-    report = world.run(since=cursor)
+    report = world.run()
     assert report.unknown_items == ["NOT-IN-SHOP"]
     assert [(c.item_number, c.product_id) for c in report.changed] == [(item, simple_id)]
     assert world.quantity(simple_id) == world.expected(item)
 
 
 def test_shop_hiccups_are_retried(world: World) -> None:
-    world.shop.faults.update({"error_rate": 0.3, "seed": 3})
-    report = world.run()
+    world.extract()
+    world.shop.faults.update({"error_rate": 0.2, "seed": 3})
+    report = push_stock_levels(prestashop=world.prestashop, store=world.store, mapping=BOTH_WAREHOUSES)
     world.shop.faults.update({"error_rate": 0.0})
     assert world.traffic.server_errors > 0  # the shop did fail, the client retried
     product_id, combination_id, item = a_combination(world.shop)
@@ -187,20 +218,20 @@ def test_shop_hiccups_are_retried(world: World) -> None:
     assert report.changed
 
 
-def test_shop_down_fails_the_run_and_the_cursor_stays(world: World) -> None:
-    cursor = world.run().new_cursor
-    world.store.set_cursor(CURSOR, str(cursor))
-    world.adjust(a_simple_product(world.shop)[1], 4)
+def test_shop_down_fails_the_run_and_the_next_run_writes(world: World) -> None:
+    world.run()
+    simple_id, item = a_simple_product(world.shop)
+    world.adjust(item, 4)
+    world.extract()
     world.shop.faults.update({"disabled": True})
     try:
         with pytest.raises(PrestashopUnavailable):
-            report = world.run(since=int(world.store.get_cursor(CURSOR)))
-            world.store.set_cursor(CURSOR, str(report.new_cursor))  # what a caller does on success
+            push_stock_levels(prestashop=world.prestashop, store=world.store, mapping=BOTH_WAREHOUSES)
     finally:
         world.shop.faults.update({"disabled": False})
-    assert world.store.get_cursor(CURSOR) == str(cursor)
-    retry = world.run(since=cursor)  # the next run picks the change up
-    assert len(retry.changed) == 1
+    retry = world.run()  # no cursor moved past it: the next run finds the difference and writes
+    assert [c.product_id for c in retry.changed] == [simple_id]
+    assert world.quantity(simple_id) == world.expected(item)
 
 
 def test_over_a_loopback_socket() -> None:

@@ -92,26 +92,6 @@ class OrderHead:
     order_date: date | None
     order_stop: str
 
-    @property
-    def shop_state(self) -> str:
-        """The proposed shop-facing state (contract §10.5)."""
-        if self.status == "90" or self.lowest_status == "99":
-            return "cancelled"
-        if self.order_stop:
-            return "on_hold"
-        if self.status in ("05", "10"):
-            return "awaiting_approval"
-        lo, hi = self.lowest_status[:1], self.highest_status[-1:]
-        if lo == "7":
-            return "invoiced"
-        if lo == "6":
-            return "shipped"
-        if hi >= "6":
-            return "partially_shipped"
-        if hi == "4":
-            return "being_picked"
-        return "processing"
-
     @classmethod
     def from_record(cls, record: dict[str, str]) -> OrderHead:
         return cls(

@@ -17,7 +17,7 @@ record comes back as a plain dict in the JSON shape of §7.2 whichever format wa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -60,6 +60,9 @@ READ_ONLY_ASSOCIATIONS: dict[str, frozenset[str]] = {"orders": frozenset({"order
 
 
 # --- errors -----------------------------------------------------------------------------------------
+
+
+IDS_PER_REQUEST = 100  # ids per filter[id]=[a|b|c] list read: keeps the URL short
 
 
 class PrestashopError(Exception):
@@ -210,6 +213,29 @@ class PrestashopClient:
         """One list request. ``date=1`` is added by itself whenever a filter or the sort names a date field."""
         query = self._list_params(resource, display, filters, sort, limit, offset, date, language, params)
         return self._fetch_list(resource, query, fmt or self.fmt, offset=offset)
+
+    def list_by_ids(
+        self,
+        resource: str,
+        ids: Iterable[int],
+        *,
+        key: str = "id",
+        display: str | None = "full",
+        filters: Mapping[str, str] | None = None,
+        chunk: int = IDS_PER_REQUEST,
+    ) -> list[dict[str, Any]]:
+        """The records whose ``key`` is one of ``ids``: ``filter[key]=[a|b|c]`` list reads of
+        ``chunk`` ids each (keeps URLs short), sorted by id; absent ids are simply not returned."""
+        wanted = sorted({int(i) for i in ids})
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(wanted), chunk):
+            part = wanted[start : start + chunk]
+            rows += self.list(
+                resource,
+                display=display,
+                filters={**(filters or {}), key: "[" + "|".join(map(str, part)) + "]"},
+            )
+        return rows
 
     def get(self, resource: str, id: int, *, fmt: Format | None = None) -> dict[str, Any] | None:
         """One full record, ``None`` if absent. Uses the list form ``filter[id]=[id]`` because 8.x drops
@@ -453,17 +479,24 @@ class PrestashopClient:
                 f"no stock_availables row for product {product_id} combination {combination_id}",
                 resource="stock_availables",
             )
+        return self.set_stock_row(row, quantity)
+
+    def set_stock_row(self, row: Mapping[str, Any], quantity: int) -> dict[str, Any]:
+        """PUT a ``stock_availables`` row as read, whole, with a new absolute quantity (§6.6)."""
         return self.update("stock_availables", {**row, "quantity": int(quantity)})
 
     def set_tracking_number(
         self, order_id: int, tracking_number: str, *, send_email: bool = True
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | None:
         """Set the tracking number on the order's carrier row (the latest one if several) and PUT it
-        back whole, with ``sendemail=1`` for the in-transit email (§6.6)."""
+        back whole, with ``sendemail=1`` for the in-transit email (§6.6). None when the row already
+        holds that number (nothing written, no second email)."""
         rows = self.order_carriers(order_id)
         if not rows:
             raise PrestashopNotFound(f"order {order_id} has no order_carriers row", resource="order_carriers")
         row = max(rows, key=lambda r: int(r["id"]))
+        if (row.get("tracking_number") or "") == tracking_number:
+            return None
         params = {"sendemail": "1"} if send_email else {}
         return self.update("order_carriers", {**row, "tracking_number": tracking_number}, params=params)
 

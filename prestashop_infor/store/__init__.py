@@ -1,6 +1,24 @@
-"""The durable store: extraction cursors, dead letters and entity snapshots (SQLite or PostgreSQL)."""
+"""The durable store: extraction cursors, dead letters and entity snapshots (SQLite or PostgreSQL),
+its schema versioned with Alembic (``store/migrations``)."""
 
-from prestashop_infor.store.store import DeadLetter, Store, default_database_url
+from prestashop_infor.store.migrations import StoreRevision, StoreSchemaError, UpgradeReport
+from prestashop_infor.store.store import (
+    DeadLetter,
+    Store,
+    default_database_url,
+    store_revision,
+    upgrade_store,
+)
 from prestashop_infor.store.tables import metadata
 
-__all__ = ["DeadLetter", "Store", "default_database_url", "metadata"]
+__all__ = [
+    "DeadLetter",
+    "Store",
+    "StoreRevision",
+    "StoreSchemaError",
+    "UpgradeReport",
+    "default_database_url",
+    "metadata",
+    "store_revision",
+    "upgrade_store",
+]

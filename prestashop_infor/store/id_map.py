@@ -6,8 +6,9 @@ until the final one is known; ``data`` keeps both, the ``CUOR`` and the original
 keys are unique per entity. ``fingerprint`` is a hash of what was last sent, so a rerun can tell
 "unchanged" from "changed since".
 
-Claims (``claim``/``release``) make "create once" safe across concurrent runs: the database's
-unique key decides who creates; the others wait for the binding (see ``sync/customers.py``).
+Claims (``claim_for_work``/``release``) make "create once" safe across concurrent runs: the
+database's unique key decides who works on a record; the others leave it to that run and a later
+run picks it up (one protocol for customers, orders and status pushes).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -236,6 +237,29 @@ def claim_many(store: Store, entity: str, planned: Mapping[str, str | None]) -> 
                     )
                 ).scalars()
             )
+    return got
+
+
+def claim_for_work(
+    store: Store, entity: str, planned: Mapping[str, str | None], *, stale_after: timedelta
+) -> set[str]:
+    """The one claim protocol of the synchronizers: claim every key of ``planned`` (source key ->
+    the target key it will get, if known) in one transaction; a key whose claim was released in
+    between is claimed again; a claim older than ``stale_after`` (its holder died) is taken over,
+    by one caller only. Returns the keys this caller now holds. The others are busy: their holder is
+    working on them right now, so the caller leaves them alone (it does not wait) and a later run
+    picks them up. Release what you hold with :func:`release` on every way out."""
+    got = claim_many(store, entity, planned)
+    for key in planned:
+        if key in got:
+            continue
+        held = claim_of(store, entity, key)
+        if held is None:  # released between our insert and now: try once more
+            taken = claim(store, entity, key, planned[key])
+        else:
+            taken = _now() - held.claimed_at > stale_after and take_over(store, entity, key, held)
+        if taken:
+            got.add(key)
     return got
 
 

@@ -3,6 +3,10 @@
 ``Store`` is the only code that talks SQL. It keeps extraction cursors, the dead-letter queue and
 the snapshot tables the PrestaShop assets write. Open one with ``Store.from_url(url)`` (the default
 URL is ``default_database_url()``) and close it with ``dispose()`` (or use it as a context manager).
+
+The schema is versioned (``store/migrations``): opening an empty database creates the store at the
+newest revision; a store behind it is not changed behind the operator's back, opening it fails with
+``StoreSchemaError`` naming ``prestashop-infor db upgrade`` (``upgrade_store``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
-from prestashop_infor.store import tables
+from prestashop_infor.store import migrations, tables
+from prestashop_infor.store.migrations import EMPTY, SCHEMA_LOCK_KEY, StoreRevision, UpgradeReport
 from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES, metadata
 
 UPSERT_CHUNK = 500  # rows per statement; 500 × ~25 columns stays under SQLite's 32,766 parameters
@@ -44,6 +49,7 @@ class DeadLetter:
     first_seen: datetime
     last_seen: datetime
     state: str
+    last_replayed_at: datetime | None = None  # when a replay last sent it through (revision 0002)
 
 
 def default_database_url() -> str:
@@ -55,57 +61,31 @@ def default_database_url() -> str:
     return f"sqlite:///{(folder / 'store.db').resolve()}"
 
 
-SCHEMA_LOCK_KEY = 7_431_209_651  # PostgreSQL advisory lock held while the tables are created
-
-
-def _create_tables(engine: sa.Engine) -> None:
-    """Create the tables that are missing. Several runs may open a fresh store at the same moment
-    (the daemon launches them in parallel), so creation must not race: PostgreSQL serializes it
-    with an advisory lock; on SQLite the loser of a race finds the table made and checks again."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-            metadata.create_all(connection)
-        return
-    for attempt in range(1, 6):
-        try:
-            metadata.create_all(engine)
-            return
-        except sa.exc.OperationalError as exc:
-            if "already exists" not in str(exc) or attempt == 5:
-                raise
-
-
 class Store:
     """Cursors, dead letters and entity snapshots in one SQL database."""
 
     def __init__(self, engine: sa.Engine):
+        """A store on ``engine``, whose schema is at the newest revision (``from_url`` sees to it)."""
         self.engine = engine
-        _create_tables(engine)
 
     @classmethod
     def from_url(cls, url: str, *, schema: str | None = None) -> Store:
-        """Open (and create if needed) the store at ``url``.
+        """Open the store at ``url``, creating it when the database is empty.
 
         ``sqlite:///path/store.db`` creates the folder and turns on WAL so readers never block the
         writer; ``postgresql+psycopg2://…`` uses PostgreSQL. ``schema`` (PostgreSQL only) puts every
         table in that schema, creating it if missing — tests use it to stay apart.
+
+        An empty database gets the store's tables at the newest revision; a store behind the newest
+        revision (or made before migrations) raises ``StoreSchemaError`` naming
+        ``prestashop-infor db upgrade`` and is left as it is.
         """
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite":
-            if schema is not None:
-                raise ValueError("a schema can only be chosen on PostgreSQL, not on SQLite")
-            engine = _sqlite_engine(url)
-        else:
-            engine = sa.create_engine(url, pool_pre_ping=True)
-            if schema is not None:
-                with engine.begin() as connection:
-                    # CREATE SCHEMA IF NOT EXISTS still races with itself: serialize it.
-                    connection.execute(
-                        sa.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY}
-                    )
-                    connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-                engine = engine.execution_options(schema_translate_map={None: schema})
+        engine = _engine(url, schema)
+        try:
+            migrations.prepare(engine, schema)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine)
 
     def dispose(self) -> None:
@@ -245,14 +225,17 @@ class Store:
         return _dead_letter(row) if row is not None else None
 
     def set_dead_letter_state(self, dead_letter_id: int, state: str) -> None:
-        """Mark one dead letter ``replayed`` or ``resolved`` (or reopen it)."""
+        """Mark one dead letter ``replayed`` (which records when, in ``last_replayed_at``) or
+        ``resolved`` (or reopen it)."""
         if state not in DEAD_LETTER_STATES:
             raise ValueError(f"unknown dead-letter state {state!r}; use one of {DEAD_LETTER_STATES}")
         table = tables.dead_letters
+        now = _now()
+        values: dict[str, Any] = {"state": state, "last_seen": now}
+        if state == "replayed":
+            values["last_replayed_at"] = now
         with self.engine.begin() as connection:
-            result = connection.execute(
-                sa.update(table).where(table.c.id == dead_letter_id).values(state=state, last_seen=_now())
-            )
+            result = connection.execute(sa.update(table).where(table.c.id == dead_letter_id).values(**values))
         if result.rowcount == 0:
             raise KeyError(f"no dead letter with id {dead_letter_id}")
 
@@ -280,18 +263,22 @@ class Store:
 
     # -- snapshots -------------------------------------------------------------------------------
 
-    def upsert(self, table: sa.Table | str, rows: Sequence[Mapping[str, Any]], *, key: str = "id") -> int:
-        """Insert ``rows`` into ``table``, replacing the rows with the same ``key``; returns how many."""
+    def upsert(
+        self, table: sa.Table | str, rows: Sequence[Mapping[str, Any]], *, key: str | Sequence[str] = "id"
+    ) -> int:
+        """Insert ``rows`` into ``table``, replacing the rows with the same ``key`` (a column, or the
+        columns of a composite key); returns how many."""
         table = self.table(table)
         if not rows:
             return 0
+        keys = [key] if isinstance(key, str) else list(key)
         columns = list(rows[0].keys())
-        update = [c for c in columns if c != key]
+        update = [c for c in columns if c not in keys]
         with self.engine.begin() as connection:
             # In chunks: SQLite and PostgreSQL cap the bound parameters of one statement.
             for start in range(0, len(rows), UPSERT_CHUNK):
                 chunk = rows[start : start + UPSERT_CHUNK]
-                connection.execute(self._upsert_statement(table, chunk, key_columns=[key], update=update))
+                connection.execute(self._upsert_statement(table, chunk, key_columns=keys, update=update))
         return len(rows)
 
     def replace_children(
@@ -375,11 +362,65 @@ class Store:
         )
 
 
+def upgrade_store(url: str, *, schema: str | None = None, target: str = "head") -> UpgradeReport:
+    """Bring the store at ``url`` (and ``schema``) to revision ``target`` (the newest by default),
+    creating it in an empty database; a store made before migrations is recognised and stamped at
+    the initial revision first. Returns what was done. ``prestashop-infor db upgrade`` runs this."""
+    engine = _engine(url, schema)
+    try:
+        return migrations.migrate(engine, schema, target=target)
+    finally:
+        engine.dispose()
+
+
+def store_revision(url: str, *, schema: str | None = None) -> StoreRevision:
+    """Where the store at ``url`` stands (``prestashop-infor db current``); changes nothing."""
+    parsed = make_url(url)
+    database = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if database not in (None, "", ":memory:") and not Path(database).expanduser().exists():
+        return StoreRevision(None, EMPTY)  # connecting would create the file
+    engine = _engine(url, schema, create=False)
+    try:
+        with engine.connect() as connection:
+            return migrations.revision_of(connection, schema)
+    finally:
+        engine.dispose()
+
+
+def _engine(url: str, schema: str | None, *, create: bool = True) -> sa.Engine:
+    """The engine for ``url``; with ``create``, the SQLite folder or the PostgreSQL schema is made
+    when missing."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if schema is not None:
+            raise ValueError("a schema can only be chosen on PostgreSQL, not on SQLite")
+        return _sqlite_engine(url, create=create)
+    if backend != "postgresql":
+        raise ValueError(f"the store runs on SQLite or PostgreSQL, not {backend}")
+    connect_args = {}
+    if parsed.get_driver_name() in ("psycopg2", "psycopg") and "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = 10  # an unreachable server is an error, not a hang
+    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    if schema is None:
+        return engine
+    if create:
+        try:
+            with engine.begin() as connection:
+                # CREATE SCHEMA IF NOT EXISTS still races with itself: serialize it.
+                connection.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+                connection.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
+        except BaseException:
+            engine.dispose()
+            raise
+    return engine.execution_options(schema_translate_map={None: schema})
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _sqlite_engine(url: str) -> sa.Engine:
+def _sqlite_engine(url: str, *, create: bool = True) -> sa.Engine:
     parsed = make_url(url)
     database = parsed.database
     in_memory = database in (None, "", ":memory:")
@@ -387,7 +428,8 @@ def _sqlite_engine(url: str) -> sa.Engine:
         # One shared connection, or every new connection would see an empty database.
         engine = sa.create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
     @sa.event.listens_for(engine, "connect")
@@ -418,4 +460,5 @@ def _dead_letter(row: Mapping[str, Any]) -> DeadLetter:
         first_seen=row["first_seen"],
         last_seen=row["last_seen"],
         state=row["state"],
+        last_replayed_at=row["last_replayed_at"],
     )

@@ -8,7 +8,8 @@ Two kinds of table live here:
   ``ps_order_rows``, ``ps_customers``, ``ps_products``, ``ps_stock``), upserted by id, which the
   Dagster assets write and downstream steps read.
 
-Later issues add their tables (inbox, id map) to the same ``metadata``; ``create_all`` is idempotent.
+Later issues add their tables (inbox, id map) to the same ``metadata``. The schema is versioned: a
+change here is also a new revision in ``store/migrations/versions/`` (a test compares the two).
 Every timestamp column is a ``UtcDateTime``: stored and returned as an aware UTC datetime on both
 SQLite and PostgreSQL.
 """
@@ -75,6 +76,7 @@ dead_letters = sa.Table(
     sa.Column("first_seen", UtcDateTime, nullable=False),
     sa.Column("last_seen", UtcDateTime, nullable=False),
     sa.Column("state", sa.String(20), nullable=False, default="open"),
+    sa.Column("last_replayed_at", UtcDateTime, nullable=True),  # revision 0002: set when marked replayed
     sa.UniqueConstraint("entity", "key", "stage", name="uq_dead_letters_entity_key_stage"),
     sa.CheckConstraint(f"stage in {DEAD_LETTER_STAGES!r}", name="ck_dead_letters_stage"),
     sa.CheckConstraint(f"state in {DEAD_LETTER_STATES!r}", name="ck_dead_letters_state"),
@@ -227,4 +229,44 @@ backoffice_order_pushes = sa.Table(
     sa.Column("payment_key", sa.String(254), nullable=True),  # transaction_id of the payment recorded
     sa.Column("closed", sa.Boolean, nullable=False, default=False),  # paid or cancelled: nothing more to do
     sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# What M3 says about each order the status lane follows (revision 0003); written by the M3 half
+# (``infor_order_statuses``), read by the shop half (``prestashop_order_status_updates``);
+# functions in ``store/order_states.py``.
+m3_order_states = sa.Table(
+    "m3_order_states",
+    metadata,
+    sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),  # PrestaShop order id
+    sa.Column("orno", sa.String(10), nullable=False),  # M3 customer order number
+    sa.Column("fingerprint", sa.String(200), nullable=True),  # STAT/ORSL/ORST/OBLC of the head
+    sa.Column("milestone", sa.String(30), nullable=True),
+    sa.Column("head", sa.Text, nullable=False),  # JSON: the GetHead record
+    sa.Column("details", sa.Text, nullable=False),  # JSON: deliveries, invoices, receivables records
+    sa.Column("error", sa.Text, nullable=True),  # JSON: what M3 refused when read, if it did
+    sa.Column("read_at", UtcDateTime, nullable=False),
+)
+
+# M3 inventory balances per item and warehouse (revision 0003), upserted by ``infor_inventory``
+# from OIS100MI/LstNewBalances; read by the stock push (``prestashop_stock_levels``).
+m3_balances = sa.Table(
+    "m3_balances",
+    metadata,
+    sa.Column("itno", sa.String(15), primary_key=True),
+    sa.Column("whlo", sa.String(3), primary_key=True),
+    sa.Column("av01", sa.Numeric(20, 6), nullable=False),  # allocatable: on hand - allocated
+    sa.Column("av02", sa.Numeric(20, 6), nullable=False),  # on hand - reserved
+    sa.Column("stqt", sa.Numeric(20, 6), nullable=True),  # on hand (MMS200MI/GetItmWhsBal), when mapped
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
+# PrestaShop combinations (revision 0003), read in full by ``prestashop_products`` (combinations
+# carry no date_upd): the references the stock push resolves M3 items with.
+ps_combinations = sa.Table(
+    "ps_combinations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("id_product", sa.Integer, nullable=False, index=True),
+    sa.Column("reference", sa.String(128), nullable=True),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
 )

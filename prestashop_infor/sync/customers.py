@@ -4,13 +4,14 @@ Guest and registered accounts with the same e-mail are one M3 customer. The orde
 batch of customers:
 
 1. the id map (``customer``: normalized e-mail -> ``CUNO``) — bound customers cost nothing;
-2. a claim row per new e-mail, inserted before M3 is called (unique in the database): the run that
-   inserts it creates the customer, any other run waits for the binding;
+2. a claim per new e-mail (``id_map.claim_for_work``, unique in the database) taken before M3 is
+   called: the run that holds it creates the customer; another run reports the e-mail ``busy`` and
+   leaves its orders for a later run (no waiting); a claim whose holder died is taken over;
 3. ``CRS610MI/Add`` in one bulk request, with a customer number *derived* from the e-mail
    (prefix + hash), so the number is known before M3 answers: after a crash, a 5xx, or a claim
    whose holder died, ``CRS610MI/GetBasicData`` on that number says whether the customer exists,
    and M3 itself refuses a second customer with the same number;
-4. bind in the id map, release the claims.
+4. bind in the id map, release the claims (on every way out).
 
 A customer that cannot be created is reported as a :class:`SyncError` for its e-mail; the caller
 dead-letters the records that needed it.
@@ -20,11 +21,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from prestashop_infor.infor import M3Client, M3GatewayError, M3TransactionError
@@ -70,6 +70,7 @@ class CustomerOutcome:
     numbers: dict[str, str] = field(default_factory=dict)  # email -> CUNO
     created: list[str] = field(default_factory=list)  # emails created in M3 by this call
     found: list[str] = field(default_factory=list)  # emails already in M3 (bound now, nothing created)
+    busy: list[str] = field(default_factory=list)  # another run is creating them right now
     errors: dict[str, SyncError] = field(default_factory=dict)
 
 
@@ -79,15 +80,12 @@ def upsert_customers(
     m3: M3Client,
     store: Store,
     mapping: Mapping,
-    wait: timedelta = timedelta(seconds=30),
     stale_after: timedelta = timedelta(minutes=2),
-    poll: float = 0.05,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> CustomerOutcome:
     """Make sure each record's e-mail has an M3 customer; one bulk ``CRS610MI/Add`` for the new ones.
 
-    ``wait``: how long to wait for another run that holds the claim of an e-mail; ``stale_after``:
-    a claim older than this whose binding never came is taken over (its holder died).
+    An e-mail another run is creating right now is reported ``busy`` (that run binds it); a claim
+    older than ``stale_after`` whose binding never came is taken over (its holder died).
     """
     outcome = CustomerOutcome()
     wanted: dict[str, CustomerRecord] = {}
@@ -105,7 +103,9 @@ def upsert_customers(
         outcome.numbers[email] = found.target_key
     new = [email for email in wanted if email not in bound]
     prefix = mapping.erp.customer_number_prefix
-    got = id_map.claim_many(store, ENTITY, {e: customer_number(e, prefix) for e in new})
+    got = id_map.claim_for_work(
+        store, ENTITY, {e: customer_number(e, prefix) for e in new}, stale_after=stale_after
+    )
     # a run that finished between our read and our claim has bound and released: read again
     late = id_map.bindings_for(store, ENTITY, got)
     for email, found in late.items():
@@ -113,41 +113,10 @@ def upsert_customers(
         outcome.found.append(email)
     id_map.release(store, ENTITY, late)
     mine = [e for e in new if e in got and e not in late]
-    theirs = [e for e in new if e not in got]
-    _create(mine, wanted, outcome, m3=m3, store=store, mapping=mapping, recovering=False)
-
-    deadline = time.monotonic() + wait.total_seconds()
-    waiting = list(theirs)
-    for _ in range(1_000_000):  # bounded: ends at the deadline at the latest
-        if not waiting:
-            break
-        now_bound = id_map.bindings_for(store, ENTITY, waiting)
-        for email, found in now_bound.items():
-            outcome.numbers[email] = found.target_key
-            outcome.found.append(email)
-        waiting = [e for e in waiting if e not in now_bound]
-        recovered = []
-        for email in waiting:
-            claim = id_map.claim_of(store, ENTITY, email)
-            if claim is None:  # released without a binding (the holder failed): try ourselves
-                if id_map.claim(store, ENTITY, email, customer_number(email, prefix)):
-                    recovered.append(email)
-            elif datetime.now(UTC) - claim.claimed_at > stale_after and id_map.take_over(
-                store, ENTITY, email, claim
-            ):
-                recovered.append(email)
-        if recovered:
-            _create(recovered, wanted, outcome, m3=m3, store=store, mapping=mapping, recovering=True)
-            waiting = [e for e in waiting if e not in set(recovered)]
-        if not waiting or time.monotonic() >= deadline:
-            break
-        sleep(poll)
-    for email in waiting:
-        outcome.errors[email] = LoadError(
-            "customer_busy",
-            "email",
-            f"another run is creating the M3 customer for {email} and did not finish within {wait}",
-        )
+    outcome.busy.extend(e for e in new if e not in got)
+    # a claim taken over from a dead run: that run may have created the customer before dying, and
+    # then M3 refuses the Add ("already exists") and the look-up after it binds the customer
+    _create(mine, wanted, outcome, m3=m3, store=store, mapping=mapping)
     return outcome
 
 
@@ -187,14 +156,13 @@ def _create(
     m3: M3Client,
     store: Store,
     mapping: Mapping,
-    recovering: bool,
 ) -> None:
     """Create the customers of ``emails`` (claimed by this caller), bind them, release the claims:
     on every path out, so a failed create never leaves a concurrent run waiting for a lease."""
     if not emails:
         return
     try:
-        _create_claimed(emails, wanted, outcome, m3=m3, store=store, mapping=mapping, recovering=recovering)
+        _create_claimed(emails, wanted, outcome, m3=m3, store=store, mapping=mapping)
     finally:
         id_map.release(store, ENTITY, emails)
 
@@ -207,16 +175,11 @@ def _create_claimed(
     m3: M3Client,
     store: Store,
     mapping: Mapping,
-    recovering: bool,
 ) -> None:
     prefix = mapping.erp.customer_number_prefix
     numbers = {e: customer_number(e, prefix) for e in emails}
     to_add = list(emails)
     existing: dict[str, dict[str, str]] = {}
-    if recovering:
-        # the previous holder may have created it before dying: look before adding
-        existing = _existing(numbers, m3, mapping)
-        to_add = [e for e in emails if e not in existing]
     calls = [("CRS610MI", "Add", _add_fields(e, wanted[e], mapping)) for e in to_add]
     results = m3.bulk(calls, max_per_request=mapping.orders.bulk_size) if calls else []
     unsure: list[str] = []

@@ -7,9 +7,8 @@ the same code again, chosen by the letter's entity:
 - ``sales_order`` (any stage): ``sync.orders.sync_order`` — the order is read fresh from the shop;
   the id map and the M3 lookup by ``CUOR`` make a second replay create nothing;
 - ``order_status``: ``sync.status.push_order_status`` — M3 read, shop written, never backwards;
-- ``stock``: one *full-mode* ``sync.stock.push_stock_levels`` for all the stock letters of a replay
-  (a refused row is only known by its product and combination: the full mode recomputes every row
-  from M3 and writes those that differ; no cursor is touched);
+- ``stock``: ``sync.stock.push_stock_levels`` limited to the letter's row (product and combination):
+  M3's quantity as ``infor_inventory`` last stored it, the row read again and written if it differs;
 - PrestaShop extraction letters (stage ``validate``, entity = the resource: ``orders``,
   ``customers``, ``products``, ``stock_availables``): the record is read again from the shop and
   passed through the extraction assets' own gate and snapshot upsert
@@ -133,8 +132,10 @@ def needs(letters: Iterable[DeadLetter]) -> set[str]:
     wanted: set[str] = set()
     for letter in letters:
         wanted.add("prestashop")
-        if letter.entity in (orders.ENTITY, status.ENTITY, stock.ENTITY):
+        if letter.entity in (orders.ENTITY, status.ENTITY):
             wanted |= {"m3", "mapping"}
+        elif letter.entity == stock.ENTITY:
+            wanted.add("mapping")
     return wanted
 
 
@@ -230,8 +231,7 @@ def replayable_open_letters(
 
 
 class _Run:
-    """One replay call: the clients, and what is shared between its letters (shop lookups, the one
-    full stock push)."""
+    """One replay call: the clients, and what is shared between its letters (shop lookups)."""
 
     def __init__(
         self, store: Store, prestashop: PrestashopClient | None, m3: M3Client | None, mapping: Mapping | None
@@ -241,7 +241,6 @@ class _Run:
         self.m3 = m3
         self.mapping = mapping
         self._lookups: orders.ShopLookups | None = None
-        self._stock: stock.StockReport | None = None
 
     def replay_one(self, letter: DeadLetter) -> tuple[str, str]:
         if letter.entity == orders.ENTITY:
@@ -305,23 +304,18 @@ class _Run:
         return REPLAYED, detail + (f" ({note})" if note else "")
 
     def stock(self, letter: DeadLetter) -> tuple[str, str]:
-        if self._stock is None:  # one full push serves every stock letter of this replay
-            self._stock = stock.push_stock_levels(
-                prestashop=self.prestashop,
-                m3=self.m3,
-                store=self.store,
-                mapping=self.mapping,
-                since_lmts=None,
-            )
-        if letter.key in self._stock.dead_lettered:
-            return FAILED, _current(self.store, letter).message
-        written = [c for c in self._stock.changed if f"{c.product_id}:{c.combination_id}" == letter.key]
-        detail = (
-            f"quantity {written[-1].new} written"
-            if written
-            else "the row was not refused this time (it already held M3's quantity, or is no longer stocked from M3)"
+        report = stock.push_stock_levels(
+            prestashop=self.prestashop, store=self.store, mapping=self.mapping, rows_only={letter.key}
         )
-        return REPLAYED, f"{detail}; full stock push wrote {len(self._stock.changed)} rows"
+        if letter.key in report.dead_lettered:
+            return FAILED, _current(self.store, letter).message
+        written = [c for c in report.changed if f"{c.product_id}:{c.combination_id}" == letter.key]
+        if written:
+            return REPLAYED, f"quantity {written[-1].new} written"
+        return (
+            REPLAYED,
+            "the row was not refused this time (it already held M3's quantity, or is no longer stocked from M3)",
+        )
 
     def extraction(self, letter: DeadLetter) -> tuple[str, str]:
         entity = {e.resource: e for e in (ORDERS, CUSTOMERS, PRODUCTS, STOCK)}[letter.entity]

@@ -1,9 +1,10 @@
-"""M3 extraction: items, inventory balances (incremental by LMTS) and order statuses, each read
-through the MI client and passed through its pandera gate (no Dagster; the assets in
-``prestashop_infor.defs.infor`` run it and turn the results into metadata).
+"""M3 extraction: items and inventory balances (incremental by LMTS), each read through the MI
+client and passed through its pandera gate (no Dagster; the assets in ``prestashop_infor.defs.infor``
+run it and turn the results into metadata). Order statuses are read by the status lane's M3 half,
+``sync.status.read_order_states``, for the orders the id map follows.
 
-The failing records go to the dead-letter table (stage ``validate``, entity ``m3_items``,
-``m3_balances`` or ``m3_order_statuses``). The inventory cursor is M3's own clock:
+The failing records go to the dead-letter table (stage ``validate``, entity ``m3_items`` or
+``m3_balances``). The inventory cursor is M3's own clock:
 ``GetServerTime`` is read *before* ``LstNewBalances`` and stored only after the batch was
 processed, so a failed run re-reads everything it did not finish (with an overlap; duplicates are
 harmless).
@@ -11,15 +12,18 @@ harmless).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
-from prestashop_infor.infor import M3Client
-from prestashop_infor.infor.models import OrderHead
-from prestashop_infor.store import Store
+from prestashop_infor.infor import M3Client, M3TransactionError
+from prestashop_infor.infor.models import m3_decimal
+from prestashop_infor.store import Store, tables
 from prestashop_infor.sync.gates import gate
-from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema, OrderStatusSchema
+from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema
 
 INVENTORY_CURSOR = "infor.inventory.lmts"
 INVENTORY_OVERLAP_MS = 60_000  # re-read one minute before the cursor: late commits, clock skew
@@ -42,12 +46,6 @@ class InventoryExtraction(M3Extraction):
     warehouses: list[str]  # of the balances read, sorted
 
 
-@dataclass
-class OrderStatusExtraction(M3Extraction):
-    customers: int  # M3 customers whose orders were listed
-    orders_by_state: dict[str, int]  # the shop-facing state proposed for the valid orders
-
-
 def extract_items(client: M3Client, store: Store, *, page_size: int) -> M3Extraction:
     """Every M3 item (``MMS200MI/LstItmByItm``, paged by ``ITNO``), gated."""
     records = client.list_all("MMS200MI", "LstItmByItm", "ITNO", page_size=page_size)
@@ -55,37 +53,40 @@ def extract_items(client: M3Client, store: Store, *, page_size: int) -> M3Extrac
     return M3Extraction(records, valid, quarantined)
 
 
-def extract_inventory(client: M3Client, store: Store) -> InventoryExtraction:
-    """The balances changed since the durable LMTS cursor (``OIS100MI/LstNewBalances``), gated; the
-    cursor moves to the M3 time read before the list, once the batch is processed."""
+def extract_inventory(
+    client: M3Client, store: Store, *, stqt_warehouses: Sequence[str] = ()
+) -> InventoryExtraction:
+    """The balances changed since the durable LMTS cursor (``OIS100MI/LstNewBalances``), gated and
+    kept in ``m3_balances`` (with the on-hand ``STQT`` of ``MMS200MI/GetItmWhsBal`` for the
+    balances of ``stqt_warehouses``, when the stock mapping asks for it); the cursor moves to the
+    M3 time read before the list, once the batch is stored."""
     previous = store.get_cursor(INVENTORY_CURSOR)
     next_cursor = client.server_time().lmts  # before the list call: nothing falls between
     since = max(0, int(previous) - INVENTORY_OVERLAP_MS) if previous else 0
     records = client.execute("OIS100MI", "LstNewBalances", LMTS=str(since), maxrecs=0)
     valid, quarantined = gate(BalanceSchema, records, store, "m3_balances", key_field="ITNO")
+    rows = [
+        {"itno": r["ITNO"], "whlo": r["WHLO"], "av01": m3_decimal(r, "AV01"), "av02": m3_decimal(r, "AV02"),
+         "loaded_at": datetime.now(UTC)}
+        for r in valid.to_dict("records")
+    ]  # fmt: skip
+    if stqt_warehouses:
+        _add_on_hand(client, rows, set(stqt_warehouses))
+    store.upsert(tables.m3_balances, rows, key=("itno", "whlo"))
     store.set_cursor(INVENTORY_CURSOR, str(next_cursor))
     warehouses = sorted({r["WHLO"] for r in records})
     return InventoryExtraction(records, valid, quarantined, previous, str(next_cursor), warehouses)
 
 
-def extract_order_statuses(client: M3Client, store: Store, *, page_size: int) -> OrderStatusExtraction:
-    """The status of every M3 customer order (``OIS100MI/LstHead`` per customer, in bulk), gated.
-
-    A failed bulk transaction is never swallowed: the first one is raised (program, transaction,
-    field, message) and nothing is quarantined."""
-    customers = client.list_all("CRS610MI", "LstByNumber", "CUNO", page_size=page_size)
+def _add_on_hand(client: M3Client, rows: list[dict[str, Any]], warehouses: set[str]) -> None:
+    """``STQT`` for the rows of ``warehouses`` (one bulk ``GetItmWhsBal``); a read M3 cannot answer
+    raises, a balance M3 no longer has stays without it."""
+    wanted = [row for row in rows if row["whlo"] in warehouses]
     results = client.bulk(
-        [("OIS100MI", "LstHead", {"CUNO": c["CUNO"]}) for c in customers],
-        max_records=0,
-        max_per_request=50,
+        [("MMS200MI", "GetItmWhsBal", {"WHLO": r["whlo"], "ITNO": r["itno"]}) for r in wanted]
     )
-    failed = [r.error for r in results if not r.ok]
-    if failed:
-        raise failed[0]
-    records = [record for r in results for record in r.records]
-    valid, quarantined = gate(OrderStatusSchema, records, store, "m3_order_statuses", key_field="ORNO")
-    states: dict[str, int] = {}
-    for record in valid.to_dict("records"):
-        state = OrderHead.from_record({k: str(v) for k, v in record.items()}).shop_state
-        states[state] = states.get(state, 0) + 1
-    return OrderStatusExtraction(records, valid, quarantined, len(customers), states)
+    for row, result in zip(wanted, results, strict=True):
+        if result.ok and result.records:
+            row["stqt"] = m3_decimal(result.records[0], "STQT")
+        elif not isinstance(result.error, M3TransactionError):
+            raise result.error or RuntimeError("MMS200MI/GetItmWhsBal failed")

@@ -10,7 +10,9 @@ module), validates it with pydantic and answers a :class:`Mapping`. Any problem 
 - ``currency``: converting order amounts to the ERP currency (the order's ``conversion_rate`` or a
   rates table, a rounding rule), keeping the original amounts next to the converted ones;
 - ``address``: ISO country codes, trimmed and cased fields, postcode formats, lines cut to M3's
-  36 characters with the overflow flowing into the next line (an error when it truly cannot fit);
+  36 characters with the overflow flowing into the next line; what does not fit even then follows
+  ``address.overflow`` (``text``: the lines that fit, the full address kept for the order text;
+  ``error``: a dead letter);
 - ``items``: PrestaShop product + combination -> M3 item number (explicit table, combination
   reference, product reference; no match is an error, never a guess);
 - ``enrichment``: order type, warehouse, facility, project, cost centre, delivery method... from
@@ -48,6 +50,7 @@ ADDRESS_LINES = ("CUA1", "CUA2", "CUA3", "CUA4")
 TOWN_LENGTH = 20
 POSTCODE_LENGTH = 10
 ITEM_NUMBER_LENGTH = 15
+TEXT_LENGTH = 240  # PARM of OIS100MI/AddBatchText: one order text
 
 
 class MappingError(ValueError):
@@ -342,9 +345,20 @@ class AddressRules(_Section):
     and reshaped to the country's format (``postcode_formats`` here, else the shop's own
     ``zip_code_format``: ``N`` digit, ``L`` letter, ``C`` the country code, other characters as is);
     a postcode that does not fit its format is an error if ``postcode_mismatch: error``, else sent as
-    given. The lines are company (if any), address1, address2: each starts on a new line and
-    wraps at word boundaries into the next one; when four lines are not enough they are packed
-    together, and when even that does not fit it is an error — content is never dropped.
+    given. The lines are company (if any), address1, address2 (after the part of the name that does
+    not fit ``CUNM``): each starts on a new line and wraps at word boundaries into the next one (a
+    word longer than a line is cut inside it); when four lines are not enough they are packed
+    together (joined with ", ", then wrapped).
+
+    When even packed they take more than four lines, ``overflow`` decides:
+
+    - ``text`` (the default): ``CUA1``-``CUA4`` are the first four packed lines, that is the address
+      from its beginning (name overflow, company, address1, address2, in that order) up to the last
+      word that fits in four lines of 36; everything after it is left out of the lines. :meth:`fit`
+      says so (``overflow``) and keeps the whole address uncut (``full``) for the caller to carry
+      elsewhere: the order sync writes it into the batch order's text (``OIS100MI/AddBatchText``),
+      a customer (``CRS610MI``) has no such text and keeps only the lines;
+    - ``error``: a ``MappingFailure("address_too_long")``, nothing is cut.
     """
 
     name_case: Case = "keep"
@@ -358,6 +372,7 @@ class AddressRules(_Section):
     countries: dict[int, str] = Field(
         default_factory=dict
     )  # shop country id -> ISO, overrides /api/countries
+    overflow: Literal["text", "error"] = "text"  # lines that do not fit CUA1-CUA4 even packed
 
     @field_validator("countries")
     @classmethod
@@ -375,34 +390,51 @@ class AddressRules(_Section):
         *,
         phone_length: int | None = None,
     ) -> dict[str, str]:
-        """M3 address fields for one PrestaShop address record. Raises MappingFailure naming the
-        PrestaShop field when something cannot be represented."""
+        """M3 address fields for one PrestaShop address record: the ``fields`` of :meth:`fit`
+        (with ``overflow: text``, lines cut as the class docstring says). Raises MappingFailure
+        naming the PrestaShop field when something cannot be represented."""
+        return self.fit(address, country_iso, shop_postcode_format, phone_length=phone_length).fields
+
+    def fit(
+        self,
+        address: MappingABC[str, Any],
+        country_iso: str,
+        shop_postcode_format: str = "",
+        *,
+        phone_length: int | None = None,
+    ) -> FittedAddress:
+        """M3 address fields for one PrestaShop address record, the whole address uncut, and whether
+        the lines had to be cut to fit ``CUA1``-``CUA4`` (``overflow: text``). Raises MappingFailure
+        naming the PrestaShop field when something cannot be represented (with ``overflow: error``,
+        lines that do not fit)."""
         clean = {key: _clean(address.get(key), self.ascii) for key in _ADDRESS_KEYS}
         name = _case(" ".join(p for p in (clean["firstname"], clean["lastname"]) if p), self.name_case)
         if not name:
             name = _case(clean["company"], self.name_case)
         if not name:
             raise MappingFailure("missing_field", "lastname", "the address has no name and no company")
-        lines: list[str] = []
         name_lines = _wrap(name, ADDRESS_LINE_LENGTH)
         cunm, name_overflow = name_lines[0], " ".join(name_lines[1:])
-        if name_overflow:
-            lines.append(name_overflow)
+        street: list[str] = []
         if self.company_line and clean["company"] and clean["company"] != name:
-            lines.append(clean["company"])
-        lines += [clean["address1"], clean["address2"]]
-        lines = [_case(line, self.line_case) for line in lines if line]
+            street.append(clean["company"])
+        street += [clean["address1"], clean["address2"]]
+        street = [_case(line, self.line_case) for line in street if line]
+        lines = [_case(name_overflow, self.line_case), *street] if name_overflow else street
         if not lines:
             raise MappingFailure("missing_field", "address1", "the address has no street line")
+        total = sum(len(line) for line in lines)
         cua = _flow(lines, ADDRESS_LINE_LENGTH, len(ADDRESS_LINES))
+        overflow = cua is None
         if cua is None:
-            total = sum(len(line) for line in lines)
-            raise MappingFailure(
-                "address_too_long",
-                "address1",
-                f"the address lines ({total} characters) do not fit in M3's {len(ADDRESS_LINES)} lines "
-                f"of {ADDRESS_LINE_LENGTH} characters (CUA1-CUA4)",
-            )
+            if self.overflow == "error":
+                raise MappingFailure(
+                    "address_too_long",
+                    "address1",
+                    f"the address lines ({total} characters) do not fit in M3's {len(ADDRESS_LINES)} "
+                    f"lines of {ADDRESS_LINE_LENGTH} characters (CUA1-CUA4)",
+                )
+            cua = _wrap(", ".join(lines), ADDRESS_LINE_LENGTH)[: len(ADDRESS_LINES)]
         town = _case(clean["city"], self.town_case)
         if len(town) > TOWN_LENGTH:
             raise MappingFailure(
@@ -418,7 +450,9 @@ class AddressRules(_Section):
             fields["PHNO"] = (
                 phone  # a number that does not fit is left out: M3 keeps the order, not the phone
             )
-        return {k: v for k, v in fields.items() if v}
+        place = " ".join(p for p in (pono, town) if p)
+        full = tuple(p for p in (name, *street, place, country_iso) if p)
+        return FittedAddress({k: v for k, v in fields.items() if v}, full, overflow, total)
 
     def postcode(self, raw: str, country_iso: str, shop_format: str = "") -> str:
         value = raw.strip().upper()
@@ -436,6 +470,36 @@ class AddressRules(_Section):
                 "field_too_long", "postcode", f"the postcode {raw!r} is longer than M3's {POSTCODE_LENGTH}"
             )
         return value
+
+
+@dataclass(frozen=True)
+class FittedAddress:
+    """What :meth:`AddressRules.fit` made of one address."""
+
+    fields: dict[str, str]  # M3 fields: CUNM, CUA1-CUA4 (cut when ``overflow``), PONO, TOWN, CSCD, PHNO
+    # the whole address, nothing cut: name, company, address1, address2, "postcode town", country code
+    full: tuple[str, ...]
+    overflow: bool = False  # the lines did not fit CUA1-CUA4 and were cut (``overflow: text``)
+    length: int = 0  # characters of the address lines before fitting (name overflow, company, street)
+
+    def text(self, label: str = "Address") -> str:
+        """The whole address on one line, for an order text: ``"<label>: name, street..., place, CC"``."""
+        return f"{label}: " + ", ".join(self.full)
+
+
+def text_parts(text: str, width: int = TEXT_LENGTH) -> list[str]:
+    """``text`` as order texts (``OIS100MI/AddBatchText`` ``PARM``) of at most ``width`` characters,
+    cut at word boundaries (a longer word inside). When it takes several, each starts with its place
+    (``"(1/2) "``), so they read in order however they reach M3 (bulk requests run concurrently)."""
+    text = " ".join(text.split())
+    parts = _wrap(text, width)
+    count = len(parts)
+    while count > 1:
+        parts = _wrap(text, width - len(f"({count}/{count}) "))
+        if len(parts) <= count:
+            return [f"({index}/{len(parts)}) {part}" for index, part in enumerate(parts, start=1)]
+        count = len(parts)
+    return parts
 
 
 _ADDRESS_KEYS = ("firstname", "lastname", "company", "address1", "address2", "postcode", "city", "phone",

@@ -1,11 +1,13 @@
 """Shop orders into M3 as customer orders through OIS100MI batch orders, bound as done only once
 M3 holds the customer order.
 
-A batch order is entered in steps: ``AddBatchHead`` (a temporary ``ORNO``), ``AddBatchAddress``,
-one ``AddBatchLine`` per line, ``Confirm``; then M3 checks it and creates the customer order with
-its final number ``ORNR`` (batch ``STAT`` 90, contract infor §10.1), at once or in its batch job. A
-run can stop between any two steps, and a write can commit in M3 and still answer with an error.
-So every order starts from what M3 already holds for its customer order number ``CUOR``:
+A batch order is entered in steps: ``AddBatchHead`` (a temporary ``ORNO``), its texts if it has
+any (``AddBatchText``: the whole delivery address when it does not fit M3's four address lines),
+``AddBatchAddress``, one ``AddBatchLine`` per line, ``Confirm``; then M3 checks it and creates the
+customer order with its final number ``ORNR`` (batch ``STAT`` 90, contract infor §10.1), at once or
+in its batch job. A run can stop between any two steps, and a write can commit in M3 and still
+answer with an error. So every order starts from what M3 already holds for its customer order
+number ``CUOR``:
 
 - **a customer order** (``OIS120MI/LstCOStopByCUOR``, or a batch order at 90 with its ``ORNR``):
   done, ``recovered``;
@@ -16,6 +18,11 @@ So every order starts from what M3 already holds for its customer order number `
   ``LstBatchLine``, lines matched on the customer's line number ``CUPO``) and checked too, the
   missing parts are added, then ``Confirm``;
 - **nothing**: entered with ``AddBatchHead``, then finished the same way.
+
+Texts: M3 cannot list a batch order's texts back, so they are written in the same bulk list right
+before ``AddBatchAddress`` and a batch order that holds its delivery address counts as holding its
+texts, which are added again only with a missing address (or, one by one, when their own write
+failed earlier in the same run): a run stopped between the two leaves a text twice rather than none.
 
 Finishing rather than deleting and entering again: the temporary number is kept, the integration
 never deletes anything in M3 (a batch order carrying this ``CUOR`` may have been keyed by a
@@ -61,6 +68,9 @@ class BatchOrder:
     head: dict[str, Any]
     address: dict[str, Any]
     lines: list[dict[str, Any]]
+    texts: list[dict[str, Any]] = field(default_factory=list)  # AddBatchText fields, in order
+    # texts written by this run that did not come back ok: written again even if the address is there
+    texts_again: list[dict[str, Any]] = field(default_factory=list)
     temp_orno: str = ""
     ornr: str = ""
     status: str = ""
@@ -220,11 +230,12 @@ class _Steps:
     def add_missing_parts(
         self, orders: list[BatchOrder], *, read: bool
     ) -> tuple[list[BatchOrder], list[BatchOrder]]:
-        """Add the delivery address and the lines the batch orders lack (all of them for a head
-        just entered; what ``read`` finds missing otherwise). Returns (complete, unsure)."""
+        """Add the texts, delivery address and lines the batch orders lack (all of them for a head
+        just entered; what ``read`` finds missing otherwise: texts go with a missing address, see
+        ``missing_parts``). Returns (complete, unsure)."""
         held = self.read_parts(orders) if read else {}
         calls: list[tuple[str, str, dict[str, Any]]] = []
-        owners: list[BatchOrder] = []
+        owners: list[tuple[BatchOrder, dict[str, Any]]] = []
         candidates, unsure = [], []
         for order in orders:
             if read and order.key not in held:
@@ -237,14 +248,17 @@ class _Steps:
                 self.fail(order, error)
                 continue
             candidates.append(order)
+            order.texts_again = []  # the texts are written now; those that fail are noted below
             for transaction, fields in missing:
                 calls.append(("OIS100MI", transaction, {"ORNO": order.temp_orno, **fields}))
-                owners.append(order)
+                owners.append((order, fields))
         refused: dict[int, SyncError] = {}
         uncertain: set[int] = set()
-        for order, call, result in zip(owners, calls, self.bulk(calls), strict=True):
+        for (order, fields), call, result in zip(owners, calls, self.bulk(calls), strict=True):
             if result.ok:
                 continue
+            if call[1] == "AddBatchText":
+                order.texts_again.append(fields)  # perhaps not written, while its address may be
             if _refused(result):
                 refused.setdefault(order.key, LoadError.from_m3(result.error, context=call[1]))
             else:
@@ -409,9 +423,11 @@ HEAD_CHECKED = ("CUOR", "YREF", "ORTP", "FACI", "MODL", "TEDL", "PROJ")
 def missing_parts(
     order: BatchOrder, lines: list[dict[str, str]], address: dict[str, str] | None
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The ``AddBatchAddress``/``AddBatchLine`` calls (without ``ORNO``) that complete this batch
-    order, given the lines and delivery address M3 holds; raises ``batch_order_mismatch`` when what
-    M3 holds is not what the shop order says."""
+    """The ``AddBatchText``/``AddBatchAddress``/``AddBatchLine`` calls (without ``ORNO``) that complete
+    this batch order, given the lines and delivery address M3 holds; raises ``batch_order_mismatch``
+    when what M3 holds is not what the shop order says. Texts cannot be read back from M3: they come
+    right before the address and count as present when the address is, except those whose write
+    failed earlier in this run (``texts_again``: twice rather than none)."""
     problems = []
     for name in HEAD_CHECKED:
         if name in order.head and order.m3_head.get(name) and _text(order.head[name]) != order.m3_head[name]:
@@ -420,8 +436,10 @@ def missing_parts(
             )
     missing: list[tuple[str, dict[str, Any]]] = []
     if address is None:
+        missing += [("AddBatchText", text) for text in order.texts]
         missing.append(("AddBatchAddress", order.address))
     else:
+        missing += [("AddBatchText", text) for text in order.texts_again]
         for name, value in order.address.items():
             if name in address and _text(value) != address[name]:
                 problems.append(f"address {name} is {address[name]!r}, the shop order says {_text(value)!r}")

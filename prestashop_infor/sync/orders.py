@@ -12,7 +12,10 @@ DLQ replay and the reconciliation re-drive call it). For a batch of orders:
 4. everything read from PrestaShop *before* anything is written to M3 (customers, addresses,
    countries, currencies, product/combination references): if the shop is down the run fails and
    nothing moved;
-5. mapping (items, addresses, currency, enrichment): failures are ``map`` dead letters;
+5. mapping (items, addresses, currency, enrichment): failures are ``map`` dead letters; a delivery
+   address too long for M3's four lines goes, with ``address.overflow: text``, as the lines that
+   fit plus the whole address in the batch order's text, and the order carries the warning
+   ``address_overflow`` (``SyncReport.warnings``, the id map's ``data["warnings"]``);
 6. customers: ``sync.customers.upsert_customers`` (one bulk ``CRS610MI/Add`` for the new ones);
 7. item check: ``MMS200MI/Get`` once per distinct item: an unknown item is a ``load`` dead
    letter with M3's code and field, and no half-built batch order is left in M3;
@@ -41,7 +44,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -50,19 +53,22 @@ import pydantic
 from prestashop_infor.infor import M3Client, M3TransactionError
 from prestashop_infor.prestashop import Order, PrestashopClient
 from prestashop_infor.store import Store, id_map
-from prestashop_infor.sync.customers import CustomerOutcome, CustomerRecord, normalize_email, upsert_customers
+from prestashop_infor.sync.customers import CustomerRecord, normalize_email, upsert_customers
 from prestashop_infor.sync.errors import MappingFailure, SyncError, ValidationError
 from prestashop_infor.sync.mapping import (
+    FittedAddress,
     Mapping,
     OrderContext,
     ResolvedStatusMap,
     customer_order_number,
     erp_amounts,
+    text_parts,
 )
 from prestashop_infor.sync.order_entry import NEW, UNFINISHED, BatchOrder, enter_orders
 
 ENTITY = "sales_order"
-ID_CHUNK = 100  # ids per PrestaShop filter[id]=[a|b|...] request
+ADDRESS_OVERFLOW = "address_overflow"  # warning: the delivery address went partly into the order text
+ADDRESS_TEXT_LABEL = "Delivery address"
 
 
 # ------------------------------------------------------------------------------------ shop lookups
@@ -100,17 +106,14 @@ class ShopLookups:
         self._status: dict[int, ResolvedStatusMap] = {}
 
     def prefetch(self, resource: str, ids: Iterable[int]) -> None:
-        """Read the records of ``ids`` not yet known, ``ID_CHUNK`` per request."""
+        """Read the records of ``ids`` not yet known, in a few list reads."""
         known, missing = self._records[resource], self._missing[resource]
         wanted = sorted({int(i) for i in ids if i and int(i) not in known and int(i) not in missing})
         if not wanted or self.client is None:
             missing.update(wanted)
             return
-        for start in range(0, len(wanted), ID_CHUNK):
-            chunk = wanted[start : start + ID_CHUNK]
-            rows = self.client.list(resource, filters={"id": "[" + "|".join(map(str, chunk)) + "]"})
-            for row in rows:
-                known[int(row["id"])] = row
+        for row in self.client.list_by_ids(resource, wanted):
+            known[int(row["id"])] = row
         missing.update(i for i in wanted if i not in known)
 
     def record(self, resource: str, record_id: int) -> dict[str, Any] | None:
@@ -164,8 +167,14 @@ class SyncReport:
     waiting: dict[int, str] = field(default_factory=dict)
     # bound, but the shop content changed since (subset of skipped)
     changed: list[int] = field(default_factory=list)
+    # bound by this call and sent with a warning (each a dict: code, field, message), e.g.
+    # address_overflow: the delivery address did not fit CUA1-CUA4, its full text is in the order text
+    warnings: dict[int, list[dict[str, str]]] = field(default_factory=dict)
     busy: list[int] = field(default_factory=list)  # another run holds the order's claim (subset of skipped)
     customers_created: list[str] = field(default_factory=list)  # e-mails
+    customers_found: list[str] = field(default_factory=list)  # e-mails already in M3, bound now
+    customer_numbers: dict[str, str] = field(default_factory=dict)  # e-mail -> CUNO of this call's customers
+    customer_errors: dict[str, SyncError] = field(default_factory=dict)  # e-mail -> why M3 has no customer
     errors: dict[int, SyncError] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -178,6 +187,9 @@ class SyncReport:
             "finished": len(self.finished),
             "waiting": len(self.waiting),
             "changed": len(self.changed),
+            ADDRESS_OVERFLOW: sum(
+                any(w["code"] == ADDRESS_OVERFLOW for w in found) for found in self.warnings.values()
+            ),
             "busy": len(self.busy),
             "customers_created": len(self.customers_created),
         }
@@ -200,6 +212,8 @@ class _Planned:
     head: dict[str, Any] = field(default_factory=dict)
     address: dict[str, Any] = field(default_factory=dict)
     lines: list[dict[str, Any]] = field(default_factory=list)
+    texts: list[dict[str, Any]] = field(default_factory=list)  # AddBatchText fields (head pre-texts)
+    warnings: list[dict[str, str]] = field(default_factory=list)  # code, field, message
     data: dict[str, Any] = field(default_factory=dict)  # kept in the id map
 
     @property
@@ -207,7 +221,8 @@ class _Planned:
         return self.order.id
 
     def sent_fingerprint(self) -> str:
-        return _digest({"head": self.head, "address": self.address, "lines": self.lines})
+        sent = {"head": self.head, "address": self.address, "lines": self.lines}
+        return _digest({**sent, "texts": self.texts} if self.texts else sent)
 
 
 def _digest(value: Any) -> str:
@@ -268,7 +283,8 @@ def _check_mandatory(order: Order) -> None:
 
 
 def _map(plan: _Planned, shop: ShopLookups, mapping: Mapping) -> None:
-    """Fill the M3 head, delivery address, lines and customer record of one order (no M3 calls)."""
+    """Fill the M3 head, delivery address (and the texts carrying it when it does not fit), lines and
+    customer record of one order (no M3 calls)."""
     order = plan.order
     customer = shop.record("customers", order.id_customer)
     if customer is None:
@@ -282,8 +298,9 @@ def _map(plan: _Planned, shop: ShopLookups, mapping: Mapping) -> None:
             "unknown_address", "id_address_delivery", f"the shop has no address {order.id_address_delivery}"
         )
     invoice = shop.record("addresses", order.id_address_invoice) or delivery
-    delivery_fields, delivery_iso = _address(delivery, shop, mapping, "id_address_delivery", phone_length=10)
-    invoice_fields, _ = _address(invoice, shop, mapping, "id_address_invoice", phone_length=16)
+    fitted, delivery_iso = _address(delivery, shop, mapping, "id_address_delivery", phone_length=10)
+    # the customer (CRS610MI) has no text: an invoice address too long keeps the lines that fit
+    invoice_fields = _address(invoice, shop, mapping, "id_address_invoice", phone_length=16)[0].fields
     currency = shop.currency_iso(order.id_currency)
     if currency is None:
         raise MappingFailure(
@@ -340,8 +357,21 @@ def _map(plan: _Planned, shop: ShopLookups, mapping: Mapping) -> None:
         for line in lines:
             line["WHLO"] = enrichment.warehouse
     plan.head = head
-    plan.address = {"ADRT": str(mapping.orders.address_type), **delivery_fields}
+    plan.address = {"ADRT": str(mapping.orders.address_type), **fitted.fields}
     plan.lines = lines
+    plan.texts, plan.warnings = [], []
+    if fitted.overflow:
+        parts = text_parts(fitted.text(ADDRESS_TEXT_LABEL))
+        plan.texts = [{"TYPE": "1", "TYTR": "1", "PARM": part} for part in parts]
+        plan.warnings.append(
+            {
+                "code": ADDRESS_OVERFLOW,
+                "field": "id_address_delivery",
+                "message": f"{fitted.length} characters of address lines do not fit CUA1-CUA4 (4 x 36): "
+                f"the first four lines were sent, the whole address is in {len(parts)} head "
+                f"text{'s' * (len(parts) > 1)}",
+            }
+        )
     plan.customer = CustomerRecord(plan.email, order.id_customer, invoice_fields)
     plan.data = {
         "cuor": plan.cuor,
@@ -355,11 +385,13 @@ def _map(plan: _Planned, shop: ShopLookups, mapping: Mapping) -> None:
         "cost_center_dimension": enrichment.cost_center_dimension,
         "source_fingerprint": plan.source_fingerprint,
     }
+    if plan.warnings:
+        plan.data["warnings"] = plan.warnings
 
 
 def _address(
     record: MappingABC[str, Any], shop: ShopLookups, mapping: Mapping, field_name: str, *, phone_length: int
-) -> tuple[dict[str, str], str]:
+) -> tuple[FittedAddress, str]:
     country_id = int(record.get("id_country") or 0)
     iso = mapping.address.countries.get(country_id)
     country = shop.country(country_id) if country_id else None
@@ -370,12 +402,12 @@ def _address(
             "unknown_country", f"{field_name}.id_country", f"no ISO code for country {country_id}"
         )
     try:
-        fields = mapping.address.standardize(
+        fitted = mapping.address.fit(
             record, iso, str((country or {}).get("zip_code_format") or ""), phone_length=phone_length
         )
     except MappingFailure as error:
         raise MappingFailure(error.code, f"{field_name}.{error.field}", error.message) from None
-    return fields, iso
+    return fitted, iso
 
 
 # ---------------------------------------------------------------------------------------- the batch
@@ -445,18 +477,9 @@ def sync_orders(
             report.changed.append(plan.order_id)
 
     # 3. claims: another run working on the same order right now -> leave it to that run
-    got = id_map.claim_many(store, ENTITY, {str(p.order_id): p.cuor for p in fresh})
-    for plan in fresh:
-        key = str(plan.order_id)
-        if key not in got:
-            claim = id_map.claim_of(store, ENTITY, key)
-            if claim is None:  # released between our insert and now: try once more
-                taken = id_map.claim(store, ENTITY, key, plan.cuor)
-            else:  # a claim left by a killed run: the CUOR lookup below covers whatever it did
-                stale = datetime.now(UTC) - claim.claimed_at > stale_claim_after
-                taken = stale and id_map.take_over(store, ENTITY, key, claim)
-            if taken:
-                got.add(key)
+    got = id_map.claim_for_work(
+        store, ENTITY, {str(p.order_id): p.cuor for p in fresh}, stale_after=stale_claim_after
+    )
     # a run that finished between our read and our claim has bound and released: read again
     late = id_map.bindings_for(store, ENTITY, got)
     id_map.release(store, ENTITY, late)
@@ -522,17 +545,25 @@ def _sync_claimed(
         [p.customer for p in mapped if p.customer is not None], m3=m3, store=store, mapping=mapping
     )
     report.customers_created.extend(outcome.created)
+    report.customers_found.extend(outcome.found)
+    report.customer_numbers.update(outcome.numbers)
+    report.customer_errors.update(outcome.errors)
     ready = []
     for plan in mapped:
         if plan.email in outcome.errors:
             fail(plan, plan.payload, outcome.errors[plan.email])
+        elif plan.email in outcome.busy:  # another run is creating the customer: a later run sends it
+            report.busy.append(plan.order_id)
+            report.skipped.append(plan.order_id)
         else:
             plan.cuno = outcome.numbers[plan.email]
             plan.head["CUNO"] = plan.cuno
             ready.append(plan)
 
     # 7-9. into M3 (lookup by CUOR, then enter or finish, confirm, number), then bind what M3 holds
-    entries = [BatchOrder(p.order_id, p.cuor, p.cuno, p.head, p.address, p.lines) for p in ready]
+    entries = [
+        BatchOrder(p.order_id, p.cuor, p.cuno, p.head, p.address, p.lines, texts=p.texts) for p in ready
+    ]
     entry = enter_orders(entries, m3, bulk_size=mapping.orders.bulk_size)
     by_id = {p.order_id: p for p in ready}
     for order_id, error in entry.failed.items():
@@ -556,6 +587,9 @@ def _sync_claimed(
         ],
     )  # fmt: skip
     report.created.extend(order.key for order in done if order.key in created)
+    report.warnings.update(
+        (order.key, by_id[order.key].warnings) for order in done if by_id[order.key].warnings
+    )
     report.finished.extend(entry.keys(UNFINISHED))
     recovered = [order.key for order in done if order.key not in created]
     report.recovered.extend(recovered)
@@ -622,50 +656,3 @@ __all__ = [
     "sync_order",
     "sync_orders",
 ]
-
-
-def sync_customers_of(
-    orders: Sequence[Order | MappingABC[str, Any]],
-    *,
-    shop_lookups: ShopLookups,
-    m3: M3Client,
-    store: Store,
-    mapping: Mapping,
-) -> CustomerOutcome:
-    """Make sure the customers of these orders exist in M3, ahead of the orders themselves.
-
-    The same steps as ``sync_orders`` up to its customer step (validate, read from the shop, map,
-    ``upsert_customers``) and nothing after; orders already in M3 or not exported are left out.
-    Order problems are not dead-lettered here: the order sync meets them again and records them
-    under its own entity. ``sync_orders`` then finds these customers bound and creates none.
-    """
-    status = shop_lookups.status_map(mapping)
-    plans: dict[int, _Planned] = {}
-    for raw in orders:
-        try:
-            order, payload = _validate(raw)
-            _check_mandatory(order)
-        except SyncError:
-            continue
-        if status.exportable(order.current_state):
-            plans.setdefault(
-                order.id,
-                _Planned(
-                    order,
-                    payload,
-                    customer_order_number(order.id, mapping.orders.customer_order_prefix),
-                    source_fingerprint(order),
-                ),
-            )
-    bound = id_map.bindings_for(store, ENTITY, list(plans))
-    pending = [plan for order_id, plan in plans.items() if str(order_id) not in bound]
-    _read_from_shop(pending, shop_lookups)
-    customers = []
-    for plan in pending:
-        try:
-            _map(plan, shop_lookups, mapping)
-        except SyncError:
-            continue
-        if plan.customer is not None:
-            customers.append(plan.customer)
-    return upsert_customers(customers, m3=m3, store=store, mapping=mapping)

@@ -27,6 +27,7 @@ from prestashop_infor.store import Store
 from prestashop_infor.sync.gates import Failure, frame_of, quarantine, scalar, validate_frame
 from prestashop_infor.sync.prestashop_schemas import (
     DATETIME_FORMAT,
+    CombinationSchema,
     CustomerSchema,
     OrderRowSchema,
     OrderSchema,
@@ -244,6 +245,15 @@ def _stock(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[
     }
 
 
+def _combination(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
+    return {
+        "id": int(record["id"]),
+        "id_product": int(record["id_product"]),
+        "reference": _text(record.get("reference")),
+        "loaded_at": loaded_at,
+    }
+
+
 class _OrderEntity(Entity):
     def frame(self, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         return order_frame(records)
@@ -269,6 +279,13 @@ PRODUCTS = Entity(
     "ps_products",
     ("id", "reference", "name", "price", "active", "date_upd"),
     _product,
+)
+COMBINATIONS = Entity(
+    "combinations",
+    CombinationSchema,
+    "ps_combinations",
+    ("id", "id_product", "reference"),
+    _combination,
 )
 STOCK = Entity(
     "stock_availables",

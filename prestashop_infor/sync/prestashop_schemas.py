@@ -133,6 +133,15 @@ class StockSchema(pa.DataFrameModel):
     location: Series[str] = pa.Field(nullable=True)
 
 
+class CombinationSchema(pa.DataFrameModel):
+    """One row per ``combinations`` record: the variant of a product, and its reference (the M3
+    item number the stock push resolves)."""
+
+    id: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0, unique=True)
+    id_product: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0)
+    reference: Series[str] = pa.Field(nullable=True, str_length={"max_value": 128})
+
+
 # -- orders to frames ----------------------------------------------------------------------------
 
 

@@ -44,12 +44,15 @@ from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.prestashop.client import (
     PrestashopAuthError,
     PrestashopError,
+    PrestashopNotFound,
     PrestashopUnavailable,
 )
-from prestashop_infor.store import Store, backoffice, id_map
+from prestashop_infor.store import Store, backoffice, id_map, order_states
 from prestashop_infor.store.backoffice import OrderPush
 from prestashop_infor.store.id_map import Binding
 from prestashop_infor.sync.errors import LoadError, SyncError
+from prestashop_infor.sync.gates import gate
+from prestashop_infor.sync.infor_schemas import OrderStatusSchema
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.mapping import ResolvedStatusMap
 
@@ -67,7 +70,6 @@ CANCELLED = "cancelled"
 # PrestaShop's isTrackingNumber (contract §6.6); order_carriers.tracking_number holds 64 characters.
 TRACKING_PATTERN = re.compile(r"[~:#,%&_=()\[\].? +\-@/a-zA-Z0-9]+")
 TRACKING_MAX = 64
-SHOP_IDS_PER_REQUEST = 100  # ids per filter[id]=[a|b|c] list call: keeps the URL short
 MONEY_PLACES = Decimal("0.000001")  # PrestaShop stores amounts with 6 decimals
 PAYMENT_TOLERANCE = Decimal("0.01")  # below one cent the order counts as settled
 
@@ -96,10 +98,38 @@ class M3OrderState:
     orno: str
     head: dict[str, str]
     milestone: str | None = None  # from the order head (mapping.status.milestone_of_m3)
-    deliveries: list[Delivery] = field(default_factory=list)
-    invoices: list[Invoice] = field(default_factory=list)
-    receivables: list[Receivable] = field(default_factory=list)
+    # the M3 records as read: "deliveries" (MWS410MI), "invoices" (OIS350MI), "receivables" (ARS200MI)
+    raw: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     error: SyncError | None = None
+
+    @property
+    def deliveries(self) -> list[Delivery]:
+        return [Delivery.from_record(r) for r in self.raw.get("deliveries", [])]
+
+    @property
+    def invoices(self) -> list[Invoice]:
+        return [Invoice.from_record(r) for r in self.raw.get("invoices", [])]
+
+    @property
+    def receivables(self) -> list[Receivable]:
+        return [Receivable.from_record(r) for r in self.raw.get("receivables", [])]
+
+    def to_row(self, order_id: int) -> dict[str, Any]:
+        error = None if self.error is None else {"code": self.error.code, "field": self.error.field,
+                                                  "message": self.error.message}  # fmt: skip
+        return {"order_id": order_id, "orno": self.orno, "fingerprint": self.fingerprint,
+                "milestone": self.milestone, "head": self.head, "details": self.raw, "error": error}  # fmt: skip
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> M3OrderState:
+        error = row.get("error")
+        return cls(
+            orno=row["orno"],
+            head=dict(row.get("head") or {}),
+            milestone=row.get("milestone"),
+            raw={k: list(v) for k, v in (row.get("details") or {}).items()},
+            error=LoadError(error["code"], error.get("field"), error["message"]) if error else None,
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -142,6 +172,67 @@ class M3OrderState:
 # --- the entry points ------------------------------------------------------------------------------
 
 
+@dataclass
+class StatesRead:
+    """What one M3 read stored, by PrestaShop order id."""
+
+    read: list[int] = field(default_factory=list)  # heads read (and stored)
+    moved: list[int] = field(default_factory=list)  # head changed since the stored state (details read)
+    failed: list[int] = field(default_factory=list)  # M3 refused a read: stored with the error
+    quarantined: int = 0  # heads the gate refused (dead-lettered as m3_order_statuses)
+    by_milestone: dict[str, int] = field(default_factory=dict)
+
+
+def read_order_states(
+    *, m3: M3Client, store: Store, mapping: SyncMapping, order_ids: Iterable[int] | None = None
+) -> StatesRead:
+    """The M3 half (the ``infor_order_statuses`` asset): what M3 did with each order the id map
+    follows and that is not closed, stored in ``m3_order_states`` for the shop half to push.
+
+    Heads (``OIS100MI/GetHead``, bulk) pass the order-status gate; deliveries (tracking) and
+    invoices/receivables (payment) are read again only for an order whose head moved since the
+    stored state, or that waits for its tracking number or its payment; otherwise they are kept.
+    With ``order_ids`` (a replay, a re-drive): exactly those orders, read in full.
+    """
+    forced = order_ids is not None
+    read = StatesRead()
+    tracked, _notes = _tracked_orders(store, order_ids)
+    if not tracked:
+        return read
+    states = read_m3_orders(m3, list(tracked.values()), mapping=mapping)
+    heads = [s.head for s in states.values() if s.error is None]
+    valid, read.quarantined = gate(OrderStatusSchema, heads, store, "m3_order_statuses", key_field="ORNO")
+    passed = set(valid["ORNO"]) if len(valid) else set()
+    previous = _stored_states(store, tracked)
+    need: list[M3OrderState] = []
+    rows: list[dict[str, Any]] = []
+    for order_id, orno in tracked.items():
+        state = states[orno]
+        if state.error is None and orno not in passed:
+            continue  # quarantined by the gate: nothing stored, the push leaves the order alone
+        before = previous.get(order_id)
+        if state.error is None and (forced or before is None or _needs_details(before, state, mapping)):
+            need.append(state)
+            if before is None or before.fingerprint != state.fingerprint:
+                read.moved.append(order_id)
+        elif state.error is None and before is not None:
+            state.raw = before.raw
+        read.read.append(order_id)
+    _read_details(m3, need, mapping)
+    for order_id, orno in tracked.items():
+        if order_id not in read.read:
+            continue
+        state = states[orno]
+        if state.error is not None:
+            read.failed.append(order_id)
+        else:
+            milestone = state.milestone or "none"
+            read.by_milestone[milestone] = read.by_milestone.get(milestone, 0) + 1
+        rows.append(state.to_row(order_id))
+    order_states.save(store, rows)
+    return read
+
+
 def push_order_statuses(
     *,
     prestashop: PrestashopClient,
@@ -150,57 +241,110 @@ def push_order_statuses(
     mapping: SyncMapping,
     order_ids: Iterable[int] | None = None,
 ) -> StatusReport:
-    """Bring the shop's orders up to date with M3: state, tracking number, payment.
+    """Both halves in one call (the DLQ replay, a re-drive): read M3 into the store, then push."""
+    wanted = None if order_ids is None else sorted({int(i) for i in order_ids})
+    read_order_states(m3=m3, store=store, mapping=mapping, order_ids=wanted)
+    return push_stored_statuses(prestashop=prestashop, store=store, mapping=mapping, order_ids=wanted)
 
-    Without ``order_ids``: every order in the id map that is not closed (paid or cancelled), and of
-    those only the ones whose M3 head changed since the last run (or still waiting for payment).
-    With ``order_ids`` (a replay, a re-drive): exactly those orders, each checked in full.
-    Raises when the shop or M3 stays unreachable, or the status map does not fit the shop's states.
+
+def push_stored_statuses(
+    *,
+    prestashop: PrestashopClient,
+    store: Store,
+    mapping: SyncMapping,
+    order_ids: Iterable[int] | None = None,
+) -> StatusReport:
+    """The shop half (the ``prestashop_order_status_updates`` asset): bring the shop's orders up to
+    date with the M3 states ``read_order_states`` stored: state, tracking number, payment.
+
+    Without ``order_ids``: every order the id map follows that is not closed (paid or cancelled),
+    and of those only the ones whose M3 state changed since the last push (or still waiting for
+    payment). With ``order_ids``: exactly those orders, each checked in full. Raises when the shop
+    stays unreachable, or the status map does not fit the shop's states.
     """
     forced = order_ids is not None
-    bound = {int(b.source_key): b for b in id_map.bindings(store, BINDING_ENTITY)}
     report = StatusReport()
-    if forced:
-        wanted = sorted({int(i) for i in order_ids or []})
+    tracked, notes = _tracked_orders(store, order_ids)
+    for order_id, note in notes.items():
+        report.skipped.append(order_id)
+        report.notes[order_id] = note
+    stored = _stored_states(store, tracked)
+    for order_id in tracked:
+        if order_id not in stored:
+            report.skipped.append(order_id)
+            report.notes[order_id] = "no M3 state read yet (infor_order_statuses)"
+    wanted = [i for i in tracked if i in stored]
+    # one push per order at a time: a concurrent push leaves these orders alone (and vice versa),
+    # so a payment is never recorded twice by two overlapping runs
+    claimed = id_map.claim_many(store, ENTITY, {str(i): None for i in wanted})
+    for order_id in wanted:
+        if str(order_id) not in claimed:
+            report.skipped.append(order_id)
+            report.notes[order_id] = "another run is pushing this order right now"
+    wanted = [i for i in wanted if str(i) in claimed]
+    try:
+        _push_claimed(prestashop, store, mapping, {i: stored[i] for i in wanted}, forced, report)
+    finally:
+        id_map.release(store, ENTITY, claimed)
+    return report
+
+
+def _stored_states(store: Store, order_ids: Iterable[int]) -> dict[int, M3OrderState]:
+    return {
+        order_id: M3OrderState.from_row(row) for order_id, row in order_states.load(store, order_ids).items()
+    }
+
+
+def _tracked_orders(store: Store, order_ids: Iterable[int] | None) -> tuple[dict[int, str], dict[int, str]]:
+    """The orders the status lane follows (order id -> M3 customer order number) and, for the
+    others asked for, why not: every bound order not closed, or exactly ``order_ids``."""
+    bound = {int(b.source_key): b for b in id_map.bindings(store, BINDING_ENTITY)}
+    notes: dict[int, str] = {}
+    if order_ids is not None:
+        wanted = sorted({int(i) for i in order_ids})
         for order_id in wanted:
             if order_id not in bound:
-                report.skipped.append(order_id)
-                report.notes[order_id] = "not in the id map (never sent to M3)"
+                notes[order_id] = "not in the id map (never sent to M3)"
         wanted = [i for i in wanted if i in bound]
     else:
         closed = backoffice.closed_order_ids(store)
         wanted = sorted(i for i in bound if i not in closed)
-    waiting = [i for i in wanted if _final_orno(bound[i]) is None]
-    for order_id in waiting:
-        report.skipped.append(order_id)
-        report.notes[order_id] = "M3 has not created the customer order yet (temporary batch number)"
-    wanted = [i for i in wanted if i not in waiting]
-    if not wanted:
-        return report
+    tracked = {}
+    for order_id in wanted:
+        orno = _final_orno(bound[order_id])
+        if orno is None:
+            notes[order_id] = "M3 has not created the customer order yet (temporary batch number)"
+        else:
+            tracked[order_id] = orno
+    return tracked, notes
 
+
+def _push_claimed(
+    prestashop: PrestashopClient,
+    store: Store,
+    mapping: SyncMapping,
+    states: Mapping[int, M3OrderState],
+    forced: bool,
+    report: StatusReport,
+) -> None:
+    if not states:
+        return
     resolved = mapping.status.resolve(prestashop.order_states())
     ladder = Ladder(mapping.status.milestones, resolved)
-    memory = backoffice.order_pushes_for(store, wanted)
-    orno_of = {i: str(_final_orno(bound[i])) for i in wanted}
-
-    m3_states = read_m3_orders(m3, [orno_of[i] for i in wanted], mapping=mapping)
+    memory = backoffice.order_pushes_for(store, states)
     work: list[int] = []
-    for order_id in wanted:
-        state = m3_states[orno_of[order_id]]
-        push = memory.get(order_id)
-        if not forced and state.error is None and _unchanged(push, state, ladder):
+    for order_id, state in states.items():
+        if not forced and state.error is None and _unchanged(memory.get(order_id), state, ladder):
             report.skipped.append(order_id)
             continue
         work.append(order_id)
-    _read_details(m3, [m3_states[orno_of[i]] for i in work], memory={orno_of[i]: memory.get(i) for i in work},
-                  ladder=ladder, forced=forced)  # fmt: skip
 
     shop_orders = _shop_orders(prestashop, work)
     letters: list[dict[str, Any]] = []
     done: list[int] = []
     try:
         for order_id in work:
-            state = m3_states[orno_of[order_id]]
+            state = states[order_id]
             try:
                 outcome = _push_checked(
                     prestashop, mapping, ladder, order_id, shop_orders, state, memory, forced
@@ -218,7 +362,6 @@ def push_order_statuses(
             store.quarantine_many(letters)
         if done:
             store.resolve_dead_letters(ENTITY, done, STAGE)
-    return report
 
 
 def _push_checked(
@@ -421,17 +564,16 @@ def _next_state(ladder: Ladder, milestone: str | None, paid: bool, current: int)
 
 
 def _write_tracking(prestashop: PrestashopClient, mapping: SyncMapping, order_id: int, tracking: str) -> bool:
-    """Put ``tracking`` on the order's latest carrier row (read, change, write the whole record);
-    False when the shop already has it."""
-    rows = prestashop.order_carriers(order_id)
-    if not rows:
-        raise LoadError("no_order_carrier", "order_carriers", f"order {order_id} has no order_carriers row")
-    row = max(rows, key=lambda r: int(r["id"]))
-    if (row.get("tracking_number") or "") == tracking:
-        return False
-    params = {"sendemail": "1"} if mapping.notifications.tracking_email else {}
-    prestashop.update("order_carriers", {**row, "tracking_number": tracking}, params=params)
-    return True
+    """Put ``tracking`` on the order's latest carrier row; False when the shop already has it."""
+    try:
+        written = prestashop.set_tracking_number(
+            order_id, tracking, send_email=bool(mapping.notifications.tracking_email)
+        )
+    except PrestashopNotFound:
+        raise LoadError(
+            "no_order_carrier", "order_carriers", f"order {order_id} has no order_carriers row"
+        ) from None
+    return written is not None
 
 
 def _record_payment(prestashop: PrestashopClient, shop_order: Mapping[str, Any], state: M3OrderState) -> bool:
@@ -492,26 +634,29 @@ def read_m3_orders(m3: M3Client, ornos: Sequence[str], *, mapping: SyncMapping) 
     return states
 
 
-def _read_details(
-    m3: M3Client,
-    states: Sequence[M3OrderState],
-    *,
-    memory: Mapping[str, OrderPush | None],
-    ladder: Ladder,
-    forced: bool,
-) -> None:
-    """Deliveries (tracking) and invoices/receivables (payment) of the orders that need them."""
-    healthy = [s for s in states if s.error is None]
-    need_tracking = [
-        s
-        for s in healthy
-        if ladder.reached(s.milestone, SHIPPED)
-        and (forced or memory.get(s.orno) is None or memory[s.orno].m3_fingerprint != s.fingerprint
-             or not memory[s.orno].tracking_number)
-    ]  # fmt: skip
-    _read_deliveries(m3, need_tracking)
-    need_invoices = [s for s in healthy if ladder.reached(s.milestone, INVOICED)]
-    _read_invoices(m3, need_invoices)
+def _reached(mapping: SyncMapping, milestone: str | None, at_least: str) -> bool:
+    """``milestone`` is ``at_least`` or further on the mapping's ladder."""
+    ladder = list(mapping.status.milestones)
+    return milestone in ladder and at_least in ladder and ladder.index(milestone) >= ladder.index(at_least)
+
+
+def _needs_details(before: M3OrderState, now: M3OrderState, mapping: SyncMapping) -> bool:
+    """Read deliveries and invoices again: the head moved, the last read failed, or the order is
+    shipped without a tracking number or invoiced and not paid yet (neither shows on the head)."""
+    return (
+        before.fingerprint != now.fingerprint
+        or before.error is not None
+        or (_reached(mapping, now.milestone, SHIPPED) and not before.tracking_numbers)
+        or (_reached(mapping, now.milestone, INVOICED) and not before.paid)
+    )
+
+
+def _read_details(m3: M3Client, states: Sequence[M3OrderState], mapping: SyncMapping) -> None:
+    """Deliveries (tracking) of shipped orders and invoices/receivables (payment) of invoiced ones."""
+    for state in states:
+        state.raw = {}
+    _read_deliveries(m3, [s for s in states if _reached(mapping, s.milestone, SHIPPED)])
+    _read_invoices(m3, [s for s in states if s.error is None and _reached(mapping, s.milestone, INVOICED)])
 
 
 def _read_deliveries(m3: M3Client, states: Sequence[M3OrderState]) -> None:
@@ -545,7 +690,7 @@ def _read_deliveries(m3: M3Client, states: Sequence[M3OrderState]) -> None:
             if not result.ok or not result.records:
                 state.error = _m3_failure(result.error, f"reading delivery {dlix} of order {state.orno}")
             else:
-                state.deliveries.append(Delivery.from_record(result.records[0]))
+                state.raw.setdefault("deliveries", []).append(result.records[0])
 
 
 def _read_invoices(m3: M3Client, states: Sequence[M3OrderState]) -> None:
@@ -556,7 +701,7 @@ def _read_invoices(m3: M3Client, states: Sequence[M3OrderState]) -> None:
         if not result.ok:
             state.error = _m3_failure(result.error, f"listing the invoices of order {state.orno}")
         else:
-            state.invoices = [Invoice.from_record(r) for r in result.records]
+            state.raw["invoices"] = list(result.records)
     by_customer: dict[str, list[M3OrderState]] = {}
     for state in states:
         if state.error is None and state.invoices:
@@ -574,7 +719,7 @@ def _read_invoices(m3: M3Client, states: Sequence[M3OrderState]) -> None:
             if not result.ok:
                 state.error = _m3_failure(result.error, f"listing the receivables of customer {customer}")
             else:
-                state.receivables = [Receivable.from_record(r) for r in result.records]
+                state.raw["receivables"] = list(result.records)
 
 
 def _m3_failure(error: BaseException | None, context: str) -> SyncError:
@@ -592,29 +737,22 @@ def _m3_failure(error: BaseException | None, context: str) -> SyncError:
 
 
 def _shop_orders(prestashop: PrestashopClient, order_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The fields the writes need, for many orders in a few list calls (``filter[id]=[a|b|c]``)."""
-    found: dict[int, dict[str, Any]] = {}
-    ids = sorted(set(order_ids))
+    """The fields the writes need, for many orders in a few list reads."""
     display = "[id,reference,current_state,id_currency,conversion_rate,total_paid_tax_incl,payment]"
-    for start in range(0, len(ids), SHOP_IDS_PER_REQUEST):
-        chunk = ids[start : start + SHOP_IDS_PER_REQUEST]
-        rows = prestashop.list(
-            "orders", display=display, filters={"id": "[" + "|".join(map(str, chunk)) + "]"}, sort="[id_ASC]"
-        )
-        for row in rows:
-            found[int(row["id"])] = row
-    return found
+    return {int(row["id"]): row for row in prestashop.list_by_ids("orders", order_ids, display=display)}
 
 
 # --- helpers ---------------------------------------------------------------------------------------
 
 
 def _final_orno(binding: Binding) -> str | None:
-    """The final M3 order number of a binding, None while it is still the temporary batch number
-    (the id map keeps the temporary number in ``data`` until M3 has created the order)."""
+    """The M3 customer order number of a binding. The order sync binds an order only once M3
+    holds its customer order; a store written before that rule may still bind an order to its
+    temporary batch number (``data.temp_orno`` equal to the target, no ``data.ornr``): None then."""
     target = str(binding.target_key)
-    temporary = {str(v) for k, v in binding.data.items() if "temp" in k.lower() and v}
-    return None if target in temporary else target
+    if binding.data.get("temp_orno") == target and not binding.data.get("ornr"):
+        return None
+    return target
 
 
 def _unchanged(push: OrderPush | None, state: M3OrderState, ladder: Ladder) -> bool:

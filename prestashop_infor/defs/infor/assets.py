@@ -1,4 +1,5 @@
-"""Infor M3 extraction assets: items, inventory balances (incremental by LMTS) and order statuses.
+"""Infor M3 assets: items, inventory balances (incremental by LMTS) and the states of the orders
+the id map follows (the status lane's M3 half).
 
 Each asset opens the M3 client and the store, runs its extraction from
 ``prestashop_infor.sync.infor_extraction`` (read, pandera gate, failures to the dead-letter table,
@@ -14,13 +15,10 @@ import dagster as dg
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.schemas import gate_metadata
-from prestashop_infor.sync.infor_extraction import (
-    M3Extraction,
-    extract_inventory,
-    extract_items,
-    extract_order_statuses,
-)
+from prestashop_infor.defs.sync.resources import MappingResource
+from prestashop_infor.sync.infor_extraction import M3Extraction, extract_inventory, extract_items
 from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema, OrderStatusSchema
+from prestashop_infor.sync.status import read_order_states
 
 GROUP = "infor"
 PREVIEW_ROWS = 5
@@ -57,11 +55,15 @@ def infor_items(infor: InforResource, store: StoreResource) -> dg.MaterializeRes
     kinds={"infor", "pandera"},
     metadata=gate_metadata(BalanceSchema),
     description="M3 inventory balances per item and warehouse changed since the last run "
-    "(OIS100MI/LstNewBalances with an LMTS cursor taken from GetServerTime), gated.",
+    "(OIS100MI/LstNewBalances with an LMTS cursor taken from GetServerTime), gated, kept in m3_balances.",
 )
-def infor_inventory(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
+def infor_inventory(
+    infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    stock = mapping.load().stock
+    on_hand = stock.warehouses if stock.quantity_field == "STQT" else ()
     with infor.get_client() as client, store.open() as db:
-        extraction = extract_inventory(client, db)
+        extraction = extract_inventory(client, db, stqt_warehouses=on_hand)
     return dg.MaterializeResult(
         metadata=_metadata(
             extraction,
@@ -76,18 +78,27 @@ def infor_inventory(infor: InforResource, store: StoreResource) -> dg.Materializ
     group_name=GROUP,
     kinds={"infor", "pandera"},
     metadata=gate_metadata(OrderStatusSchema),
-    description="Status of every M3 customer order (OIS100MI/LstHead per customer, in bulk), gated, "
-    "with the proposed shop-facing state.",
+    description="What M3 did with each order the id map follows and that is not closed: the head "
+    "(OIS100MI/GetHead, gated), and for orders that moved or wait for tracking or payment their "
+    "deliveries, invoices and receivables; stored in m3_order_states for the status push.",
 )
-def infor_order_statuses(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
+def infor_order_statuses(
+    infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
-        extraction = extract_order_statuses(client, db, page_size=infor.page_size)
+        read = read_order_states(m3=client, store=db, mapping=mapping.load())
+    extracted = len(read.read) + read.quarantined
     return dg.MaterializeResult(
-        metadata=_metadata(
-            extraction,
-            customers=dg.MetadataValue.int(extraction.customers),
-            orders_by_state=dg.MetadataValue.json(extraction.orders_by_state),
-        )
+        metadata={
+            "extracted": dg.MetadataValue.int(extracted),
+            "valid": dg.MetadataValue.int(len(read.read) - len(read.failed)),
+            "quarantined": dg.MetadataValue.int(read.quarantined),
+            "failure_share": dg.MetadataValue.float(read.quarantined / extracted if extracted else 0.0),
+            "moved": dg.MetadataValue.int(len(read.moved)),
+            "m3_refused": dg.MetadataValue.int(len(read.failed)),
+            "orders_by_milestone": dg.MetadataValue.json(read.by_milestone),
+            "store_table": dg.MetadataValue.text("m3_order_states"),
+        }
     )
 
 

@@ -14,6 +14,7 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.schemas import gate_metadata
 from prestashop_infor.sync.prestashop_extraction import (
+    COMBINATIONS,
     CUSTOMERS,
     ORDERS,
     PRODUCTS,
@@ -70,6 +71,20 @@ def _incremental(
     return dg.MaterializeResult(metadata=_metadata(summary))
 
 
+def _in_full(
+    context: dg.AssetExecutionContext, entity: Entity, prestashop: PrestashopResource, store: StoreResource
+) -> ExtractionSummary:
+    with prestashop.get_client() as client, store.open() as opened:
+        return extract_all(
+            client,
+            opened,
+            entity,
+            time_zone=prestashop.shop_time_zone(),
+            batch_size=prestashop.page_size,
+            log=context.log,
+        )
+
+
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
@@ -99,12 +114,23 @@ def prestashop_customers(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
     metadata=gate_metadata(PRODUCTS.schema),
-    description="PrestaShop products, read incrementally by date_upd, validated, upserted into ps_products.",
+    description="PrestaShop products, read incrementally by date_upd, validated, upserted into ps_products; "
+    "their combinations read in full (they carry no date_upd), validated, kept in ps_combinations.",
 )
 def prestashop_products(
     context: dg.AssetExecutionContext, prestashop: PrestashopResource, store: StoreResource
 ) -> dg.MaterializeResult:
-    return _incremental(context, PRODUCTS, prestashop, store)
+    products = _incremental(context, PRODUCTS, prestashop, store)
+    combinations = _in_full(context, COMBINATIONS, prestashop, store)
+    metadata = dict(products.metadata or {})
+    metadata.update(
+        {
+            "combinations": dg.MetadataValue.int(combinations.valid),
+            "combinations_quarantined": dg.MetadataValue.int(combinations.quarantined),
+            "combinations_removed": dg.MetadataValue.int(combinations.removed or 0),
+        }
+    )
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(
@@ -117,20 +143,7 @@ def prestashop_products(
 def prestashop_stock(
     context: dg.AssetExecutionContext, prestashop: PrestashopResource, store: StoreResource
 ) -> dg.MaterializeResult:
-    client = prestashop.get_client()
-    try:
-        with store.open() as opened:
-            summary = extract_all(
-                client,
-                opened,
-                STOCK,
-                time_zone=prestashop.shop_time_zone(),
-                batch_size=prestashop.page_size,
-                log=context.log,
-            )
-    finally:
-        client.close()
-    return dg.MaterializeResult(metadata=_metadata(summary))
+    return dg.MaterializeResult(metadata=_metadata(_in_full(context, STOCK, prestashop, store)))
 
 
 ASSETS = [prestashop_orders, prestashop_customers, prestashop_products, prestashop_stock]

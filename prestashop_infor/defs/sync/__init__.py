@@ -10,6 +10,7 @@ from prestashop_infor.defs.sync.assets import (
     ASSETS,
     infor_customers,
     infor_sales_orders,
+    order_to_m3,
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "infor_customers",
     "infor_sales_orders",
     "order_sync_job",
+    "order_to_m3",
     "order_sync_schedule",
     "prestashop_order_status_updates",
     "prestashop_stock_levels",

@@ -1,9 +1,11 @@
 """Order-to-cash assets: shop orders become M3 sales orders; M3 fulfilment and stock flow back.
 
 Thin wrappers over ``prestashop_infor.sync`` (plain Python, the same code the DLQ replay runs):
-each materialization syncs one batch and reports what it did as metadata. The two assets that
-write to M3 share the ``infor_erp`` concurrency pool (limit 1 in ``dagster.yaml``), so two runs
-never create in M3 at the same moment; the id map's claims keep it exactly-once even without it.
+each materialization syncs one batch and reports what it did as metadata, reading what its upstream
+assets stored. ``infor_customers`` and ``infor_sales_orders`` are one step (each pending order is
+read and mapped once, its customer first) in the ``infor_erp`` pool; the two steps that write to the
+shop share the ``prestashop_shop`` pool (limit 1 each in ``dagster.yaml``), so two runs never write
+the same records at once; the id map's claims keep both exactly-once even without the pools.
 """
 
 import json
@@ -21,13 +23,13 @@ from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.store import Store, tables
 from prestashop_infor.sync.mapping import Mapping
 from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
-from prestashop_infor.sync.orders import ShopLookups, sync_customers_of, sync_orders
-from prestashop_infor.sync.status import push_order_statuses
+from prestashop_infor.sync.orders import ShopLookups, SyncReport, sync_orders
+from prestashop_infor.sync.status import push_stored_statuses
 from prestashop_infor.sync.stock import push_stock_levels
 
 GROUP = "order_to_cash"
 ERP_POOL = "infor_erp"
-STOCK_CURSOR = "sync.stock.lmts"
+SHOP_POOL = "prestashop_shop"
 LISTED_IDS = 50  # ids listed in metadata per outcome; counts are always complete
 
 
@@ -37,31 +39,37 @@ class OrderBatchConfig(dg.Config):
     max_orders: int = Field(default=500, gt=0, description="Orders synced per materialization at most.")
 
 
-def pending_orders(store: Store, limit: int, exportable_states: Collection[int]) -> list[dict[str, Any]]:
-    """Validated shop orders (the ``ps_orders`` snapshot) in a state the mapping exports and not yet
-    in M3, oldest first.
-
-    Orders with an open dead letter of the order sync wait for ``prestashop-infor dlq replay``
-    instead of failing again on every run.
-    """
+def _pending_query(exportable_states: Collection[int]) -> Any:
     orders = tables.ps_orders
     bound = sa.select(tables.id_map.c.source_key).where(tables.id_map.c.entity == SALES_ORDER)
     waiting = sa.select(tables.dead_letters.c.key).where(
         tables.dead_letters.c.entity == SALES_ORDER, tables.dead_letters.c.state == "open"
     )
     order_key = sa.cast(orders.c.id, sa.String)
-    query = (
-        sa.select(orders.c.record)
-        .where(
-            orders.c.current_state.in_(sorted(exportable_states)),
-            order_key.not_in(bound),
-            order_key.not_in(waiting),
-        )
-        .order_by(orders.c.id)
-        .limit(limit)
+    return sa.select(orders.c.record).where(
+        orders.c.current_state.in_(sorted(exportable_states)),
+        order_key.not_in(bound),
+        order_key.not_in(waiting),
     )
+
+
+def pending_orders(store: Store, limit: int, exportable_states: Collection[int]) -> list[dict[str, Any]]:
+    """Validated shop orders (the ``ps_orders`` snapshot) in a state the mapping exports and not yet
+    in M3, oldest first, ``limit`` at most.
+
+    Orders with an open dead letter of the order sync wait for ``prestashop-infor dlq replay``
+    instead of failing again on every run.
+    """
+    query = _pending_query(exportable_states).order_by(tables.ps_orders.c.id).limit(limit)
     with store.engine.connect() as connection:
         return [json.loads(record) for record in connection.execute(query).scalars()]
+
+
+def count_pending_orders(store: Store, exportable_states: Collection[int]) -> int:
+    """How many orders ``pending_orders`` would return without a limit (the true backlog)."""
+    query = sa.select(sa.func.count()).select_from(_pending_query(exportable_states).subquery())
+    with store.engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def exportable_states(lookups: ShopLookups, mapping: Mapping) -> list[int]:
@@ -86,76 +94,55 @@ def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> dg.Metadat
     return dg.MetadataValue.md("\n".join(lines))
 
 
-@dg.asset(
-    group_name=GROUP,
-    kinds={"infor"},
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            "infor_customers",
+            group_name=GROUP,
+            kinds={"infor"},
+            deps=["prestashop_orders"],
+            description="M3 customers (CRS610MI) for the shop customers of orders not yet in M3, matched "
+            "on normalized e-mail through the id map; created once, whatever runs concurrently.",
+        ),
+        dg.AssetSpec(
+            "infor_sales_orders",
+            group_name=GROUP,
+            kinds={"infor"},
+            deps=["prestashop_orders", "infor_customers"],
+            description="Shop orders as confirmed M3 sales orders (OIS100MI batch: head, address, lines, "
+            "confirm), exactly once: id map, then an M3 lookup by the customer order number; bound only "
+            "once M3 holds the customer order.",
+        ),
+    ],
     pool=ERP_POOL,
-    deps=["prestashop_orders"],
-    description="M3 customers (CRS610MI) for the shop customers of orders not yet in M3, matched on "
-    "normalized e-mail through the id map; created once, whatever runs concurrently.",
+    can_subset=False,
 )
-def infor_customers(
+def order_to_m3(
     config: OrderBatchConfig,
     prestashop: PrestashopResource,
     infor: InforResource,
     store: StoreResource,
     mapping: MappingResource,
-) -> dg.MaterializeResult:
-    rules = mapping.load()
-    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
-        lookups = ShopLookups(shop)
-        orders = pending_orders(db, config.max_orders, exportable_states(lookups, rules))
-        outcome = sync_customers_of(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
-    errors = [
-        {"email": email, "code": e.code, "field": e.field, "message": e.message}
-        for email, e in outcome.errors.items()
-    ]
-    created = set(outcome.created)
-    skipped = [number for email, number in outcome.numbers.items() if email not in created]
-    return dg.MaterializeResult(
-        metadata={
-            "orders_considered": dg.MetadataValue.int(len(orders)),
-            "created": dg.MetadataValue.int(len(created)),
-            # M3 customers are never changed from the shop: M3 owns them once created.
-            "updated": dg.MetadataValue.int(0),
-            "skipped": dg.MetadataValue.int(len(skipped)),
-            "found_in_m3": dg.MetadataValue.int(len(outcome.found)),
-            # A failed customer is dead-lettered on its orders by infor_sales_orders (same error).
-            "dead_lettered": dg.MetadataValue.int(len(outcome.errors)),
-            "created_ids": _ids(outcome.numbers[email] for email in outcome.created),
-            "skipped_ids": _ids(skipped),
-            "dead_letters": _table(errors, ["email", "code", "field", "message"]),
-        }
-    )
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds={"infor"},
-    pool=ERP_POOL,
-    deps=["prestashop_orders", infor_customers],
-    description="Shop orders as confirmed M3 sales orders (OIS100MI batch: head, address, lines, "
-    "confirm), exactly once: id map, then an M3 lookup by the customer order number before creating.",
-)
-def infor_sales_orders(
-    config: OrderBatchConfig,
-    prestashop: PrestashopResource,
-    infor: InforResource,
-    store: StoreResource,
-    mapping: MappingResource,
-) -> dg.MaterializeResult:
+):
+    """One pass over the pending orders: each is read, mapped and sent once; its customer first
+    (``infor_customers``), then the order (``infor_sales_orders``)."""
     rules = mapping.load()
     with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
         lookups = ShopLookups(shop)
         exportable = exportable_states(lookups, rules)
         orders = pending_orders(db, config.max_orders, exportable)
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
-        remaining = len(pending_orders(db, config.max_orders, exportable))
+        remaining = count_pending_orders(db, exportable)
+    yield dg.MaterializeResult(asset_key="infor_customers", metadata=_customer_metadata(report, len(orders)))
     letters = [
         {"order": order_id, "stage": e.stage, "code": e.code, "field": e.field, "message": e.message}
         for order_id, e in report.errors.items()
     ]
-    return dg.MaterializeResult(
+    warnings = [
+        {"order": order_id, **warning} for order_id, found in report.warnings.items() for warning in found
+    ]
+    yield dg.MaterializeResult(
+        asset_key="infor_sales_orders",
         metadata={
             **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
             "created_ids": _ids(report.created),
@@ -163,24 +150,51 @@ def infor_sales_orders(
             "skipped_ids": _ids(report.skipped),
             "dead_lettered_ids": _ids(report.dead_lettered),
             "dead_letters": _table(letters, ["order", "stage", "code", "field", "message"]),
+            # sent, but with a warning: e.g. address_overflow (the full address is in the order text)
+            "warnings": _table(warnings, ["order", "code", "field", "message"]),
+            "waiting": _table([{"order": k, "why": v} for k, v in report.waiting.items()], ["order", "why"]),
             "still_pending": dg.MetadataValue.int(remaining),
-        }
+        },
     )
+
+
+def _customer_metadata(report: SyncReport, orders_considered: int) -> dict[str, Any]:
+    errors = [
+        {"email": email, "code": e.code, "field": e.field, "message": e.message}
+        for email, e in report.customer_errors.items()
+    ]
+    created = set(report.customers_created)
+    skipped = [number for email, number in report.customer_numbers.items() if email not in created]
+    return {
+        "orders_considered": dg.MetadataValue.int(orders_considered),
+        "created": dg.MetadataValue.int(len(created)),
+        # M3 customers are never changed from the shop: M3 owns them once created.
+        "updated": dg.MetadataValue.int(0),
+        "skipped": dg.MetadataValue.int(len(skipped)),
+        "found_in_m3": dg.MetadataValue.int(len(report.customers_found)),
+        # a failed customer's orders are dead letters of infor_sales_orders (same error)
+        "dead_lettered": dg.MetadataValue.int(len(errors)),
+        "created_ids": _ids(report.customer_numbers[email] for email in report.customers_created),
+        "skipped_ids": _ids(skipped),
+        "dead_letters": _table(errors, ["email", "code", "field", "message"]),
+    }
 
 
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop"},
-    deps=[infor_sales_orders, "infor_order_statuses"],
-    description="M3 fulfilment back to the shop: order state (never backwards), tracking number on "
-    "order_carriers, invoice payment on order_payments and the paid state.",
+    pool=SHOP_POOL,
+    deps=["infor_order_statuses"],
+    description="M3 fulfilment back to the shop, from the states infor_order_statuses stored: order "
+    "state (never backwards), tracking number on order_carriers, invoice payment on order_payments "
+    "and the paid state.",
 )
 def prestashop_order_status_updates(
-    prestashop: PrestashopResource, infor: InforResource, store: StoreResource, mapping: MappingResource
+    prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     rules = mapping.load()
-    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
-        report = push_order_statuses(prestashop=shop, m3=m3, store=db, mapping=rules)
+    with prestashop.get_client() as shop, store.open() as db:
+        report = push_stored_statuses(prestashop=shop, store=db, mapping=rules)
     return dg.MaterializeResult(
         metadata={
             "state_changes": dg.MetadataValue.int(len(report.updated)),
@@ -199,21 +213,18 @@ def prestashop_order_status_updates(
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop"},
-    deps=["infor_inventory", "prestashop_stock"],
-    description="M3 available quantities written to the shop's stock_availables: only rows that "
-    "changed, combinations included; M3 items the shop does not sell are reported, not fatal.",
+    pool=SHOP_POOL,
+    deps=["infor_inventory", "prestashop_products", "prestashop_stock"],
+    description="M3 available quantities (m3_balances) written to the shop's stock_availables where "
+    "the shop's rows (ps_stock) differ, combinations included; M3 items the shop does not sell are "
+    "reported, not fatal.",
 )
 def prestashop_stock_levels(
-    prestashop: PrestashopResource, infor: InforResource, store: StoreResource, mapping: MappingResource
+    prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     rules = mapping.load()
-    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
-        cursor = db.get_cursor(STOCK_CURSOR)
-        report = push_stock_levels(
-            prestashop=shop, m3=m3, store=db, mapping=rules, since_lmts=int(cursor) if cursor else None
-        )
-        if report.new_cursor is not None:
-            db.set_cursor(STOCK_CURSOR, str(report.new_cursor))
+    with prestashop.get_client() as shop, store.open() as db:
+        report = push_stock_levels(prestashop=shop, store=db, mapping=rules)
     changes = [
         {
             "item": c.item_number,
@@ -226,16 +237,18 @@ def prestashop_stock_levels(
     ]
     return dg.MaterializeResult(
         metadata={
-            "mode": dg.MetadataValue.text("incremental" if cursor else "full"),
             "changed": dg.MetadataValue.int(len(report.changed)),
             "unchanged": dg.MetadataValue.int(len(report.unchanged)),
             "unknown_items": dg.MetadataValue.int(len(report.unknown_items)),
+            "not_in_m3": dg.MetadataValue.int(len(report.not_in_m3)),
             "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
-            "cursor": dg.MetadataValue.text(str(report.new_cursor) if report.new_cursor is not None else ""),
             "changes": _table(changes, ["item", "product", "combination", "old", "new"]),
             "unknown_item_numbers": _ids(report.unknown_items),
         }
     )
 
 
-ASSETS = [infor_customers, infor_sales_orders, prestashop_order_status_updates, prestashop_stock_levels]
+infor_customers = dg.AssetKey("infor_customers")
+infor_sales_orders = dg.AssetKey("infor_sales_orders")
+
+ASSETS = [order_to_m3, prestashop_order_status_updates, prestashop_stock_levels]

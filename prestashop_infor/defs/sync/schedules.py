@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from prestashop_infor.defs.prestashop.assets import GROUP as PRESTASHOP_GROUP
 from prestashop_infor.defs.sync.assets import (
-    infor_customers,
-    infor_sales_orders,
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
@@ -27,21 +24,25 @@ def _default_status() -> dg.DefaultScheduleStatus:
 
 order_sync_job = dg.define_asset_job(
     "order_sync_job",
-    selection=dg.AssetSelection.groups(PRESTASHOP_GROUP).upstream()
-    | dg.AssetSelection.assets(infor_customers, infor_sales_orders),
+    selection=dg.AssetSelection.assets("prestashop_orders", "infor_customers", "infor_sales_orders"),
     executor_def=dg.in_process_executor,
-    description="Extract the shop (orders, customers, products, stock), gate it, then create the new "
-    "orders' customers and sales orders in M3.",
+    description="Extract the shop's changed orders, gate them, then send the new ones (their customers "
+    "first) to M3.",
 )
 
 backoffice_sync_job = dg.define_asset_job(
     "backoffice_sync_job",
     selection=dg.AssetSelection.assets(
-        "infor_order_statuses", "infor_inventory", prestashop_order_status_updates, prestashop_stock_levels
+        "infor_order_statuses",
+        prestashop_order_status_updates,
+        "infor_inventory",
+        "prestashop_products",
+        "prestashop_stock",
+        prestashop_stock_levels,
     ),
     executor_def=dg.in_process_executor,
-    description="Read M3 order statuses and inventory, then push status, tracking, payment and stock "
-    "back to the shop.",
+    description="Read the M3 states of the orders in M3 and push status, tracking and payment to the "
+    "shop; read M3's balances and the shop's catalogue and stock, and write the stock that differs.",
 )
 
 order_sync_schedule = dg.ScheduleDefinition(

@@ -1,5 +1,5 @@
 """HTTP face of the M3 emulator: the ION API gateway routes, M3 MI REST v2 (single, matrix, bulk), v1,
-and the sandbox-only hooks under ``/_sandbox/``. Only translation lives here; rules are in models.py.
+and the sandbox-only hooks under ``/_sandbox/``. Only translation lives here; rules are in ``models/``.
 
 Routes (``{ti}`` is the tenant):
 
@@ -191,7 +191,9 @@ class _Api:
         try:
             if opts.cono not in (None, "", self.m3.cono):
                 raise M3Failure("XAU0008", f"Not authorized for company {opts.cono}", "CONO")
-            records = self.m3.execute(program, transaction, fields, dateformat=opts.dateformat)
+            records = self.m3.execute(
+                program, transaction, fields, dateformat=opts.dateformat, maxrecs=opts.maxrecs
+            )
             entry["records"] = self._shape(program, transaction, records, opts)
         except M3Failure as failure:
             entry.update(self._error_fields(failure))
@@ -341,7 +343,7 @@ class _Api:
         }
         try:
             opts = _Options(dict(request.query_params), self.m3.default_maxrecs)
-            records = self.m3.execute(program, transaction, fields)
+            records = self.m3.execute(program, transaction, fields, maxrecs=opts.maxrecs)
             records = self._shape(program, transaction, records, opts)
         except M3Failure as failure:
             return JSONResponse(

@@ -3,8 +3,12 @@
     shop = seed_shop(seed=42, orders=2000)
     app = create_app(shop)          # Starlette ASGI app: /api/, /api/{resource}, /api/{resource}/{id}
 
-Business rules live in ``models`` (the ``Shop``), HTTP translation in ``responses``, the seeded shop in
-``seed``. The wire behaviour follows ``contracts/prestashop-webservice.md``.
+Laid out as moto lays out a service: the backend's state and rules in the ``models`` package (the
+``Shop``, composed from one module per seam: records, auth, query, bodies, writes, orders, events,
+faults, clock), HTTP translation in ``responses``, the resource definitions in ``resources``, the
+seeded shop in ``seed``. The emulator shares no code with the product client: it reads write bodies
+with its own parser, so the client is checked against something it did not write. The wire
+behaviour follows ``contracts/prestashop-webservice.md``.
 """
 
 from prestashop_infor.sandbox.prestashop.models import (

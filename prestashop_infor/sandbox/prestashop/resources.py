@@ -109,6 +109,13 @@ class ResourceDef:
         self.assoc_by_name = {a.name: a for a in self.associations}
 
     @property
+    def class_name(self) -> str:
+        """The PHP class behind the resource (``OrderHistory``), as named in messages and hook names."""
+        if self.name in _CLASS_NAMES:
+            return _CLASS_NAMES[self.name]
+        return "".join(part.capitalize() for part in self.name[:-1].split("_"))
+
+    @property
     def assoc_pos(self) -> int:
         """Slot of the associations dict in a stored row (after the fields)."""
         return len(self.fields)
@@ -273,6 +280,18 @@ _ENTITIES = {
     "countries": ("country", "countries"),
     "currencies": ("currency", "currencies"),
     "taxes": ("tax", "taxes"),
+}
+
+_CLASS_NAMES = {
+    "order_histories": "OrderHistory",
+    "order_details": "OrderDetail",
+    "addresses": "Address",
+    "categories": "Category",
+    "countries": "Country",
+    "currencies": "Currency",
+    "taxes": "Tax",
+    "order_discounts": "OrderCartRule",
+    "stock_availables": "StockAvailable",
 }
 
 _DESCRIPTIONS = {

@@ -1,0 +1,148 @@
+"""OIS100MI, customer order interface: batch order entry (§10.1, §11.1) and its reads.
+
+Orders from outside M3 enter as batch orders with a temporary number (``AddBatchHead``), get a
+delivery address, lines and texts, and are released by ``Confirm``: checked like manual entry
+(customer, items, warehouses, credit stop) and, when they pass, turned into a customer order by the
+lifecycle (at once or after the batch job's delay). Rejected batch orders keep their reasons for
+``LstErrMsgOrder`` and can be corrected and confirmed again.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from prestashop_infor.sandbox.infor.models.programs.base import Fields, Program, Records
+from prestashop_infor.sandbox.infor.models.reads import ReadRule, read_table
+from prestashop_infor.sandbox.infor.models.records import (
+    BATCH_CREDIT_STOP,
+    BATCH_ENTERED,
+    BATCH_HEAD_ERROR,
+    BATCH_LINE_ERROR,
+    BATCH_NO_LINES,
+    BatchLine,
+    BatchOrder,
+)
+from prestashop_infor.sandbox.infor.models.values import (
+    MSG_CREDIT_STOP,
+    MSG_NO_LINES,
+    MSG_NOT_FOUND,
+    MSG_NOT_NUMERIC,
+    MSG_UNKNOWN_CUSTOMER,
+    MSG_UNKNOWN_ITEM,
+    MSG_WRONG_STATE,
+    M3Failure,
+    parse_date,
+    parse_decimal,
+)
+
+ADDRESS_TYPES = ("1", "2", "3", "4")
+
+
+class OIS100MI(Program):
+    name = "OIS100MI"
+    reads = read_table(
+        batch_order=("GetBatchHead", "GetOrderNo", "LstBatchHead"),
+        batch_line=("GetBatchLine", "GetBatchLnInfo", "LstBatchLine"),
+        batch_error=("LstErrMsgOrder",),
+        order=("GetHead", "GetOrderValue", "GetLineChrgTot", "LstHead"),
+        order_address=("GetAddress", "GetLineAddress"),
+        order_head_text=("GetHeadText", "LstHeadText"),
+        order_line_text=("GetLineText", "LstLineText"),
+        order_line=(
+            "GetLine", "GetLine2", "GetLnInfo", "GetNextDlyDate", "LstCOLineInfo", "LstDlyDates", "LstLine",
+            "LstLine2", "LstLineBOD", "LstLinesByItem",
+        ),
+        delivery_line=("LstDelLineByCO",),
+        balance=("GetATP", "LstNewBalances", "LstWarehBalance"),
+        item=("GetConfigData",),
+        not_kept=(
+            # quotations, charges, documents, purchase and kit lines, agreements and code tables
+            "GetAddrVreg", "GetBatchQuot", "GetDelHeadChrg", "GetDocClasses", "GetDocument", "GetLineChrg",
+            "GetLineManRe", "GetLinePurch", "GetMapping", "GetOrderType", "GetPanelSeq", "GetQuot", "GetText",
+            "LstBLInByPurAgr", "LstConnCOCharge", "LstDocument", "LstItmAltQty", "LstLineByKitLvl",
+            "LstLineCharge", "LstLinePurch", "LstOrderCharge", "LstOrderTypes", "LstQuot",
+        ),
+    ) | {"GetOrderPromise": ReadRule("balance", params=("ORQT", "DWDT"))}  # fmt: skip
+
+    # -- batch order entry -------------------------------------------------------------------------
+
+    def _batch(self, orno: str) -> BatchOrder:
+        batch = self.m3.batch_orders.get(orno)
+        if batch is None:
+            raise M3Failure(MSG_NOT_FOUND, f"Batch order {orno} does not exist", "ORNO")
+        return batch
+
+    def _open_batch(self, orno: str) -> BatchOrder:
+        batch = self._batch(orno)
+        if batch.confirmed and batch.stat not in (BATCH_HEAD_ERROR, BATCH_NO_LINES, BATCH_LINE_ERROR):
+            raise M3Failure(MSG_WRONG_STATE, f"Batch order {orno} is already confirmed", "ORNO")
+        return batch
+
+    def AddBatchHead(self, f: Fields) -> Records:
+        for name in ("ORDT", "RLDT", "CUDT"):
+            parse_date(f, name)
+        orno = str(self.m3._next("temp"))
+        self.m3.batch_orders[orno] = BatchOrder(orno, f["CUNO"], dict(f), self.m3.clock.now())
+        return [{"ORNO": orno}]
+
+    def AddBatchAddress(self, f: Fields) -> Records:
+        batch = self._open_batch(f["ORNO"])
+        adrt = f["ADRT"].lstrip("0")
+        if adrt not in ADDRESS_TYPES:
+            raise M3Failure(MSG_WRONG_STATE, f"Address type {f['ADRT']} is invalid", "ADRT")
+        batch.addresses[adrt] = dict(f)
+        return []
+
+    def AddBatchLine(self, f: Fields) -> Records:
+        batch = self._open_batch(f["ORNO"])
+        orqt = parse_decimal(f, "ORQT", Decimal(1))
+        if orqt is None or orqt <= 0:
+            raise M3Failure(MSG_NOT_NUMERIC, "Ordered quantity (ORQT) must be greater than zero", "ORQT")
+        sapr = parse_decimal(f, "SAPR", None)
+        parse_date(f, "DWDT")
+        for n in range(1, 7):
+            parse_decimal(f, f"DIP{n}", None)
+        ponr = len(batch.lines) + 1
+        whlo = f.get("WHLO") or batch.head.get("WHLO") or self.m3.default_warehouse
+        batch.lines.append(BatchLine(ponr, f["ITNO"], orqt, sapr, whlo, dict(f)))
+        return [{"PONR": ponr, "POSX": "0", "ATNR": "0"}]
+
+    def AddBatchText(self, f: Fields) -> Records:
+        self._open_batch(f["ORNO"]).texts.append(dict(f))
+        return []
+
+    def Confirm(self, f: Fields) -> Records:
+        """Check the batch order like manual entry; a clean one goes to the lifecycle."""
+        m3 = self.m3
+        batch = self._open_batch(f["ORNO"])
+        batch.confirmed = True
+        batch.errors = []
+        customer = m3.customers.get(batch.cuno)
+        if customer is None:
+            batch.stat = BATCH_HEAD_ERROR
+            batch.errors.append(
+                ("1", MSG_UNKNOWN_CUSTOMER, batch.cuno, f"Customer {batch.cuno} does not exist")
+            )
+        elif not batch.lines:
+            batch.stat = BATCH_NO_LINES
+            batch.errors.append(("1", MSG_NO_LINES, batch.orno, "Order lines are missing"))
+        else:
+            unknown = [line for line in batch.lines if line.itno not in m3.items]
+            for line in unknown:
+                batch.errors.append(
+                    ("2", MSG_UNKNOWN_ITEM, line.itno, f"Item {line.itno} does not exist"[:60])
+                )
+            unknown_whlo = [line for line in batch.lines if line.whlo not in m3.warehouses]
+            for line in unknown_whlo:
+                batch.errors.append(("2", MSG_NOT_FOUND, line.whlo, f"Warehouse {line.whlo} does not exist"))
+            if unknown or unknown_whlo:
+                batch.stat = BATCH_LINE_ERROR
+            elif customer.credit_stop:
+                batch.stat = BATCH_CREDIT_STOP
+                batch.errors.append(
+                    ("1", MSG_CREDIT_STOP, batch.cuno, f"Customer {batch.cuno} is credit-stopped")
+                )
+            else:
+                batch.stat = BATCH_ENTERED
+                m3.submit_batch(batch)
+        return [{"ORNO": batch.orno, "STAT": batch.stat}]

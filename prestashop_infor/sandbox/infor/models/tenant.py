@@ -1,0 +1,322 @@
+"""``M3Tenant``: one M3 company behind its ION API gateway, composed of the parts of this package.
+
+It holds the records (``records.py``), runs the order lifecycle (``lifecycle.py``, mixed in),
+keeps the gateway (``gateway.py``) and answers MI transactions: every call is validated against the
+program's spec facts, then served by the program's hand-written rule (``programs/``) or, for reads,
+by the generic read engine (``reads.py``), and rendered as M3 renders records — only the spec's
+output fields, every value a string within its length.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import threading
+from collections.abc import Iterable
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from prestashop_infor.sandbox.infor.models.clock import SimClock
+from prestashop_infor.sandbox.infor.models.gateway import Gateway
+from prestashop_infor.sandbox.infor.models.lifecycle import LifecycleSettings, OrderLifecycle
+from prestashop_infor.sandbox.infor.models.programs import PROGRAMS, Handler, Program
+from prestashop_infor.sandbox.infor.models.reads import ReadEngine, ReadPlan, ReadRule, compile_read
+from prestashop_infor.sandbox.infor.models.records import (
+    Balance,
+    BatchOrder,
+    Customer,
+    CustomerOrder,
+    Delivery,
+    Invoice,
+    Item,
+    PaymentBatch,
+    Shipment,
+    StockMessage,
+    Warehouse,
+    WarehouseMessage,
+)
+from prestashop_infor.sandbox.infor.models.values import (
+    MSG_EXISTS,
+    MSG_NOT_NUMERIC,
+    MSG_TOO_LONG,
+    MSG_UNKNOWN_FIELD,
+    MSG_UNKNOWN_TRANSACTION,
+    M3Failure,
+    is_number,
+    mandatory,
+    render,
+)
+from prestashop_infor.sandbox.infor.specs import GENERIC_TRANSACTIONS, TransactionSpec, load_specs
+
+
+@functools.cache
+def _read_plan(program: str, transaction: str, rule: ReadRule) -> ReadPlan:
+    """A read transaction compiled once per process (the facts and rules never change)."""
+    return compile_read(load_specs()[program][transaction], rule)
+
+
+class M3Tenant(OrderLifecycle):
+    """One M3 tenant (company 100, division AAA) behind its ION API gateway."""
+
+    def __init__(
+        self,
+        tenant: str = "SANDBOX_TST",
+        *,
+        clock: SimClock | None = None,
+        lifecycle: LifecycleSettings | None = None,
+        token_lifetime: timedelta = timedelta(hours=2),
+        cono: str = "100",
+        divi: str = "AAA",
+        seed: int = 42,
+    ):
+        self.tenant = tenant
+        self.cono = cono
+        self.divi = divi
+        self.clock = clock or SimClock()
+        self.clock.on_advance = self.tick
+        self.lifecycle = lifecycle or LifecycleSettings()
+        self.gateway = Gateway(tenant, self.clock, token_lifetime=token_lifetime)
+        self.specs = load_specs()
+        self.error_style = "results"  # "results": error in results[0]; "top": error fields at the top level
+        self.default_maxrecs = 100  # server default when maxrecs is omitted (known unknown §17.2)
+        self.seed = seed
+        self.items: dict[str, Item] = {}
+        self.warehouses: dict[str, Warehouse] = {}
+        self.balances: dict[tuple[str, str], Balance] = {}  # (WHLO, ITNO)
+        self.customers: dict[str, Customer] = {}
+        self.batch_orders: dict[str, BatchOrder] = {}
+        self.orders: dict[str, CustomerOrder] = {}
+        self.deliveries: dict[str, Delivery] = {}
+        self.shipments: dict[str, Shipment] = {}
+        self.invoices: dict[tuple[str, str], Invoice] = {}  # (YEA4, IVNO)
+        self.payment_batches: dict[str, PaymentBatch] = {}
+        self.stock_messages: dict[tuple[str, str], StockMessage] = {}  # (partner, PMSN)
+        self.warehouse_messages: dict[str, WarehouseMessage] = {}  # MSGN
+        self.default_warehouse = "100"
+        self.customer_template = "WEBTMPL"
+        self._counters = {"temp": 5000000000, "order": 1000000000, "customer": 0, "delivery": 30000000000,
+                          "shipment": 7000000, "invoice": 100000000, "journal": 0, "message": 0}  # fmt: skip
+        self._lmts = 0
+        self._schedule = []
+        self._pending_batches = []
+        self._seq = 0
+        self._step_time = None
+        self._lock = threading.RLock()
+        self.programs: dict[str, Program] = {cls.name: cls(self) for cls in PROGRAMS}
+        self.reader = ReadEngine(self)
+        self.handlers: dict[tuple[str, str], Handler] = self._handlers()
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def write_ionapi(self, path: str | Path, base_url: str) -> Path:
+        """Write a `.ionapi` file pointing ``iu``/``pu`` at this emulator served on ``base_url``."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(self.gateway.credentials(base_url), indent=2) + "\n", encoding="utf-8")
+        return target
+
+    def ionapi(self, base_url: str) -> dict[str, Any]:
+        return self.gateway.credentials(base_url)
+
+    def execute(
+        self,
+        program: str,
+        transaction: str,
+        fields: dict[str, str],
+        *,
+        dateformat: str = "YMD8",
+        maxrecs: int = 0,
+    ) -> list[dict[str, str]]:
+        """Run one MI transaction: validate against the spec, apply the rule, render at most
+        ``maxrecs`` records (0 = all; every spec output field present, every value a string).
+        Raises M3Failure."""
+        with self._lock:
+            self.tick()
+            spec = self.transaction_spec(program, transaction)
+            clean = self.validate(spec, fields)
+            if transaction in GENERIC_TRANSACTIONS and (program, transaction) not in self.handlers:
+                records: Iterable[dict[str, Any]] = self._generic(transaction)
+            else:
+                handler = self.handlers.get((program, transaction))
+                if handler is None:
+                    raise M3Failure(
+                        MSG_UNKNOWN_TRANSACTION,
+                        f"Transaction {transaction} of {program} is not available in this emulator",
+                        error_type="TransactionNotFound",
+                    )
+                records = handler(clean)
+            if maxrecs > 0:
+                records = itertools.islice(records, maxrecs)
+            return [self._render(spec, record, dateformat) for record in records]
+
+    def transaction_spec(self, program: str, transaction: str) -> TransactionSpec:
+        transactions = self.specs.get(program)
+        if transactions is None:
+            raise M3Failure(
+                MSG_UNKNOWN_TRANSACTION, f"Program {program} does not exist", error_type="TransactionNotFound"
+            )
+        spec = transactions.get(transaction)
+        if spec is None:
+            raise M3Failure(
+                MSG_UNKNOWN_TRANSACTION,
+                f"Transaction {transaction} does not exist in program {program}",
+                error_type="TransactionNotFound",
+            )
+        return spec
+
+    @staticmethod
+    def validate(spec: TransactionSpec, fields: dict[str, str]) -> dict[str, str]:
+        """Check inputs the way M3 does: names the spec knows, lengths, numbers, mandatory fields.
+        Values are right-trimmed (M3 fields are blank-padded) and blanks dropped."""
+        clean: dict[str, str] = {}
+        for name, raw in fields.items():
+            field_spec = spec.inputs.get(name)
+            if field_spec is None:
+                raise M3Failure(
+                    MSG_UNKNOWN_FIELD,
+                    f"Field {name} is not an input of {spec.program}/{spec.transaction}",
+                    name,
+                    "InputFieldNotFound",
+                )
+            value = str(raw).rstrip()
+            if field_spec.max_length and len(value) > field_spec.max_length:
+                raise M3Failure(
+                    MSG_TOO_LONG,
+                    f"{field_spec.description} ({name}) is too long: {len(value)} characters, "
+                    f"maximum {field_spec.max_length}",
+                    name,
+                    "InputFieldTooLong",
+                )
+            if value and field_spec.numeric and not is_number(value):
+                raise M3Failure(MSG_NOT_NUMERIC, f"{field_spec.description} ({name}) must be numeric", name)
+            if value:
+                clean[name] = value
+        for name in spec.required:
+            if name not in clean:
+                raise mandatory(name, spec.inputs[name].description)
+        return clean
+
+    @staticmethod
+    def _render(spec: TransactionSpec, record: dict[str, Any], dateformat: str) -> dict[str, str]:
+        """A record as M3 answers it: every output field of the spec, a string cut to the field's
+        length (a field shared by transactions of different lengths shows its first characters)."""
+        rendered = dict.fromkeys(spec.outputs, "")
+        for name, value in record.items():
+            length = spec.outputs.get(name)
+            if length is None:
+                raise AssertionError(f"emulator bug: {spec.program}/{spec.transaction} has no output {name}")
+            text = render(value, dateformat)
+            if len(text) > length:
+                if not isinstance(value, str):
+                    raise AssertionError(
+                        f"emulator bug: {spec.program}/{spec.transaction} {name}={text!r} too long"
+                    )
+                text = text[:length].rstrip()
+            rendered[name] = text
+        return rendered
+
+    # -- programs ------------------------------------------------------------------------------
+
+    def _handlers(self) -> dict[tuple[str, str], Handler]:
+        """(program, transaction) -> rule: hand-written where a program defines one, else the read
+        engine for every read transaction the program's table maps to a record family."""
+        handlers: dict[tuple[str, str], Handler] = {}
+        for name, program in self.programs.items():
+            for transaction, rule in program.reads.items():
+                plan = _read_plan(name, transaction, rule)
+                handlers[(name, transaction)] = functools.partial(self._read, plan)
+            for transaction, handler in program.rules().items():
+                handlers[(name, transaction)] = handler
+        return handlers
+
+    def _read(self, plan: ReadPlan, fields: dict[str, str]) -> Iterable[dict[str, Any]]:
+        return self.reader.read(plan, fields)
+
+    def _generic(self, transaction: str) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        match transaction:
+            case "GetServerTime":
+                return [{"DATE": now.date(), "TIME": now.strftime("%H%M%S"), "LMTS": self.next_lmts()}]
+            case "GetUserInfo":
+                return [{"ZZUSID": "MIUSER", "ZDCONO": self.cono, "ZDDIVI": self.divi, "ZDFACI": "100",
+                         "ZZWHLO": self.default_warehouse, "ZDLANC": "GB", "ZDDTFM": "YMD", "DSEP": "-",
+                         "TSEP": ":", "TIZO": "UTC", "USFN": "M3 emulator API user"}]  # fmt: skip
+            case _:
+                return [{}]
+
+    # -- seeding -------------------------------------------------------------------------------
+
+    @property
+    def default_facility(self) -> str:
+        warehouse = self.warehouses.get(self.default_warehouse)
+        return warehouse.faci if warehouse else "100"
+
+    def add_warehouse(
+        self, whlo: str, whnm: str, faci: str = "100", cscd: str = "FR", town: str = ""
+    ) -> Warehouse:
+        with self._lock:
+            warehouse = Warehouse(whlo, whnm, faci, cscd, town, self.next_lmts())
+            self.warehouses[whlo] = warehouse
+            return warehouse
+
+    def add_item(self, itno: str, itds: str, price: Decimal | str | float, **extra: Any) -> Item:
+        if not itno or len(itno) > 15:
+            raise ValueError(f"M3 item numbers are 1 to 15 characters, got {itno!r}")
+        with self._lock:
+            item = Item(
+                itno, itds[:60], Decimal(str(price)), lmdt=self.today(), lmts=self.next_lmts(), **extra
+            )
+            self.items[itno] = item
+            return item
+
+    def set_balance(self, whlo: str, itno: str, on_hand: Decimal | int) -> Balance:
+        with self._lock:
+            balance = self.balances.get((whlo, itno)) or Balance(whlo, itno)
+            balance.on_hand = Decimal(on_hand)
+            self.balances[(whlo, itno)] = balance
+            self._touch_balance(balance)
+            return balance
+
+    def add_customer(self, cuno: str | None = None, cunm: str = "Customer", **extra: Any) -> Customer:
+        numbered = False
+        with self._lock:
+            while cuno is None or (numbered and cuno in self.customers):
+                numbered = True
+                self._counters["customer"] += 1
+                cuno = f"WEB{self._counters['customer']:07d}"
+            if cuno in self.customers:
+                raise M3Failure(MSG_EXISTS, f"Customer number {cuno} already exists", "CUNO")
+            customer = Customer(
+                cuno, cunm, rgdt=self.today(), lmdt=self.today(), lmts=self.next_lmts(), **extra
+            )
+            self.customers[cuno] = customer
+            return customer
+
+    # -- inspection ----------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            phases: dict[str, int] = {}
+            for order in self.orders.values():
+                phases[order.phase] = phases.get(order.phase, 0) + 1
+            return {
+                "tenant": self.tenant,
+                "now": self.clock.now().isoformat(),
+                "items": len(self.items),
+                "warehouses": sorted(self.warehouses),
+                "customers": len(self.customers),
+                "batch_orders": len(self.batch_orders),
+                "orders": len(self.orders),
+                "orders_by_phase": phases,
+                "deliveries": len(self.deliveries),
+                "invoices": len(self.invoices),
+            }
+
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+
+__all__ = ["M3Tenant"]
