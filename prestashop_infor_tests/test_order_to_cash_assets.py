@@ -172,7 +172,9 @@ def test_writes_share_pools_and_each_job_selects_only_its_purpose() -> None:
     selected = {
         name: {k.to_user_string() for k in job.asset_layer.selected_asset_keys} for name, job in jobs.items()
     }
-    assert selected["order_sync_job"] == {"prestashop_orders", "infor_customers", "infor_sales_orders"}
+    assert selected["order_sync_job"] == {
+        "prestashop_orders", "prestashop_customers", "prestashop_products", "infor_customers", "infor_sales_orders",
+    }  # fmt: skip
     assert selected["backoffice_sync_job"] == {
         "infor_order_statuses", "prestashop_order_status_updates",
         "infor_inventory", "prestashop_products", "prestashop_stock", "prestashop_stock_levels",
@@ -184,7 +186,12 @@ def test_writes_share_pools_and_each_job_selects_only_its_purpose() -> None:
     assert parents == {
         "prestashop_order_status_updates": {"infor_order_statuses"},
         "prestashop_stock_levels": {"infor_inventory", "prestashop_products", "prestashop_stock"},
-        "infor_sales_orders": {"prestashop_orders", "infor_customers"},
+        "infor_sales_orders": {
+            "prestashop_orders",
+            "prestashop_customers",
+            "prestashop_products",
+            "infor_customers",
+        },
     }
 
 

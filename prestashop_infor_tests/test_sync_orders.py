@@ -363,3 +363,26 @@ def test_an_order_whose_customer_another_run_is_creating_waits_for_a_later_run(w
     assert world.m3_orders_with(f"PS{order['id']}") == 0
     id_map.release(world.store, "customer", [email])
     assert world.sync([order]).created == [order["id"]]
+
+
+def test_the_order_step_maps_from_what_the_upstream_assets_stored(world: World):
+    """Customers, products and combinations come from the store the extraction assets wrote; only
+    what no asset extracts (addresses, countries, currencies) is read from the shop."""
+    from prestashop_infor.sync.prestashop_extraction import (
+        COMBINATIONS,
+        CUSTOMERS,
+        PRODUCTS,
+        extract_all,
+        extract_changed,
+    )
+
+    order = an_order(world)
+    for entity in (CUSTOMERS, PRODUCTS):
+        extract_changed(world.ps, world.store, entity, time_zone="Europe/Paris")
+    extract_all(world.ps, world.store, COMBINATIONS, time_zone="Europe/Paris", batch_size=100)
+    paths: list[str] = []
+    world.shop_http.event_hooks["request"].append(lambda request: paths.append(request.url.path))
+    report = world.sync([order], shop_lookups=ShopLookups.from_store(world.ps, world.store, [order]))
+    assert report.created == [order["id"]], report.errors
+    read = {path.split("/")[2] for path in paths}
+    assert not read & {"customers", "products", "combinations"} and "addresses" in read

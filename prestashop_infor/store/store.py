@@ -327,6 +327,17 @@ class Store:
                 for row in connection.execute(sa.select(table).order_by(table.c[order_by])).mappings()
             ]
 
+    def rows_by_id(self, table: sa.Table | str, ids: Iterable[int]) -> list[dict[str, Any]]:
+        """The rows of ``table`` whose ``id`` is one of ``ids`` (absent ids are left out)."""
+        table = self.table(table)
+        wanted = sorted({int(i) for i in ids})
+        found: list[dict[str, Any]] = []
+        with self.engine.connect() as connection:
+            for start in range(0, len(wanted), 500):
+                query = sa.select(table).where(table.c.id.in_(wanted[start : start + 500]))
+                found += [dict(row) for row in connection.execute(query).mappings()]
+        return found
+
     def count(self, table: sa.Table | str) -> int:
         table = self.table(table)
         with self.engine.connect() as connection:

@@ -52,7 +52,7 @@ import pydantic
 
 from prestashop_infor.infor import M3Client, M3TransactionError
 from prestashop_infor.prestashop import Order, PrestashopClient
-from prestashop_infor.store import Store, id_map
+from prestashop_infor.store import Store, id_map, tables
 from prestashop_infor.sync.customers import CustomerRecord, normalize_email, upsert_customers
 from prestashop_infor.sync.errors import MappingFailure, SyncError, ValidationError
 from prestashop_infor.sync.mapping import (
@@ -104,6 +104,25 @@ class ShopLookups:
         self._currencies = None if currencies is None else {int(r["id"]): dict(r) for r in currencies}
         self._order_states = None if order_states is None else [dict(r) for r in order_states]
         self._status: dict[int, ResolvedStatusMap] = {}
+
+    @classmethod
+    def from_store(
+        cls, client: PrestashopClient | None, store: Store, orders: Sequence[MappingABC[str, Any]]
+    ) -> ShopLookups:
+        """What mapping these orders needs, from what the upstream assets stored: their customers
+        (``ps_customers``), products and combinations (``ps_products``, ``ps_combinations``).
+        Addresses, countries and currencies are not extracted: ``client`` reads those, in a few
+        list reads by id; so does a record an upstream asset has not stored yet."""
+        customer_ids = {_int_or_none(o.get("id_customer")) for o in orders} - {None}
+        rows = [r for o in orders for r in ((o.get("associations") or {}).get("order_rows") or [])]
+        product_ids = {_int_or_none(r.get("product_id")) for r in rows} - {None}
+        combination_ids = {_int_or_none(r.get("product_attribute_id")) for r in rows} - {None, 0}
+        return cls(
+            client,
+            customers=[json.loads(r["record"]) for r in store.rows_by_id(tables.ps_customers, customer_ids)],
+            products=[json.loads(r["record"]) for r in store.rows_by_id(tables.ps_products, product_ids)],
+            combinations=store.rows_by_id(tables.ps_combinations, combination_ids),
+        )
 
     def prefetch(self, resource: str, ids: Iterable[int]) -> None:
         """Read the records of ``ids`` not yet known, in a few list reads."""
@@ -506,6 +525,13 @@ def _read_from_shop(plans: Sequence[_Planned], shop: ShopLookups) -> None:
     )
     shop.prefetch("products", [r.product_id for p in plans for r in p.order.order_rows])
     shop.prefetch("combinations", [r.product_attribute_id for p in plans for r in p.order.order_rows])
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _raw_id(raw: MappingABC[str, Any]) -> int:

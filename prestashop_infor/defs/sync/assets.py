@@ -21,7 +21,7 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.store import Store, tables
-from prestashop_infor.sync.mapping import Mapping
+from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
 from prestashop_infor.sync.orders import ShopLookups, SyncReport, sync_orders
 from prestashop_infor.sync.status import push_stored_statuses
@@ -72,7 +72,7 @@ def count_pending_orders(store: Store, exportable_states: Collection[int]) -> in
         return int(connection.execute(query).scalar_one())
 
 
-def exportable_states(lookups: ShopLookups, mapping: Mapping) -> list[int]:
+def exportable_states(lookups: ShopLookups, mapping: SyncMapping) -> list[int]:
     """The shop's order states the mapping sends to M3 (read from ``/api/order_states``)."""
     status = lookups.status_map(mapping)
     return [int(state["id"]) for state in lookups.order_states() if status.exportable(int(state["id"]))]
@@ -100,7 +100,7 @@ def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> dg.Metadat
             "infor_customers",
             group_name=GROUP,
             kinds={"infor"},
-            deps=["prestashop_orders"],
+            deps=["prestashop_orders", "prestashop_customers"],
             description="M3 customers (CRS610MI) for the shop customers of orders not yet in M3, matched "
             "on normalized e-mail through the id map; created once, whatever runs concurrently.",
         ),
@@ -108,7 +108,7 @@ def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> dg.Metadat
             "infor_sales_orders",
             group_name=GROUP,
             kinds={"infor"},
-            deps=["prestashop_orders", "infor_customers"],
+            deps=["prestashop_orders", "prestashop_customers", "prestashop_products", "infor_customers"],
             description="Shop orders as confirmed M3 sales orders (OIS100MI batch: head, address, lines, "
             "confirm), exactly once: id map, then an M3 lookup by the customer order number; bound only "
             "once M3 holds the customer order.",
@@ -128,9 +128,9 @@ def order_to_m3(
     (``infor_customers``), then the order (``infor_sales_orders``)."""
     rules = mapping.load()
     with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
-        lookups = ShopLookups(shop)
-        exportable = exportable_states(lookups, rules)
+        exportable = exportable_states(ShopLookups(shop), rules)
         orders = pending_orders(db, config.max_orders, exportable)
+        lookups = ShopLookups.from_store(shop, db, orders)
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
         remaining = count_pending_orders(db, exportable)
     yield dg.MaterializeResult(asset_key="infor_customers", metadata=_customer_metadata(report, len(orders)))

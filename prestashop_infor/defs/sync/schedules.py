@@ -24,10 +24,16 @@ def _default_status() -> dg.DefaultScheduleStatus:
 
 order_sync_job = dg.define_asset_job(
     "order_sync_job",
-    selection=dg.AssetSelection.assets("prestashop_orders", "infor_customers", "infor_sales_orders"),
+    selection=dg.AssetSelection.assets(
+        "prestashop_orders",
+        "prestashop_customers",
+        "prestashop_products",
+        "infor_customers",
+        "infor_sales_orders",
+    ),
     executor_def=dg.in_process_executor,
-    description="Extract the shop's changed orders, gate them, then send the new ones (their customers "
-    "first) to M3.",
+    description="Extract the shop's changed orders, customers and products, gate them, then send the new "
+    "orders (their customers first) to M3.",
 )
 
 backoffice_sync_job = dg.define_asset_job(
