@@ -23,7 +23,7 @@ from prestashop_infor.sandbox.infor import (
 )
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as shop_app
-from prestashop_infor.store import Store, id_map
+from prestashop_infor.store import Store, id_map, tables
 from prestashop_infor.sync import load_mapping
 from prestashop_infor.sync.mapping import parse_mapping
 from prestashop_infor.sync.orders import ShopLookups, sync_order, sync_orders
@@ -366,10 +366,14 @@ def test_an_order_whose_customer_another_run_is_creating_waits_for_a_later_run(w
 
 
 def test_the_order_step_maps_from_what_the_upstream_assets_stored(world: World):
-    """Customers, products and combinations come from the store the extraction assets wrote; only
-    what no asset extracts (addresses, countries, currencies) is read from the shop."""
+    """Customers, addresses, countries, currencies, products and combinations come from the store
+    the extraction assets wrote: mapping the order reads nothing from the shop; an address no
+    asset has stored yet is the one thing read (by id)."""
     from prestashop_infor.sync.prestashop_extraction import (
+        ADDRESSES,
         COMBINATIONS,
+        COUNTRIES,
+        CURRENCIES,
         CUSTOMERS,
         PRODUCTS,
         extract_all,
@@ -377,12 +381,27 @@ def test_the_order_step_maps_from_what_the_upstream_assets_stored(world: World):
     )
 
     order = an_order(world)
-    for entity in (CUSTOMERS, PRODUCTS):
+    for entity in (CUSTOMERS, ADDRESSES, PRODUCTS):
         extract_changed(world.ps, world.store, entity, time_zone="Europe/Paris")
-    extract_all(world.ps, world.store, COMBINATIONS, time_zone="Europe/Paris", batch_size=100)
+    for entity in (COMBINATIONS, COUNTRIES, CURRENCIES):
+        extract_all(world.ps, world.store, entity, time_zone="Europe/Paris", batch_size=100)
     paths: list[str] = []
     world.shop_http.event_hooks["request"].append(lambda request: paths.append(request.url.path))
-    report = world.sync([order], shop_lookups=ShopLookups.from_store(world.ps, world.store, [order]))
+    lookups = ShopLookups.from_store(world.ps, world.store, [order])
+    lookups.order_states()  # the shop's configuration, read once per run
+    paths.clear()
+    report = world.sync([order], shop_lookups=lookups)
     assert report.created == [order["id"]], report.errors
-    read = {path.split("/")[2] for path in paths}
-    assert not read & {"customers", "products", "combinations"} and "addresses" in read
+    assert paths == []  # nothing read from the shop to map it
+
+    # an order whose delivery address no extraction has stored yet: that address is read by id
+    second = an_order(world)
+    with world.store.engine.begin() as connection:
+        connection.execute(
+            tables.ps_addresses.delete().where(tables.ps_addresses.c.id == int(second["id_address_delivery"]))
+        )
+    lookups = ShopLookups.from_store(world.ps, world.store, [second])
+    lookups.order_states()
+    paths.clear()
+    assert world.sync([second], shop_lookups=lookups).created == [second["id"]]
+    assert {path.split("/")[2] for path in paths} == {"addresses"}

@@ -270,3 +270,34 @@ ps_combinations = sa.Table(
     sa.Column("reference", sa.String(128), nullable=True),
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
+
+# PrestaShop addresses (incremental by date_upd), countries and currencies (read in full) (revision
+# 0004), kept by ``prestashop_customers``: what the order step maps delivery and invoice addresses
+# and currencies from.
+ps_addresses = sa.Table(
+    "ps_addresses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("id_customer", sa.Integer, nullable=True),
+    sa.Column("id_country", sa.Integer, nullable=False),
+    sa.Column("deleted", sa.Boolean, nullable=True),
+    sa.Column("date_upd", UtcDateTime, nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+ps_countries = sa.Table(
+    "ps_countries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("iso_code", sa.String(3), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+ps_currencies = sa.Table(
+    "ps_currencies",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("iso_code", sa.String(3), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)

@@ -27,7 +27,10 @@ from prestashop_infor.store import Store
 from prestashop_infor.sync.gates import Failure, frame_of, quarantine, scalar, validate_frame
 from prestashop_infor.sync.prestashop_schemas import (
     DATETIME_FORMAT,
+    AddressSchema,
     CombinationSchema,
+    CountrySchema,
+    CurrencySchema,
     CustomerSchema,
     OrderRowSchema,
     OrderSchema,
@@ -245,6 +248,28 @@ def _stock(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[
     }
 
 
+def _address(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
+    return {
+        "id": int(record["id"]),
+        "id_customer": _int(record.get("id_customer")),
+        "id_country": int(record["id_country"]),
+        "deleted": _flag(record.get("deleted")),
+        "date_upd": _utc(record["date_upd"], time_zone),
+        "record": json.dumps(record, sort_keys=True),
+        "loaded_at": loaded_at,
+    }
+
+
+def _coded(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
+    """A country or a currency: its ISO code and the record."""
+    return {
+        "id": int(record["id"]),
+        "iso_code": str(record["iso_code"]).upper(),
+        "record": json.dumps(record, sort_keys=True),
+        "loaded_at": loaded_at,
+    }
+
+
 def _combination(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
     return {
         "id": int(record["id"]),
@@ -280,6 +305,15 @@ PRODUCTS = Entity(
     ("id", "reference", "name", "price", "active", "date_upd"),
     _product,
 )
+ADDRESSES = Entity(
+    "addresses",
+    AddressSchema,
+    "ps_addresses",
+    ("id", "id_customer", "id_country", "date_upd"),
+    _address,
+)
+COUNTRIES = Entity("countries", CountrySchema, "ps_countries", ("id", "iso_code"), _coded)
+CURRENCIES = Entity("currencies", CurrencySchema, "ps_currencies", ("id", "iso_code"), _coded)
 COMBINATIONS = Entity(
     "combinations",
     CombinationSchema,

@@ -133,6 +133,36 @@ class StockSchema(pa.DataFrameModel):
     location: Series[str] = pa.Field(nullable=True)
 
 
+class AddressSchema(pa.DataFrameModel):
+    """One row per ``addresses`` record: where an order is delivered and invoiced."""
+
+    id: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0, unique=True)
+    id_customer: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0, nullable=True)
+    id_country: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0)
+    address1: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 128})
+    city: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 64})
+    deleted: Series[str] = pa.Field(isin=FLAGS, nullable=True)
+    date_upd: Series[str]
+
+    @pa.check("date_upd", name="parseable_datetime")
+    def parseable_datetime(cls, series: Series[str]) -> Series[bool]:
+        return _parseable_datetimes(series)
+
+
+class CountrySchema(pa.DataFrameModel):
+    """One row per ``countries`` record: its ISO code and postcode format."""
+
+    id: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0, unique=True)
+    iso_code: Series[str] = pa.Field(str_matches=r"^[A-Za-z]{2,3}$")
+
+
+class CurrencySchema(pa.DataFrameModel):
+    """One row per ``currencies`` record: its ISO 4217 code."""
+
+    id: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0, unique=True)
+    iso_code: Series[str] = pa.Field(str_matches=r"^[A-Za-z]{3}$")
+
+
 class CombinationSchema(pa.DataFrameModel):
     """One row per ``combinations`` record: the variant of a product, and its reference (the M3
     item number the stock push resolves)."""

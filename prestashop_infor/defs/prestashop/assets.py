@@ -14,7 +14,10 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.schemas import gate_metadata
 from prestashop_infor.sync.prestashop_extraction import (
+    ADDRESSES,
     COMBINATIONS,
+    COUNTRIES,
+    CURRENCIES,
     CUSTOMERS,
     ORDERS,
     PRODUCTS,
@@ -102,12 +105,29 @@ def prestashop_orders(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
     metadata=gate_metadata(CUSTOMERS.schema),
-    description="PrestaShop customers, read incrementally by date_upd, validated, upserted into ps_customers.",
+    description="PrestaShop customers and their addresses, read incrementally by date_upd, validated, "
+    "upserted into ps_customers and ps_addresses; countries and currencies read in full into "
+    "ps_countries and ps_currencies (what the order step maps addresses and currencies from).",
 )
 def prestashop_customers(
     context: dg.AssetExecutionContext, prestashop: PrestashopResource, store: StoreResource
 ) -> dg.MaterializeResult:
-    return _incremental(context, CUSTOMERS, prestashop, store)
+    customers = _incremental(context, CUSTOMERS, prestashop, store)
+    addresses = _incremental(context, ADDRESSES, prestashop, store)
+    countries = _in_full(context, COUNTRIES, prestashop, store)
+    currencies = _in_full(context, CURRENCIES, prestashop, store)
+    metadata = dict(customers.metadata or {})
+    for name, result in (("addresses", addresses.metadata or {}),):
+        metadata[name] = dg.MetadataValue.int(int(result["valid"].value))
+        metadata[f"{name}_quarantined"] = dg.MetadataValue.int(int(result["quarantined"].value))
+    metadata.update(
+        {
+            "countries": dg.MetadataValue.int(countries.valid),
+            "currencies": dg.MetadataValue.int(currencies.valid),
+            "reference_quarantined": dg.MetadataValue.int(countries.quarantined + currencies.quarantined),
+        }
+    )
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(
