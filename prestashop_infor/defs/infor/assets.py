@@ -18,7 +18,7 @@ from prestashop_infor.defs.schemas import gate_metadata
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.sync.infor_extraction import M3Extraction, extract_inventory, extract_items
 from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema, OrderStatusSchema
-from prestashop_infor.sync.status import read_order_states
+from prestashop_infor.sync.m3_order_states import read_order_states
 
 GROUP = "infor"
 PREVIEW_ROWS = 5
