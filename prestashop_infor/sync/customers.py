@@ -116,7 +116,10 @@ def upsert_customers(
     outcome.busy.extend(e for e in new if e not in got)
     # a claim taken over from a dead run: that run may have created the customer before dying, and
     # then M3 refuses the Add ("already exists") and the look-up after it binds the customer
-    _create(mine, wanted, outcome, m3=m3, store=store, mapping=mapping)
+    try:
+        _create(mine, wanted, outcome, m3=m3, store=store, mapping=mapping)
+    finally:  # on every way out, so a failed create never leaves another run facing a held claim
+        id_map.release(store, ENTITY, mine)
     return outcome
 
 
@@ -157,25 +160,9 @@ def _create(
     store: Store,
     mapping: Mapping,
 ) -> None:
-    """Create the customers of ``emails`` (claimed by this caller), bind them, release the claims:
-    on every path out, so a failed create never leaves a concurrent run waiting for a lease."""
+    """Create the customers of ``emails`` (claimed by this caller) and bind them."""
     if not emails:
         return
-    try:
-        _create_claimed(emails, wanted, outcome, m3=m3, store=store, mapping=mapping)
-    finally:
-        id_map.release(store, ENTITY, emails)
-
-
-def _create_claimed(
-    emails: list[str],
-    wanted: dict[str, CustomerRecord],
-    outcome: CustomerOutcome,
-    *,
-    m3: M3Client,
-    store: Store,
-    mapping: Mapping,
-) -> None:
     prefix = mapping.erp.customer_number_prefix
     numbers = {e: customer_number(e, prefix) for e in emails}
     to_add = list(emails)
