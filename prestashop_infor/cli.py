@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -220,8 +221,6 @@ def _first_materialization(
 ) -> None:
     """Once the UI answers and the code location is loaded, launch one run of every asset through
     the instance (so it shows in the UI, queued and run by the daemon) and report how it ended."""
-    import time
-
     selector: dict[str, Any] | None = None
     while selector is None:
         if stopping.wait(1) or dagster.poll() is not None:
@@ -271,11 +270,36 @@ def _first_materialization(
     print(f"First materialization: {status} ({elapsed:.0f} s after start; run {run_id}).", flush=True)
 
 
+def _stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop ``dagster dev`` and everything in its process group (webserver, daemon, code server, run
+    workers): SIGTERM, then SIGKILL for whatever is still there after ``grace`` seconds (the next
+    start deletes this instance anyway)."""
+
+    def group_alive() -> bool:
+        process.poll()  # reap dagster dev itself, so a zombie does not count
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    if group_alive():
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while group_alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if group_alive():
+        os.killpg(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while group_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    if process.poll() is None:
+        process.wait()
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The sandbox, a fresh store and Dagster instance, and ``dagster dev`` until Ctrl-C or SIGTERM.
     The UI comes first; the first materialization of every asset is then launched as a run."""
-    import time
-
     from prestashop_infor.sandbox import start_sandbox
     from prestashop_infor.serving import port_is_free
     from prestashop_infor.store import upgrade_store
@@ -349,13 +373,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for handled in handlers:  # the cleanup runs to its end, even on a second Ctrl-C
             signal.signal(handled, signal.SIG_IGN)
         stopping.set()
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)  # then forced: the next start deletes this instance anyway
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if process is not None:
+            _stop_process_group(process)
         if sandbox is not None:
             sandbox.stop()
         for handled, handler in handlers.items():

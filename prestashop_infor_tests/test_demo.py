@@ -113,7 +113,7 @@ class Demo:
             raise AssertionError(f"the demo did not stop within 60 s of {how.name}") from None
         elapsed = time.monotonic() - start
         self._reader.join(10)
-        _wait_for(lambda: not _processes_of(self.home), 10, "every process the demo started to end")
+        _wait_for(lambda: not _processes_of(self.home), 15, "every process the demo started to end")
         return elapsed
 
     def kill(self) -> None:
