@@ -442,10 +442,11 @@ def _database_url() -> str:
     return _settings_now().store_url()
 
 
-def _open_store() -> Store:
+def _open_store(*, create: bool = False) -> Store:
     """The store the Dagster runs use: ``PRESTASHOP_INFOR_DATABASE_URL`` (default as in the
     definitions) and ``PRESTASHOP_INFOR_DATABASE_SCHEMA``. A SQLite file that does not exist is an
-    error, not a new empty store: the command would otherwise report an empty queue."""
+    error unless ``create`` (the receiver may be the first to write): the dlq commands would
+    otherwise report an empty queue."""
     settings = _settings_now()
     url, schema = settings.store_url(), settings.database_schema
     try:
@@ -455,10 +456,12 @@ def _open_store() -> Store:
     shown = parsed.render_as_string(hide_password=True)
     file_path = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if file_path not in (None, "", ":memory:") and not Path(file_path).expanduser().exists():
-        raise ConfigurationError(
-            f"there is no store at {file_path}: set {DATABASE_URL} (or DAGSTER_HOME) to the "
-            "store the Dagster runs use"
-        )
+        if not create:
+            raise ConfigurationError(
+                f"there is no store at {file_path}: set {DATABASE_URL} (or DAGSTER_HOME) to the "
+                "store the Dagster runs use"
+            )
+        Path(file_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
         return Store.from_url(url, schema=schema)
     except ValueError as exc:
@@ -757,6 +760,49 @@ def _add_db_commands(commands: Any) -> None:
     current.set_defaults(handler=cmd_db_current)
 
 
+# -- the webhook receiver --------------------------------------------------------------------------
+
+
+def cmd_webhooks_serve(args: argparse.Namespace) -> int:
+    """Serve the receiver until Ctrl-C or SIGTERM: events verified with ``WEBHOOK_SECRET`` and
+    committed to the store's inbox before the answer."""
+    import uvicorn
+
+    from prestashop_infor.webhooks import create_app
+
+    settings = _settings_now()
+    try:
+        secrets = settings.webhook_secrets()
+    except SettingsError as exc:
+        raise ConfigurationError(str(exc)) from None
+    store = _open_store(create=True)
+    shops = [settings.prestashop_url] if settings.prestashop_url else []
+    app = create_app(store, secrets, shop_urls=shops)
+    print(f"Webhook receiver: http://{args.host}:{args.port}/webhooks/prestashop", flush=True)
+    print(f"Inbox:            {settings.store_url()}", flush=True)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5,
+                    limit_concurrency=args.max_connections, access_log=False)  # fmt: skip
+    finally:
+        store.dispose()
+    return 0
+
+
+def _add_webhooks_commands(commands: Any) -> None:
+    webhooks = commands.add_parser("webhooks", help="the webhook receiver")
+    actions = webhooks.add_subparsers(dest="webhooks_command", required=True)
+    serve = actions.add_parser(
+        "serve",
+        help="receive signed PrestaShop webhooks into the inbox (WEBHOOK_SECRET, PRESTASHOP_INFOR_DATABASE_URL)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind")
+    serve.add_argument("--port", type=_port, default=8090, help="port to bind")
+    serve.add_argument(
+        "--max-connections", type=_positive, default=200, help="connections at once; more get 503 at once"
+    )
+    serve.set_defaults(handler=cmd_webhooks_serve)
+
+
 class _Parser(argparse.ArgumentParser):
     """Every command's ``--help`` shows the defaults."""
 
@@ -783,6 +829,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_dlq_commands(commands)
     _add_db_commands(commands)
+    _add_webhooks_commands(commands)
     return parser
 
 

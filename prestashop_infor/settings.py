@@ -18,6 +18,7 @@ variable                                   meaning (default)
 ``PRESTASHOP_INFOR_MAPPING_FILE``          the mapping.yaml (the commented one in the package)
 ``PRESTASHOP_INFOR_SCHEDULES``             ``on`` starts the sync schedules with the code location (``off``)
 ``PRESTASHOP_INFOR_MAX_FAILURE_SHARE``     the validation gate's threshold, 0 to 1 (``0.05``)
+``WEBHOOK_SECRET``                         the webhook receiver's secret(s), comma-separated in a rotation
 =========================================  ==========================================================
 """
 
@@ -35,6 +36,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from prestashop_infor.infor.ionapi import ENV_FILE, ENV_PREFIX, IonApiCredentials, IonApiFileError
 
 SANDBOX_API_KEY = "ZQ5N8R2KX7WJ4M1TB6VY3HC9PLDF0GSE"  # the sandbox shop's Webservice key
+MIN_SECRET_LENGTH = 32
 
 
 class SettingsError(ValueError):
@@ -58,6 +60,7 @@ class Settings(BaseSettings):
         0.05, ge=0.0, le=1.0, validation_alias="PRESTASHOP_INFOR_MAX_FAILURE_SHARE"
     )
     dagster_home: str | None = Field(None, validation_alias="DAGSTER_HOME")
+    webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET")
 
     @pydantic.field_validator("schedules", mode="before")
     @classmethod
@@ -112,6 +115,20 @@ class Settings(BaseSettings):
             )
         assert self.prestashop_url is not None and self.prestashop_api_key is not None
         return self.prestashop_url, self.prestashop_api_key.get_secret_value()
+
+    def webhook_secrets(self) -> list[str]:
+        """The receiver's active secrets (``WEBHOOK_SECRET``, comma-separated during a rotation),
+        each at least 32 characters (the contract asks for 32 random bytes or more)."""
+        if self.webhook_secret is None:
+            raise SettingsError("WEBHOOK_SECRET is not set (the shared secret, or several comma-separated)")
+        secrets = [part.strip() for part in self.webhook_secret.get_secret_value().split(",") if part.strip()]
+        short = [index + 1 for index, secret in enumerate(secrets) if len(secret) < MIN_SECRET_LENGTH]
+        if not secrets or short:
+            raise SettingsError(
+                f"WEBHOOK_SECRET: every secret needs at least {MIN_SECRET_LENGTH} characters "
+                f"(too short: {', '.join(map(str, short)) or 'all'}); the value is not shown"
+            )
+        return secrets
 
 
 @dataclass(frozen=True)

@@ -301,3 +301,22 @@ ps_currencies = sa.Table(
     sa.Column("record", sa.Text, nullable=False),
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
+
+# The webhook inbox (revision 0005): every event the receiver accepted, unique on the event id so a
+# retried delivery is stored once; ``id`` is the sensors' cursor. Written by ``prestashop-infor
+# webhooks serve`` before it answers; functions in ``store/inbox.py``.
+webhook_inbox = sa.Table(
+    "webhook_inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("event", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # "pending" or "ignored" (unknown event type)
+    sa.Column("resource_type", sa.String(50), nullable=True),
+    sa.Column("resource_id", sa.Integer, nullable=True),
+    sa.Column("shop_url", sa.String(255), nullable=True),
+    sa.Column("attempt", sa.Integer, nullable=True),
+    sa.Column("occurred_at", sa.String(40), nullable=True),  # as sent (RFC 3339), informational
+    sa.Column("body", sa.Text, nullable=False),  # the envelope as received (ids and hints only)
+    sa.Column("received_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,268 @@
+"""The webhook receiver: ``POST /webhooks/prestashop`` verifies a shop event and stores it in the
+inbox before it answers; the sensors take it from there (contract ``webhooks.md``).
+
+In the contract's order (§5, §8): a body over 64 KiB is refused with 413 before it is read in full;
+a content type other than JSON gets 415; the signature (``X-PS-Webhook-Signature``,
+HMAC-SHA256 over ``"{t}." + raw body``, compared in constant time with every active secret, 300
+seconds either way) decides 401; the envelope (JSON object, ``id`` and ``event`` equal to their
+headers, ``contract_version`` 1, a known shop) decides 400. Then the event is committed to the inbox,
+unique on its id, and the answer is 202: for a new event, for a duplicate delivery (stored once),
+and for a valid event of a type this release does not handle (stored as ``ignored``). Nothing a
+client sends gets a 5xx; 503 means the store itself is unavailable, and the sender retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from prestashop_infor.store import Store, inbox
+
+log = logging.getLogger(__name__)
+
+PATH = "/webhooks/prestashop"
+MAX_BODY = 64 * 1024  # v1 events are a few hundred bytes (contract §8)
+TOLERANCE = 300  # seconds between the signature's t and now, either way (contract §5)
+BODY_TIMEOUT = 5.0  # seconds to receive the body: a sender that trickles is cut off
+CONTRACT_VERSION = 1
+KNOWN_EVENTS = frozenset(
+    {
+        "order.created", "order.status_changed", "order.updated", "order.tracking_updated",
+        "order.payment_confirmed", "customer.created", "customer.updated", "customer.deleted",
+        "address.created", "address.updated", "address.deleted", "product.created", "product.updated",
+        "product.deleted", "combination.created", "combination.updated", "combination.deleted",
+        "stock.updated",
+    }
+)  # fmt: skip
+EVENT_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
+
+
+class Refused(Exception):
+    """A request the receiver answers with ``status`` and ``message``, storing nothing."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``v1`` signature of ``body`` signed at ``timestamp`` (what a sender puts in the header)."""
+    return hmac.new(
+        secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256
+    ).hexdigest()
+
+
+def verify(
+    body: bytes, signature: str | None, timestamp: str | None, secrets: Sequence[str], *, now: float
+) -> None:
+    """Raise ``Refused(401)`` unless ``signature`` holds exactly one ``t`` (equal to ``timestamp``
+    when that header is present) within ``TOLERANCE`` of ``now`` and a ``v1`` that matches one of
+    ``secrets``."""
+    if not signature:
+        raise Refused(401, "missing X-PS-Webhook-Signature")
+    parts = [part.split("=", 1) for part in signature.split(",") if "=" in part]
+    stamps = [value.strip() for key, value in parts if key.strip() == "t"]
+    given = [value.strip() for key, value in parts if key.strip() == "v1"]
+    if len(stamps) != 1 or not given or not stamps[0].isdigit():
+        raise Refused(
+            401, "malformed X-PS-Webhook-Signature: exactly one t= and at least one v1= are required"
+        )
+    stamp = stamps[0]
+    if timestamp is not None and timestamp.strip() != stamp:
+        raise Refused(401, "X-PS-Webhook-Timestamp differs from the signature's t")
+    if abs(now - int(stamp)) > TOLERANCE:
+        raise Refused(
+            401, f"the signature's t is more than {TOLERANCE} s from now (stale or from the future)"
+        )
+    for secret in secrets:
+        expected = sign(secret, int(stamp), body)
+        if any(hmac.compare_digest(expected, candidate) for candidate in given):
+            return
+    raise Refused(401, "the signature matches no active secret")
+
+
+def check_envelope(body: bytes, headers: Any, shop_urls: Sequence[str]) -> dict[str, Any]:
+    """The parsed envelope; ``Refused(400)`` naming what is wrong with it."""
+    try:
+        envelope = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(400, f"the body is not JSON: {exc}") from None
+    if not isinstance(envelope, dict):
+        raise Refused(400, "the body must be a JSON object (the event envelope)")
+    event_id, event = envelope.get("id"), envelope.get("event")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 100:
+        raise Refused(400, "id must be a non-empty string of at most 100 characters")
+    if not isinstance(event, str) or not EVENT_NAME.match(event) or len(event) > 100:
+        raise Refused(400, "event must be a name like order.created")
+    version = envelope.get("contract_version")
+    if version != CONTRACT_VERSION or isinstance(version, bool):
+        raise Refused(
+            400, f"contract_version {version!r} is not supported (this receiver speaks {CONTRACT_VERSION})"
+        )
+    if headers.get("x-ps-webhook-id") != event_id:
+        raise Refused(400, "the body's id differs from X-PS-Webhook-Id")
+    if headers.get("x-ps-webhook-event") != event:
+        raise Refused(400, "the body's event differs from X-PS-Webhook-Event")
+    resource = envelope.get("resource")
+    if resource is not None and not isinstance(resource, dict):
+        raise Refused(400, "resource must be an object")
+    shop = envelope.get("shop")
+    if shop_urls:
+        url = (
+            _base_url(shop.get("url")) if isinstance(shop, dict) and isinstance(shop.get("url"), str) else ""
+        )
+        if url not in shop_urls:
+            raise Refused(400, f"unknown shop {url or '(none)'}: this receiver serves {', '.join(shop_urls)}")
+    return envelope
+
+
+def create_app(
+    store: Store,
+    secrets: Sequence[str],
+    *,
+    shop_urls: Sequence[str] = (),
+    now: Callable[[], float] = time.time,
+    max_body: int = MAX_BODY,
+) -> Starlette:
+    """The receiver on ``store`` with the active ``secrets`` (several during a rotation); with
+    ``shop_urls``, events from other shops are refused."""
+    if not secrets:
+        raise ValueError("the receiver needs at least one secret")
+    known_shops = [_base_url(url) for url in shop_urls]
+    writer = _GroupCommit(store)
+
+    async def receive(request: Request) -> JSONResponse:
+        try:
+            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if kind != "application/json":
+                raise Refused(415, f"Content-Type must be application/json, not {kind or '(none)'}")
+            body = await _read_body(request, max_body)
+            verify(
+                body,
+                request.headers.get("x-ps-webhook-signature"),
+                request.headers.get("x-ps-webhook-timestamp"),
+                secrets,
+                now=now(),
+            )
+            envelope = check_envelope(body, request.headers, known_shops)
+        except Refused as refused:
+            log.info("webhook refused (%s): %s", refused.status, refused.message)
+            return JSONResponse({"error": refused.message}, status_code=refused.status)
+        status = inbox.PENDING if envelope["event"] in KNOWN_EVENTS else inbox.IGNORED
+        attempt = _int(request.headers.get("x-ps-webhook-attempt"))
+        try:
+            new = await writer.store(envelope, status, attempt)
+        except Exception as exc:  # noqa: BLE001 - the store is down: the sender retries later
+            log.warning("webhook %s not stored: %s", envelope["id"], type(exc).__name__)
+            return JSONResponse({"error": "the inbox is unavailable; retry later"}, status_code=503)
+        log.info("webhook %s %s attempt %s: %s", envelope["id"], envelope["event"], attempt,
+                 "stored" if new else "duplicate")  # fmt: skip
+        return JSONResponse(
+            {"status": ("accepted" if new else "duplicate"), "id": envelope["id"], "stored_as": status},
+            status_code=202,
+        )
+
+    async def health(_request: Request) -> JSONResponse:
+        try:
+            await run_in_threadpool(store.count, "webhook_inbox")
+        except Exception as exc:  # noqa: BLE001 - any store failure makes the receiver unhealthy
+            return JSONResponse({"status": "unhealthy", "store": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(
+        routes=[Route(PATH, receive, methods=["POST"]), Route("/health", health, methods=["GET"])]
+    )
+
+
+class _GroupCommit:
+    """Commits the events of concurrent requests together: each request waits for the transaction
+    that holds its event (so nothing is answered before it is durable), and one transaction stores
+    whatever arrived while the previous one ran, up to ``BATCH`` events."""
+
+    BATCH = 100
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._queue: asyncio.Queue[tuple[dict[str, Any], str, int | None, asyncio.Future[bool]]] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, envelope: dict[str, Any], status: str, attempt: int | None) -> bool:
+        if self._queue is None or self._task is None or self._task.done():
+            self._queue = asyncio.Queue()
+            self._task = asyncio.get_running_loop().create_task(self._run(self._queue))
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((envelope, status, attempt, future))
+        return await future
+
+    async def _run(
+        self, queue: asyncio.Queue[tuple[dict[str, Any], str, int | None, asyncio.Future[bool]]]
+    ) -> None:
+        while True:
+            batch = [await queue.get()]
+            while not queue.empty() and len(batch) < self.BATCH:
+                batch.append(queue.get_nowait())
+            try:
+                answers = await run_in_threadpool(
+                    inbox.enqueue_many,
+                    self._store,
+                    [(envelope, status, attempt) for envelope, status, attempt, _ in batch],
+                )
+            except Exception as exc:  # noqa: BLE001 - every request of the batch answers 503
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (*_, future), new in zip(batch, answers, strict=True):
+                if not future.done():
+                    future.set_result(new)
+
+
+async def _read_body(request: Request, max_body: int) -> bytes:
+    """The raw body, refused with 413 as soon as it passes ``max_body`` (the declared length is
+    checked first, so an honest oversized request is not read at all)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise Refused(400, "Content-Length is not a number")
+        if int(declared) > max_body:
+            raise Refused(413, f"the body is larger than {max_body} bytes")
+    chunks: list[bytes] = []
+    size = 0
+
+    async def read() -> None:
+        nonlocal size
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body:
+                raise Refused(413, f"the body is larger than {max_body} bytes")
+            chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(read(), BODY_TIMEOUT)
+    except TimeoutError:
+        raise Refused(408, f"the body did not arrive within {BODY_TIMEOUT:.0f} s") from None
+    except ClientDisconnect:
+        raise Refused(400, "the client went away before sending the whole body") from None
+    return b"".join(chunks)
+
+
+def _base_url(url: str | None) -> str:
+    return (url or "").strip().rstrip("/").removesuffix("/api").rstrip("/").lower()
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isdigit() else None

@@ -1,0 +1,281 @@
+"""The webhook receiver (issue 9 §1): every answer of the contract, duplicates stored once, two
+deliveries of one event at once, secret rotation, the store's health, and the command over a real
+socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from prestashop_infor.serving import BackgroundServer, free_port
+from prestashop_infor.store import Store
+from prestashop_infor.store import inbox as inbox_store
+from prestashop_infor.webhooks import create_app, sign
+
+SECRET = "s" * 40
+NEW_SECRET = "n" * 40
+NOW = 1_780_000_000
+SHOP = "http://127.0.0.1:8081"
+
+
+def envelope(event: str = "order.created", **changes) -> dict:
+    body = {
+        "id": str(uuid.uuid4()),
+        "event": event,
+        "contract_version": 1,
+        "occurred_at": "2026-06-01T10:00:00Z",
+        "shop": {"id_shop": 1, "id_shop_group": 1, "url": SHOP},
+        "source_hook": "actionValidateOrder",
+        "resource": {"type": "orders", "id": 5, "href": f"{SHOP}/api/orders/5"},
+        "data": {"id_order": 5},
+    }
+    body.update(changes)
+    return body
+
+
+def signed(body: dict | bytes, *, secrets=(SECRET,), t: int = NOW, **headers) -> tuple[bytes, dict]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    parsed = body if isinstance(body, dict) else {}
+    out = {
+        "Content-Type": "application/json",
+        "X-PS-Webhook-Id": str(parsed.get("id", "")),
+        "X-PS-Webhook-Event": str(parsed.get("event", "")),
+        "X-PS-Webhook-Timestamp": str(t),
+        "X-PS-Webhook-Attempt": "1",
+        "X-PS-Webhook-Signature": f"t={t}," + ",".join(f"v1={sign(s, t, raw)}" for s in secrets),
+    }
+    out.update(headers)
+    return raw, {k: v for k, v in out.items() if v is not None}
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.from_url(f"sqlite:///{tmp_path / 'store.db'}") as opened:
+        yield opened
+
+
+@pytest.fixture
+def client(store):
+    with TestClient(create_app(store, [SECRET], shop_urls=[SHOP + "/api/"], now=lambda: NOW)) as http:
+        yield http
+
+
+def post(client, raw: bytes, headers: dict) -> httpx.Response:
+    return client.post("/webhooks/prestashop", content=raw, headers=headers)
+
+
+def stored(store) -> list:
+    return inbox_store.events_after(store, 0)
+
+
+def test_an_event_is_stored_before_the_answer_and_a_duplicate_once(client, store):
+    body = envelope()
+    raw, headers = signed(body)
+    first = post(client, raw, headers)
+    assert first.status_code == 202 and first.json()["status"] == "accepted"
+    (event,) = stored(store)
+    assert (event.event_id, event.event, event.status, event.resource_type, event.resource_id) == (
+        body["id"], "order.created", "pending", "orders", 5)  # fmt: skip
+    raw, headers = signed(body, t=NOW + 60, **{"X-PS-Webhook-Attempt": "2"})  # the retry, signed afresh
+    again = post(client, raw, headers)
+    assert again.status_code == 202 and again.json()["status"] == "duplicate"
+    assert len(stored(store)) == 1
+
+
+def test_a_valid_event_of_an_unknown_type_is_stored_as_ignored(client, store):
+    raw, headers = signed(envelope("wishlist.updated"))
+    answer = post(client, raw, headers)
+    assert answer.status_code == 202 and answer.json()["stored_as"] == "ignored"
+    assert [e.status for e in stored(store)] == ["ignored"]
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "missing X-PS-Webhook-Signature"),
+        ("malformed", "exactly one t="),
+        ("two timestamps", "exactly one t="),
+        ("wrong secret", "matches no active secret"),
+        ("stale", "more than 300 s"),
+        ("future", "more than 300 s"),
+        ("timestamp header differs", "differs from the signature's t"),
+        ("body changed after signing", "matches no active secret"),
+    ],
+)
+def test_bad_signatures_are_401_and_store_nothing(client, store, case, message):
+    body = envelope()
+    raw, headers = signed(body)
+    if case == "missing":
+        del headers["X-PS-Webhook-Signature"]
+    elif case == "malformed":
+        headers["X-PS-Webhook-Signature"] = "v1=abc"
+    elif case == "two timestamps":
+        headers["X-PS-Webhook-Signature"] = (
+            f"t={NOW},t={NOW}," + headers["X-PS-Webhook-Signature"].split(",", 1)[1]
+        )
+    elif case == "wrong secret":
+        raw, headers = signed(body, secrets=("w" * 40,))
+    elif case == "stale":
+        raw, headers = signed(body, t=NOW - 301)
+    elif case == "future":
+        raw, headers = signed(body, t=NOW + 301)
+    elif case == "timestamp header differs":
+        headers["X-PS-Webhook-Timestamp"] = str(NOW - 1)
+    else:
+        raw = raw.replace(b'"id_order": 5', b'"id_order": 6')
+    answer = post(client, raw, headers)
+    assert answer.status_code == 401 and message in answer.json()["error"]
+    assert stored(store) == []
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("not json", "not JSON"),
+        ("not an object", "JSON object"),
+        ("no id", "id must be"),
+        ("bad event name", "event must be"),
+        ("unsupported version", "contract_version 2"),
+        ("id header differs", "X-PS-Webhook-Id"),
+        ("event header differs", "X-PS-Webhook-Event"),
+        ("unknown shop", "unknown shop"),
+    ],
+)
+def test_malformed_or_unsupported_envelopes_are_400_and_store_nothing(client, store, case, message):
+    body = envelope()
+    if case == "not json":
+        raw, headers = signed(b"{not json", **{"X-PS-Webhook-Id": "x", "X-PS-Webhook-Event": "order.created"})
+    elif case == "not an object":
+        raw, headers = signed(b"[1, 2]")
+    elif case == "no id":
+        raw, headers = signed({**body, "id": ""})
+    elif case == "bad event name":
+        raw, headers = signed({**body, "event": "DROP TABLE"})
+    elif case == "unsupported version":
+        raw, headers = signed({**body, "contract_version": 2})
+    elif case == "id header differs":
+        raw, headers = signed(body, **{"X-PS-Webhook-Id": "another"})
+    elif case == "event header differs":
+        raw, headers = signed(body, **{"X-PS-Webhook-Event": "order.updated"})
+    else:
+        raw, headers = signed({**body, "shop": {"url": "https://other.example"}})
+    answer = post(client, raw, headers)
+    assert answer.status_code == 400 and message in answer.json()["error"]
+    assert stored(store) == []
+
+
+def test_oversized_bodies_are_413_and_wrong_content_types_415(client, store):
+    big = envelope(data={"padding": "x" * 70_000})
+    raw, headers = signed(big)
+    assert post(client, raw, headers).status_code == 413
+    streamed = client.post(  # no Content-Length: refused while reading, not after
+        "/webhooks/prestashop", content=iter([raw[:40_000], raw[40_000:]]), headers=headers
+    )
+    assert streamed.status_code == 413
+    raw, headers = signed(envelope(), **{"Content-Type": "text/plain"})
+    answer = post(client, raw, headers)
+    assert answer.status_code == 415 and "application/json" in answer.json()["error"]
+    assert stored(store) == []
+
+
+def test_secret_rotation_accepts_either_active_secret(store):
+    """During a rotation the receiver holds both secrets and the sender signs with both; before
+    and after, either single signature is accepted by the receiver holding it."""
+    app = create_app(store, [NEW_SECRET, SECRET], now=lambda: NOW)
+    with TestClient(app) as http:
+        for secrets in ((SECRET,), (NEW_SECRET,), (NEW_SECRET, SECRET)):
+            raw, headers = signed(envelope(), secrets=secrets)
+            assert post(http, raw, headers).status_code == 202
+    with TestClient(create_app(store, [NEW_SECRET], now=lambda: NOW)) as http:  # the old one removed
+        raw, headers = signed(envelope(), secrets=(SECRET,))
+        assert post(http, raw, headers).status_code == 401
+        raw, headers = signed(envelope(), secrets=(NEW_SECRET, SECRET))
+        assert post(http, raw, headers).status_code == 202
+    assert len(stored(store)) == 4
+
+
+def test_health_reports_the_store(client, store):
+    assert client.get("/health").json() == {"status": "ok"}
+    store.engine.dispose()
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE webhook_inbox")
+    answer = client.get("/health")
+    assert answer.status_code == 503 and answer.json()["status"] == "unhealthy"
+    raw, headers = signed(envelope())
+    assert post(client, raw, headers).status_code == 503  # the store's failure, not the sender's
+
+
+def test_concurrent_deliveries_of_one_event_store_it_once(tmp_path: Path):
+    """Eight simultaneous deliveries of the same event over a real socket: every one answered 202,
+    exactly one stored (the unique event id decides)."""
+    store = Store.from_url(f"sqlite:///{tmp_path / 'race.db'}")
+    body = envelope()
+    answers: list[int] = []
+    start = threading.Barrier(8)
+    with BackgroundServer(create_app(store, [SECRET])) as server:
+
+        def deliver() -> None:
+            raw, headers = signed(body, t=int(time.time()))
+            start.wait(timeout=10)
+            answers.append(
+                httpx.post(server.url + "/webhooks/prestashop", content=raw, headers=headers).status_code
+            )
+
+        threads = [threading.Thread(target=deliver) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert answers == [202] * 8
+    assert [e.event_id for e in inbox_store.events_after(store, 0)] == [body["id"]]
+    store.dispose()
+
+
+@pytest.mark.slow
+def test_the_command_serves_until_sigterm(tmp_path: Path):
+    port = free_port("127.0.0.1")
+    env = {**os.environ, "WEBHOOK_SECRET": f"{NEW_SECRET}, {SECRET}",
+           "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}"}  # fmt: skip
+    env.pop("PRESTASHOP_URL", None)
+    command = [sys.executable, "-m", "prestashop_infor.cli", "webhooks", "serve", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(200):  # bounded: about 20 s
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        body = envelope()
+        raw, headers = signed(body, t=int(time.time()))
+        assert httpx.post(url + "/webhooks/prestashop", content=raw, headers=headers).status_code == 202
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    with Store.from_url(f"sqlite:///{tmp_path / 'store.db'}") as opened:
+        assert [e.event_id for e in inbox_store.events_after(opened, 0)] == [body["id"]]
+
+
+def test_the_command_needs_a_strong_secret(tmp_path: Path, monkeypatch, capsys):
+    from prestashop_infor.cli import main
+
+    monkeypatch.setenv("PRESTASHOP_INFOR_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
+    assert main(["webhooks", "serve", "--port", "1"]) == 2
+    assert "WEBHOOK_SECRET is not set" in capsys.readouterr().err
+    monkeypatch.setenv("WEBHOOK_SECRET", "short-secret")
+    assert main(["webhooks", "serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "at least 32 characters" in err and "short-secret" not in err
