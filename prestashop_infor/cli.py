@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -301,8 +302,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The sandbox, a fresh store and Dagster instance, and ``dagster dev`` until Ctrl-C or SIGTERM.
     The UI comes first; the first materialization of every asset is then launched as a run."""
     from prestashop_infor.sandbox import start_sandbox
-    from prestashop_infor.serving import port_is_free
+    from prestashop_infor.serving import BackgroundServer, port_is_free
     from prestashop_infor.store import upgrade_store
+    from prestashop_infor.webhooks import create_app as create_receiver
 
     started = time.monotonic()
     project = Path(__file__).resolve().parent.parent
@@ -313,7 +315,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     handlers = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     stopping = threading.Event()
-    sandbox = process = None
+    sandbox = process = receiver = inbox_store = None
     interrupted = False
     try:
         # What could refuse the start is checked before anything is cleared.
@@ -322,15 +324,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"{dagster_home} is not a Dagster home made by the demo (it has no {DEMO_MARKER}); the demo "
                 "clears its home at every start, so choose another --dagster-home"
             )
-        if not port_is_free(args.host, args.dagster_port):
-            raise ConfigurationError(
-                f"port {args.dagster_port} on {args.host} is already in use (another demo?); "
-                "choose another --dagster-port"
-            )
+        for port, flag in ((args.dagster_port, "--dagster-port"), (args.webhook_port, "--webhook-port")):
+            if not port_is_free(args.host, port):
+                raise ConfigurationError(
+                    f"port {port} on {args.host} is already in use (another demo?); choose another {flag}"
+                )
         sandbox = start_sandbox(_settings(args))
         cleared = _fresh_demo_home(dagster_home, project / "dagster.yaml")
         store_url = f"sqlite:///{dagster_home / 'prestashop_infor' / 'store.db'}"
         store = upgrade_store(store_url)
+        # the webhook receiver, fed by the sandbox shop's webhooks, with a secret of this start
+        webhook_secret = secrets.token_hex(32)
+        inbox_store = Store.from_url(store_url)
+        receiver = BackgroundServer(
+            create_receiver(inbox_store, [webhook_secret], shop_urls=[sandbox.prestashop_url]),
+            args.host,
+            args.webhook_port,
+        ).start()
+        sandbox.webhooks.subscribe(f"{receiver.url}/webhooks/prestashop", [webhook_secret])
         environment = {
             **{k: v for k, v in os.environ.items() if k != "PRESTASHOP_INFOR_DATABASE_SCHEMA"},
             **sandbox.environment(),
@@ -363,6 +374,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         fresh = "the previous start's deleted" if cleared else "new"
         print(f"Dagster instance:      {dagster_home} (SQLite; {fresh})", flush=True)
         print(f"Store:                 {store_url} (revision {store.after})", flush=True)
+        print(
+            f"Webhook receiver:      {receiver.url}/webhooks/prestashop (the shop is subscribed)", flush=True
+        )
         print("Ctrl-C stops everything.", flush=True)
         while process.poll() is None:
             time.sleep(0.5)
@@ -375,6 +389,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         stopping.set()
         if process is not None:
             _stop_process_group(process)
+        if receiver is not None:
+            receiver.stop()
+        if inbox_store is not None:
+            inbox_store.dispose()
         if sandbox is not None:
             sandbox.stop()
         for handled, handler in handlers.items():
@@ -824,6 +842,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the sandbox plus the Dagster UI and daemon (dagster dev)")
     _add_sandbox_arguments(demo)
     demo.add_argument("--dagster-port", type=_port, default=3000, help="port of the Dagster UI")
+    demo.add_argument("--webhook-port", type=_port, default=8090, help="port of the webhook receiver")
     demo.add_argument("--dagster-home", default=".dagster_home", help="the embedded SQLite instance")
     demo.set_defaults(handler=cmd_demo)
 

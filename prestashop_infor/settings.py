@@ -146,6 +146,8 @@ class SandboxSettings:
     tenant: str = "SANDBOX_TST"
     ionapi_out: Path = Path(".prestashop_infor/sandbox.ionapi")
     traffic_interval: float = 0.0  # seconds between orders placed by simulated customers; 0 = none
+    webhook_urls: tuple[str, ...] = ()  # receivers the shop's webhooks are sent to
+    webhook_secret: str = ""  # their shared secret
 
 
 __all__ = ["SANDBOX_API_KEY", "IonApiFileError", "SandboxSettings", "Settings", "SettingsError"]

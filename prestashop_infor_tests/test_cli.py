@@ -142,7 +142,8 @@ def test_demo_leaves_a_folder_it_did_not_make_alone(tmp_path, capsys):
     home.mkdir()
     (home / "dagster.yaml").write_text("# someone's real instance\n")
     code = main(["demo", "--dagster-home", str(home), "--prestashop-port", str(free_port()),
-                 "--infor-port", str(free_port()), "--dagster-port", str(free_port())])  # fmt: skip
+                 "--infor-port", str(free_port()), "--dagster-port", str(free_port()),
+                 "--webhook-port", str(free_port())])  # fmt: skip
     assert code == 2
     assert "is not a Dagster home made by the demo" in capsys.readouterr().err
     assert [p.name for p in home.iterdir()] == ["dagster.yaml"]
@@ -154,7 +155,8 @@ def test_demo_refuses_a_busy_ui_port_before_clearing_anything(tmp_path, capsys):
     (home / DEMO_MARKER).write_text("")
     with BackgroundServer(_nothing) as busy:
         code = main(["demo", "--dagster-home", str(home), "--dagster-port", str(busy.port),
-                     "--prestashop-port", str(free_port()), "--infor-port", str(free_port())])  # fmt: skip
+                     "--prestashop-port", str(free_port()), "--infor-port", str(free_port()),
+                     "--webhook-port", str(free_port())])  # fmt: skip
     assert code == 2
     assert f"port {busy.port} on 127.0.0.1 is already in use" in capsys.readouterr().err
     assert (home / DEMO_MARKER).exists()

@@ -57,9 +57,11 @@ class Demo:
     def __init__(self, tmp_path: Path, home: Path):
         self.home = home
         self.dagster_port = free_port()
+        self.prestashop_port = free_port()
         self.url = f"http://127.0.0.1:{self.dagster_port}"
-        arguments = ["--prestashop-port", str(free_port()), "--infor-port", str(free_port()),
+        arguments = ["--prestashop-port", str(self.prestashop_port), "--infor-port", str(free_port()),
                      "--dagster-port", str(self.dagster_port), "--dagster-home", str(home),
+                     "--webhook-port", str(free_port()),
                      "--ionapi-out", str(tmp_path / "sandbox.ionapi"), "--orders", "150",
                      "--traffic", "0"]  # fmt: skip
         self.started = time.monotonic()
@@ -140,6 +142,25 @@ def _processes_of(home: Path) -> list[int]:
     return found
 
 
+def _query(home: Path, sql: str, **params) -> list[tuple]:
+    engine = sa.create_engine(f"sqlite:///{home / 'prestashop_infor' / 'store.db'}")
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(sql), params)]
+    finally:
+        engine.dispose()
+
+
+def _inbox_events(home: Path, order_id: int) -> list[tuple]:
+    return _query(home, "select event from webhook_inbox where resource_type = 'orders' and resource_id = :id",
+                  id=order_id)  # fmt: skip
+
+
+def _bound(home: Path, order_id: int) -> list[tuple]:
+    return _query(home, "select target_key from id_map where entity = 'sales_order' and source_key = :id",
+                  id=str(order_id))  # fmt: skip
+
+
 def _open_letters(home: Path) -> list[tuple[str, str, str]]:
     engine = sa.create_engine(f"sqlite:///{home / 'prestashop_infor' / 'store.db'}")
     try:
@@ -186,6 +207,17 @@ def test_demo_opens_the_ui_first_restarts_cleanly_and_stops_on_signals(tmp_path:
         first = [r for r in runs["runsOrError"]["results"] if {"key": DEMO_TAG, "value": "first_materialization"}
                  in r["tags"]]  # fmt: skip
         assert [r["status"] for r in first] == ["SUCCESS"]
+        # The event lane: an order placed in the shop arrives as a signed webhook, the sensor turns it
+        # into an order_sync_job run, and the order becomes an M3 customer order bound in the id map.
+        placed = httpx.post(f"http://127.0.0.1:{demo.prestashop_port}/_sandbox/orders",
+                            json={"customer_id": 1, "lines": [[1, 1, 1]], "currency": "EUR"}, timeout=30)  # fmt: skip
+        order_id = placed.json()["id"]
+        _wait_for(lambda: _inbox_events(home, order_id), 30, "the order's webhook in the inbox")
+        _wait_for(lambda: _bound(home, order_id), 150, "the webhook's order bound to an M3 customer order")
+        runs = httpx.post(f"{demo.url}/graphql", json={"query": RUNS_QUERY}, timeout=30).json()["data"]
+        by_webhook = [r for r in runs["runsOrError"]["results"]
+                      if {"key": "prestashop_infor/trigger", "value": "webhook"} in r["tags"]]  # fmt: skip
+        assert by_webhook, "no run was started by the webhook sensor"
         first_start_runs = {r["runId"] for r in runs["runsOrError"]["results"]}
         first_letters = _open_letters(home)
         stop_seconds = demo.stop(signal.SIGTERM)

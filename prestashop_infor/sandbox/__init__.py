@@ -17,6 +17,7 @@ from pathlib import Path
 
 from prestashop_infor.sandbox.infor import InforSandbox, LifecycleSettings, start_infor_sandbox
 from prestashop_infor.sandbox.prestashop import Shop, create_app, seed_shop
+from prestashop_infor.sandbox.prestashop.webhooks import WebhookSender
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.settings import SandboxSettings
 
@@ -29,6 +30,7 @@ class Sandbox:
     shop: Shop
     prestashop_server: BackgroundServer
     infor: InforSandbox
+    webhooks: WebhookSender
     traffic: Traffic | None = None
 
     @property
@@ -56,6 +58,7 @@ class Sandbox:
     def stop(self) -> None:
         if self.traffic is not None:
             self.traffic.stop()
+        self.webhooks.stop()
         self.infor.stop()
         self.prestashop_server.stop()
 
@@ -122,7 +125,13 @@ def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> 
     except BaseException:
         prestashop_server.stop()
         raise
-    sandbox = Sandbox(settings=settings, shop=shop, prestashop_server=prestashop_server, infor=infor)
+    webhooks = WebhookSender(prestashop_server.url, ps_version=settings.version)
+    for url in settings.webhook_urls:
+        webhooks.subscribe(url, [settings.webhook_secret])
+    shop.webhook_sender = webhooks
+    shop.subscribe(webhooks)
+    sandbox = Sandbox(settings=settings, shop=shop, prestashop_server=prestashop_server, infor=infor,
+                      webhooks=webhooks)  # fmt: skip
     if settings.traffic_interval > 0:
         sandbox.traffic = Traffic(shop, settings.traffic_interval, settings.seed).start()
     return sandbox

@@ -22,12 +22,14 @@ from prestashop_infor.defs.sync.schedules import (
     order_sync_job,
     order_sync_schedule,
 )
+from prestashop_infor.defs.sync.sensors import SENSORS, prestashop_webhook_sensor
 
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
     jobs=[order_sync_job, backoffice_sync_job],
     schedules=[order_sync_schedule, backoffice_sync_schedule],
+    sensors=SENSORS,
 )
 
 __all__ = [
@@ -43,5 +45,6 @@ __all__ = [
     "order_to_m3",
     "order_sync_schedule",
     "prestashop_order_status_updates",
+    "prestashop_webhook_sensor",
     "prestashop_stock_levels",
 ]

@@ -66,6 +66,7 @@ def create_app(shop: Shop, *, sandbox_endpoints: bool = True) -> Starlette:
             Route("/_sandbox/outbox", _sandbox_outbox(shop), methods=["GET", "DELETE"]),
             Route("/_sandbox/events", _sandbox_events(shop), methods=["GET"]),
             Route("/_sandbox/clock", _sandbox_clock(shop), methods=["GET", "POST"]),
+            Route("/_sandbox/webhooks", _sandbox_webhooks(shop), methods=["GET", "POST"]),
         ]
     app = Starlette(routes=routes)
     app.state.shop = shop
@@ -305,6 +306,38 @@ def _sandbox_events(shop: Shop):
         since = int(request.query_params.get("since", "0") or 0)
         with shop.lock:
             return JSONResponse(shop.events[since:])
+
+    return endpoint
+
+
+def _sandbox_webhooks(shop: Shop):
+    """POST ``{"url": ..., "secret": ...}`` subscribes a receiver to the shop's webhooks; GET says
+    who is subscribed and how deliveries went (secrets are never shown)."""
+
+    async def endpoint(request: Request) -> Response:
+        sender = shop.webhook_sender
+        if sender is None:
+            return JSONResponse(
+                {"error": "this shop sends no webhooks (start it with the sandbox)"}, status_code=404
+            )
+        if request.method == "POST":
+            try:
+                payload = await request.json()
+                url, secret = str(payload["url"]), payload["secret"]
+                secrets = [secret] if isinstance(secret, str) else [str(s) for s in secret]
+                if not url.startswith(("http://", "https://")) or not all(secrets):
+                    raise ValueError("give a http(s) url and a secret")
+            except (ValueError, TypeError, KeyError, json.JSONDecodeError) as error:
+                return JSONResponse({"error": f"bad subscription: {error}"}, status_code=400)
+            sender.subscribe(url, secrets)
+        return JSONResponse(
+            {
+                "subscribers": sorted(sender.subscribers),
+                "delivered": len(sender.delivered),
+                "dead": len(sender.dead),
+                "pending": sender.pending(),
+            }  # fmt: skip
+        )
 
     return endpoint
 

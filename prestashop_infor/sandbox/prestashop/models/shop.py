@@ -12,6 +12,7 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from prestashop_infor.sandbox.prestashop.models.auth import DEFAULT_API_KEY, ApiKey, Authentication
 from prestashop_infor.sandbox.prestashop.models.checkout import Checkout, OrderContext
@@ -69,6 +70,7 @@ class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Checkou
         self.outbox: list[Email] = []
         self.events: list[Event] = []
         self.subscribers: list[Callable[[Event], None]] = []
+        self.webhook_sender: Any = None  # the sandbox's WebhookSender, when one is attached
         self.empty_list_as_object = empty_list_as_object  # JSON {"orders": []} instead of [] (§7.2 switch)
         self.lock = threading.RLock()
         self.definitions = resource_definitions(self.profile)

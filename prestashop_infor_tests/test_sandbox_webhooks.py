@@ -1,0 +1,99 @@
+"""The sandbox shop sends its events as signed webhooks (issue 9 §2): to the real receiver over a
+socket, retried while the receiver is down or failing, with duplicates, reordering and forged
+signatures injected on demand; the inbox ends with each event exactly once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+
+from prestashop_infor.sandbox.prestashop import seed_shop
+from prestashop_infor.sandbox.prestashop.webhooks import SenderFaults, WebhookSender
+from prestashop_infor.serving import BackgroundServer, free_port
+from prestashop_infor.store import Store, inbox
+from prestashop_infor.webhooks import create_app
+
+SECRET = "k" * 48
+SHOP_URL = "http://127.0.0.1:8081"
+
+
+def wait_until(predicate, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def place_orders(shop, count: int) -> list[int]:
+    customer = next(c for c in shop.records("customers") if c["id"] > 10)
+    return [shop.place_order(customer["id"], [(1, 1, 1)]) for _ in range(count)]
+
+
+def test_the_shop_events_reach_the_inbox_once_whatever_the_sender_gets_wrong(tmp_path: Path):
+    shop = seed_shop(seed=3, orders=2)
+    store = Store.from_url(f"sqlite:///{tmp_path / 'store.db'}")
+    faults = SenderFaults(
+        duplicate_rate=0.5, reorder_rate=0.3, reorder_delay=0.3, bad_signature_rate=0.3, seed=7
+    )
+    sender = WebhookSender(SHOP_URL, retry_delays=(0.1,) * 7, faults=faults)
+    shop.subscribe(sender)
+    try:
+        with BackgroundServer(create_app(store, [SECRET], shop_urls=[SHOP_URL])) as receiver:
+            sender.subscribe(receiver.url + "/webhooks/prestashop", [SECRET])
+            orders = place_orders(shop, 10)
+            expected = {e["resource"]["id"] for e in shop.events if e["event"] == "order.created"}
+            assert set(orders) <= expected
+            assert wait_until(lambda: sender.pending() == 0 and len(sender.delivered) >= len(shop.events))
+        stored = inbox.events_after(store, 0)
+        assert len({e.event_id for e in stored}) == len(stored)  # duplicates stored once
+        created = {e.resource_id for e in stored if e.event == "order.created"}
+        assert created == expected
+        assert sender.dead and all(d["status"] == 401 for d in sender.dead)  # the forged copies only
+        assert any(d["attempt"] == 1 for d in sender.delivered)
+    finally:
+        sender.stop()
+        store.dispose()
+
+
+def test_a_receiver_that_is_down_gets_every_event_when_it_comes_back(tmp_path: Path):
+    shop = seed_shop(seed=4, orders=1)
+    store = Store.from_url(f"sqlite:///{tmp_path / 'store.db'}")
+    port = free_port()
+    sender = WebhookSender(SHOP_URL, retry_delays=(0.2,) * 7, timeout=1.0)
+    shop.subscribe(sender)
+    try:
+        sender.subscribe(f"http://127.0.0.1:{port}/webhooks/prestashop", [SECRET])
+        place_orders(shop, 3)  # nobody listens yet: connection refused, retried
+        assert wait_until(lambda: any(d["attempt"] >= 1 for d in sender.delivered) or sender.pending(), 5)
+        time.sleep(0.5)
+        with BackgroundServer(create_app(store, [SECRET]), port=port):
+            assert wait_until(lambda: sender.pending() == 0 and len(sender.delivered) == len(shop.events))
+        assert max(d["attempt"] for d in sender.delivered) >= 2
+        assert len(inbox.events_after(store, 0)) == len(shop.events) and sender.dead == []
+    finally:
+        sender.stop()
+        store.dispose()
+
+
+def test_the_sandbox_call_subscribes_a_receiver():
+    from prestashop_infor.sandbox import start_sandbox
+    from prestashop_infor.settings import SandboxSettings
+
+    settings = SandboxSettings(prestashop_port=free_port(), infor_port=free_port(), orders=5,
+                               ionapi_out=Path("/tmp") / f"sbx-{free_port()}.ionapi")  # fmt: skip
+    sandbox = start_sandbox(settings)
+    try:
+        base = sandbox.prestashop_url
+        answer = httpx.post(
+            f"{base}/_sandbox/webhooks", json={"url": "http://127.0.0.1:9/hook", "secret": SECRET}
+        )
+        assert answer.status_code == 200 and answer.json()["subscribers"] == ["http://127.0.0.1:9/hook"]
+        assert SECRET not in answer.text
+        bad = httpx.post(f"{base}/_sandbox/webhooks", json={"url": "ftp://x", "secret": ""})
+        assert bad.status_code == 400 and "bad subscription" in bad.json()["error"]
+    finally:
+        sandbox.stop()
