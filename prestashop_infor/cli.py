@@ -111,7 +111,20 @@ def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _webhook_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an http(s) URL of a webhook receiver")
+    return value
+
+
 def _settings(args: argparse.Namespace) -> SandboxSettings:
+    urls = tuple(getattr(args, "webhook_url", None) or ())
+    secret = ""
+    if urls:  # the shop signs with the receiver's secret, WEBHOOK_SECRET (the first one in a rotation)
+        try:
+            secret = _settings_now().webhook_secrets()[0]
+        except SettingsError as exc:
+            raise ConfigurationError(f"--webhook-url needs {exc}") from None
     return SandboxSettings(
         host=args.host,
         prestashop_port=args.prestashop_port,
@@ -124,6 +137,8 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
         tenant=args.tenant,
         ionapi_out=args.ionapi_out,
         traffic_interval=args.traffic,
+        webhook_urls=urls,
+        webhook_secret=secret,
     )
 
 
@@ -837,6 +852,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="serve the emulators with a seeded shop until interrupted")
     _add_sandbox_arguments(sandbox)
+    sandbox.add_argument(
+        "--webhook-url",
+        action="append",
+        type=_webhook_url,
+        help="a receiver the shop sends its signed webhooks to, with WEBHOOK_SECRET (repeatable)",
+    )
     sandbox.set_defaults(handler=cmd_sandbox)
 
     demo = commands.add_parser("demo", help="the sandbox plus the Dagster UI and daemon (dagster dev)")

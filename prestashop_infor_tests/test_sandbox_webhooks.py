@@ -97,3 +97,20 @@ def test_the_sandbox_call_subscribes_a_receiver():
         assert bad.status_code == 400 and "bad subscription" in bad.json()["error"]
     finally:
         sandbox.stop()
+
+
+def test_the_sandbox_command_subscribes_webhook_urls_with_the_secret(monkeypatch, tmp_path: Path, capsys):
+    from prestashop_infor.cli import _settings, build_parser, main
+
+    args = build_parser().parse_args(
+        ["sandbox", "--webhook-url", "http://127.0.0.1:8090/webhooks/prestashop"]
+    )
+    monkeypatch.setenv("WEBHOOK_SECRET", f"{SECRET},{'o' * 40}")
+    settings = _settings(args)
+    assert settings.webhook_urls == ("http://127.0.0.1:8090/webhooks/prestashop",)
+    assert settings.webhook_secret == SECRET
+    monkeypatch.delenv("WEBHOOK_SECRET")
+    assert (
+        main(["sandbox", "--webhook-url", "http://127.0.0.1:1/x", "--prestashop-port", str(free_port())]) == 2
+    )
+    assert "--webhook-url needs WEBHOOK_SECRET is not set" in capsys.readouterr().err
