@@ -19,6 +19,8 @@ variable                                   meaning (default)
 ``PRESTASHOP_INFOR_SCHEDULES``             ``on`` starts the sync schedules with the code location (``off``)
 ``PRESTASHOP_INFOR_MAX_FAILURE_SHARE``     the validation gate's threshold, 0 to 1 (``0.05``)
 ``WEBHOOK_SECRET``                         the webhook receiver's secret(s), comma-separated in a rotation
+``ALERT_WEBHOOK_URL``                      where a failed run's alert is posted as JSON (logged only when unset)
+``PRESTASHOP_INFOR_DAGSTER_UI_URL``        the Dagster UI the alerts link to (``http://127.0.0.1:3000``)
 =========================================  ==========================================================
 """
 
@@ -61,6 +63,8 @@ class Settings(BaseSettings):
     )
     dagster_home: str | None = Field(None, validation_alias="DAGSTER_HOME")
     webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET")
+    alert_webhook_url: str | None = Field(None, validation_alias="ALERT_WEBHOOK_URL")
+    dagster_ui_url: str = Field("http://127.0.0.1:3000", validation_alias="PRESTASHOP_INFOR_DAGSTER_UI_URL")
 
     @pydantic.field_validator("schedules", mode="before")
     @classmethod
