@@ -793,6 +793,54 @@ def _add_db_commands(commands: Any) -> None:
     current.set_defaults(handler=cmd_db_current)
 
 
+# -- where is order N? ----------------------------------------------------------------------------
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """One order's story in time order: the store's steps, and the runs the webhooks started."""
+    from prestashop_infor.sync.trace import trace_order
+
+    with _open_store() as store:
+        steps = [step.as_dict() for step in trace_order(store, args.order_id)]
+    runs = _webhook_runs([s["detail"] for s in steps if s["what"] == "webhook received"])
+    steps = sorted(steps + runs, key=lambda step: step["at"])
+    if args.json:
+        print(json.dumps({"order": args.order_id, "steps": steps}, indent=2, ensure_ascii=False))
+        return 0 if steps else 1
+    if not steps:
+        print(f"the store knows nothing of order {args.order_id} (not extracted yet?)")
+        return 1
+    print(f"order {args.order_id}")
+    _print_table([[step["at"][:19].replace("T", " "), step["what"], step["detail"]] for step in steps])
+    return 0
+
+
+def _webhook_runs(webhook_details: list[str]) -> list[dict[str, Any]]:
+    """The Dagster runs the sensor started for these webhooks (by their inbox ids), with a link; none
+    when there is no Dagster instance (``DAGSTER_HOME``) to ask."""
+    import re
+
+    inbox_ids = {int(m.group(1)) for d in webhook_details if (m := re.search(r"inbox id (\d+)", d))}
+    settings = _settings_now()
+    if not inbox_ids or not settings.dagster_home:
+        return []
+    import dagster as dg
+
+    try:
+        instance = dg.DagsterInstance.get()
+    except Exception:  # noqa: BLE001 - no instance to ask: the store's story is still told
+        return []
+    found = []
+    for run in instance.get_runs(filters=dg.RunsFilter(tags={"prestashop_infor/trigger": "webhook"})):
+        first, _, last = run.tags.get("prestashop_infor/inbox_ids", "").partition("-")
+        if first.isdigit() and last.isdigit() and any(int(first) <= i <= int(last) for i in inbox_ids):
+            record = instance.get_run_record_by_id(run.run_id)
+            at = record.create_timestamp if record is not None else None
+            found.append({"at": at.isoformat() if at else "", "what": f"run {run.job_name}",
+                          "detail": f"{run.status.value}: {settings.dagster_ui_url.rstrip('/')}/runs/{run.run_id}"})  # fmt: skip
+    return found
+
+
 # -- the webhook receiver --------------------------------------------------------------------------
 
 
@@ -870,6 +918,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dlq_commands(commands)
     _add_db_commands(commands)
     _add_webhooks_commands(commands)
+    trace = commands.add_parser("trace", help="where is order N? its whole story in time order")
+    trace.add_argument("order_id", type=_positive, metavar="ORDER_ID", help="the PrestaShop order id")
+    trace.add_argument("--json", action="store_true", help="JSON instead of a table")
+    trace.set_defaults(handler=cmd_trace)
     return parser
 
 

@@ -218,6 +218,14 @@ def test_demo_opens_the_ui_first_restarts_cleanly_and_stops_on_signals(tmp_path:
         by_webhook = [r for r in runs["runsOrError"]["results"]
                       if {"key": "prestashop_infor/trigger", "value": "webhook"} in r["tags"]]  # fmt: skip
         assert by_webhook, "no run was started by the webhook sensor"
+        # "Where is order N?": its story, the webhook-started run and its link included
+        env = {**os.environ, "DAGSTER_HOME": str(home), "PRESTASHOP_INFOR_DAGSTER_UI_URL": demo.url,
+               "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{home / 'prestashop_infor' / 'store.db'}"}  # fmt: skip
+        story = subprocess.run([str(Path(sys.executable).with_name("prestashop-infor")), "trace", str(order_id)],
+                               env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert story.returncode == 0, story.stderr
+        assert "webhook received" in story.stdout and "in M3" in story.stdout
+        assert "run order_sync_job" in story.stdout and f"{demo.url}/runs/" in story.stdout
         first_start_runs = {r["runId"] for r in runs["runsOrError"]["results"]}
         first_letters = _open_letters(home)
         stop_seconds = demo.stop(signal.SIGTERM)

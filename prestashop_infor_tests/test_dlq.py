@@ -484,3 +484,35 @@ def test_the_queue_on_postgresql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         with world.store.engine.begin() as connection:
             connection.execute(sa.text(f'drop schema "{schema}" cascade'))
         world.close()
+
+
+# --- where is order N? -------------------------------------------------------------------------------
+
+
+def test_trace_tells_one_orders_story_in_time_order(world: World, capsys, monkeypatch) -> None:
+    """prestashop-infor trace: the webhook, the extraction, the M3 order, the M3 state and what was
+    written back, in time order; an order the store does not know exits 1."""
+    from prestashop_infor.store import inbox
+    from prestashop_infor.sync.prestashop_extraction import ORDERS, extract_changed
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)  # no instance here: the store's story only
+    order_id = world.place_order([(1, 1, 2)])
+    inbox.enqueue_many(world.store, [({"id": "evt-1", "event": "order.created", "contract_version": 1,
+                                       "resource": {"type": "orders", "id": order_id}}, "pending", 1)])  # fmt: skip
+    extract_changed(world.ps, world.store, ORDERS, time_zone=TIME_ZONE)
+    assert world.sync_orders([order_id]).created == [order_id]
+    world.push_statuses()
+    assert main(["trace", str(order_id)]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == f"order {order_id}"
+    whats = [line.split("  ")[1].strip() for line in lines[1:]]
+    assert whats[0] == "webhook received" and "in M3" in whats and "M3 state read" in whats
+    assert whats.index("extracted from the shop") < whats.index("in M3") < whats.index("M3 state read")
+    binding = id_map.binding(world.store, "sales_order", order_id)
+    assert f"customer order {binding.target_key}" in out
+    assert main(["trace", "999999"]) == 1
+    assert "knows nothing of order 999999" in capsys.readouterr().out
+    assert main(["trace", str(order_id), "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    assert [s["at"] for s in steps] == sorted(s["at"] for s in steps)
