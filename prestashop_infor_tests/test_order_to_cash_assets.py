@@ -244,3 +244,27 @@ def test_an_orphan_batch_head_left_by_an_interrupted_run_becomes_the_customer_or
     check = bound_check(again)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     assert check.metadata["not_in_m3"].value == 1 and held[0].orno in check.metadata["problems"].value
+
+
+def test_the_status_sensor_runs_the_push_only_when_m3_moved_an_order(world: World) -> None:
+    from prestashop_infor.defs.sync.sensors import infor_order_status_sensor
+
+    world.materialize(ORDER_SYNC)
+    world.materialize([infor_order_statuses])  # the M3 states, stored
+    resources = {name: world.resources[name] for name in ("infor", "store", "mapping")}
+
+    def evaluate() -> dg.SensorResult:
+        with dg.build_sensor_context(resources=resources) as context:
+            return infor_order_status_sensor(context)
+
+    quiet = evaluate()
+    assert quiet.run_requests == [] and "no order moved" in quiet.skip_reason.skip_message
+    with world.store() as store:
+        binding = id_map.bindings(store, "sales_order")[0]
+    world.sandbox(binding.target_key, "ship")
+    moved = evaluate()
+    (request,) = moved.run_requests
+    assert request.job_name == "order_status_job" and request.tags["prestashop_infor/orders"] == "1"
+    assert evaluate().run_requests[0].run_key == request.run_key  # seen again before the run: no new run
+    world.materialize([infor_order_statuses])  # what the run does first: the movement is stored
+    assert evaluate().run_requests == []

@@ -330,3 +330,20 @@ def final_orno(binding: Binding) -> str | None:
 
 def _key(number: str) -> str:
     return number.lstrip("0") or "0"
+
+
+def moved_orders(*, m3: M3Client, store: Store, mapping: SyncMapping) -> dict[int, str]:
+    """The orders whose M3 head moved since their state was stored (or that have none stored yet):
+    order id -> the head's fingerprint now. One bulk ``GetHead`` for the open orders the id map
+    follows; an order M3 refuses to read counts as moved (the M3 half stores the error)."""
+    tracked, _notes = tracked_orders(store, None)
+    if not tracked:
+        return {}
+    heads = read_m3_orders(m3, list(tracked.values()), mapping=mapping)
+    stored = stored_states(store, tracked)
+    moved = {}
+    for order_id, orno in tracked.items():
+        now, before = heads[orno], stored.get(order_id)
+        if now.error is not None or before is None or before.fingerprint != now.fingerprint:
+            moved[order_id] = now.fingerprint
+    return moved

@@ -19,6 +19,7 @@ from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import (
     backoffice_sync_job,
     backoffice_sync_schedule,
+    order_status_job,
     order_sync_job,
     order_sync_schedule,
 )
@@ -27,7 +28,7 @@ from prestashop_infor.defs.sync.sensors import SENSORS, prestashop_webhook_senso
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
-    jobs=[order_sync_job, backoffice_sync_job],
+    jobs=[order_sync_job, backoffice_sync_job, order_status_job],
     schedules=[order_sync_schedule, backoffice_sync_schedule],
     sensors=SENSORS,
 )

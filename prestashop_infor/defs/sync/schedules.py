@@ -51,6 +51,14 @@ backoffice_sync_job = dg.define_asset_job(
     "shop; read M3's balances and the shop's catalogue and stock, and write the stock that differs.",
 )
 
+order_status_job = dg.define_asset_job(
+    "order_status_job",
+    selection=dg.AssetSelection.assets("infor_order_statuses", prestashop_order_status_updates),
+    executor_def=dg.in_process_executor,
+    description="Read the M3 states of the orders in M3 and push status, tracking and payment to the shop "
+    "(what infor_order_status_sensor runs when M3 moved an order).",
+)
+
 order_sync_schedule = dg.ScheduleDefinition(
     name="order_sync_schedule",
     job=order_sync_job,

@@ -14,12 +14,17 @@ nothing. The schedules stay as the safety net: webhooks accelerate, polling guar
 
 from __future__ import annotations
 
+import hashlib
+
 import dagster as dg
 
+from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
-from prestashop_infor.defs.sync.schedules import backoffice_sync_job, order_sync_job
+from prestashop_infor.defs.sync.resources import MappingResource
+from prestashop_infor.defs.sync.schedules import backoffice_sync_job, order_status_job, order_sync_job
 from prestashop_infor.settings import Settings
 from prestashop_infor.store import inbox
+from prestashop_infor.sync.m3_order_states import moved_orders
 
 MAX_EVENTS = 1_000  # events per evaluation: a burst becomes a few runs, not one per event
 ROUTES = {
@@ -79,4 +84,34 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
     return dg.SensorResult(run_requests=requests, cursor=str(events[-1].id))
 
 
-SENSORS = [prestashop_webhook_sensor]
+@dg.sensor(
+    name="infor_order_status_sensor",
+    jobs=[order_status_job],
+    minimum_interval_seconds=30,
+    default_status=_default_status(),
+    description="Asks M3 for the heads of the open orders the id map follows (bulk GetHead) and runs "
+    "order_status_job only when one moved since its state was stored.",
+)
+def infor_order_status_sensor(
+    context: dg.SensorEvaluationContext, infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.SensorResult:
+    with infor.get_client() as m3, store.open() as db:
+        moved = moved_orders(m3=m3, store=db, mapping=mapping.load())
+    if not moved:
+        return dg.SensorResult(skip_reason="no order moved in M3")
+    # the cursor is what moved: the same movement, seen again before the run stores it, asks nothing new
+    key = ",".join(f"{order_id}:{fingerprint}" for order_id, fingerprint in sorted(moved.items()))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                run_key=f"order_status_job:{digest}",
+                job_name=order_status_job.name,
+                tags={"prestashop_infor/trigger": "m3_status", "prestashop_infor/orders": str(len(moved))},
+            )
+        ],  # fmt: skip
+        cursor=digest,
+    )
+
+
+SENSORS = [prestashop_webhook_sensor, infor_order_status_sensor]
