@@ -405,3 +405,20 @@ def test_the_order_step_maps_from_what_the_upstream_assets_stored(world: World):
     paths.clear()
     assert world.sync([second], shop_lookups=lookups).created == [second["id"]]
     assert {path.split("/")[2] for path in paths} == {"addresses"}
+
+
+def test_an_older_read_of_a_record_never_overwrites_newer_state(world: World):
+    """Events arrive out of order and reads are replayed: a record older (date_upd) than the one
+    the snapshot holds is not written; the same or a newer one is."""
+    from prestashop_infor.sync.prestashop_extraction import CUSTOMERS, process_batch
+
+    customer = world.ps.get("customers", 11)
+    newer = {**customer, "date_upd": "2026-03-02 10:00:00", "lastname": "Newer"}
+    older = {**customer, "date_upd": "2026-03-01 10:00:00", "lastname": "Older"}
+    process_batch(CUSTOMERS, [newer], world.store, time_zone="Europe/Paris")
+    process_batch(CUSTOMERS, [older], world.store, time_zone="Europe/Paris")
+    (row,) = world.store.rows_by_id("ps_customers", [11])
+    assert row["lastname"] == "Newer"
+    same_second = {**newer, "lastname": "Same second"}
+    process_batch(CUSTOMERS, [same_second], world.store, time_zone="Europe/Paris")
+    assert world.store.rows_by_id("ps_customers", [11])[0]["lastname"] == "Same second"

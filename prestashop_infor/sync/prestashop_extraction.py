@@ -76,7 +76,8 @@ class Entity:
 def process_batch(
     entity: Entity, records: Sequence[dict[str, Any]], store: Store, *, time_zone: str
 ) -> BatchOutcome:
-    """Gate one batch and write it: failures to the dead-letter table, the rest to the snapshot."""
+    """Gate one batch and write it: failures to the dead-letter table, the rest to the snapshot,
+    except a record older (``date_upd``) than the one the snapshot already holds."""
     frame = entity.frame(records)
     outcome = validate_frame(entity.schema, frame)
     failures = {label: list(found) for label, found in outcome.failures.items()}
@@ -87,15 +88,33 @@ def process_batch(
     loaded_at = datetime.now(UTC)
     valid_labels = [label for label in range(len(records)) if label not in failures]
     valid_records = [records[label] for label in valid_labels]
-    store.upsert(entity.table, [entity.to_row(record, time_zone, loaded_at) for record in valid_records])
+    rows = [entity.to_row(record, time_zone, loaded_at) for record in valid_records]
+    newer = _not_older(store, entity.table, rows)  # a late or replayed read never overwrites newer state
+    store.upsert(entity.table, [row for row in rows if row["id"] in newer])
     if entity.resource == "orders":
-        order_ids = [int(record["id"]) for record in valid_records]
-        rows = [_order_row(row, loaded_at) for record in valid_records for row in order_rows_of(record)]
-        store.replace_children("ps_order_rows", "id_order", order_ids, rows)
+        written = [record for record in valid_records if int(record["id"]) in newer]
+        order_ids = [int(record["id"]) for record in written]
+        children = [_order_row(row, loaded_at) for record in written for row in order_rows_of(record)]
+        store.replace_children("ps_order_rows", "id_order", order_ids, children)
     valid_ids = [int(record["id"]) for record in valid_records]
     store.resolve_dead_letters(entity.resource, valid_ids, "validate")
     preview = frame.loc[valid_labels, list(entity.preview_columns)].head(PREVIEW_ROWS)
     return BatchOutcome(len(valid_records), len(failures), valid_ids, preview)
+
+
+def _not_older(store: Store, table: str, rows: Sequence[dict[str, Any]]) -> set[int]:
+    """The ids of ``rows`` whose ``date_upd`` is not older than the stored one (equal is applied:
+    ``date_upd`` has one-second resolution; contract webhooks §7.3); every id for a table without
+    ``date_upd``."""
+    ids = {int(row["id"]) for row in rows}
+    if not rows or "date_upd" not in rows[0]:
+        return ids
+    stored = {r["id"]: r["date_upd"] for r in store.rows_by_id(table, ids)}
+    return {
+        int(row["id"])
+        for row in rows
+        if int(row["id"]) not in stored or row["date_upd"] >= stored[int(row["id"])]
+    }
 
 
 def _add_order_row_failures(orders: Sequence[dict[str, Any]], failures: dict[int, list[Failure]]) -> None:
