@@ -801,8 +801,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from prestashop_infor.sync.trace import trace_order
 
     with _open_store() as store:
-        steps = [step.as_dict() for step in trace_order(store, args.order_id)]
-    runs = _webhook_runs([s["detail"] for s in steps if s["what"] == "webhook received"])
+        story = trace_order(store, args.order_id)
+    runs = _webhook_runs({step.inbox_id for step in story if step.inbox_id is not None})
+    steps = [step.as_dict() for step in story]
     steps = sorted(steps + runs, key=lambda step: step["at"])
     if args.json:
         print(json.dumps({"order": args.order_id, "steps": steps}, indent=2, ensure_ascii=False))
@@ -815,12 +816,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
-def _webhook_runs(webhook_details: list[str]) -> list[dict[str, Any]]:
+def _webhook_runs(inbox_ids: set[int]) -> list[dict[str, Any]]:
     """The Dagster runs the sensor started for these webhooks (by their inbox ids), with a link; none
     when there is no Dagster instance (``DAGSTER_HOME``) to ask."""
-    import re
-
-    inbox_ids = {int(m.group(1)) for d in webhook_details if (m := re.search(r"inbox id (\d+)", d))}
     settings = _settings_now()
     if not inbox_ids or not settings.dagster_home:
         return []

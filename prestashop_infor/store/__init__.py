@@ -5,7 +5,6 @@ from prestashop_infor.store.migrations import StoreRevision, StoreSchemaError, U
 from prestashop_infor.store.store import (
     DeadLetter,
     Store,
-    default_database_url,
     store_revision,
     upgrade_store,
 )
@@ -17,7 +16,6 @@ __all__ = [
     "StoreRevision",
     "StoreSchemaError",
     "UpgradeReport",
-    "default_database_url",
     "metadata",
     "store_revision",
     "upgrade_store",

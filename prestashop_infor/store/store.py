@@ -2,7 +2,7 @@
 
 ``Store`` is the only code that talks SQL. It keeps extraction cursors, the dead-letter queue and
 the snapshot tables the PrestaShop assets write. Open one with ``Store.from_url(url)`` (the default
-URL is ``default_database_url()``) and close it with ``dispose()`` (or use it as a context manager).
+URL is ``prestashop_infor.settings.Settings.store_url()``) and close it with ``dispose()`` (or use it as a context manager).
 
 The schema is versioned (``store/migrations``): opening an empty database creates the store at the
 newest revision; a store behind it is not changed behind the operator's back, opening it fails with
@@ -12,7 +12,6 @@ newest revision; a store behind it is not changed behind the operator's back, op
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,15 +49,6 @@ class DeadLetter:
     last_seen: datetime
     state: str
     last_replayed_at: datetime | None = None  # when a replay last sent it through (revision 0002)
-
-
-def default_database_url() -> str:
-    """The store used when ``PRESTASHOP_INFOR_DATABASE_URL`` is not set: SQLite next to the Dagster
-    instance (``$DAGSTER_HOME/prestashop_infor/store.db``), or in the working directory without one,
-    so the Dagster runs and the ``prestashop-infor`` command find the same store."""
-    home = os.environ.get("DAGSTER_HOME")
-    folder = Path(home) / "prestashop_infor" if home else Path(".prestashop_infor")
-    return f"sqlite:///{(folder / 'store.db').resolve()}"
 
 
 class Store:

@@ -71,7 +71,12 @@ class ShopLookups:
 
     @classmethod
     def from_store(
-        cls, client: PrestashopClient | None, store: Store, orders: Sequence[MappingABC[str, Any]]
+        cls,
+        client: PrestashopClient | None,
+        store: Store,
+        orders: Sequence[MappingABC[str, Any]],
+        *,
+        order_states: Iterable[MappingABC[str, Any]] | None = None,
     ) -> ShopLookups:
         """What mapping these orders needs, from what the upstream assets stored: customers and
         their addresses, countries and currencies (``prestashop_customers``), products and
@@ -104,6 +109,7 @@ class ShopLookups:
             combinations=store.rows_by_id(
                 tables.ps_combinations, [i for i in combination_ids if i is not None]
             ),
+            order_states=order_states,  # already read by the caller, or read once when first needed
         )
 
     def prefetch(self, resource: str, ids: Iterable[int]) -> None:

@@ -199,12 +199,14 @@ def _write(
     quantity: int,
     letters: list[dict[str, Any]],
     report: StockReport,
+    *,
+    read_again: bool = True,
 ) -> StockChange | None:
-    """Read the row again and, when it still differs, PUT it whole with its new absolute quantity;
-    a refused row is dead-lettered."""
+    """Read the row again (unless the caller just read it) and, when it still differs, PUT it whole
+    with its new absolute quantity; a refused row is dead-lettered."""
     product_id, combination_id = int(row["id_product"]), int(row["id_product_attribute"])
     try:
-        fresh = prestashop.get("stock_availables", int(row["id"]))
+        fresh = prestashop.get("stock_availables", int(row["id"])) if read_again else dict(row)
         if fresh is None:
             log.info("stock row %s is gone from the shop: not written", row["id"])
             return None
@@ -267,7 +269,7 @@ def _write_product_totals(
         product_id, shop_id = int(total_row["id_product"]), _int(total_row.get("id_shop"))
         wanted = sum(_int(r.get("quantity")) for r in combination_rows.get((product_id, shop_id), []))
         if _int(total_row.get("quantity")) != wanted:
-            _write(prestashop, total_row, None, wanted, letters, report)
+            _write(prestashop, total_row, None, wanted, letters, report, read_again=False)
 
 
 def _int(value: Any) -> int:

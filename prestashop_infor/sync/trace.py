@@ -21,6 +21,7 @@ class Step:
     at: datetime
     what: str
     detail: str
+    inbox_id: int | None = None  # for a webhook: its inbox id (the sensor's runs name id ranges)
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "what": self.what, "detail": self.detail}
@@ -37,7 +38,8 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
             sa.select(inbox).where(inbox.c.resource_type == "orders", inbox.c.resource_id == int(order_id))
         ).mappings():
             steps.append(Step(row["received_at"], "webhook received",
-                              f"{row['event']} (attempt {row['attempt'] or '?'}, inbox id {row['id']}, {row['status']})"))  # fmt: skip
+                              f"{row['event']} (attempt {row['attempt'] or '?'}, inbox id {row['id']}, {row['status']})",
+                              inbox_id=row["id"]))  # fmt: skip
         orders = tables.ps_orders
         order = connection.execute(sa.select(orders).where(orders.c.id == int(order_id))).mappings().first()
         if order is not None:

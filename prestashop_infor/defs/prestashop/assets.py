@@ -117,11 +117,10 @@ def prestashop_customers(
     countries = _in_full(context, COUNTRIES, prestashop, store)
     currencies = _in_full(context, CURRENCIES, prestashop, store)
     metadata = dict(customers.metadata or {})
-    for name, result in (("addresses", addresses.metadata or {}),):
-        metadata[name] = dg.MetadataValue.int(int(result["valid"].value))
-        metadata[f"{name}_quarantined"] = dg.MetadataValue.int(int(result["quarantined"].value))
     metadata.update(
         {
+            "addresses": addresses.metadata["valid"],
+            "addresses_quarantined": addresses.metadata["quarantined"],
             "countries": dg.MetadataValue.int(countries.valid),
             "currencies": dg.MetadataValue.int(currencies.valid),
             "reference_quarantined": dg.MetadataValue.int(countries.quarantined + currencies.quarantined),

@@ -128,9 +128,10 @@ def order_to_m3(
     (``infor_customers``), then the order (``infor_sales_orders``)."""
     rules = mapping.load()
     with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
-        exportable = exportable_states(ShopLookups(shop), rules)
+        states = ShopLookups(shop)
+        exportable = exportable_states(states, rules)
         orders = pending_orders(db, config.max_orders, exportable)
-        lookups = ShopLookups.from_store(shop, db, orders)
+        lookups = ShopLookups.from_store(shop, db, orders, order_states=states.order_states())
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
         remaining = count_pending_orders(db, exportable)
     yield dg.MaterializeResult(asset_key="infor_customers", metadata=_customer_metadata(report, len(orders)))
