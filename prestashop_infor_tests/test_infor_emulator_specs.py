@@ -187,7 +187,10 @@ def test_outputs_match_the_specs_over_a_whole_lifecycle(env):
     read("OIS175MI", "LstHeadByRef", CUNO=cuno, YREF="Web 777")
     read("OIS120MI", "LstCOStopByCUOR", CUOR="PS-000777")
     read("CRS610MI", "GetBasicData", CUNO=cuno)
+    write("CRS610MI", "ChgBasicData", CUNO=cuno, CUA1="2 Difference Engine Rd", CHNO="1")
+    assert read("CRS610MI", "GetBasicData", CUNO=cuno)[0]["CHNO"] == "2"
     read("CRS610MI", "LstByNumber", CUNO=cuno)
+    write("MMS200MI", "UpdItmBasic", ITNO="SKU-1", FUDS="A mug for the analytical engine")
     read("MMS200MI", "Get", ITNO="SKU-1")
     read("MMS200MI", "LstItmByItm", ITNO="SKU-1")
     read("MMS200MI", "LstItmByChgDate", FLMD="20250101")

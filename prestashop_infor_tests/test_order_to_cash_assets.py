@@ -4,7 +4,7 @@ orders become M3 sales orders exactly once, M3 fulfilment and stock come back to
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from prestashop_infor.defs.sync import (
     MappingResource,
     bound_orders_exist_in_m3,
     infor_customers,
+    infor_item_descriptions,
     infor_sales_orders,
     order_to_m3,
     prestashop_order_status_updates,
@@ -166,6 +167,7 @@ def test_writes_share_pools_and_each_job_selects_only_its_purpose() -> None:
     from prestashop_infor.defs import defs
 
     assert order_to_m3.op.pool == "infor_erp"  # customers then orders, one step
+    assert infor_item_descriptions.op.pool == "infor_erp"
     assert prestashop_order_status_updates.op.pool == prestashop_stock_levels.op.pool == "prestashop_shop"
     jobs = {name: defs.resolve_job_def(name) for name in ("order_sync_job", "backoffice_sync_job")}
     assert all(job.executor_def is dg.in_process_executor for job in jobs.values())
@@ -178,12 +180,15 @@ def test_writes_share_pools_and_each_job_selects_only_its_purpose() -> None:
     assert selected["backoffice_sync_job"] == {
         "infor_order_statuses", "prestashop_order_status_updates",
         "infor_inventory", "prestashop_products", "prestashop_stock", "prestashop_stock_levels",
+        "infor_item_descriptions",
     }  # fmt: skip
     # the graph is the data path: each push reads what its upstream assets stored
     graph = defs.resolve_asset_graph()
     parents = {key: {p.to_user_string() for p in graph.get(dg.AssetKey(key)).parent_keys}
-               for key in ("prestashop_order_status_updates", "prestashop_stock_levels", "infor_sales_orders")}  # fmt: skip
+               for key in ("prestashop_order_status_updates", "prestashop_stock_levels", "infor_sales_orders",
+                           "infor_item_descriptions")}  # fmt: skip
     assert parents == {
+        "infor_item_descriptions": {"prestashop_products"},
         "prestashop_order_status_updates": {"infor_order_statuses"},
         "prestashop_stock_levels": {"infor_inventory", "prestashop_products", "prestashop_stock"},
         "infor_sales_orders": {
@@ -193,6 +198,35 @@ def test_writes_share_pools_and_each_job_selects_only_its_purpose() -> None:
             "infor_customers",
         },
     }
+
+
+def test_customer_and_product_changes_reach_m3_and_the_assets_say_so(world: World) -> None:
+    world.materialize(ORDER_SYNC)
+    with world.store() as store:
+        state = id_map.bindings(store, "customer")[0]
+    cuno, address_id = state.target_key, state.data["address_id"]
+    combined = {int(c["id_product"]) for c in world.shop.records("combinations")}
+    product = next(p for p in world.shop.records("products") if int(p["id"]) not in combined)
+    items = [infor_item_descriptions, prestashop_defs.prestashop_products]
+    first = metadata(world.materialize(items), infor_item_descriptions)
+    assert first["errors"] == 0 and first["unknown_items"] == 0  # every sandbox product has its item
+
+    world.shop.clock.advance(timedelta(minutes=1))
+    with world.resources["prestashop"].get_client() as shop:
+        address = shop.get("addresses", address_id, fmt="xml")
+        shop.update("addresses", {**address, "address1": "1 Place Bellecour"})
+        record = shop.get("products", int(product["id"]), fmt="xml")
+        shop.update("products", {**record, "name": [{"id": "1", "value": "Renamed in the shop"}]})
+
+    customers = metadata(world.materialize(ORDER_SYNC), infor_customers)
+    assert (customers["updated"], customers["updated_ids"], customers["created"]) == (1, cuno, 0)
+    assert customers["kept_m3_edits"] == 0 and customers["update_errors"] == 0
+    assert world.tenant.customers[cuno].cua1 == "1 Place Bellecour"
+    renamed = metadata(world.materialize(items), infor_item_descriptions)
+    assert (renamed["updated"], renamed["updated_ids"]) == (1, product["reference"])
+    assert world.tenant.items[product["reference"]].itds == "Renamed in the shop"
+    quiet = metadata(world.materialize(ORDER_SYNC), infor_customers)
+    assert (quiet["updated"], quiet["checked_in_m3"]) == (0, 0)
 
 
 def test_a_bad_mapping_file_fails_the_run_naming_the_key(world: World, tmp_path: Path) -> None:

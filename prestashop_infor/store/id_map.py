@@ -1,10 +1,13 @@
 """The id map (the "binder"): which M3 record a PrestaShop record became, and what was last sent.
 
 One row per (entity, source_key): ``customer`` rows bind a normalized e-mail to a ``CUNO``,
-``sales_order`` rows bind a PrestaShop order id to an M3 ``ORNO`` (the temporary batch number
-until the final one is known; ``data`` keeps both, the ``CUOR`` and the original amounts). Both
-keys are unique per entity. ``fingerprint`` is a hash of what was last sent, so a rerun can tell
-"unchanged" from "changed since".
+``shop_customer`` rows a PrestaShop customer id to the same ``CUNO``, ``sales_order`` rows bind a
+PrestaShop order id to an M3 ``ORNO`` (the temporary batch number until the final one is known;
+``data`` keeps both, the ``CUOR`` and the original amounts), ``item`` rows a shop product or
+combination (``product:12``, ``combination:34``) to an ``ITNO``. The source key is unique per
+entity; so is the target key, except for the entities of ``tables.MANY_TO_ONE`` (several e-mails and shop
+accounts may be one M3 customer). ``fingerprint`` is a hash of what was last sent, so a rerun can
+tell "unchanged" from "changed since".
 
 Claims (``claim_for_work``/``release``) make "create once" safe across concurrent runs: the
 database's unique key decides who works on a record; the others leave it to that run and a later
@@ -32,7 +35,8 @@ CHUNK = 500  # keys per IN (...) list / rows per statement
 
 
 class IdMapConflict(Exception):
-    """A target key is already bound to another source key (two shop records -> one M3 record)."""
+    """A target key is already bound to another source key (two shop records -> one M3 record) of an
+    entity that is one to one (every entity but those of ``MANY_TO_ONE``)."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,21 @@ def bind_many(
     return len(values)
 
 
+def unbind(store: Store, entity: str, source_keys: Iterable[str | int]) -> int:
+    """Forget the bindings of these source keys (M3 no longer holds their record); returns how many."""
+    keys = [str(k) for k in source_keys]
+    removed = 0
+    with store.engine.begin() as connection:
+        for start in range(0, len(keys), CHUNK):
+            result = connection.execute(
+                sa.delete(id_map).where(
+                    id_map.c.entity == entity, id_map.c.source_key.in_(keys[start : start + CHUNK])
+                )
+            )
+            removed += result.rowcount
+    return removed
+
+
 def binding(store: Store, entity: str, source_key: str | int) -> Binding | None:
     with store.engine.connect() as connection:
         row = (
@@ -153,6 +172,23 @@ def binding_by_target(store: Store, entity: str, target_key: str) -> Binding | N
             .first()
         )
     return _binding(row) if row else None
+
+
+def bindings_to(store: Store, entity: str, target_keys: Iterable[str]) -> dict[str, list[Binding]]:
+    """Every binding of these target keys, oldest first per target (absent targets are missing);
+    several per target only for the entities of ``MANY_TO_ONE``."""
+    keys = sorted({str(k) for k in target_keys})
+    found: dict[str, list[Binding]] = {}
+    with store.engine.connect() as connection:
+        for start in range(0, len(keys), CHUNK):
+            rows = connection.execute(
+                sa.select(id_map)
+                .where(id_map.c.entity == entity, id_map.c.target_key.in_(keys[start : start + CHUNK]))
+                .order_by(id_map.c.id)
+            ).mappings()
+            for row in rows:
+                found.setdefault(row["target_key"], []).append(_binding(row))
+    return found
 
 
 def bindings(store: Store, entity: str) -> list[Binding]:

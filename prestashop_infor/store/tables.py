@@ -185,7 +185,10 @@ ps_stock = sa.Table(
 )
 
 # The id map (binder, issue 4): PrestaShop key <-> M3 key per entity, with a fingerprint of what was
-# last sent. Functions in ``store/id_map.py``.
+# last sent. Functions in ``store/id_map.py``. A target is bound from one source key, except for the
+# entities of ``MANY_TO_ONE`` (revision 0006): several e-mails (a customer who changed it) and several
+# shop accounts (guest and registered with one e-mail) may name one M3 customer.
+MANY_TO_ONE = ("customer", "shop_customer")
 id_map = sa.Table(
     "id_map",
     metadata,
@@ -198,7 +201,15 @@ id_map = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("entity", "source_key", name="uq_id_map_entity_source"),
-    sa.UniqueConstraint("entity", "target_key", name="uq_id_map_entity_target"),
+)
+_ONE_TO_ONE = sa.text(f"entity NOT IN ({', '.join(repr(e) for e in MANY_TO_ONE)})")
+sa.Index(
+    "uq_id_map_entity_target",
+    id_map.c.entity,
+    id_map.c.target_key,
+    unique=True,
+    sqlite_where=_ONE_TO_ONE,
+    postgresql_where=_ONE_TO_ONE,
 )
 
 # Claims taken before an M3 create, so two concurrent runs never create the same record twice: the

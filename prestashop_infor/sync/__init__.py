@@ -4,6 +4,8 @@
 - ``errors``: ``SyncError`` and its stages, the source of every dead letter;
 - ``customers``: customer upsert (match on normalized e-mail, ``CRS610MI/Add`` once);
 - ``orders``: PrestaShop order -> M3 sales order, exactly once (id map + ``CUOR`` lookup);
+- ``master_data``: shop customer and product changes -> their M3 customers and items (updates only,
+  field by field, M3's own edits kept);
 - ``status``, ``stock``: M3 -> PrestaShop (back-office lane);
 - ``gates``: the pandera validation gate (frames, per-row failures, failures to dead letters), with
   the models in ``prestashop_schemas`` and ``infor_schemas``;

@@ -11,7 +11,15 @@ batch of customers:
    (prefix + hash), so the number is known before M3 answers: after a crash, a 5xx, or a claim
    whose holder died, ``CRS610MI/GetBasicData`` on that number says whether the customer exists,
    and M3 itself refuses a second customer with the same number;
-4. bind in the id map, release the claims (on every way out).
+4. bind in the id map, release the claims (on every way out): the e-mail (its ``data`` keeps the
+   shop customer id, the address id and the shop-owned fields sent, ``sent``, which the update
+   pass of ``sync.master_data`` merges from) and the shop customer id (``shop_customer``: PrestaShop
+   customer id -> ``CUNO``).
+
+Before step 3, an e-mail nobody bound whose shop customer is already bound (the customer changed
+their e-mail in the shop) is bound to that customer's ``CUNO``: a new e-mail is never a second M3
+customer. The fields the shop owns (:data:`SHOP_FIELDS`) are built by :func:`shop_fields` for
+both the creation and the later changes (``sync.master_data``).
 
 A customer that cannot be created is reported as a :class:`SyncError` for its e-mail; the caller
 dead-letters the records that needed it.
@@ -33,8 +41,14 @@ from prestashop_infor.sync.errors import LoadError, SyncError, ValidationError
 from prestashop_infor.sync.mapping import Mapping
 
 ENTITY = "customer"
+SHOP_CUSTOMER = "shop_customer"  # id map entity: PrestaShop customer id -> CUNO
 MAIL_LENGTH = 50
 CUSTOMER_NUMBER_LENGTH = 10
+#: The M3 customer fields the shop owns: the name and address (from one shop address, through
+#: ``AddressRules``) and the e-mail. Everything else (template terms, currency, credit, status,
+#: customer type, search key, YREF...) is M3's and is never sent after the creation.
+ADDRESS_FIELDS = ("CUNM", "CUA1", "CUA2", "CUA3", "CUA4", "PONO", "TOWN", "CSCD", "PHNO")
+SHOP_FIELDS = (*ADDRESS_FIELDS, "MAIL")
 
 
 def normalize_email(email: Any) -> str:
@@ -61,6 +75,7 @@ class CustomerRecord:
     customer_id: int  # PrestaShop id (the first seen for this e-mail)
     address: MappingABC[str, str]  # M3 fields from AddressRules.standardize
     language: str | None = None  # LNCD
+    address_id: int | None = None  # the PrestaShop address ``address`` was made from
 
 
 @dataclass
@@ -71,7 +86,20 @@ class CustomerOutcome:
     created: list[str] = field(default_factory=list)  # emails created in M3 by this call
     found: list[str] = field(default_factory=list)  # emails already in M3 (bound now, nothing created)
     busy: list[str] = field(default_factory=list)  # another run is creating them right now
+    # e-mails bound to the M3 customer their shop customer already has (an e-mail changed in the shop)
+    rebound: list[str] = field(default_factory=list)
     errors: dict[str, SyncError] = field(default_factory=dict)
+
+
+def shop_fields(email: str, address: MappingABC[str, str]) -> dict[str, str]:
+    """The shop-owned fields of an M3 customer (:data:`SHOP_FIELDS`) from a normalized e-mail and the
+    M3 address fields of ``AddressRules.fit``: every address field present (``""``: blank), and
+    ``MAIL`` unless the e-mail is longer than M3's 50 characters (then M3 cannot hold it and the id
+    map keeps it). One definition for the creation and for later changes."""
+    fields = {name: str(address.get(name) or "") for name in ADDRESS_FIELDS}
+    if 0 < len(email) <= MAIL_LENGTH:
+        fields["MAIL"] = email
+    return fields
 
 
 def upsert_customers(
@@ -117,10 +145,30 @@ def upsert_customers(
     # a claim taken over from a dead run: that run may have created the customer before dying, and
     # then M3 refuses the Add ("already exists") and the look-up after it binds the customer
     try:
+        mine = _rebind_changed_emails(mine, wanted, outcome, store)
         _create(mine, wanted, outcome, m3=m3, store=store, mapping=mapping)
     finally:  # on every way out, so a failed create never leaves another run facing a held claim
-        id_map.release(store, ENTITY, mine)
+        id_map.release(store, ENTITY, [e for e in new if e in got and e not in late])
     return outcome
+
+
+def _rebind_changed_emails(
+    emails: list[str], wanted: dict[str, CustomerRecord], outcome: CustomerOutcome, store: Store
+) -> list[str]:
+    """Bind the e-mails (claimed by this caller) whose shop customer is already an M3 customer to
+    that customer, as a second e-mail of it; returns the others, which need a new customer."""
+    known = id_map.bindings_for(store, SHOP_CUSTOMER, [wanted[e].customer_id for e in emails])
+    rows = []
+    for email in emails:
+        binding = known.get(str(wanted[email].customer_id))
+        if binding is not None:
+            rows.append((email, binding.target_key, None, {"ps_customer_id": wanted[email].customer_id,
+                                                            "rebound": True}))  # fmt: skip
+            outcome.numbers[email] = binding.target_key
+            outcome.found.append(email)
+            outcome.rebound.append(email)
+    id_map.bind_many(store, ENTITY, rows)
+    return [e for e in emails if e not in outcome.rebound]
 
 
 def upsert_customer(record: CustomerRecord, *, m3: M3Client, store: Store, mapping: Mapping) -> str:
@@ -137,12 +185,7 @@ def _add_fields(email: str, record: CustomerRecord, mapping: Mapping) -> dict[st
         "CUTM": mapping.erp.customer_template,
         "YREF": f"PrestaShop customer {record.customer_id}"[:30],
     }
-    for name in ("CUNM", "CUA1", "CUA2", "CUA3", "CUA4", "PONO", "TOWN", "CSCD", "PHNO"):
-        value = record.address.get(name)
-        if value:
-            fields[name] = value
-    if len(email) <= MAIL_LENGTH:
-        fields["MAIL"] = email  # longer addresses cannot be stored in M3; the id map keeps them
+    fields.update((name, value) for name, value in shop_fields(email, record.address).items() if value)
     language = record.language or mapping.erp.customer_language
     if language:
         fields["LNCD"] = language
@@ -200,8 +243,11 @@ def _create(
                 f"M3 customer {numbers[email]} belongs to {mail}, not {email}; bind it by hand",
             )
             del existing[email]
-    rows = [(e, numbers[e], None, {"created": e in created}) for e in [*created, *existing]]
+    rows = [(e, numbers[e], None, _binding_data(e, wanted[e], e in created)) for e in [*created, *existing]]
     id_map.bind_many(store, ENTITY, rows)
+    id_map.bind_many(
+        store, SHOP_CUSTOMER, [(wanted[e].customer_id, numbers[e], None, {}) for e in [*created, *existing]]
+    )
     for email in created:
         outcome.numbers[email] = numbers[email]
         outcome.created.append(email)
@@ -209,6 +255,18 @@ def _create(
         outcome.numbers[email] = numbers[email]
         outcome.found.append(email)
     outcome.errors.update(failed)
+
+
+def _binding_data(email: str, record: CustomerRecord, created: bool) -> dict[str, Any]:
+    """What the id map keeps with a customer this call bound: the shop customer and address it was
+    made from and, when this call created it, the shop-owned fields as sent (the base of the update
+    pass's merge; a customer found in M3 has none, so the update pass brings it in step)."""
+    data: dict[str, Any] = {"created": created, "ps_customer_id": record.customer_id}
+    if record.address_id:
+        data["address_id"] = record.address_id
+    if created:
+        data["sent"] = shop_fields(email, record.address)
+    return data
 
 
 def _existing(numbers: dict[str, str], m3: M3Client, mapping: Mapping) -> dict[str, dict[str, str]]:

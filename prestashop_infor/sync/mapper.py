@@ -224,8 +224,7 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
         )
     invoice = shop.record("addresses", order.id_address_invoice) or delivery
     fitted, delivery_iso = _address(delivery, shop, mapping, "id_address_delivery", phone_length=10)
-    # the customer (CRS610MI) has no text: an invoice address too long keeps the lines that fit
-    invoice_fields = _address(invoice, shop, mapping, "id_address_invoice", phone_length=16)[0].fields
+    invoice_fields = customer_address(invoice, shop, mapping, "id_address_invoice")
     currency = shop.currency_iso(order.id_currency)
     if currency is None:
         raise MappingFailure(
@@ -297,7 +296,9 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
                 f"text{'s' * (len(parts) > 1)}",
             }
         )
-    plan.customer = CustomerRecord(plan.email, order.id_customer, invoice_fields)
+    plan.customer = CustomerRecord(
+        plan.email, order.id_customer, invoice_fields, address_id=_int_or_none(invoice.get("id"))
+    )
     plan.data = {
         "cuor": plan.cuor,
         "reference": order.reference,
@@ -312,6 +313,16 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
     }
     if plan.warnings:
         plan.data["warnings"] = plan.warnings
+
+
+def customer_address(
+    record: MappingABC[str, Any], shop: ShopLookups, mapping: Mapping, field_name: str = "address"
+) -> dict[str, str]:
+    """The M3 customer (``CRS610MI``) address fields of a shop address: ``CUNM``, ``CUA1``-``CUA4``,
+    ``PONO``, ``TOWN``, ``CSCD``, ``PHNO`` (16). A customer has no text, so an address too long keeps
+    the lines that fit. One path for the creation (the first order's invoice address) and the
+    updates (``sync.master_data``); a MappingFailure names ``field_name`` and the shop field."""
+    return _address(record, shop, mapping, field_name, phone_length=16)[0].fields
 
 
 def _address(

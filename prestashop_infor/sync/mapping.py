@@ -598,6 +598,11 @@ class ItemRules(_Section):
     ``product_reference`` (lines without a combination, unless
     ``product_reference_for_combinations``: the style item stands for every variant). No answer is
     an error naming the field — never a guess.
+
+    ``description_language``: the shop language (id) whose product name and short description
+    describe the M3 item (``ITDS``, ``FUDS``, see ``sync.master_data``); null: the shop's default
+    language, read as PrestaShop gives it (the one language of a single-language shop, else the
+    lowest language id, the installation language).
     """
 
     strategies: tuple[Literal["table", "combination_reference", "product_reference"], ...] = (
@@ -608,6 +613,7 @@ class ItemRules(_Section):
     table: dict[str, str] = Field(default_factory=dict)
     uppercase: bool = False
     product_reference_for_combinations: bool = False
+    description_language: int | None = Field(default=None, ge=1)
 
     @field_validator("table")
     @classmethod

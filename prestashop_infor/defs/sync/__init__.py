@@ -9,6 +9,7 @@ import dagster as dg
 from prestashop_infor.defs.sync.assets import (
     ASSETS,
     infor_customers,
+    infor_item_descriptions,
     infor_sales_orders,
     order_to_m3,
     prestashop_order_status_updates,
@@ -41,6 +42,7 @@ __all__ = [
     "backoffice_sync_schedule",
     "defs",
     "infor_customers",
+    "infor_item_descriptions",
     "infor_sales_orders",
     "order_sync_job",
     "order_to_m3",

@@ -1,11 +1,13 @@
-"""Order-to-cash assets: shop orders become M3 sales orders; M3 fulfilment and stock flow back.
+"""Order-to-cash assets: shop orders become M3 sales orders, shop customer and product changes
+reach M3; M3 fulfilment and stock flow back.
 
 Thin wrappers over ``prestashop_infor.sync`` (plain Python, the same code the DLQ replay runs):
 each materialization syncs one batch and reports what it did as metadata, reading what its upstream
-assets stored. ``infor_customers`` and ``infor_sales_orders`` are one step (each pending order is
-read and mapped once, its customer first) in the ``infor_erp`` pool; the two steps that write to the
-shop share the ``prestashop_shop`` pool (limit 1 each in ``dagster.yaml``), so two runs never write
-the same records at once; the id map's claims keep both exactly-once even without the pools.
+assets stored. ``infor_customers`` and ``infor_sales_orders`` are one step (customer changes first,
+then each pending order read and mapped once, its customer first) in the ``infor_erp`` pool, as is
+``infor_item_descriptions``; the two steps that write to the shop share the ``prestashop_shop`` pool
+(limit 1 each in ``dagster.yaml``), so two runs never write the same records at once; the id map's
+claims keep every write exactly-once even without the pools.
 """
 
 import json
@@ -22,6 +24,12 @@ from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.store import Store, tables
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
+from prestashop_infor.sync.master_data import (
+    CustomerUpdateReport,
+    ItemUpdateReport,
+    push_customer_updates,
+    push_item_updates,
+)
 from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
 from prestashop_infor.sync.orders import ShopLookups, SyncReport, sync_orders
 from prestashop_infor.sync.status import push_stored_statuses
@@ -102,7 +110,9 @@ def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> dg.Metadat
             kinds={"infor"},
             deps=["prestashop_orders", "prestashop_customers"],
             description="M3 customers (CRS610MI) for the shop customers of orders not yet in M3, matched "
-            "on normalized e-mail through the id map; created once, whatever runs concurrently.",
+            "on normalized e-mail through the id map; created once, whatever runs concurrently. Bound "
+            "customers changed in the shop get their name, address and e-mail (CRS610MI/ChgBasicData, "
+            "field by field: an edit made in M3 is kept); a changed e-mail joins the same M3 customer.",
         ),
         dg.AssetSpec(
             "infor_sales_orders",
@@ -124,17 +134,21 @@ def order_to_m3(
     store: StoreResource,
     mapping: MappingResource,
 ):
-    """One pass over the pending orders: each is read, mapped and sent once; its customer first
+    """Customer changes first (so an order placed with a changed e-mail finds its M3 customer), then
+    one pass over the pending orders: each is read, mapped and sent once; its customer first
     (``infor_customers``), then the order (``infor_sales_orders``)."""
     rules = mapping.load()
     with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
+        updates = push_customer_updates(m3=m3, store=db, mapping=rules)
         states = ShopLookups(shop)
         exportable = exportable_states(states, rules)
         orders = pending_orders(db, config.max_orders, exportable)
         lookups = ShopLookups.from_store(shop, db, orders, order_states=states.order_states())
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
         remaining = count_pending_orders(db, exportable)
-    yield dg.MaterializeResult(asset_key="infor_customers", metadata=_customer_metadata(report, len(orders)))
+    yield dg.MaterializeResult(
+        asset_key="infor_customers", metadata=_customer_metadata(report, updates, len(orders))
+    )
     letters = [
         {"order": order_id, "stage": e.stage, "code": e.code, "field": e.field, "message": e.message}
         for order_id, e in report.errors.items()
@@ -159,7 +173,9 @@ def order_to_m3(
     )
 
 
-def _customer_metadata(report: SyncReport, orders_considered: int) -> dict[str, Any]:
+def _customer_metadata(
+    report: SyncReport, updates: CustomerUpdateReport, orders_considered: int
+) -> dict[str, Any]:
     errors = [
         {"email": email, "code": e.code, "field": e.field, "message": e.message}
         for email, e in report.customer_errors.items()
@@ -169,8 +185,22 @@ def _customer_metadata(report: SyncReport, orders_considered: int) -> dict[str, 
     return {
         "orders_considered": dg.MetadataValue.int(orders_considered),
         "created": dg.MetadataValue.int(len(created)),
-        # M3 customers are never changed from the shop: M3 owns them once created.
-        "updated": dg.MetadataValue.int(0),
+        **{name: dg.MetadataValue.int(count) for name, count in updates.counts().items()},
+        "updated_ids": _ids(updates.updated),
+        "kept_m3_edit_fields": _table(
+            [{"customer": c, "fields": ", ".join(f)} for c, f in updates.kept_m3_edits.items()],
+            ["customer", "fields"],
+        ),
+        "emails_bound_to": _table(
+            [{"email": e, "customer": c} for e, c in updates.emails_bound.items()], ["email", "customer"]
+        ),
+        "update_error_details": _table(
+            [
+                {"customer": c, "code": e.code, "field": e.field, "message": e.message}
+                for c, e in updates.errors.items()
+            ],
+            ["customer", "code", "field", "message"],
+        ),  # fmt: skip
         "skipped": dg.MetadataValue.int(len(skipped)),
         "found_in_m3": dg.MetadataValue.int(len(report.customers_found)),
         # a failed customer's orders are dead letters of infor_sales_orders (same error)
@@ -249,7 +279,50 @@ def prestashop_stock_levels(
     )
 
 
+@dg.asset(
+    group_name=GROUP,
+    kinds={"infor"},
+    pool=ERP_POOL,
+    deps=["prestashop_products"],
+    description="The descriptions of the M3 items the shop's products and combinations map to "
+    "(mapping.items): ITDS from the product name, FUDS from its short description without HTML, sent "
+    "with MMS200MI/UpdItmBasic when the product changed, field by field (an edit made in M3 is kept). "
+    "Never creates an item: items M3 does not hold are reported. Units, weights, prices, status and "
+    "groups stay M3's.",
+)
+def infor_item_descriptions(
+    infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    with infor.get_client() as m3, store.open() as db:
+        report = push_item_updates(m3=m3, store=db, mapping=mapping.load())
+    return dg.MaterializeResult(metadata=_item_metadata(report))
+
+
+def _item_metadata(report: ItemUpdateReport) -> dict[str, Any]:
+    return {
+        **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
+        "updated_ids": _ids(report.updated),
+        "kept_m3_edit_fields": _table(
+            [{"item": i, "fields": ", ".join(f)} for i, f in report.kept_m3_edits.items()], ["item", "fields"]
+        ),
+        "unknown_item_numbers": _table(
+            [{"item": i, "shop": ", ".join(k)} for i, k in report.unknown_items.items()], ["item", "shop"]
+        ),
+        "ambiguous_items": _table(
+            [{"item": i, "shop": ", ".join(k)} for i, k in report.ambiguous.items()], ["item", "shop"]
+        ),
+        "unresolved_ids": _ids(report.unresolved),
+        "error_details": _table(
+            [
+                {"key": k, "code": e.code, "field": e.field, "message": e.message}
+                for k, e in report.errors.items()
+            ],
+            ["key", "code", "field", "message"],
+        ),
+    }
+
+
 infor_customers = dg.AssetKey("infor_customers")
 infor_sales_orders = dg.AssetKey("infor_sales_orders")
 
-ASSETS = [order_to_m3, prestashop_order_status_updates, prestashop_stock_levels]
+ASSETS = [order_to_m3, infor_item_descriptions, prestashop_order_status_updates, prestashop_stock_levels]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from prestashop_infor.defs.sync.assets import (
+    infor_item_descriptions,
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
@@ -45,10 +46,12 @@ backoffice_sync_job = dg.define_asset_job(
         "prestashop_products",
         "prestashop_stock",
         prestashop_stock_levels,
+        infor_item_descriptions,
     ),
     executor_def=dg.in_process_executor,
     description="Read the M3 states of the orders in M3 and push status, tracking and payment to the "
-    "shop; read M3's balances and the shop's catalogue and stock, and write the stock that differs.",
+    "shop; read M3's balances and the shop's catalogue and stock, and write the stock that differs; "
+    "send changed product names and descriptions to their M3 items.",
 )
 
 order_status_job = dg.define_asset_job(

@@ -143,7 +143,7 @@ class _Api:
 
     # -- M3 calls ------------------------------------------------------------------------------
 
-    async def _gate(self, request: Request, target: str) -> tuple[Response | None, Fault | None]:
+    async def _gate(self, request: Request, *targets: str) -> tuple[Response | None, Fault | None]:
         """Tenant, bearer token, quota and injected faults, in the order a gateway applies them."""
         if request.path_params["tenant"] != self.m3.tenant:
             return _gateway_error(404, "Not Found", f"no API at {request.url.path}"), None
@@ -154,7 +154,7 @@ class _Api:
             return _gateway_error(
                 429, "Too Many Requests", "quota exceeded", {"Retry-After": str(wait)}
             ), None
-        fault = self.m3.gateway.take_fault(target)
+        fault = self.m3.gateway.take_fault(*targets)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
         if fault is not None and not fault.after_commit:
@@ -287,7 +287,8 @@ class _Api:
         ):
             return _gateway_error(400, "Bad Request", "the body needs 'program' and a 'transactions' list")
         program = str(body["program"])
-        response, fault = await self._gate(request, f"{program}/")
+        names = sorted({str(t.get("transaction", "")) for t in body["transactions"] if isinstance(t, dict)})
+        response, fault = await self._gate(request, f"{program}/", *(f"{program}/{n}" for n in names))
         if response is not None:
             return response
         params = dict(request.query_params)

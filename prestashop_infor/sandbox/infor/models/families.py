@@ -112,7 +112,7 @@ def _item_row(m3: M3Tenant, item: Item) -> Row:
         **_context(m3), "ITNO": item.itno, "ITDS": item.itds, "FUDS": item.fuds, "STAT": item.stat,
         "UNMS": item.unms, "ITTY": item.itty, "ITGR": item.itgr, "SPUN": item.unms, "ALUN": item.unms,
         "PUUN": item.unms, "PPUN": item.unms, "DCCD": "0", "LMDT": item.lmdt, "RGDT": item.lmdt,
-        "LMTS": item.lmts, "SAPR": item.price, "FACI": m3.default_facility, "LNCD": "GB",
+        "LMTS": item.lmts, "SAPR": item.price, "FACI": m3.default_facility, "LNCD": "GB", "CHNO": item.chno,
     }  # fmt: skip
 
 
@@ -122,7 +122,8 @@ ITEM = Family(
     objects=lambda m3: m3.items.values(),
     row=_item_row,
     fields=_fields(
-        "CONO DIVI ITNO ITDS FUDS STAT UNMS ITTY ITGR SPUN ALUN PUUN PPUN DCCD LMDT RGDT LMTS SAPR FACI LNCD"
+        "CONO DIVI ITNO ITDS FUDS STAT UNMS ITTY ITGR SPUN ALUN PUUN PPUN DCCD LMDT RGDT LMTS SAPR FACI LNCD "
+        "CHNO"
     ),
     index={"ITNO": lambda m3, v: [i for i in [m3.items.get(v)] if i is not None]},
     labels={"ITNO": "Item number"},

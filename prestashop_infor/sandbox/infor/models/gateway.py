@@ -15,7 +15,8 @@ from prestashop_infor.sandbox.infor.models.clock import SimClock
 @dataclass
 class Fault:
     """An injected gateway fault: ``status`` answered ``count`` times to calls matching ``match``
-    (a substring of ``PROGRAM/Transaction`` or of the path; empty = every M3 call)."""
+    (a substring of ``PROGRAM/Transaction``; a bulk request matches ``PROGRAM/`` and
+    ``PROGRAM/Transaction`` of every transaction it carries; empty = every M3 call)."""
 
     status: int
     count: int = 1
@@ -148,10 +149,11 @@ class Gateway:
             self._quota_window = (start, used + 1)
             return None
 
-    def take_fault(self, target: str) -> Fault | None:
+    def take_fault(self, *targets: str) -> Fault | None:
+        """The first pending fault matching any of ``targets`` (used up by one call)."""
         with self._lock:
             for fault in self.faults:
-                if fault.count > 0 and fault.match in target:
+                if fault.count > 0 and any(fault.match in target for target in targets):
                     fault.count -= 1
                     if fault.count == 0:
                         self.faults.remove(fault)

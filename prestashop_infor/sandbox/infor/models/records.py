@@ -36,6 +36,7 @@ class Item:
     fuds: str = ""
     lmdt: date | None = None
     lmts: int = 0
+    chno: int = 1  # change number: moved by every UpdItmBasic
 
 
 @dataclass

@@ -21,6 +21,7 @@ MSG_INVALID_DATE = "EMI0106"
 MSG_NOT_FOUND = "EMI0201"
 MSG_EXISTS = "EMI0202"
 MSG_WRONG_STATE = "EMI0203"
+MSG_CHANGED = "EMI0204"  # the record was changed by another user since the change number given
 MSG_UNKNOWN_CUSTOMER = "EMI0301"
 MSG_UNKNOWN_ITEM = "EMI0302"
 MSG_CREDIT_STOP = "EMI0303"
@@ -38,10 +39,32 @@ class M3Failure(Exception):
         super().__init__(f"{code} {field}: {message}")
 
 
+#: In a change transaction a blank input leaves the field as it is; ``?`` blanks it (the usual M3 MI
+#: convention for ``Chg``/``Upd`` transactions, probable: not in the fixture specs).
+CLEAR = "?"
+
+
 def mandatory(field: str, description: str) -> M3Failure:
     return M3Failure(
         MSG_MANDATORY, f"{description} ({field}) must be entered", field, "MandatoryInputFieldNotFound"
     )
+
+
+def check_change_number(fields: dict[str, str], current: int, what: str) -> None:
+    """A change transaction given ``CHNO`` fails unless the record is still at that change number:
+    someone changed it since the caller read it (M3's "record changed by another user")."""
+    given = fields.get("CHNO")
+    if given is not None and int(Decimal(given)) != current:
+        raise M3Failure(
+            MSG_CHANGED,
+            f"{what} was changed by another user: change number is {current}, not {given}",
+            "CHNO",
+        )
+
+
+def next_change_number(current: int) -> int:
+    """The change number after ``current``: ``CHNO`` has three digits and wraps after 999."""
+    return current % 999 + 1
 
 
 def dec(value: Decimal | int | str) -> str:

@@ -1,16 +1,34 @@
 """CRS610MI, customer interface (§11.3): customers created from a template (``Add``, numbered by
-the emulator when ``CUNO`` is omitted), their extra addresses (``AddAddress``) and their reads."""
+the emulator when ``CUNO`` is omitted), changed (``ChgBasicData``), their extra addresses
+(``AddAddress``) and their reads.
+
+``ChgBasicData`` changes only the fields given (a blank input leaves a field as it is, ``?`` blanks
+it), refuses a ``CHNO`` that is not the customer's change number any more (changed by another user
+since it was read), and moves the change number, ``LMDT`` and ``LMTS`` (so ``LstByNumber`` with
+``LMTS`` lists the customer as changed)."""
 
 from __future__ import annotations
 
 from prestashop_infor.sandbox.infor.models.programs.base import Fields, Program, Records
 from prestashop_infor.sandbox.infor.models.reads import read_table
-from prestashop_infor.sandbox.infor.models.records import CustomerAddress
-from prestashop_infor.sandbox.infor.models.values import MSG_EXISTS, MSG_NOT_FOUND, MSG_WRONG_STATE, M3Failure
+from prestashop_infor.sandbox.infor.models.records import Customer, CustomerAddress
+from prestashop_infor.sandbox.infor.models.values import (
+    CLEAR,
+    MSG_EXISTS,
+    MSG_NOT_FOUND,
+    MSG_WRONG_STATE,
+    M3Failure,
+    check_change_number,
+    mandatory,
+    next_change_number,
+)
 
 #: Add inputs kept on the customer record (lower-case attribute of ``Customer``).
 CUSTOMER_FIELDS = ("CUA1", "CUA2", "CUA3", "CUA4", "PONO", "TOWN", "CSCD", "ECAR", "PHNO", "MAIL", "CUCD",
                    "LNCD", "ALCU", "YREF")  # fmt: skip
+#: ChgBasicData inputs kept on the customer record; the others are accepted and not kept.
+CHANGEABLE_FIELDS = ("CUNM", "CUA1", "CUA2", "CUA3", "CUA4", "PONO", "TOWN", "CSCD", "ECAR", "PHNO", "MAIL",
+                     "LNCD", "ALCU", "YREF", "CUTP", "STAT")  # fmt: skip
 
 
 class CRS610MI(Program):
@@ -33,10 +51,21 @@ class CRS610MI(Program):
         customer = self.m3.add_customer(f.get("CUNO"), f["CUNM"], cutm=f["CUTM"], **extra)
         return [{"CUNO": customer.cuno, "ERRM": ""}]
 
+    def ChgBasicData(self, f: Fields) -> Records:
+        customer = self._customer(f["CUNO"])
+        check_change_number(f, customer.chno, f"Customer {customer.cuno}")
+        changes = {name: "" if f[name] == CLEAR else f[name] for name in CHANGEABLE_FIELDS if name in f}
+        if changes.get("CUNM") == "":
+            raise mandatory("CUNM", "Customer name")
+        for name, value in changes.items():
+            setattr(customer, name.lower(), value)
+        customer.chno = next_change_number(customer.chno)
+        customer.lmdt = self.m3.today()
+        customer.lmts = self.m3.next_lmts()
+        return [{"CUNO": customer.cuno}]
+
     def AddAddress(self, f: Fields) -> Records:
-        customer = self.m3.customers.get(f["CUNO"])
-        if customer is None:
-            raise M3Failure(MSG_NOT_FOUND, f"Customer number {f['CUNO']} does not exist", "CUNO")
+        customer = self._customer(f["CUNO"])
         adrt = f["ADRT"].lstrip("0") or "0"
         if adrt not in ("1", "2", "3", "4"):
             raise M3Failure(MSG_WRONG_STATE, f"Address type {f['ADRT']} is invalid", "ADRT")
@@ -46,3 +75,9 @@ class CRS610MI(Program):
             )
         customer.addresses[(adrt, f["ADID"])] = CustomerAddress(adrt, f["ADID"], dict(f), self.m3.next_lmts())
         return [{"CONO": self.m3.cono, "CUNO": customer.cuno, "ADRT": adrt, "ADID": f["ADID"]}]
+
+    def _customer(self, cuno: str) -> Customer:
+        customer = self.m3.customers.get(cuno)
+        if customer is None:
+            raise M3Failure(MSG_NOT_FOUND, f"Customer number {cuno} does not exist", "CUNO")
+        return customer

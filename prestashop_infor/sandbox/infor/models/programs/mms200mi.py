@@ -1,13 +1,27 @@
-"""MMS200MI, item toolbox (§11.4): items and their warehouse balances, read only.
+"""MMS200MI, item toolbox (§11.4): items and their warehouse balances; items' basic data changed.
 
 Items come from seeding (the sandbox shop's references); stock changes through MMS850MI and the
-order lifecycle. Groups, alternate units, styles, costs and free fields are not kept.
+order lifecycle. ``UpdItmBasic`` changes the kept basic fields given (descriptions ``ITDS`` and
+``FUDS``, status, unit, group, type; a blank input leaves a field as it is, ``?`` blanks it),
+refuses a ``CHNO`` that is not the item's change number any more, and moves the change number,
+``LMDT`` and ``LMTS``. Groups, alternate units, styles, costs and free fields are not kept.
 """
 
 from __future__ import annotations
 
-from prestashop_infor.sandbox.infor.models.programs.base import Program
+from prestashop_infor.sandbox.infor.models.programs.base import Fields, Program, Records
 from prestashop_infor.sandbox.infor.models.reads import ReadRule, read_table
+from prestashop_infor.sandbox.infor.models.values import (
+    CLEAR,
+    MSG_NOT_FOUND,
+    M3Failure,
+    check_change_number,
+    mandatory,
+    next_change_number,
+)
+
+#: UpdItmBasic inputs kept on the item record; the others are accepted and not kept.
+CHANGEABLE_FIELDS = ("ITDS", "FUDS", "STAT", "UNMS", "ITGR", "ITTY")
 
 
 class MMS200MI(Program):
@@ -33,3 +47,18 @@ class MMS200MI(Program):
         # "list items by item": M3 reads on from the item given, it does not stop at it
         "LstItmByItm": ReadRule("item", position=("ITNO",)),
     }  # fmt: skip
+
+    def UpdItmBasic(self, f: Fields) -> Records:
+        item = self.m3.items.get(f["ITNO"])
+        if item is None:
+            raise M3Failure(MSG_NOT_FOUND, f"Item number {f['ITNO']} does not exist", "ITNO")
+        check_change_number(f, item.chno, f"Item {item.itno}")
+        changes = {name: "" if f[name] == CLEAR else f[name] for name in CHANGEABLE_FIELDS if name in f}
+        if changes.get("ITDS") == "":
+            raise mandatory("ITDS", "Name")
+        for name, value in changes.items():
+            setattr(item, name.lower(), value)
+        item.chno = next_change_number(item.chno)
+        item.lmdt = self.m3.today()
+        item.lmts = self.m3.next_lmts()
+        return []
