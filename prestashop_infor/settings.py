@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     ionapi_file: str | None = Field(None, validation_alias=ENV_FILE)
     mapping_file: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_MAPPING_FILE")
     schedules: Literal["on", "off"] = Field("off", validation_alias="PRESTASHOP_INFOR_SCHEDULES")
+    # the sensors start with the code location; unset: as the schedules
+    sensors: Literal["on", "off"] | None = Field(None, validation_alias="PRESTASHOP_INFOR_SENSORS")
     max_failure_share: float = Field(
         0.05, ge=0.0, le=1.0, validation_alias="PRESTASHOP_INFOR_MAX_FAILURE_SHARE"
     )
@@ -66,10 +68,15 @@ class Settings(BaseSettings):
     alert_webhook_url: str | None = Field(None, validation_alias="ALERT_WEBHOOK_URL")
     dagster_ui_url: str = Field("http://127.0.0.1:3000", validation_alias="PRESTASHOP_INFOR_DAGSTER_UI_URL")
 
-    @pydantic.field_validator("schedules", mode="before")
+    @pydantic.field_validator("schedules", "sensors", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def sensors_on(self) -> bool:
+        """Whether the sensors start running: ``PRESTASHOP_INFOR_SENSORS``, else as the schedules."""
+        return (self.sensors or self.schedules) == "on"
 
     @classmethod
     def read(cls) -> Settings:

@@ -86,17 +86,8 @@ class Traffic:
 
     def _run(self) -> None:
         chooser = random.Random(self.seed)
-        customers = sorted(int(c["id"]) for c in self.shop.records("customers"))
-        with_combinations = {int(c["id_product"]) for c in self.shop.records("combinations")}
-        sellable = [(int(c["id_product"]), int(c["id"])) for c in self.shop.records("combinations")]
-        sellable += [
-            (int(p["id"]), 0) for p in self.shop.records("products") if int(p["id"]) not in with_combinations
-        ]
-        sellable.sort()
         while not self._stop.wait(self.interval):
-            lines = [(*chooser.choice(sellable), chooser.randint(1, 3)) for _ in range(chooser.randint(1, 4))]
-            currency = chooser.choices(["EUR", "USD", "GBP"], weights=[8, 1, 1])[0]
-            self.placed.append(self.shop.place_order(chooser.choice(customers), lines, currency))
+            self.placed.extend(self.shop.place_random_orders(1, chooser))
 
 
 def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> Sandbox:

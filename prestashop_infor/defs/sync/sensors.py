@@ -38,8 +38,8 @@ ROUTES = {
 
 
 def _default_status() -> dg.DefaultSensorStatus:
-    """Running with the schedules (``PRESTASHOP_INFOR_SCHEDULES=on``, as in the demo)."""
-    on = Settings.read().schedules == "on"
+    """Running when ``PRESTASHOP_INFOR_SENSORS=on``, or unset and the schedules are on (the demo)."""
+    on = Settings.read().sensors_on
     return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
 

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
+import random
 import time
 
 from starlette.applications import Starlette
@@ -275,6 +276,12 @@ def _sandbox_orders(shop: Shop):
     async def endpoint(request: Request) -> Response:
         try:
             payload = await request.json()
+            if isinstance(payload, dict) and "random" in payload:
+                count = int(payload["random"])
+                if not 1 <= count <= 10_000:
+                    raise ValueError("random must be 1 to 10,000 orders")
+                chooser = random.Random(payload.get("seed"))
+                return JSONResponse({"ids": shop.place_random_orders(count, chooser)}, 201)
             customer_id = int(payload["customer_id"])
             lines = [(int(line[0]), int(line[1]), int(line[2])) for line in payload["lines"]]
             currency = str(payload.get("currency", "EUR"))
@@ -282,7 +289,7 @@ def _sandbox_orders(shop: Shop):
         except (KeyError, IndexError, TypeError, ValueError, json.JSONDecodeError) as error:
             return JSONResponse(
                 {
-                    "error": f"bad order: {error}; expected {{customer_id, lines: [[product_id, combination_id, qty]], currency}}"
+                    "error": f"bad order: {error}; expected {{customer_id, lines: [[product_id, combination_id, qty]], currency}} or {{random: N, seed}}"
                 },
                 status_code=400,
             )

@@ -300,8 +300,11 @@ class M3Tenant(OrderLifecycle):
     def summary(self) -> dict[str, Any]:
         with self._lock:
             phases: dict[str, int] = {}
+            per_cuor: dict[str, int] = {}
             for order in self.orders.values():
                 phases[order.phase] = phases.get(order.phase, 0) + 1
+                if order.cuor:
+                    per_cuor[order.cuor] = per_cuor.get(order.cuor, 0) + 1
             return {
                 "tenant": self.tenant,
                 "now": self.clock.now().isoformat(),
@@ -311,6 +314,8 @@ class M3Tenant(OrderLifecycle):
                 "batch_orders": len(self.batch_orders),
                 "orders": len(self.orders),
                 "orders_by_phase": phases,
+                # customer orders beyond the first for one customer's order number: doubles
+                "duplicate_orders": sum(count - 1 for count in per_cuor.values()),
                 "deliveries": len(self.deliveries),
                 "invoices": len(self.invoices),
             }

@@ -10,6 +10,7 @@ a create or update of ``order_histories``, ``order_carriers`` and ``stock_availa
 
 from __future__ import annotations
 
+import random
 import threading
 
 from prestashop_infor.sandbox.prestashop.models.checkout import build_order
@@ -31,6 +32,27 @@ class OrderLifecycle:
     _stock_by_product: dict[tuple[int, int], int]
 
     # ------------------------------------------------------------------ checkout
+
+    def place_random_orders(self, count: int, chooser: random.Random) -> list[int]:
+        """Simulated customers' checkouts: each 1-4 lines of sellable products or combinations, 1-3
+        each, mostly in euros (the sandbox's traffic and its ``/_sandbox/orders`` ``random`` call)."""
+        with self.lock:
+            customers = sorted(int(c["id"]) for c in self.records("customers"))
+            combinations = self.records("combinations")
+            with_combinations = {int(c["id_product"]) for c in combinations}
+            sellable = [(int(c["id_product"]), int(c["id"])) for c in combinations]
+            sellable += [
+                (int(p["id"]), 0) for p in self.records("products") if int(p["id"]) not in with_combinations
+            ]
+            sellable.sort()
+            placed = []
+            for _ in range(count):
+                lines = [
+                    (*chooser.choice(sellable), chooser.randint(1, 3)) for _ in range(chooser.randint(1, 4))
+                ]
+                currency = chooser.choices(["EUR", "USD", "GBP"], weights=[8, 1, 1])[0]
+                placed.append(self.place_order(chooser.choice(customers), lines, currency))
+            return placed
 
     def place_order(
         self, customer_id: int, lines: list[tuple[int, int, int]], currency_iso: str = "EUR"

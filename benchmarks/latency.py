@@ -1,0 +1,130 @@
+"""Event-lane latency on the real stack: a shop order's webhook to its confirmed M3 order.
+
+The stack is three processes on loopback (see ``_stack.py``): the sandbox (shop and M3 emulators,
+the shop sending signed webhooks), the webhook receiver and ``dagster-daemon`` with the project's
+``dagster.yaml``, sensors on and schedules off. One warm-up order first (the first run reads the
+whole catalogue), then ``ORDERS`` single orders placed one at a time, each waited for.
+
+For each order: from the receiver's acceptance of its ``order.created`` webhook (the inbox row's
+``received_at``) to its binding in the id map (bound only once M3 holds the confirmed order). Where
+the time goes, from the Dagster run that handled it: sensor pickup (acceptance to the run's
+creation), run launch (creation to start: queue, process start, code location load) and run body
+(start to the binding). Prints p50 and p95 and the breakdown; the last line is one JSON object.
+Targets on a 2-core machine: p50 at most 6 s, p95 at most 10 s, nothing lost or doubled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _stack import EventLaneStack, percentile
+
+from prestashop_infor.store import Store
+
+ORDERS = 30
+WAIT_PER_ORDER = 60.0  # seconds: an order not in M3 by then counts as lost
+
+
+def _wait_bound(stack: EventLaneStack, store: Store, order_id: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if stack.bound_at(store, [order_id]):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=ORDERS, help="orders placed one at a time")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="latency-bench-"))
+    placed: list[int] = []
+    lost: list[int] = []
+    with EventLaneStack(folder) as stack, Store.from_url(stack.store_url) as store:
+        warm = stack.place_orders(1, seed=0)
+        if not _wait_bound(stack, store, warm[0], 180):
+            raise SystemExit(f"the warm-up order {warm[0]} did not reach M3; see {stack.logs}")
+        for index in range(args.orders):
+            time.sleep(1.0)  # a quiet shop between orders: the sensor's cursor has moved on
+            order_id = stack.place_orders(1, seed=index + 1)[0]
+            placed.append(order_id)
+            if not _wait_bound(stack, store, order_id, WAIT_PER_ORDER):
+                lost.append(order_id)
+            print(f"order {order_id}: {'in M3' if order_id not in lost else 'NOT in M3'}", flush=True)
+        bound = stack.bound_at(store, placed)
+        accepted = stack.accepted_at(store, placed)
+        runs = [r for r in stack.runs() if r["tags"].get("prestashop_infor/trigger") == "webhook"]
+        m3 = stack.m3_state()
+        doubles = stack.duplicates(store)["bound_twice"] + m3["duplicate_orders"]
+
+    totals, pickups, launches, bodies = [], [], [], []
+    for order_id in placed:
+        if order_id not in bound or order_id not in accepted:
+            continue
+        inbox_id, at = accepted[order_id]
+        done = bound[order_id].timestamp()
+        totals.append(done - at.timestamp())
+        handled = [
+            r
+            for r in runs
+            if r["job"] == "order_sync_job"
+            and r["started"]
+            and _covers(r["tags"], inbox_id)
+            and r["created"] <= done
+        ]
+        if handled:
+            run = min(handled, key=lambda r: r["created"])
+            pickups.append(run["created"] - at.timestamp())
+            launches.append(run["started"] - run["created"])
+            bodies.append(done - run["started"])
+    if not totals:
+        raise SystemExit(f"no order was measured; see {stack.logs}")
+    p50, p95 = statistics.median(totals), percentile(totals, 0.95)
+    share = {
+        "sensor_pickup_s": round(statistics.median(pickups), 2) if pickups else None,
+        "run_launch_s": round(statistics.median(launches), 2) if launches else None,
+        "run_body_s": round(statistics.median(bodies), 2) if bodies else None,
+    }
+    print(
+        f"{len(totals)} orders, webhook accepted -> confirmed M3 order: p50 {p50:.2f} s, p95 {p95:.2f} s, "
+        f"max {max(totals):.2f} s"
+    )
+    print(
+        f"where the time goes (medians): sensor pickup {share['sensor_pickup_s']} s, run launch "
+        f"{share['run_launch_s']} s, run body {share['run_body_s']} s"
+    )
+    print(f"lost {len(lost)}, duplicated {doubles}; runs launched by webhooks: {len(runs)}")
+    print(
+        json.dumps(
+            {
+                "benchmark": "latency",
+                "orders": len(placed),
+                "measured": len(totals),
+                "p50_s": round(p50, 2),
+                "p95_s": round(p95, 2),
+                "max_s": round(max(totals), 2),
+                **share,
+                "runs": len(runs),
+                "lost": len(lost),
+                "duplicates": doubles,
+                "targets": {"p50_s": 6, "p95_s": 10, "lost": 0, "duplicates": 0},
+            }
+        )
+    )
+    return 0
+
+
+def _covers(tags: dict[str, str], inbox_id: int) -> bool:
+    first, _, last = tags.get("prestashop_infor/inbox_ids", "0-0").partition("-")
+    return int(first) <= inbox_id <= int(last or first)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
