@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
+import tenacity
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
@@ -438,12 +439,25 @@ def _sqlite_engine(url: str, *, create: bool = True) -> sa.Engine:
         cursor = dbapi_connection.cursor()
         # The busy timeout first: switching to WAL needs a lock another connection may hold.
         cursor.execute("PRAGMA busy_timeout=30000")
-        if not in_memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+        if not in_memory and cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            _switch_to_wal(cursor)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     return engine
+
+
+@tenacity.retry(
+    retry=tenacity.retry_if_exception_message(match=".*database is locked.*"),
+    wait=tenacity.wait_random(0.01, 0.1),
+    stop=tenacity.stop_after_delay(30),
+    reraise=True,
+)
+def _switch_to_wal(cursor: Any) -> None:
+    """WAL is a property of the file, set by the first connection. SQLite answers "database is
+    locked" at once, without its busy timeout, when several connections to a new file switch it at
+    the same moment (the daemon starting runs in parallel): try again for up to 30 s."""
+    cursor.execute("PRAGMA journal_mode=WAL")
 
 
 def _dead_letter(row: Mapping[str, Any]) -> DeadLetter:
