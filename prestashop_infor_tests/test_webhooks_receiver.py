@@ -4,6 +4,7 @@ socket."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from prestashop_infor.serving import BackgroundServer, free_port
@@ -279,3 +281,98 @@ def test_the_command_needs_a_strong_secret(tmp_path: Path, monkeypatch, capsys):
     assert main(["webhooks", "serve", "--port", "1"]) == 2
     err = capsys.readouterr().err
     assert "at least 32 characters" in err and "short-secret" not in err
+
+
+# -- group commit: concurrent requests share one transaction, none is answered before it commits ----
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path):
+    """The inbox on SQLite and on PostgreSQL (in a schema of its own, dropped afterwards)."""
+    if request.param == "sqlite":
+        with Store.from_url(f"sqlite:///{tmp_path / 'store.db'}") as opened:
+            yield opened
+        return
+    url = request.getfixturevalue("postgres_url")
+    schema = f"test_receiver_{uuid.uuid4().hex[:12]}"
+    try:
+        with Store.from_url(url, schema=schema) as opened:
+            yield opened
+    finally:
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'drop schema if exists "{schema}" cascade'))
+        engine.dispose()
+
+
+def deliver_at_once(store, deliveries: list[tuple[bytes, dict]]) -> list[httpx.Response]:
+    """All ``deliveries`` to one receiver at the same time, on one event loop (as uvicorn serves them)."""
+    app = create_app(store, [SECRET], now=lambda: NOW)
+
+    async def send_all() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://receiver") as http:
+            return await asyncio.gather(
+                *(
+                    http.post("/webhooks/prestashop", content=raw, headers=headers)
+                    for raw, headers in deliveries
+                )
+            )
+
+    return asyncio.run(send_all())
+
+
+def slow_commits(monkeypatch) -> list[int]:
+    """Make every inbox transaction take 50 ms, so that requests arriving meanwhile queue up for the
+    next one; returns the number of events of each transaction."""
+    sizes: list[int] = []
+    real = inbox_store.enqueue_many
+
+    def slow(store, events):
+        sizes.append(len(events))
+        time.sleep(0.05)
+        return real(store, events)
+
+    monkeypatch.setattr(inbox_store, "enqueue_many", slow)
+    return sizes
+
+
+def test_concurrent_deliveries_share_transactions_and_a_duplicate_is_stored_once(any_store, monkeypatch):
+    sizes = slow_commits(monkeypatch)
+    bodies = [envelope() for _ in range(20)]
+    twice = bodies[0]
+    deliveries = [signed(body) for body in bodies] + [signed(twice, **{"X-PS-Webhook-Attempt": "2"})] * 3
+    answers = deliver_at_once(any_store, deliveries)
+    assert [answer.status_code for answer in answers] == [202] * 23
+    statuses = [answer.json()["status"] for answer in answers]
+    assert statuses[1:20] == ["accepted"] * 19
+    # Of the four deliveries of one event, exactly one is new, whichever transaction holds it first.
+    assert sorted(statuses[i] for i in (0, 20, 21, 22)) == ["accepted", "duplicate", "duplicate", "duplicate"]
+    assert sorted(e.event_id for e in stored(any_store)) == sorted(body["id"] for body in bodies)
+    assert sum(sizes) == 23 and len(sizes) < 23  # grouped: fewer transactions than requests
+
+
+def test_a_failing_commit_answers_no_request_of_its_group_with_202(any_store, monkeypatch):
+    sizes = slow_commits(monkeypatch)
+
+    def refuse(_connection) -> None:
+        raise sa.exc.OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    sa.event.listen(any_store.engine, "commit", refuse)
+    bodies = [envelope() for _ in range(10)]
+    answers = deliver_at_once(any_store, [signed(body) for body in bodies])
+    assert [answer.status_code for answer in answers] == [503] * 10
+    assert len(sizes) < 10 and stored(any_store) == []  # the groups rolled back, nothing half-stored
+    sa.event.remove(any_store.engine, "commit", refuse)
+    answers = deliver_at_once(any_store, [signed(body) for body in bodies])  # the sender's retries
+    assert [answer.json()["status"] for answer in answers] == ["accepted"] * 10
+    assert len(stored(any_store)) == 10
+
+
+def test_an_inbox_commit_on_sqlite_is_synced_to_disk(store):
+    """The store's SQLite runs WAL with synchronous=NORMAL, which a power cut can undo; the inbox
+    commit asks for FULL, because the 202 tells the sender not to send the event again."""
+    statements: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: statements.append(sql))
+    assert inbox_store.enqueue_many(store, [(envelope(), inbox_store.PENDING, 1)]) == [True]
+    assert statements[0] == "PRAGMA synchronous=FULL" and statements[1].startswith("INSERT")

@@ -48,8 +48,17 @@ def enqueue_many(store: Store, events: Sequence[tuple[Mapping[str, Any], str, in
         .on_conflict_do_nothing(index_elements=[webhook_inbox.c.event_id])
         .returning(webhook_inbox.c.event_id)
     )
-    with store.engine.begin() as connection:
-        inserted = set(connection.execute(statement).scalars())
+    with store.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # The store opens SQLite in WAL mode with synchronous=NORMAL: a commit then survives a
+            # crash of the process but not of the machine (power loss, kernel panic) until the next
+            # checkpoint. The receiver's 202 tells the sender never to send this event again, so the
+            # inbox commit syncs the WAL to disk (FULL). With group commit that is one fsync per
+            # batch, not per event; the setting stays on this connection, which only makes it safer.
+            connection.exec_driver_sql("PRAGMA synchronous=FULL")
+            connection.commit()
+        with connection.begin():
+            inserted = set(connection.execute(statement).scalars())
     answers = []
     for envelope, _status, _attempt in events:
         event_id = str(envelope["id"])
