@@ -108,7 +108,7 @@ class EventLaneStack:
             time.sleep(0.1)
         self._start(
             "daemon",
-            [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT / "workspace.yaml")],
+            [cli, "daemon", "-w", str(PROJECT / "workspace.yaml")],
             env,
             cwd=self.dagster_home,
         )
@@ -192,11 +192,11 @@ class EventLaneStack:
         return answer.json()
 
     def runs(self) -> list[dict[str, Any]]:
-        """The Dagster runs of this instance: job, tags, created, started and ended (epoch seconds)."""
+        """The Dagster runs of this instance: run id, job, tags, created, started and ended (epoch seconds)."""
         script = (
             "import json, dagster as dg\n"
             "i = dg.DagsterInstance.get()\n"
-            "print(json.dumps([{'job': r.dagster_run.job_name, 'status': r.dagster_run.status.value, "
+            "print(json.dumps([{'run_id': r.dagster_run.run_id, 'job': r.dagster_run.job_name, 'status': r.dagster_run.status.value, "
             "'tags': dict(r.dagster_run.tags), 'created': r.create_timestamp.timestamp(), "
             "'started': r.start_time, 'ended': r.end_time} for r in i.get_run_records()]))\n"
         )

@@ -68,16 +68,15 @@ def main() -> int:
     for order_id in placed:
         if order_id not in bound or order_id not in accepted:
             continue
-        inbox_id, at = accepted[order_id]
+        _, at = accepted[order_id]
         done = bound[order_id].timestamp()
         totals.append(done - at.timestamp())
+        # the run that bound it: an order_sync_job run under way at that moment (an order's webhooks
+        # may start a run for an earlier event of the same order, which then takes this one too)
         handled = [
             r
             for r in runs
-            if r["job"] == "order_sync_job"
-            and r["started"]
-            and _covers(r["tags"], inbox_id)
-            and r["created"] <= done
+            if r["job"] == "order_sync_job" and r["started"] and r["started"] <= done <= (r["ended"] or done)
         ]
         if handled:
             run = min(handled, key=lambda r: r["created"])
@@ -119,11 +118,6 @@ def main() -> int:
         )
     )
     return 0
-
-
-def _covers(tags: dict[str, str], inbox_id: int) -> bool:
-    first, _, last = tags.get("prestashop_infor/inbox_ids", "0-0").partition("-")
-    return int(first) <= inbox_id <= int(last or first)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from prestashop_infor.daemon import SENSOR_LOOP_SECONDS, run_daemon
 from prestashop_infor.infor import M3Client
 from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.settings import SandboxSettings, Settings, SettingsError
@@ -287,12 +288,11 @@ def _first_materialization(
 
 
 def _stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
-    """Stop ``dagster dev`` and everything in its process group (webserver, daemon, code server, run
-    workers): SIGTERM, then SIGKILL for whatever is still there after ``grace`` seconds (the next
+    """Stop a Dagster process and everything in its process group (its code server, run workers): SIGTERM, then SIGKILL for whatever is still there after ``grace`` seconds (the next
     start deletes this instance anyway)."""
 
     def group_alive() -> bool:
-        process.poll()  # reap dagster dev itself, so a zombie does not count
+        process.poll()  # reap the process itself, so a zombie does not count
         try:
             os.killpg(process.pid, 0)
         except ProcessLookupError:
@@ -313,8 +313,18 @@ def _stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
         process.wait()
 
 
+def _create_instance_storage(dagster_home: Path) -> None:
+    """Create the new instance's SQLite storage once, before the webserver and the daemon start: each
+    would create it on its first use, and two at once race on its schema version."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        instance.get_runs(limit=1)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The sandbox, a fresh store and Dagster instance, and ``dagster dev`` until Ctrl-C or SIGTERM.
+    """The sandbox, a fresh store and Dagster instance, the webhook receiver, the Dagster UI and
+    daemon (``prestashop-infor daemon``) until Ctrl-C or SIGTERM.
     The UI comes first; the first materialization of every asset is then launched as a run."""
     from prestashop_infor.sandbox import start_sandbox
     from prestashop_infor.serving import BackgroundServer, port_is_free
@@ -330,7 +340,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     handlers = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     stopping = threading.Event()
-    sandbox = process = receiver = inbox_store = None
+    sandbox = process = daemon = receiver = inbox_store = None
     interrupted = False
     try:
         # What could refuse the start is checked before anything is cleared.
@@ -364,19 +374,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "PRESTASHOP_INFOR_DATABASE_URL": store_url,  # the demo's own store, never a production one
             "PRESTASHOP_INFOR_SCHEDULES": "on",  # the sync schedules run on their own in the demo
         }
-        dagster = [
-            str(Path(sys.executable).with_name("dagster")),
-            "dev",
-            "-w",
-            str(project / "workspace.yaml"),
-            "-h",
-            args.host,
-            "-p",
-            str(args.dagster_port),
-        ]
-        # dagster dev ignores SIGTERM when started in the background from a non-interactive shell:
-        # give it its own session and stop the whole process group.
-        process = subprocess.Popen(dagster, env=environment, cwd=dagster_home, start_new_session=True)
+        # The UI (dagster-webserver) and our daemon (Dagster's, with the sensor loop every second:
+        # `prestashop-infor daemon`), each in its own session, stopped by process group: dagster's
+        # processes ignore SIGTERM when started in the background from a non-interactive shell.
+        workspace = str(project / "workspace.yaml")
+        _create_instance_storage(dagster_home)
+        daemon = subprocess.Popen(
+            [str(Path(sys.executable).with_name("prestashop-infor")), "daemon", "-w", workspace],
+            env=environment,
+            cwd=dagster_home,
+            start_new_session=True,
+        )
+        webserver = [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            "-w", workspace, "-h", args.host, "-p", str(args.dagster_port),
+        ]  # fmt: skip
+        process = subprocess.Popen(webserver, env=environment, cwd=dagster_home, start_new_session=True)
         url = f"http://{args.host}:{args.dagster_port}"
         threading.Thread(
             target=_first_materialization,
@@ -393,17 +406,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"Webhook receiver:      {receiver.url}/webhooks/prestashop (the shop is subscribed)", flush=True
         )
         print("Ctrl-C stops everything.", flush=True)
-        while process.poll() is None:
+        while process.poll() is None and daemon.poll() is None:
             time.sleep(0.5)
-        print(f"prestashop-infor: dagster dev exited with {process.returncode}", file=sys.stderr)
+        exited, name = (
+            (process, "dagster-webserver") if process.poll() is not None else (daemon, "the daemon")
+        )
+        print(f"prestashop-infor: {name} exited with {exited.returncode}", file=sys.stderr)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         for handled in handlers:  # the cleanup runs to its end, even on a second Ctrl-C
             signal.signal(handled, signal.SIG_IGN)
         stopping.set()
-        if process is not None:
-            _stop_process_group(process)
+        for started_process in (process, daemon):
+            if started_process is not None:
+                _stop_process_group(started_process)
         if receiver is not None:
             receiver.stop()
         if inbox_store is not None:
@@ -414,7 +431,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             signal.signal(handled, handler)
     if interrupted or process is None:
         return 0
-    return process.returncode or 1  # dagster dev stopped on its own
+    return exited.returncode or 1  # the webserver or the daemon stopped on its own
 
 
 # -- the dead-letter queue -----------------------------------------------------------------------
@@ -462,6 +479,16 @@ def _positive(value: str) -> int:
     if count == 0:
         raise argparse.ArgumentTypeError("0 would show nothing; give a positive number")
     return count
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0.1 <= seconds <= 60:
+        raise argparse.ArgumentTypeError(f"{value} s is out of range; give 0.1 to 60 seconds")
+    return seconds
 
 
 def _settings_now() -> Settings:
@@ -839,6 +866,16 @@ def _webhook_runs(inbox_ids: set[int]) -> list[dict[str, Any]]:
     return found
 
 
+# -- the Dagster daemon ----------------------------------------------------------------------------
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    """Run Dagster's daemon (schedules, sensors, run queue) with the faster sensor loop."""
+    if not Path(args.workspace).is_file():
+        raise ConfigurationError(f"workspace file {args.workspace} does not exist")
+    return run_daemon(["-w", args.workspace], sensor_loop_seconds=args.sensor_loop_seconds)
+
+
 # -- the webhook receiver --------------------------------------------------------------------------
 
 
@@ -913,12 +950,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.set_defaults(handler=cmd_sandbox)
 
-    demo = commands.add_parser("demo", help="the sandbox plus the Dagster UI and daemon (dagster dev)")
+    demo = commands.add_parser("demo", help="the sandbox, the webhook receiver, the Dagster UI and daemon")
     _add_sandbox_arguments(demo)
     demo.add_argument("--dagster-port", type=_port, default=3000, help="port of the Dagster UI")
     demo.add_argument("--webhook-port", type=_port, default=8090, help="port of the webhook receiver")
     demo.add_argument("--dagster-home", default=".dagster_home", help="the embedded SQLite instance")
     demo.set_defaults(handler=cmd_demo)
+
+    daemon = commands.add_parser(
+        "daemon",
+        help="Dagster's daemon (dagster-daemon run) with the sensor loop every second instead of every 5 s",
+    )
+    daemon.add_argument("-w", "--workspace", default="workspace.yaml", help="the Dagster workspace file")
+    daemon.add_argument(
+        "--sensor-loop-seconds",
+        type=_positive_seconds,
+        default=SENSOR_LOOP_SECONDS,
+        help="pause between two evaluations of the sensors (Dagster's own: 5)",
+    )
+    daemon.set_defaults(handler=cmd_daemon)
 
     _add_dlq_commands(commands)
     _add_db_commands(commands)

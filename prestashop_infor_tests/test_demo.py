@@ -1,4 +1,5 @@
-"""`prestashop-infor demo` (what `make demo` runs): the sandbox plus `dagster dev` on an embedded
+"""`prestashop-infor demo` (what `make demo` runs): the sandbox, the receiver, the Dagster webserver and
+`prestashop-infor daemon` on an embedded
 SQLite instance. The UI opens first; the first materialization of every asset is then launched as a
 run through the instance; the assets are materializable through the webserver and the daemon's run
 queue. Every start is fresh (instance and store), so a second start in the same directory runs as
@@ -127,7 +128,7 @@ class Demo:
 
 
 def _processes_of(home: Path) -> list[int]:
-    """The processes running with this Dagster home: dagster dev, its webserver, daemon, code server
+    """The processes running with this Dagster home: the webserver, the daemon, their code servers
     and run workers."""
     wanted = f"DAGSTER_HOME={home.resolve()}".encode()
     found = []

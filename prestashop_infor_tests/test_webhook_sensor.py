@@ -1,8 +1,10 @@
 """The event lane's sensor (issue 9 §3): the inbox becomes a few runs, routed by event type, with a
-cursor that skips nothing and repeats nothing across evaluations and restarts."""
+cursor per job that skips nothing and repeats nothing across evaluations and restarts; stock and
+catalogue events are gathered, and a run not started yet takes the events that arrive meanwhile."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -15,11 +17,23 @@ from prestashop_infor.defs.sync.sensors import prestashop_webhook_sensor
 from prestashop_infor.store import Store, inbox
 
 
+@pytest.fixture(autouse=True)
+def no_hold(monkeypatch):
+    """Stock events are gathered for 10 s in production; here only where a test says so."""
+    monkeypatch.setitem(sensors.HOLD_SECONDS, "backoffice_sync_job", 0.0)
+
+
 @pytest.fixture
-def store(tmp_path: Path):
+def instance():
+    with dg.DagsterInstance.ephemeral() as ephemeral:
+        yield ephemeral
+
+
+@pytest.fixture
+def store(tmp_path: Path, instance):
     url = f"sqlite:///{tmp_path / 'store.db'}"
     with Store.from_url(url) as opened:
-        yield opened, StoreResource(database_url=url)
+        yield opened, StoreResource(database_url=url), instance
 
 
 def add(store: Store, *events: str) -> None:
@@ -30,46 +44,51 @@ def add(store: Store, *events: str) -> None:
     )  # fmt: skip
 
 
-def evaluate(resource: StoreResource, cursor: str | None) -> dg.SensorResult:
-    with dg.build_sensor_context(cursor=cursor, resources={"store": resource}) as context:
+def evaluate(store, cursor: str | None) -> dg.SensorResult:
+    _, resource, instance = store
+    with dg.build_sensor_context(cursor=cursor, resources={"store": resource}, instance=instance) as context:
         return prestashop_webhook_sensor(context)
 
 
+def positions(order: int, backoffice: int) -> str:
+    return json.dumps({"backoffice_sync_job": backoffice, "order_sync_job": order}, sort_keys=True)
+
+
 def test_new_events_become_one_run_per_job_and_the_cursor_moves(store):
-    db, resource = store
+    db = store[0]
     add(db, "order.created", "stock.updated", "order.status_changed", "customer.updated", "product.updated")
-    result = evaluate(resource, None)
+    result = evaluate(store, None)
     runs = {r.job_name: r for r in result.run_requests}
     assert set(runs) == {"order_sync_job", "backoffice_sync_job"}
     assert runs["order_sync_job"].run_key == "order_sync_job:inbox:1-4"
     assert runs["order_sync_job"].tags["prestashop_infor/events"] == "3"
     assert runs["backoffice_sync_job"].run_key == "backoffice_sync_job:inbox:2-5"
-    assert result.cursor == "5"
-    again = evaluate(resource, result.cursor)  # nothing new: no run, the cursor stays
+    assert result.cursor == positions(5, 5)
+    again = evaluate(store, result.cursor)  # nothing new: no run, the cursor stays
     assert again.run_requests == [] and again.skip_reason and again.cursor is None
 
 
 def test_a_burst_is_capped_per_evaluation_and_nothing_is_skipped_or_repeated(store, monkeypatch):
-    db, resource = store
+    db = store[0]
     monkeypatch.setattr(sensors, "MAX_EVENTS", 40)
     add(db, *["order.created"] * 100)
     keys, cursor = [], None
     for _ in range(10):  # bounded
-        result = evaluate(resource, cursor)
+        result = evaluate(store, cursor)
         if not result.run_requests:
             break
         keys += [r.run_key for r in result.run_requests]
         cursor = result.cursor
     assert keys == ["order_sync_job:inbox:1-40", "order_sync_job:inbox:41-80", "order_sync_job:inbox:81-100"]
     add(db, "order.created")  # after a restart the sensor goes on from its stored cursor
-    assert [r.run_key for r in evaluate(resource, cursor).run_requests] == ["order_sync_job:inbox:101-101"]
+    assert [r.run_key for r in evaluate(store, cursor).run_requests] == ["order_sync_job:inbox:101-101"]
 
 
 def test_ignored_events_move_the_cursor_and_start_nothing(store):
-    db, resource = store
+    db = store[0]
     add(db, "wishlist.updated", "cart.abandoned")
-    result = evaluate(resource, None)
-    assert result.run_requests == [] and result.cursor == "2"
+    result = evaluate(store, None)
+    assert result.run_requests == [] and result.cursor == positions(2, 2)
 
 
 def test_the_sensor_is_in_the_definitions_targeting_the_sync_jobs():
@@ -77,4 +96,52 @@ def test_the_sensor_is_in_the_definitions_targeting_the_sync_jobs():
 
     sensor = defs.get_repository_def().get_sensor_def("prestashop_webhook_sensor")
     assert {job.name for job in sensor.jobs} == {"order_sync_job", "backoffice_sync_job"}
-    assert sensor.minimum_interval_seconds == 5
+    assert sensor.minimum_interval_seconds == 1
+
+
+def test_a_cursor_from_before_per_job_positions_goes_on_from_its_id(store):
+    db = store[0]
+    add(db, "order.created", "stock.updated", "order.created")
+    result = evaluate(store, "1")  # the single id the sensor kept before
+    assert [r.run_key for r in result.run_requests] == [
+        "order_sync_job:inbox:3-3",
+        "backoffice_sync_job:inbox:2-2",
+    ]
+    assert result.cursor == positions(3, 3)
+
+
+def test_stock_events_are_gathered_while_orders_run_at_once(store, monkeypatch):
+    db = store[0]
+    monkeypatch.setitem(sensors.HOLD_SECONDS, "backoffice_sync_job", 3600.0)
+    add(db, "stock.updated", "order.created", "stock.updated")
+    result = evaluate(store, None)
+    assert [r.run_key for r in result.run_requests] == ["order_sync_job:inbox:2-2"]
+    assert result.cursor == positions(3, 0)  # the stock events wait, none is passed over
+    held = evaluate(store, result.cursor)
+    assert held.run_requests == [] and "gathered" in held.skip_reason.skip_message
+    monkeypatch.setitem(sensors.HOLD_SECONDS, "backoffice_sync_job", 0.0)  # the window has passed
+    after = evaluate(store, result.cursor)
+    assert [r.run_key for r in after.run_requests] == ["backoffice_sync_job:inbox:1-3"]
+    assert after.cursor == positions(3, 3)
+
+
+def test_a_run_not_started_yet_takes_the_new_events_and_a_started_one_does_not(store):
+    db, _, instance = store
+    add(db, "order.created")
+    first = evaluate(store, None)
+    queued = dg.DagsterRun(
+        job_name="order_sync_job", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.NOT_STARTED
+    )
+    instance.add_run(queued)
+    add(db, "order.status_changed")
+    absorbed = evaluate(store, first.cursor)
+    assert absorbed.run_requests == [] and absorbed.cursor == positions(2, 2)  # the queued run reads it
+    instance.handle_new_event(
+        dg.EventLogEntry(
+            error_info=None, level="debug", user_message="", run_id=queued.run_id, timestamp=0.0,
+            dagster_event=dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, "order_sync_job"),
+        )
+    )  # fmt: skip
+    add(db, "order.created")
+    again = evaluate(store, absorbed.cursor)
+    assert [r.run_key for r in again.run_requests] == ["order_sync_job:inbox:3-3"]

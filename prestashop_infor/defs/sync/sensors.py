@@ -1,20 +1,33 @@
-"""The event lane's sensor: new webhook events in the inbox become a few well-sized sync runs.
+"""The event lane's sensors: new webhook events become a few well-sized sync runs; M3 changes
+flow back on their own.
 
-``prestashop_webhook_sensor`` keeps its cursor on the inbox (the id of the last event it handed
-on). Each evaluation takes every new event up to ``MAX_EVENTS`` and asks for one run per job that
-has work: order, customer and address events run ``order_sync_job`` (extract the changed orders,
-customers and addresses, send the new orders to M3); product, combination and stock events run
-``backoffice_sync_job`` (the stock push and its reads). The ``run_key`` is the job and the range of
-inbox ids, so a sensor that evaluates twice over the same range asks for nothing new. Payloads are
-only hints: the runs re-read the shop through the same assets the schedules run, and the order sync
-never sends an order twice (id map, claims, lookup by CUOR), so a late or repeated event is harmless.
-Events of types this release does not handle (stored as ``ignored``) move the cursor and start
-nothing. The schedules stay as the safety net: webhooks accelerate, polling guarantees.
+``prestashop_webhook_sensor`` routes each event by type to the job that materializes the right
+assets (the same assets the schedules run): order, customer and address events to
+``order_sync_job`` (extract the changed orders, customers and addresses, send the new orders to M3);
+product, combination and stock events to ``backoffice_sync_job`` (the stock push and its reads, the
+item descriptions). Its cursor keeps, per job, the id of the last inbox event that job has seen, and
+each evaluation looks at up to ``MAX_EVENTS`` new events per job:
+
+- a job with new events gets one run, its ``run_key`` the job and the range of inbox ids, so a
+  sensor that evaluates twice over the same range asks for nothing new;
+- a job with a run that has not started yet (queued, or starting) gets no second one: that run reads
+  the shop after these events were accepted, so it covers them (an order's webhooks arriving
+  across two evaluations make one run, not two);
+- ``backoffice_sync_job`` waits until its oldest new event is ``HOLD_SECONDS["backoffice_sync_job"]``
+  old: every order moves stock, and running the catalogue and stock push per order would take the
+  cores the orders' own runs need; a burst of stock events becomes one run per window.
+
+Payloads are only hints: the runs re-read the shop, and the order sync never sends an order twice
+(id map, claims, lookup by CUOR), so a late or repeated event is harmless. Events of types this
+release does not handle (stored as ``ignored``) move the cursor and start nothing. The schedules stay
+as the safety net: webhooks accelerate, polling guarantees.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -26,7 +39,7 @@ from prestashop_infor.settings import Settings
 from prestashop_infor.store import inbox
 from prestashop_infor.sync.m3_order_states import moved_orders
 
-MAX_EVENTS = 1_000  # events per evaluation: a burst becomes a few runs, not one per event
+MAX_EVENTS = 1_000  # events per job and evaluation: a burst becomes a few runs, not one per event
 ROUTES = {
     "order": order_sync_job.name,
     "customer": order_sync_job.name,
@@ -35,6 +48,10 @@ ROUTES = {
     "combination": backoffice_sync_job.name,
     "stock": backoffice_sync_job.name,
 }
+JOBS = (order_sync_job.name, backoffice_sync_job.name)
+HOLD_SECONDS = {order_sync_job.name: 0.0, backoffice_sync_job.name: 10.0}
+#: Runs that have not begun their work: events accepted now are read by them.
+NOT_STARTED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING]
 
 
 def _default_status() -> dg.DefaultSensorStatus:
@@ -48,40 +65,69 @@ def route(event: str) -> str | None:
     return ROUTES.get(event.split(".", 1)[0])
 
 
+def read_cursor(cursor: str | None) -> dict[str, int]:
+    """Per job, the last inbox id it has seen. A bare number (the cursor before per-job positions)
+    is every job's position; anything unreadable starts from the beginning (repeats are harmless)."""
+    if cursor and cursor.isdigit():
+        return dict.fromkeys(JOBS, int(cursor))
+    try:
+        stored = json.loads(cursor or "{}")
+    except json.JSONDecodeError:
+        stored = {}
+    stored = stored if isinstance(stored, dict) else {}
+    return {job: int(stored[job]) if str(stored.get(job, "")).isdigit() else 0 for job in JOBS}
+
+
 @dg.sensor(
     name="prestashop_webhook_sensor",
     jobs=[order_sync_job, backoffice_sync_job],
-    minimum_interval_seconds=5,  # the daemon evaluates sensors every 5 s at best
+    minimum_interval_seconds=1,  # every loop of `prestashop-infor daemon` (1 s; Dagster's own: 5 s)
     default_status=_default_status(),
-    description="New webhook events in the inbox, up to 1,000 at a time, become one run per job that has "
-    "work (orders, customers, addresses: order_sync_job; products, combinations, stock: "
-    "backoffice_sync_job).",
+    description="New webhook events in the inbox, up to 1,000 per job at a time, become one run per job "
+    "that has work (orders, customers, addresses: order_sync_job at once; products, combinations, "
+    "stock: backoffice_sync_job, gathered for 10 s); no second run while one has not started.",
 )
 def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
-    after = int(context.cursor) if context.cursor and context.cursor.isdigit() else 0
+    positions = read_cursor(context.cursor)
+    now = datetime.now(UTC)
+    requests, notes = [], []
     with store.open() as db:
-        events = inbox.events_after(db, after, limit=MAX_EVENTS)
-    if not events:
-        return dg.SensorResult(skip_reason=f"no new webhook events after inbox id {after}")
-    by_job: dict[str, list[inbox.InboxEvent]] = {}
-    for event in events:
-        job = route(event.event) if event.status == inbox.PENDING else None
-        if job is not None:
-            by_job.setdefault(job, []).append(event)
-    requests = [
-        dg.RunRequest(
-            run_key=f"{job}:inbox:{batch[0].id}-{batch[-1].id}",
-            job_name=job,
-            tags={
-                "prestashop_infor/trigger": "webhook",
-                "prestashop_infor/inbox_ids": f"{batch[0].id}-{batch[-1].id}",
-                "prestashop_infor/events": str(len(batch)),
-            },
-        )
-        for job, batch in sorted(by_job.items())
-    ]
-    context.log.info(f"{len(events)} webhook events after inbox id {after}: {len(requests)} run(s)")
-    return dg.SensorResult(run_requests=requests, cursor=str(events[-1].id))
+        for job in JOBS:
+            events = inbox.events_after(db, positions[job], limit=MAX_EVENTS)
+            if not events:
+                continue
+            mine = [e for e in events if e.status == inbox.PENDING and route(e.event) == job]
+            if not mine:
+                positions[job] = events[-1].id
+                continue
+            waited = now - mine[0].received_at
+            if waited < timedelta(seconds=HOLD_SECONDS[job]) and len(events) < MAX_EVENTS:
+                notes.append(f"{job}: {len(mine)} event(s) gathered ({HOLD_SECONDS[job]:.0f} s window)")
+                continue
+            positions[job] = events[-1].id
+            waiting = context.instance.get_run_ids(dg.RunsFilter(job_name=job, statuses=NOT_STARTED), limit=1)
+            if waiting:
+                notes.append(f"{job}: {len(mine)} event(s) left to run {waiting[0]}, not started yet")
+                continue
+            ids = f"{mine[0].id}-{mine[-1].id}"
+            requests.append(
+                dg.RunRequest(
+                    run_key=f"{job}:inbox:{ids}",
+                    job_name=job,
+                    tags={
+                        "prestashop_infor/trigger": "webhook",
+                        "prestashop_infor/inbox_ids": ids,
+                        "prestashop_infor/events": str(len(mine)),
+                    },
+                )
+            )
+    cursor = json.dumps(positions, sort_keys=True)
+    if cursor == json.dumps(read_cursor(context.cursor), sort_keys=True) and not requests:
+        reason = "; ".join(notes) or f"no new webhook events ({cursor})"
+        return dg.SensorResult(skip_reason=reason)
+    for note in notes:
+        context.log.info(note)
+    return dg.SensorResult(run_requests=requests, cursor=cursor)
 
 
 @dg.sensor(

@@ -29,6 +29,9 @@ import httpx
 
 RETRY_DELAYS = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)  # contract §7.1
 TIMEOUT = 3.0  # seconds for connect plus response (contract §2)
+#: Deliveries at once: a shop sends each webhook from the PHP worker that made the change, so a busy
+#: shop's webhooks arrive concurrently (and in no guaranteed order, contract §7.2), not one by one.
+WORKERS = 8
 USER_AGENT = "PrestaShop-Webhooks/1.0"
 
 
@@ -55,7 +58,8 @@ class _Delivery:
 
 
 class WebhookSender:
-    """Subscribers (URL, secrets) and the thread that delivers to them. Call ``stop()`` to end it."""
+    """Subscribers (URL, secrets) and the threads that deliver to them (``workers`` at once). Call
+    ``stop()`` to end them."""
 
     def __init__(
         self,
@@ -65,6 +69,7 @@ class WebhookSender:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         timeout: float = TIMEOUT,
         faults: SenderFaults | None = None,
+        workers: int = WORKERS,
     ):
         self.shop_url = shop_url.rstrip("/")
         self.ps_version = ps_version
@@ -79,8 +84,12 @@ class WebhookSender:
         self._lock = threading.Condition()
         self._stop = threading.Event()
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
-        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"sandbox-webhooks-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def subscribe(self, url: str, secrets: Sequence[str]) -> None:
         if not secrets or not all(secrets):
@@ -122,8 +131,9 @@ class WebhookSender:
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
-            self._lock.notify()
-        self._thread.join(timeout=10)
+            self._lock.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=10)
         self._http.close()
 
     # -- delivery ----------------------------------------------------------------------------------
