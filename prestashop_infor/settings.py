@@ -18,6 +18,8 @@ variable                                   meaning (default)
 ``PRESTASHOP_INFOR_MAPPING_FILE``          the mapping.yaml (the commented one in the package)
 ``PRESTASHOP_INFOR_SCHEDULES``             ``on`` starts the sync schedules with the code location (``off``)
 ``PRESTASHOP_INFOR_MAX_FAILURE_SHARE``     the validation gate's threshold, 0 to 1 (``0.05``)
+``PRESTASHOP_INFOR_SENSORS``               ``on``/``off`` starts the event-lane sensors (as the schedules)
+``PRESTASHOP_INFOR_RECONCILIATION_START``  the first day of the reconciliation partitions (``2024-01-01``)
 ``WEBHOOK_SECRET``                         the webhook receiver's secret(s), comma-separated in a rotation
 ``ALERT_WEBHOOK_URL``                      where a failed run's alert is posted as JSON (logged only when unset)
 ``PRESTASHOP_INFOR_DAGSTER_UI_URL``        the Dagster UI the alerts link to (``http://127.0.0.1:3000``)
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +61,10 @@ class Settings(BaseSettings):
     ionapi_file: str | None = Field(None, validation_alias=ENV_FILE)
     mapping_file: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_MAPPING_FILE")
     schedules: Literal["on", "off"] = Field("off", validation_alias="PRESTASHOP_INFOR_SCHEDULES")
+    # the first day of the daily reconciliation partitions (in the shop's time zone)
+    reconciliation_start: date = Field(
+        date(2024, 1, 1), validation_alias="PRESTASHOP_INFOR_RECONCILIATION_START"
+    )
     # the sensors start with the code location; unset: as the schedules
     sensors: Literal["on", "off"] | None = Field(None, validation_alias="PRESTASHOP_INFOR_SENSORS")
     max_failure_share: float = Field(

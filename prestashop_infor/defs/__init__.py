@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from prestashop_infor.defs import alerts, infor, prestashop, sync
+from prestashop_infor.defs import alerts, infor, prestashop, reconciliation, sync
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
@@ -27,5 +27,9 @@ resources = {
 }
 
 defs = dg.Definitions.merge(
-    prestashop.defs, infor.defs, sync.defs, dg.Definitions(resources=resources, sensors=alerts.SENSORS)
+    prestashop.defs,
+    infor.defs,
+    sync.defs,
+    reconciliation.defs,
+    dg.Definitions(resources=resources, sensors=alerts.SENSORS),
 )

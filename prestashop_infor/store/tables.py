@@ -331,3 +331,47 @@ webhook_inbox = sa.Table(
     sa.Column("body", sa.Text, nullable=False),  # the envelope as received (ids and hints only)
     sa.Column("received_at", UtcDateTime, nullable=False),
 )
+
+# The reconciliation lane (revision 0007). Per day (the shop's time zone), what each side holds of
+# its orders, as the partitioned assets ``prestashop_orders_daily`` and ``infor_orders_daily`` read
+# them, reduced to what is compared; and what ``order_reconciliation`` / ``stock_reconciliation``
+# found. Functions in ``sync/reconcile.py``.
+recon_shop_orders = sa.Table(
+    "recon_shop_orders",
+    metadata,
+    sa.Column("order_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("day", sa.Date, nullable=False, index=True),  # date_add in the shop's time zone
+    sa.Column("cuor", sa.String(20), nullable=False, index=True),
+    sa.Column("state_id", sa.Integer, nullable=False),
+    sa.Column("state_rank", sa.Integer, nullable=True),  # on the fulfilment ladder; None: off it
+    sa.Column("exported", sa.Boolean, nullable=False),  # not in a not_exported state
+    sa.Column("amount", MONEY, nullable=True),  # lines in the ERP currency; None: prices not sent
+    sa.Column("lines", sa.Text, nullable=False),  # JSON {ITNO: quantity}
+    sa.Column("placed_at", sa.String(19), nullable=False),  # date_add as the shop gives it
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+recon_m3_orders = sa.Table(
+    "recon_m3_orders",
+    metadata,
+    sa.Column("orno", sa.String(10), primary_key=True),
+    sa.Column("day", sa.Date, nullable=False, index=True),  # ORDT
+    sa.Column("cuor", sa.String(20), nullable=False, index=True),
+    sa.Column("milestone", sa.String(20), nullable=True),  # status.milestone_of_m3 of the head
+    sa.Column("status", sa.String(20), nullable=False),  # STAT/ORSL/ORST as read
+    sa.Column("amount", MONEY, nullable=False),  # sum of ORQT x SAPR
+    sa.Column("lines", sa.Text, nullable=False),  # JSON {ITNO: quantity}
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+recon_findings = sa.Table(
+    "recon_findings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scope", sa.String(10), nullable=False),  # "orders" (per day) or "stock" (per check)
+    sa.Column("day", sa.Date, nullable=False, index=True),
+    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("key", sa.String(60), nullable=False),  # the order id, or "product:combination"
+    sa.Column("expected", sa.Text, nullable=True),  # what the shop implies
+    sa.Column("actual", sa.Text, nullable=True),  # what M3 holds
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("found_at", UtcDateTime, nullable=False),
+)

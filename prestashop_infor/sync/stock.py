@@ -115,6 +115,23 @@ def push_stock_levels(
     return report
 
 
+def planned_shop_quantities(
+    store: Store, mapping: SyncMapping
+) -> dict[tuple[int, int], tuple[str, int, int]]:
+    """Per stored shop stock row of an item M3 keeps a balance for: (item, the shop's quantity, the
+    quantity the push would write). What the push compares, for the stock reconciliation."""
+    quantities, _ = _available(store, mapping)
+    rows = _stock_rows(store)
+    planned = {}
+    for item, keys in shop_item_index(store, mapping).rows.items():
+        if item not in quantities:
+            continue
+        for key in keys:
+            for row in rows.get(key, []):
+                planned[key] = (item, _int(row.get("quantity")), quantities[item])
+    return planned
+
+
 @dataclass(frozen=True)
 class ShopIndex:
     rows: dict[str, list[tuple[int, int]]]  # M3 item -> (product id, combination id) rows it stocks

@@ -1,0 +1,197 @@
+"""The reconciliation assets: each side's orders per day, what differs, and the stock drift.
+
+The order assets are partitioned by day in the shop's time zone (``PRESTASHOP_TIME_ZONE``, from
+``PRESTASHOP_INFOR_RECONCILIATION_START``) with a single-run backfill policy: a backfill over a year
+is one run, and each asset handles its whole range in one pass of chunked reads, writing per day.
+``order_reconciliation`` reads only what the two snapshot assets stored.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import dagster as dg
+
+from prestashop_infor.defs.infor.resources import InforResource
+from prestashop_infor.defs.prestashop.resources import PrestashopResource
+from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.sync.resources import MappingResource
+from prestashop_infor.settings import Settings
+from prestashop_infor.sync import reconcile
+
+GROUP = "reconciliation"
+_settings = Settings.read()
+DAILY = dg.DailyPartitionsDefinition(
+    start_date=_settings.reconciliation_start.isoformat(), timezone=_settings.prestashop_time_zone
+)
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+
+def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    """The first and last day of the run's partition range (one day for a nightly run)."""
+    keys = context.partition_key_range
+    return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+
+
+def _snapshot_metadata(report: reconcile.SnapshotReport, first: date, last: date) -> dict[str, Any]:
+    return {
+        "days": dg.MetadataValue.int((last - first).days + 1),
+        "orders": dg.MetadataValue.int(report.orders),
+        "requests": dg.MetadataValue.int(report.requests),
+        "first_day": dg.MetadataValue.text(first.isoformat()),
+        "last_day": dg.MetadataValue.text(last.isoformat()),
+    }
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"prestashop"},
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    description="The shop's orders placed each day (shop time), read page by page from the Webservice and "
+    "reduced to what reconciliation compares: CUOR, state on the fulfilment ladder, lines as M3 items, "
+    "amount in the ERP currency (through the mapping, as the order sync sends them).",
+)
+def prestashop_orders_daily(
+    context: dg.AssetExecutionContext,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    mapping: MappingResource,
+) -> dg.MaterializeResult:
+    first, last = partition_days(context)
+    with prestashop.get_client() as shop, store.open() as db:
+        report = reconcile.snapshot_shop_orders(shop, db, mapping.load(), first, last)
+    return dg.MaterializeResult(metadata=_snapshot_metadata(report, first, last))
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"infor"},
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    description="M3's customer orders of each day (OIS175MI/LstHeadByDate in chunks, their lines with "
+    "OIS100MI/LstLine in bulk), reduced to CUOR, milestone (the mapping's status rule), lines and amount.",
+)
+def infor_orders_daily(
+    context: dg.AssetExecutionContext, infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    first, last = partition_days(context)
+    with infor.get_client() as m3, store.open() as db:
+        report = reconcile.snapshot_m3_orders(m3, db, mapping.load(), first, last)
+    return dg.MaterializeResult(metadata=_snapshot_metadata(report, first, last))
+
+
+class ReconciliationConfig(dg.Config):
+    heal: bool = False  # re-drive what is missing (order sync) or behind (status push)
+    amount_tolerance: float = 0.01  # in the ERP currency, per order
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python"},
+    partitions_def=DAILY,
+    backfill_policy=SINGLE_RUN,
+    deps=[prestashop_orders_daily, infor_orders_daily],
+    description="Per day: shop orders missing in M3, M3 orders missing in the shop, line, amount and status "
+    "mismatches, stored in recon_findings. With heal: true, what is missing is sent again through the "
+    "order sync and statuses M3 moved on are pushed; running it twice changes nothing the second time.",
+)
+def order_reconciliation(
+    context: dg.AssetExecutionContext,
+    config: ReconciliationConfig,
+    prestashop: PrestashopResource,
+    infor: InforResource,
+    store: StoreResource,
+    mapping: MappingResource,
+) -> dg.MaterializeResult:
+    first, last = partition_days(context)
+    rules = mapping.load()
+    with store.open() as db:
+        report = reconcile.reconcile_orders(
+            db, rules, first, last, tolerance=Decimal(str(config.amount_tolerance))
+        )
+        healed = None
+        if config.heal and report.findings:
+            with prestashop.get_client() as shop, infor.get_client() as m3:
+                healed = reconcile.heal(db, shop, m3, rules, reconcile.open_findings(db, first, last))
+    metadata: dict[str, Any] = {
+        "shop_orders": dg.MetadataValue.int(report.shop_orders),
+        "m3_orders": dg.MetadataValue.int(report.m3_orders),
+        "findings": dg.MetadataValue.int(report.findings),
+        **{kind: dg.MetadataValue.int(report.counts[kind]) for kind in reconcile.KINDS},
+        "amount_difference": dg.MetadataValue.float(float(report.amount_difference)),
+        "worst": dg.MetadataValue.md(_worst(report)),
+    }
+    if first != last:
+        metadata["per_day"] = dg.MetadataValue.md(_per_day(report))
+    if healed is not None:
+        metadata |= {
+            "healed_resent": dg.MetadataValue.int(len(healed.resent)),
+            "healed_unbound": dg.MetadataValue.int(len(healed.unbound)),
+            "healed_statuses": dg.MetadataValue.int(len(healed.statuses_pushed)),
+            "heal_failed": dg.MetadataValue.json({str(k): v for k, v in healed.failed.items()}),
+            "left_to_people": dg.MetadataValue.int(healed.left_to_people),
+        }
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _worst(report: reconcile.ReconciliationReport) -> str:
+    if not report.worst:
+        return "Both sides agree."
+    lines = ["| day | kind | order | shop | M3 | detail |", "|---|---|---|---|---|---|"]
+    for f in report.worst:
+        detail = f.detail.replace("|", "/")
+        lines.append(f"| {f.day} | {f.kind} | {f.key} | {f.expected or ''} | {f.actual or ''} | {detail} |")
+    return "\n".join(lines)
+
+
+def _per_day(report: reconcile.ReconciliationReport) -> str:
+    lines = ["| day | " + " | ".join(reconcile.KINDS) + " |", "|---" * (len(reconcile.KINDS) + 1) + "|"]
+    for day, counts in sorted(report.per_day.items()):
+        if sum(counts.values()):
+            lines.append(f"| {day} | " + " | ".join(str(counts[k]) for k in reconcile.KINDS) + " |")
+    return "\n".join(lines) if len(lines) > 2 else "No day has findings."
+
+
+class StockReconciliationConfig(dg.Config):
+    heal: bool = False  # write M3's availability to the rows that drifted (the stock push)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"python"},
+    deps=["prestashop_products", "prestashop_stock", "infor_inventory"],
+    description="The shop's stock against M3's availability after mapping (what the stock push would "
+    "write): one stock_drift finding per product or combination that differs. With heal: true, the "
+    "stock push writes them.",
+)
+def stock_reconciliation(
+    config: StockReconciliationConfig,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    mapping: MappingResource,
+) -> dg.MaterializeResult:
+    from prestashop_infor.sync.stock import push_stock_levels
+
+    rules = mapping.load()
+    with store.open() as db:
+        found = reconcile.reconcile_stock(db, rules)
+        written = 0
+        if config.heal and found:
+            with prestashop.get_client() as shop:
+                pushed = push_stock_levels(
+                    prestashop=shop, store=db, mapping=rules, rows_only={f.key for f in found}
+                )
+            written = len(pushed.changed)
+    lines = ["| product:combination | shop | M3 available | detail |", "|---|---|---|---|"]
+    lines += [f"| {f.key} | {f.actual} | {f.expected} | {f.detail} |" for f in found[:20]]
+    return dg.MaterializeResult(
+        metadata={
+            "drifts": dg.MetadataValue.int(len(found)),
+            "healed": dg.MetadataValue.int(written),
+            "worst": dg.MetadataValue.md("\n".join(lines) if found else "Shop stock agrees with M3."),
+        }
+    )
+
+
+ASSETS = [prestashop_orders_daily, infor_orders_daily, order_reconciliation, stock_reconciliation]

