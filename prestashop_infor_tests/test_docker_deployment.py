@@ -274,7 +274,7 @@ def test_instance_validates_under_dagsters_schema_with_postgres_from_the_environ
     storage = process_config(storage_config_schema().config_type, config["storage"])
     assert storage.success, storage.errors
     url = pg_url_from_config(storage.value["postgres"])
-    assert url == "postgresql://dagster_user:not-a-secret@postgres:5433/dagster_db"
+    assert url == "postgresql+psycopg2://dagster_user:not-a-secret@postgres:5433/dagster_db"
     assert config["telemetry"] == {"enabled": False}
     assert config["run_retries"]["enabled"] is False
     # a run whose container died is failed, never resumed behind the operator's back
