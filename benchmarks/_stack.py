@@ -7,12 +7,16 @@
   server) on a fresh SQLite instance configured by the project's ``dagster.yaml``.
 
 The sensors run (``PRESTASHOP_INFOR_SENSORS=on``), the schedules do not: what is measured is the
-event lane alone, not a schedule tick that happened to come first. Every process is started in its
-own session and stopped by its process group.
+event lane alone, not a schedule tick that happened to come first (``schedules=True`` turns them on,
+for the chaos benchmark, where they are the safety net). Every process is started in its own session
+and stopped by its process group; ``kill`` and ``restart`` stop one with SIGKILL and start it again
+with the same command and environment. The counts of ``chaos.py`` (webhooks lost, doubles in M3,
+payments recorded twice in the shop, orders neither in M3 nor in the dead-letter queue) are here too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -55,7 +59,9 @@ def _wait_http(url: str, seconds: float) -> None:
 class EventLaneStack:
     folder: Path
     seeded_orders: int = 20
+    schedules: bool = False
     processes: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
+    launches: dict[str, tuple[list[str], dict[str, str], Path | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.shop_port, self.m3_port, self.receiver_port = (free_port(HOST) for _ in range(3))
@@ -68,7 +74,8 @@ class EventLaneStack:
 
     def _start(self, name: str, command: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        with (self.logs / f"{name}.log").open("wb") as log:
+        self.launches[name] = (command, env, cwd)
+        with (self.logs / f"{name}.log").open("ab") as log:
             self.processes[name] = subprocess.Popen(
                 command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
@@ -88,7 +95,7 @@ class EventLaneStack:
             "INFOR_IONAPI_FILE": str(self.ionapi),
             "DAGSTER_HOME": str(self.dagster_home),
             "PRESTASHOP_INFOR_SENSORS": "on",
-            "PRESTASHOP_INFOR_SCHEDULES": "off",
+            "PRESTASHOP_INFOR_SCHEDULES": "on" if self.schedules else "off",
         }
         cli = str(BIN / "prestashop-infor")
         self._start("receiver", [cli, "webhooks", "serve", "--port", str(self.receiver_port)], env)
@@ -127,6 +134,21 @@ class EventLaneStack:
                 process.wait(timeout=10)
             except ProcessLookupError:
                 process.wait(timeout=10)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL to the process group of ``name`` (no clean shutdown: a crash)."""
+        process = self.processes.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def restart(self, name: str) -> None:
+        """Start ``name`` again with the command, environment and folder it was first started with
+        (the receiver: until it answers on ``/health``)."""
+        command, env, cwd = self.launches[name]
+        self._start(name, command, env, cwd)
+        if name == "receiver":
+            _wait_http(f"{self.receiver_url}/health", 30)
 
     def __enter__(self) -> EventLaneStack:
         try:
@@ -215,3 +237,107 @@ def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     index = max(0, min(len(ordered) - 1, round(share * (len(ordered) - 1))))
     return ordered[index]
+
+
+# -- chaos: faults on demand and what must hold afterwards ---------------------------------------------
+
+
+def shop_faults(stack: EventLaneStack, **settings: Any) -> dict[str, Any]:
+    """The shop emulator's faults (``/_sandbox/faults``: ``error_rate``, ``timeout_rate``, ...)."""
+    answer = httpx.post(f"{stack.shop_url}/_sandbox/faults", json=settings, timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def webhook_faults(stack: EventLaneStack, **settings: Any) -> dict[str, Any]:
+    """The shop's webhook sender: its faults and retry schedule (``/_sandbox/webhooks/faults``)."""
+    answer = httpx.post(f"{stack.shop_url}/_sandbox/webhooks/faults", json=settings, timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def m3_call(
+    stack: EventLaneStack, path: str, body: dict[str, Any] | None = None, method: str = "POST"
+) -> Any:
+    """One M3 sandbox hook (``/_sandbox/faults``, ``/_sandbox/tokens/expire``, ``/_sandbox/advance``)."""
+    answer = httpx.request(method, f"http://{HOST}:{stack.m3_port}/_sandbox/{path}", json=body, timeout=60)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def webhook_counts(stack: EventLaneStack, store: Store) -> dict[str, int]:
+    """Events the shop's sender queued vs rows in the inbox (unique per event): ``lost`` is the
+    difference (an event the receiver acknowledged, or the sender gave up on, and the inbox lacks)."""
+    sender = httpx.get(f"{stack.shop_url}/_sandbox/webhooks", timeout=30).json()
+    stored = store.count("webhook_inbox")
+    return {
+        "sent": sender["events"],
+        "stored": stored,
+        "lost": max(0, sender["events"] - stored),
+        "delivered": sender["delivered"],
+        "given_up": sender["dead"],
+        "pending": sender["pending"],
+    }
+
+
+def m3_paid_orders(stack: EventLaneStack) -> set[int]:
+    """The shop order ids whose M3 customer order (``CUOR`` ``PS<id>``) has its invoice paid."""
+    answer = httpx.get(f"http://{HOST}:{stack.m3_port}/_sandbox/state", params={"paid": "1"}, timeout=60)
+    answer.raise_for_status()
+    return {int(cuor[2:]) for cuor in answer.json()["paid_orders"] if cuor[:2] == "PS" and cuor[2:].isdigit()}
+
+
+def open_order_letters(store: Store, order_ids: list[int]) -> dict[int, str]:
+    """The open dead letters of ``order_ids`` (entity ``sales_order``), with their reason."""
+    letters = tables.dead_letters
+    query = sa.select(letters.c.key, letters.c.error_code).where(
+        letters.c.entity == SALES_ORDER,
+        letters.c.state == "open",
+        letters.c.key.in_([str(i) for i in order_ids]),
+    )
+    with store.engine.connect() as connection:
+        return {int(key): code for key, code in connection.execute(query)}
+
+
+def shop_payments(stack: EventLaneStack, order_ids: list[int]) -> dict[str, Any]:
+    """Per order of ``order_ids``, the shop's payments (``order_payments`` by order reference):
+    ``double`` the references of orders with more than one, or paid beyond their total; ``from_m3``
+    the ids of orders with the payment the integration recorded from M3 (``transaction_id``
+    ``M3 invoice ...``), and ``from_m3_all`` their count over every order of the shop."""
+    auth = (DEFAULT_API_KEY, "")
+    params = {"output_format": "JSON", "display": "[id,reference,total_paid_tax_incl]",
+              "filter[id]": f"[{min(order_ids)},{max(order_ids)}]"}  # fmt: skip
+    orders = httpx.get(f"{stack.shop_url}/api/orders", params=params, auth=auth, timeout=120).json()
+    wanted = set(order_ids)
+    totals = {
+        str(o["reference"]): float(o["total_paid_tax_incl"])
+        for o in (orders["orders"] if isinstance(orders, dict) else [])
+        if int(o["id"]) in wanted
+    }
+    params = {"output_format": "JSON", "display": "[id,order_reference,amount,transaction_id]"}
+    rows = httpx.get(f"{stack.shop_url}/api/order_payments", params=params, auth=auth, timeout=120).json()
+    rows = rows["order_payments"] if isinstance(rows, dict) else []
+    per_order: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        per_order.setdefault(str(row["order_reference"]), []).append(row)
+    double = [
+        reference
+        for reference, total in totals.items()
+        if len(per_order.get(reference, [])) > 1
+        or sum(float(p["amount"]) for p in per_order.get(reference, [])) > total + 0.01
+    ]
+    from_m3 = [
+        int(o["id"])
+        for o in (orders["orders"] if isinstance(orders, dict) else [])
+        if int(o["id"]) in wanted
+        and any(
+            str(p.get("transaction_id") or "").startswith("M3 invoice")
+            for p in per_order.get(str(o["reference"]), [])
+        )
+    ]
+    from_m3_all = sum(
+        1
+        for payments in per_order.values()
+        if any(str(p.get("transaction_id") or "").startswith("M3 invoice") for p in payments)
+    )
+    return {"double": sorted(double), "from_m3": set(from_m3), "from_m3_all": from_m3_all}

@@ -25,7 +25,13 @@ from sqlalchemy.engine import make_url
 from prestashop_infor.daemon import SENSOR_LOOP_SECONDS, run_daemon
 from prestashop_infor.infor import M3Client
 from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.settings import SandboxSettings, Settings, SettingsError
+from prestashop_infor.settings import (
+    MAX_HISTORY_DAYS,
+    MAX_ORDERS_PER_DAY,
+    SandboxSettings,
+    Settings,
+    SettingsError,
+)
 from prestashop_infor.store import Store
 from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES
 from prestashop_infor.sync import dead_letters
@@ -111,6 +117,28 @@ def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="where to write the emulator's .ionapi file",
     )
 
+    def at_most(maximum: int, unit: str):
+        def parse(value: str) -> int:
+            count = _count(value)
+            if count > maximum:
+                raise argparse.ArgumentTypeError(f"{count} is above the maximum of {maximum} {unit}")
+            return count
+
+        return parse
+
+    parser.add_argument(
+        "--history-days",
+        type=at_most(MAX_HISTORY_DAYS, "days"),
+        default=defaults.history_days,
+        help="seed a history in both systems over the last N days, replacing --orders (0: none)",
+    )
+    parser.add_argument(
+        "--orders-per-day",
+        type=at_most(MAX_ORDERS_PER_DAY, "orders a day"),
+        default=defaults.orders_per_day,
+        help="orders a day in the --history-days history (varies a little from day to day)",
+    )
+
 
 def _webhook_url(value: str) -> str:
     if not value.startswith(("http://", "https://")):
@@ -126,21 +154,29 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
             secret = _settings_now().webhook_secrets()[0]
         except SettingsError as exc:
             raise ConfigurationError(f"--webhook-url needs {exc}") from None
-    return SandboxSettings(
-        host=args.host,
-        prestashop_port=args.prestashop_port,
-        api_key=args.api_key,
-        seed=args.seed,
-        orders=args.orders,
-        version=args.ps_version,
-        time_zone=args.time_zone,
-        infor_port=args.infor_port,
-        tenant=args.tenant,
-        ionapi_out=args.ionapi_out,
-        traffic_interval=args.traffic,
-        webhook_urls=urls,
-        webhook_secret=secret,
-    )
+    try:
+        return SandboxSettings(
+            host=args.host,
+            prestashop_port=args.prestashop_port,
+            api_key=args.api_key,
+            seed=args.seed,
+            orders=args.orders,
+            version=args.ps_version,
+            time_zone=args.time_zone,
+            infor_port=args.infor_port,
+            tenant=args.tenant,
+            ionapi_out=args.ionapi_out,
+            traffic_interval=args.traffic,
+            webhook_urls=urls,
+            webhook_secret=secret,
+            history_days=args.history_days,
+            orders_per_day=args.orders_per_day,
+        )
+    except ValueError as exc:  # settings that only make sense together (a history needs its orders)
+        flags = (
+            str(exc).replace("history_days", "--history-days").replace("orders_per_day", "--orders-per-day")
+        )
+        raise ConfigurationError(flags) from None
 
 
 def _wait_for_interrupt() -> None:
@@ -651,6 +687,49 @@ def cmd_dlq_show(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """A progress bar on stderr while long work runs (rich), when stderr is a terminal: scripts, pipes
+    and tests get the command's output alone. ``step`` advances it and may rename the work."""
+
+    def __init__(self, description: str, total: int | None = None):
+        from rich.console import Console
+
+        self.description, self.total = description, total
+        self.console = Console(stderr=True)
+        self._bar: Any = None
+        self._task: Any = None
+
+    @property
+    def shown(self) -> bool:
+        return self.console.is_terminal
+
+    def __enter__(self) -> _Progress:
+        if self.shown:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            counted = (BarColumn(), MofNCompleteColumn()) if self.total is not None else ()
+            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), *counted, TimeElapsedColumn(),
+                                 console=self.console, transient=True)  # fmt: skip
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=self.total)
+        return self
+
+    def step(self, description: str | None = None, advance: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, advance=advance, description=description or self.description)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 def cmd_dlq_replay(args: argparse.Namespace) -> int:
     if args.all == bool(args.ids):
         raise ConfigurationError("give the ids of the letters to replay, or --all (not both)")
@@ -668,14 +747,16 @@ def cmd_dlq_replay(args: argparse.Namespace) -> int:
             letters = dead_letters.letters_by_id(store, args.ids)
         prestashop, m3, mapping = _replay_clients(dead_letters.needs(letters))
         try:
-            report = dead_letters.replay(
-                store,
-                [letter.id for letter in letters],
-                prestashop=prestashop,
-                m3=m3,
-                mapping=mapping,
-                force=args.force,
-            )
+            with _Progress("replaying dead letters", total=len(letters)) as progress:
+                report = dead_letters.replay(
+                    store,
+                    [letter.id for letter in letters],
+                    prestashop=prestashop,
+                    m3=m3,
+                    mapping=mapping,
+                    force=args.force,
+                    progress=lambda done: progress.step(f"letter {done.letter_id}: {done.outcome}"),
+                )
         finally:
             for client in (prestashop, m3):
                 if client is not None:
@@ -820,6 +901,87 @@ def _add_db_commands(commands: Any) -> None:
     current.set_defaults(handler=cmd_db_current)
 
 
+# -- mapping suggestions ---------------------------------------------------------------------------
+
+
+def cmd_mapping_suggest(args: argparse.Namespace) -> int:
+    """Read both systems and write a draft mapping.yaml (``reviewed: false``) for a person to check."""
+    from collections import Counter
+
+    import httpx
+
+    from prestashop_infor.infor.client import M3Error
+    from prestashop_infor.infor.ionapi import InforAuthError
+    from prestashop_infor.prestashop.client import PrestashopError
+    from prestashop_infor.sync.mapping_suggestions import render_draft, suggest_mapping
+
+    output = Path(args.output)
+    # refused before anything is read: reading a large shop takes a while
+    if output.is_dir():
+        raise ConfigurationError(f"--output {output} is a folder; give the path of the file to write")
+    if output.exists() and not args.force:
+        raise ConfigurationError(
+            f"{output} already exists; pass --force to overwrite it, or choose another --output"
+        )
+    if not output.parent.is_dir():
+        raise ConfigurationError(f"--output {output}: the folder {output.parent} does not exist")
+    settings = _settings_now()
+    try:
+        url, key = settings.require_prestashop()
+        credentials = settings.ionapi_credentials()
+    except SettingsError as exc:
+        raise ConfigurationError(f"{exc}; `mapping suggest` reads the shop and M3") from None
+    try:
+        prestashop = PrestashopClient(url, key, time_zone=settings.prestashop_time_zone)
+    except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise ConfigurationError(f"PRESTASHOP_TIME_ZONE={settings.prestashop_time_zone!r}: {exc}") from None
+
+    with prestashop, M3Client(credentials) as m3, _Progress("reading") as bar:
+
+        def progress(step: str) -> None:  # a spinner on a terminal, else one line a step (for logs)
+            if bar.shown:
+                bar.step(f"reading {step}", advance=0)
+            else:
+                print(f"reading {step}", file=sys.stderr, flush=True)
+
+        try:
+            suggestions = suggest_mapping(prestashop, m3, progress)
+        except PrestashopError as exc:
+            raise ConfigurationError(
+                f"cannot read the shop at {prestashop.base_url} (PRESTASHOP_URL): {exc}"
+            ) from None
+        except (M3Error, InforAuthError, httpx.HTTPError) as exc:
+            raise ConfigurationError(
+                f"cannot read M3 tenant {credentials.tenant} (INFOR_IONAPI_FILE): {exc}"
+            ) from None
+    text = render_draft(suggestions, source=f"{prestashop.base_url} and M3 tenant {credentials.tenant}")
+    with output.open("w" if args.force else "x", encoding="utf-8") as draft:
+        draft.write(text)
+    counts = Counter(s.confidence for s in suggestions.suggestions if not s.todo)
+    todos = sum(1 for s in suggestions.suggestions if s.todo)
+    print(f"wrote {output}: {counts['high']} high, {counts['medium']} medium, {counts['low']} low confidence "
+          f"suggestions, {todos} TODO(s) to fill in")  # fmt: skip
+    print(
+        "Check every suggestion against its evidence, then set `reviewed: true`: until then the mapping is refused."
+    )
+    return 0
+
+
+def _add_mapping_commands(commands: Any) -> None:
+    mapping = commands.add_parser("mapping", help="the mapping configuration: suggest a draft")
+    actions = mapping.add_subparsers(dest="mapping_command", required=True)
+    suggest = actions.add_parser(
+        "suggest",
+        help="read both systems and write a draft mapping.yaml, each suggestion with its evidence, for review",
+        description="Reads the shop (PRESTASHOP_URL, PRESTASHOP_API_KEY) and M3 (INFOR_IONAPI_FILE or "
+        "INFOR_IONAPI_<KEY>) and writes a draft mapping with reviewed: false, which the integration refuses "
+        "until a person has checked every suggestion and set reviewed: true. Writes nothing to either system.",
+    )
+    suggest.add_argument("--output", default="mapping.draft.yaml", help="the draft to write")
+    suggest.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    suggest.set_defaults(handler=cmd_mapping_suggest)
+
+
 # -- where is order N? ----------------------------------------------------------------------------
 
 
@@ -827,9 +989,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
     """One order's story in time order: the store's steps, and the runs the webhooks started."""
     from prestashop_infor.sync.trace import trace_order
 
-    with _open_store() as store:
-        story = trace_order(store, args.order_id)
-    runs = _webhook_runs({step.inbox_id for step in story if step.inbox_id is not None})
+    with _Progress(f"order {args.order_id}: reading the store") as progress:
+        with _open_store() as store:
+            story = trace_order(store, args.order_id)
+        inbox_ids = {step.inbox_id for step in story if step.inbox_id is not None}
+        progress.step(f"order {args.order_id}: looking through the webhook runs", advance=0)
+        runs = _webhook_runs(
+            inbox_ids, lambda seen: progress.step(f"order {args.order_id}: {seen} webhook runs")
+        )
     steps = [step.as_dict() for step in story]
     steps = sorted(steps + runs, key=lambda step: step["at"])
     if args.json:
@@ -843,7 +1010,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
-def _webhook_runs(inbox_ids: set[int]) -> list[dict[str, Any]]:
+def _webhook_runs(inbox_ids: set[int], progress: Any = None) -> list[dict[str, Any]]:
     """The Dagster runs the sensor started for these webhooks (by their inbox ids), with a link; none
     when there is no Dagster instance (``DAGSTER_HOME``) to ask."""
     settings = _settings_now()
@@ -856,7 +1023,10 @@ def _webhook_runs(inbox_ids: set[int]) -> list[dict[str, Any]]:
     except Exception:  # noqa: BLE001 - no instance to ask: the store's story is still told
         return []
     found = []
-    for run in instance.get_runs(filters=dg.RunsFilter(tags={"prestashop_infor/trigger": "webhook"})):
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"prestashop_infor/trigger": "webhook"}))
+    for seen, run in enumerate(runs, start=1):
+        if progress is not None:  # a busy shop has thousands of these runs
+            progress(seen)
         first, _, last = run.tags.get("prestashop_infor/inbox_ids", "").partition("-")
         if first.isdigit() and last.isdigit() and any(int(first) <= i <= int(last) for i in inbox_ids):
             record = instance.get_run_record_by_id(run.run_id)
@@ -897,7 +1067,9 @@ def cmd_webhooks_serve(args: argparse.Namespace) -> int:
     shops = [settings.prestashop_url] if settings.prestashop_url else []
     app = create_app(store, secrets, shop_urls=shops)
     print(f"Webhook receiver: http://{args.host}:{args.port}/webhooks/prestashop", flush=True)
-    print(f"Inbox:            {settings.store_url()}", flush=True)
+    print(
+        f"Inbox:            {make_url(settings.store_url()).render_as_string(hide_password=True)}", flush=True
+    )
     # The imports and the store's start-up leave about 150,000 long-lived objects that the cyclic
     # garbage collector would scan on every full collection: ~45 ms with the event loop stopped, which
     # was the receiver's p99. Frozen, they are never scanned again; what requests allocate still is.
@@ -972,6 +1144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_dlq_commands(commands)
     _add_db_commands(commands)
+    _add_mapping_commands(commands)
     _add_webhooks_commands(commands)
     trace = commands.add_parser("trace", help="where is order N? its whole story in time order")
     trace.add_argument("order_id", type=_positive, metavar="ORDER_ID", help="the PrestaShop order id")

@@ -29,7 +29,7 @@ variable                                   meaning (default)
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -42,6 +42,10 @@ from prestashop_infor.infor.ionapi import ENV_FILE, ENV_PREFIX, IonApiCredential
 
 SANDBOX_API_KEY = "ZQ5N8R2KX7WJ4M1TB6VY3HC9PLDF0GSE"  # the sandbox shop's Webservice key
 MIN_SECRET_LENGTH = 32
+# variables whose values never appear in a message (nor do the .ionapi secrets: see IonApiCredentials)
+SECRET_VARIABLES = frozenset({"PRESTASHOP_API_KEY", "WEBHOOK_SECRET", "INFOR_IONAPI_CS", "INFOR_IONAPI_SASK"})
+MAX_HISTORY_DAYS = 1000  # sandbox history: a bit under three years
+MAX_ORDERS_PER_DAY = 2000
 
 
 class SettingsError(ValueError):
@@ -95,7 +99,8 @@ class Settings(BaseSettings):
             problems = []
             for error in exc.errors():
                 name = str(error["loc"][0]) if error["loc"] else "?"
-                problems.append(f"{name}={error.get('input')!r}: {error['msg']}")
+                shown = "(not shown)" if name in SECRET_VARIABLES else repr(error.get("input"))
+                problems.append(f"{name}={shown}: {error['msg']}")
             raise SettingsError("; ".join(problems)) from None
 
     def store_url(self) -> str:
@@ -165,7 +170,32 @@ class SandboxSettings:
     ionapi_out: Path = Path(".prestashop_infor/sandbox.ionapi")
     traffic_interval: float = 0.0  # seconds between orders placed by simulated customers; 0 = none
     webhook_urls: tuple[str, ...] = ()  # receivers the shop's webhooks are sent to
-    webhook_secret: str = ""  # their shared secret
+    webhook_secret: str = field(default="", repr=False)  # their shared secret
+    # A history in both systems (sandbox.history): orders over the last ``history_days`` days, about
+    # ``orders_per_day`` a day, each in the shop and in M3; it replaces the ``orders`` seed.
+    history_days: int = 0
+    orders_per_day: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.history_days <= MAX_HISTORY_DAYS:
+            raise ValueError(f"history_days must be 0 to {MAX_HISTORY_DAYS} days, got {self.history_days}")
+        if not 0 <= self.orders_per_day <= MAX_ORDERS_PER_DAY:
+            raise ValueError(
+                f"orders_per_day must be 0 to {MAX_ORDERS_PER_DAY} orders, got {self.orders_per_day}"
+            )
+        if (self.history_days > 0) != (self.orders_per_day > 0):
+            raise ValueError(
+                "history_days and orders_per_day go together: give both (a history of N days, M orders "
+                f"a day) or neither; got history_days={self.history_days}, orders_per_day={self.orders_per_day}"
+            )
 
 
-__all__ = ["SANDBOX_API_KEY", "IonApiFileError", "SandboxSettings", "Settings", "SettingsError"]
+__all__ = [
+    "MAX_HISTORY_DAYS",
+    "MAX_ORDERS_PER_DAY",
+    "SANDBOX_API_KEY",
+    "IonApiFileError",
+    "SandboxSettings",
+    "Settings",
+    "SettingsError",
+]

@@ -274,6 +274,44 @@ def test_write_committed_then_504_is_not_blindly_repeated(client, tenant):
     assert [r["CUOR"] for r in found] == ["PS-504"]
 
 
+def test_a_fault_with_a_rate_hits_that_share_of_calls_and_the_same_ones_every_run(tenant, http):
+    """A standing error rate (``rate``, drawn from the gateway's seeded generator): 20% of calls."""
+
+    def hits() -> list[int]:
+        tenant.gateway.fault_random.seed(0)
+        tenant.gateway.faults[:] = [Fault(status=503, count=10**6, match="MMS200MI/", rate=0.2)]
+        token = tenant.gateway.token({"grant_type": "client_credentials"})["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        path = f"/{tenant.tenant}/M3/m3api-rest/v2/execute/MMS200MI/Get?ITNO=SKU-1"
+        return [n for n in range(500) if http.get(path, headers=headers).status_code == 503]
+
+    first = hits()
+    assert 70 <= len(first) <= 130 and hits() == first
+    assert tenant.gateway.faults[0].count == 10**6 - len(first)  # only the calls it hit used it up
+    refused = http.post("/_sandbox/faults", json={"status": 503, "rate": 1.5})
+    assert refused.status_code == 400
+    assert http.post("/_sandbox/faults", json={"status": 503, "count": 5, "rate": 0.2}).status_code == 200
+    assert tenant.gateway.faults[-1].rate == 0.2
+
+
+def test_a_write_that_commits_then_times_out_commits_before_the_slow_answer(client, tenant):
+    """``after_commit`` with a ``delay``: M3 holds the write while the gateway is still waiting, as
+    when the gateway times out on a write M3 finished (a lookup during the wait finds it)."""
+    import threading
+
+    tenant.gateway.faults.append(
+        Fault(status=504, count=1, match="OIS100MI/AddBatchHead", after_commit=True, delay=0.5)
+    )
+    seen: list[int] = []
+    timer = threading.Timer(0.25, lambda: seen.append(len(tenant.batch_orders)))
+    timer.start()
+    with pytest.raises(M3GatewayError) as info:
+        client.execute("OIS100MI", "AddBatchHead", CUNO="WEB0000001", CUOR="PS-SLOW")
+    timer.join()
+    assert info.value.status == 504 and info.value.may_have_committed
+    assert seen == [1] and len(tenant.batch_orders) == 1
+
+
 def test_retry_writes_opt_in(tenant, http, sleeps):
     creds = IonApiCredentials.from_dict(tenant.ionapi(BASE))
     m3 = M3Client(creds, http_client=http, sleep=sleeps.append, retry_writes=True)
@@ -334,3 +372,14 @@ def test_retry_after_as_an_http_date_is_honoured(client, tenant, sleeps):
     tenant.gateway.faults.append(Fault(status=503, count=1, match="MMS200MI/Get", retry_after=when))
     assert client.execute_one("MMS200MI", "Get", ITNO="SKU-1")["ITNO"] == "SKU-1"
     assert len(sleeps) == 1 and 25 <= sleeps[0] <= 31
+
+
+def test_the_sandbox_state_counts_doubles_per_customer_order_number_and_per_e_mail(client, tenant, http):
+    before = http.get("/_sandbox/state").json()
+    assert before["duplicate_orders"] == 0 and before["duplicate_customers"] == 0
+    for cuno in ("CHAOS00001", "CHAOS00002"):
+        client.execute(
+            "CRS610MI", "Add", CUNO=cuno, CUTM="WEBTMPL", CUNM="Ann Example", CUA1="1 Main St",
+            MAIL="Ann@Example.org" if cuno.endswith("1") else " ann@example.org",
+        )  # fmt: skip
+    assert http.get("/_sandbox/state").json()["duplicate_customers"] == 1

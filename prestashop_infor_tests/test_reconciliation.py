@@ -8,10 +8,24 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
+from prestashop_infor.defs.infor.resources import InforResource
+from prestashop_infor.defs.prestashop.resources import PrestashopResource
+from prestashop_infor.defs.reconciliation import (
+    infor_orders_daily,
+    order_reconciliation,
+    prestashop_orders_daily,
+)
+from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.sync.resources import MappingResource
+from prestashop_infor.sandbox import start_sandbox
+from prestashop_infor.serving import free_port
+from prestashop_infor.settings import SandboxSettings
 from prestashop_infor.store import Store, tables
 from prestashop_infor.sync import anomalies, reconcile
 from prestashop_infor.sync.mapping import load_mapping
@@ -142,3 +156,99 @@ def test_the_nightly_schedule_asks_for_yesterday():
         requests = list(order_reconciliation_schedule.evaluate_tick(context).run_requests or [])
     assert [r.partition_key for r in requests] == ["2026-12-03"]
     assert order_reconciliation_schedule.job_name == "order_reconciliation_job"
+
+
+# -- on a sandbox with a history: planted, found, healed ---------------------------------------------
+
+ZONE = "Europe/Paris"
+HISTORY_NOW = datetime(2025, 3, 12, 15, 30, tzinfo=ZoneInfo(ZONE))
+FIRST, LAST = date(2025, 3, 6), date(2025, 3, 11)  # six whole days before "today"
+ORDER_RECONCILIATION = [prestashop_orders_daily, infor_orders_daily, order_reconciliation]
+
+
+@pytest.fixture
+def history(tmp_path: Path):
+    settings = SandboxSettings(prestashop_port=free_port(), infor_port=free_port(), time_zone=ZONE,
+                               history_days=8, orders_per_day=15, ionapi_out=tmp_path / "sandbox.ionapi")  # fmt: skip
+    sandbox = start_sandbox(settings, now=HISTORY_NOW)
+    resources = {
+        "prestashop": PrestashopResource(
+            url=sandbox.prestashop_url, api_key=settings.api_key, time_zone=ZONE
+        ),
+        "infor": InforResource(ionapi_file=str(sandbox.ionapi_path)),
+        "store": StoreResource(database_url=f"sqlite:///{tmp_path / 'store.db'}"),
+        "mapping": MappingResource(),
+    }
+    try:
+        yield sandbox, resources, Store.from_url(resources["store"].database_url)
+    finally:
+        sandbox.stop()
+
+
+def reconcile_range(resources, *, heal: bool = False) -> dict:
+    result = dg.materialize(
+        ORDER_RECONCILIATION,
+        resources=resources,
+        tags={
+            "dagster/asset_partition_range_start": str(FIRST),
+            "dagster/asset_partition_range_end": str(LAST),
+        },
+        run_config={"ops": {"order_reconciliation": {"config": {"heal": heal}}}},
+    )
+    assert result.success
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == order_reconciliation.key]
+    assert {e.partition for e in events} == {str(FIRST + timedelta(n)) for n in range(6)}  # one run, six days
+    return {name: value.value for name, value in events[-1].materialization.metadata.items()}
+
+
+def test_a_fresh_history_agrees_and_the_planted_discrepancies_are_found_exactly_then_healed(history):
+    sandbox, resources, store = history
+    fresh = reconcile_range(resources)
+    assert fresh["findings"] == 0 and fresh["shop_orders"] == fresh["m3_orders"] > 60
+
+    days = [str(FIRST + timedelta(n)) for n in range(6)]
+    planted = sandbox.plant_discrepancies(
+        seed=3, dropped=2, orphaned=1, status_drift=2, amount=2, line=2, days=days
+    )
+    found = reconcile_range(resources)
+    findings = {(f.kind, f.key) for f in reconcile.open_findings(store, FIRST, LAST)}
+    expected = (
+        {("missing_in_m3", str(o)) for o in planted["dropped"]}
+        | {("missing_in_shop", f"PS{o}") for o in planted["orphaned"]}
+        | {("status_mismatch", str(o)) for o in planted["status_drift"]}
+        | {("amount_mismatch", str(o)) for o in planted["amount"]}
+        | {("line_mismatch", str(o)) for o in planted["line"]}
+    )
+    assert findings == expected and found["findings"] == 9
+
+    behind = {
+        f.key
+        for f in reconcile.open_findings(store, FIRST, LAST, ["status_mismatch"])
+        if "M3 shipped" in f.detail
+    }
+    healed = reconcile_range(resources, heal=True)
+    assert healed["healed_resent"] == 2 and healed["heal_failed"] == {}
+    assert healed["healed_statuses"] == len(behind)
+    after = reconcile_range(resources)
+    remaining = {(f.kind, f.key) for f in reconcile.open_findings(store, FIRST, LAST)}
+    # repaired: the dropped orders are in M3 again, the statuses M3 had moved on are in the shop
+    assert not {("missing_in_m3", str(o)) for o in planted["dropped"]} & remaining
+    assert not {("status_mismatch", key) for key in behind} & remaining
+    # a person's call, reported and left alone: prices, lines, M3 orders without a shop order, a shop
+    # order cancelled by hand; and a re-sent order starts over in M3 while the shop shows it shipped
+    person = (
+        {("amount_mismatch", str(o)) for o in planted["amount"]}
+        | {("line_mismatch", str(o)) for o in planted["line"]}
+        | {("missing_in_shop", f"PS{o}") for o in planted["orphaned"]}
+        | {("status_mismatch", str(o)) for o in planted["status_drift"] if str(o) not in behind}
+    )
+    assert person <= remaining
+    assert remaining - person <= {("status_mismatch", str(o)) for o in planted["dropped"]}
+    with store.engine.connect() as connection:  # the id map claims only what M3 holds
+        bound = dict(connection.execute(sa.select(tables.id_map.c.source_key, tables.id_map.c.target_key)
+                                        .where(tables.id_map.c.entity == "sales_order")).all())  # fmt: skip
+    assert set(bound.values()) <= set(sandbox.infor.tenant.orders)
+
+    again = reconcile_range(resources, heal=True)  # a second heal changes nothing
+    assert (again["healed_resent"], again["healed_statuses"], again["healed_unbound"]) == (0, 0, 0)
+    assert again["findings"] == after["findings"]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
 from prestashop_infor.sandbox.prestashop import seed_shop
 from prestashop_infor.sandbox.prestashop.webhooks import SenderFaults, WebhookSender
 from prestashop_infor.serving import BackgroundServer, free_port
@@ -114,3 +115,33 @@ def test_the_sandbox_command_subscribes_webhook_urls_with_the_secret(monkeypatch
         main(["sandbox", "--webhook-url", "http://127.0.0.1:1/x", "--prestashop-port", str(free_port())]) == 2
     )
     assert "--webhook-url needs WEBHOOK_SECRET is not set" in capsys.readouterr().err
+
+
+def test_the_sender_faults_and_schedule_are_set_over_http():
+    """``/_sandbox/webhooks/faults`` shortens the schedule of a running sender (a benchmark cannot
+    wait 5 minutes for a receiver that was restarted) and turns its faults on."""
+    from starlette.testclient import TestClient
+
+    shop = seed_shop(seed=5, orders=0)
+    sender = WebhookSender(SHOP_URL, workers=1)
+    shop.webhook_sender = sender
+    shop.subscribe(sender)
+    try:
+        with TestClient(create_shop_app(shop)) as http:
+            assert http.get("/_sandbox/webhooks/faults").json()["retry_delays"][0] == 5.0
+            answer = http.post(
+                "/_sandbox/webhooks/faults", json={"retry_delays": [0.5, 1, 2], "duplicate_rate": 0.25}
+            )
+            assert answer.status_code == 200
+            assert (
+                answer.json()["retry_delays"] == [0.5, 1.0, 2.0] and answer.json()["duplicate_rate"] == 0.25
+            )
+            assert sender.retry_delays == (0.5, 1.0, 2.0) and sender.faults.duplicate_rate == 0.25
+            for bad in ({"nope": 1}, {"duplicate_rate": 2}, {"retry_delays": [-1]}, [1]):
+                refused = http.post("/_sandbox/webhooks/faults", json=bad)
+                assert refused.status_code == 400 and refused.json()["error"]
+            assert sender.faults.duplicate_rate == 0.25  # a refused body changes nothing
+            place_orders(shop, 2)
+            assert http.get("/_sandbox/webhooks").json()["events"] == len(shop.events) > 0
+    finally:
+        sender.stop()

@@ -48,8 +48,15 @@ def post_alert(url: str, alert: dict[str, Any], *, policy: RetryPolicy | None = 
     try:
         return (policy or RetryPolicy(max_attempts=3, backoff=0.5)).call(attempt)
     except Exception as exc:  # noqa: BLE001 - an alert receiver that is down is logged, not raised
-        log.warning("alert not delivered to %s: %s", url, exc)
+        log.warning("alert not delivered to %s: %s", _where(url), exc)
         return False
+
+
+def _where(url: str) -> str:
+    """The receiver without its path and query: an incoming-webhook URL's path is its secret (Slack's
+    ``/services/T…/B…/<token>``, Teams' ``…/IncomingWebhook/…``)."""
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "") + "/..."
 
 
 @dg.run_failure_sensor(

@@ -17,6 +17,7 @@ record comes back as a plain dict in the JSON shape of §7.2 whichever format wa
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -159,8 +160,10 @@ class PrestashopClient:
             raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
         if fmt not in ("json", "xml"):
             raise ValueError(f"fmt must be 'json' or 'xml', got {fmt!r}")
-        # the shop's base URL, whether given as https://shop.example or https://shop.example/api/
-        self.base_url = base_url.rstrip("/").removesuffix("/api").rstrip("/")
+        # the shop's base URL, whether given as https://shop.example or https://shop.example/api/; a key
+        # written into it (https://KEY@shop.example/api/) is dropped: it would show in every error
+        # message, and the key is sent from ``api_key``
+        self.base_url = _without_userinfo(base_url).rstrip("/").removesuffix("/api").rstrip("/")
         self.time_zone = ZoneInfo(time_zone)
         self.page_size = page_size
         self.max_attempts = max_attempts
@@ -169,6 +172,8 @@ class PrestashopClient:
         self.shop_version: str | None = None  # from the PSWS-Version header of the last answer
         self._api_key = api_key
         self._use_ws_key = use_ws_key
+        if use_ws_key:  # httpx logs every request's URL (INFO "HTTP Request: GET ..."): not the key's
+            _redact_httpx_log()
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=timeout)
 
@@ -756,7 +761,29 @@ def _describe(response: httpx.Response) -> str:
 def _redact(url: httpx.URL) -> str:
     if "ws_key" in url.params:
         url = url.copy_set_param("ws_key", "REDACTED")
+    if url.userinfo:
+        url = url.copy_with(userinfo=b"")
     return str(url)
+
+
+def _without_userinfo(url: str) -> str:
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(userinfo=b"")) if parsed.userinfo else url
+
+
+class _RedactedUrls(logging.Filter):
+    """Shows the URLs of httpx's request log lines as the client's errors do (``ws_key=REDACTED``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(arg, httpx.URL) for arg in record.args):
+            record.args = tuple(_redact(arg) if isinstance(arg, httpx.URL) else arg for arg in record.args)
+        return True
+
+
+def _redact_httpx_log() -> None:
+    httpx_log = logging.getLogger("httpx")
+    if not any(isinstance(f, _RedactedUrls) for f in httpx_log.filters):
+        httpx_log.addFilter(_RedactedUrls())
 
 
 def writable_fields(resource: str, record: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,17 +4,24 @@ It is how a user tries the integration before touching production (`prestashop-i
 `make demo`), and how the benchmarks get real HTTP servers. Nothing here is a test double: the
 emulators speak the real wire protocols (see the contracts), so the same client code runs against
 a real shop and ERP by changing URLs and keys. The M3 items are derived from the shop's product and
-combination references, so both halves agree from the start.
+combination references, so both halves agree from the start. With ``history_days`` the sandbox
+starts with a long history already in both systems (``history.py``), and known discrepancies can be
+planted between them for the reconciliation to find (``discrepancies.py``: ``POST
+/_sandbox/discrepancies`` on the shop emulator, or ``Sandbox.plant_discrepancies``).
 """
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from prestashop_infor.sandbox.discrepancies import Discrepancies, discrepancies_route, plant_discrepancies
+from prestashop_infor.sandbox.history import seed_history
 from prestashop_infor.sandbox.infor import InforSandbox, LifecycleSettings, start_infor_sandbox
 from prestashop_infor.sandbox.prestashop import Shop, create_app, seed_shop
 from prestashop_infor.sandbox.prestashop.webhooks import WebhookSender
@@ -55,6 +62,13 @@ class Sandbox:
             "INFOR_IONAPI_FILE": str(self.ionapi_path.resolve()),
         }
 
+    def plant_discrepancies(self, **counts: Any) -> dict[str, list[Any]]:
+        """Plant known discrepancies between the shop and M3 (``discrepancies.py``): counts of
+        ``dropped``, ``orphaned``, ``status_drift``, ``amount``, ``line``, ``stock``, a ``seed`` and
+        optional ``days`` (dates); returns what was planted, as ``POST /_sandbox/discrepancies``."""
+        days = tuple(date.fromisoformat(d) if isinstance(d, str) else d for d in counts.pop("days", ()))
+        return plant_discrepancies(self.shop, self.infor.tenant, Discrepancies(**counts, days=days))
+
     def stop(self) -> None:
         if self.traffic is not None:
             self.traffic.stop()
@@ -91,30 +105,45 @@ class Traffic:
 
 
 def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> Sandbox:
-    """Seed the shop and the M3 tenant and serve both; returns once both accept connections."""
+    """Seed the shop and the M3 tenant and serve both; returns once both accept connections.
+
+    With ``settings.history_days`` both systems start with that history (``history.py``) instead of
+    the shop's ``orders``, whose orders M3 would not know."""
+    history = settings.history_days * settings.orders_per_day
     shop = seed_shop(
         seed=settings.seed,
-        orders=settings.orders,
+        orders=0 if history else settings.orders,
         api_key=settings.api_key,
         version=settings.version,
         time_zone=settings.time_zone,
         now=now,
+        customers=max(40, min(history // 6, 20000)) if history else None,
     )
     settings.ionapi_out.parent.mkdir(parents=True, exist_ok=True)
-    prestashop_server = BackgroundServer(create_app(shop), settings.host, settings.prestashop_port).start()
+    infor = start_infor_sandbox(
+        settings.host,
+        settings.infor_port,
+        settings.tenant,
+        settings.ionapi_out,
+        shop,
+        seed=settings.seed,
+        # Customers pay their invoices three minutes after invoicing, so the demo reaches "paid".
+        lifecycle=LifecycleSettings(pay_after=timedelta(minutes=3)),
+    )
     try:
-        infor = start_infor_sandbox(
-            settings.host,
-            settings.infor_port,
-            settings.tenant,
-            settings.ionapi_out,
-            shop,
-            seed=settings.seed,
-            # Customers pay their invoices three minutes after invoicing, so the demo reaches "paid".
-            lifecycle=LifecycleSettings(pay_after=timedelta(minutes=3)),
-        )
+        if history:
+            seed_history(
+                shop,
+                infor.tenant,
+                days=settings.history_days,
+                orders_per_day=settings.orders_per_day,
+                seed=settings.seed,
+            )
+            gc.freeze()  # the history lives as long as the sandbox: out of every full collection
+        app = create_app(shop, extra_routes=[discrepancies_route(shop, infor.tenant)])
+        prestashop_server = BackgroundServer(app, settings.host, settings.prestashop_port).start()
     except BaseException:
-        prestashop_server.stop()
+        infor.stop()
         raise
     webhooks = WebhookSender(prestashop_server.url, ps_version=settings.version)
     for url in settings.webhook_urls:

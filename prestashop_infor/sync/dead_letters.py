@@ -29,7 +29,7 @@ here writes to M3 or the shop by itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +150,7 @@ def replay(
     m3: M3Client | None,
     mapping: Mapping | None,
     force: bool = False,
+    progress: Callable[[LetterReplay], None] | None = None,
 ) -> ReplayReport:
     """Send the records of these dead letters through their sync code again (see the module docstring).
 
@@ -157,7 +158,7 @@ def replay(
     letter can be replayed, every letter is open (unless ``force``) and the clients it needs are
     given. Then letter by letter; a failure of the infrastructure (the shop or M3 unreachable after
     the clients' retries, a rejected key) stops the replay: the remaining letters are reported
-    ``not_attempted`` and ``stopped`` says why.
+    ``not_attempted`` and ``stopped`` says why. ``progress`` hears of each letter's result as it comes.
     """
     letters = letters_by_id(store, letter_ids)
     problems = [
@@ -181,6 +182,8 @@ def replay(
     for letter in letters:
         if report.stopped is not None:
             report.results.append(_result(letter, NOT_ATTEMPTED, "the replay stopped before this letter"))
+            if progress is not None:
+                progress(report.results[-1])
             continue
         if letter.state != "open":
             store.set_dead_letter_state(letter.id, "open")  # forced: the sync unit's bookkeeping applies
@@ -200,6 +203,8 @@ def replay(
                 store.set_dead_letter_state(letter.id, letter.state)
         now = _current(store, letter)
         report.results.append(_result(now, outcome, detail))
+        if progress is not None:
+            progress(report.results[-1])
     return report
 
 

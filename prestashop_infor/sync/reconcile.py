@@ -208,6 +208,7 @@ def _m3_rows(
     results = m3.bulk(
         [("OIS100MI", "LstLine", {"ORNO": head["ORNO"]}) for head, _ in heads],
         max_per_request=mapping.orders.bulk_size,
+        max_records=0,  # every line of each order (M3's default caps a list)
     )
     rows = []
     for (head, day), result in zip(heads, results, strict=True):
@@ -432,6 +433,7 @@ class HealReport:
     resent: list[int] = field(default_factory=list)  # orders sent to M3 again
     unbound: list[int] = field(default_factory=list)  # bindings dropped: M3 no longer held the order
     statuses_pushed: list[int] = field(default_factory=list)
+    adopted: list[int] = field(default_factory=list)  # orders M3 holds that the id map did not know
     failed: dict[int, str] = field(default_factory=dict)
     left_to_people: int = 0  # amount and line differences, statuses the shop is ahead on
 
@@ -483,16 +485,41 @@ def heal(
         else:
             report.resent.append(order_id)
     behind = sorted(
-        {int(f.key) for f in findings if f.kind == "status_mismatch" and "M3 shipped it" in f.detail}
-        | {int(f.key) for f in findings if f.kind == "status_mismatch" and "M3 cancelled" in f.detail}
+        int(f.key)
+        for f in findings
+        if f.kind == "status_mismatch" and ("M3 shipped it" in f.detail or "M3 cancelled" in f.detail)
     )
     if behind:
+        report.adopted = _adopt(store, mapping, behind)
         push_order_statuses(prestashop=shop, m3=m3, store=store, mapping=mapping, order_ids=behind)
         report.statuses_pushed = behind
     report.left_to_people = sum(
         1 for f in findings if f.kind in ("line_mismatch", "amount_mismatch", "missing_in_shop")
     ) + sum(1 for f in findings if f.kind == "status_mismatch" and int(f.key) not in behind)
     return report
+
+
+def _adopt(store: Store, mapping: SyncMapping, order_ids: Sequence[int]) -> list[int]:
+    """Bind the shop orders the id map does not know to the one M3 order the snapshot found with their
+    ``CUOR`` (entered before the integration, or by hand): the status lane works on bound orders.
+    M3 holds each of them, so the binding claims nothing M3 does not hold."""
+    from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
+
+    known = id_map.bindings_for(store, SALES_ORDER, order_ids)
+    unknown = [o for o in order_ids if str(o) not in known]
+    cuors = {customer_order_number(o, mapping.orders.customer_order_prefix): o for o in unknown}
+    table = tables.recon_m3_orders
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(table.c.cuor, table.c.orno).where(table.c.cuor.in_(list(cuors)))
+        ).all()
+    ornos: dict[str, list[str]] = {}
+    for cuor, orno in rows:
+        ornos.setdefault(cuor, []).append(orno)
+    adopt = [(cuors[c], o[0], None, {"cuor": c, "ornr": o[0], "adopted_by": "reconciliation"})
+             for c, o in ornos.items() if len(o) == 1]  # fmt: skip
+    id_map.bind_many(store, SALES_ORDER, adopt)
+    return sorted(int(order_id) for order_id, *_ in adopt)
 
 
 # -- storage ------------------------------------------------------------------------------------------

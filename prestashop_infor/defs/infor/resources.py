@@ -12,7 +12,8 @@ from prestashop_infor.settings import Settings
 
 class InforResource(dg.ConfigurableResource):
     """Either ``ionapi_file`` or the individual `.ionapi` fields (``tenant``, ``client_id``, ...);
-    with neither, the settings' ``INFOR_IONAPI_FILE`` or ``INFOR_IONAPI_<KEY>`` variables."""
+    with neither, the settings' ``INFOR_IONAPI_FILE`` or ``INFOR_IONAPI_<KEY>`` variables. Give the
+    secret fields as ``dg.EnvVar``: the UI shows a resource's configuration, an EnvVar by its name."""
 
     ionapi_file: str | None = Field(default=None, description="Path of the authorized app's .ionapi file.")
     tenant: str | None = Field(default=None, description="ti: tenant, e.g. ACME_PRD.")

@@ -21,7 +21,9 @@ class PrestashopResource(dg.ConfigurableResource):
         default=None, description="Shop base URL, e.g. https://shop.example (with or without /api/)."
     )
     api_key: str | None = Field(
-        default=None, description="Webservice key (32 characters), sent as the HTTP Basic user name."
+        default=None,
+        description="Webservice key (32 characters), sent as the HTTP Basic user name. Use dg.EnvVar: a "
+        "literal value shows in the UI's resource configuration; unset, PRESTASHOP_API_KEY is read at run time.",
     )
     time_zone: str | None = Field(
         default=None, description="The shop's IANA time zone; its dates are local wall-clock (default UTC)."

@@ -155,11 +155,18 @@ class _Api:
                 429, "Too Many Requests", "quota exceeded", {"Retry-After": str(wait)}
             ), None
         fault = self.m3.gateway.take_fault(*targets)
-        if fault is not None and fault.delay:
-            await asyncio.sleep(fault.delay)
         if fault is not None and not fault.after_commit:
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
             return self._fault_response(fault), None
         return None, fault
+
+    async def _after_commit(self, fault: Fault) -> Response:
+        """The fault of a call that ran: its ``delay`` passes after the commit (a write that committed
+        and then timed out at the gateway), then the fault is the answer."""
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        return self._fault_response(fault)
 
     @staticmethod
     def _fault_response(fault: Fault) -> Response:
@@ -237,7 +244,7 @@ class _Api:
             return self._error_body(transaction, failure)
         entry = self._run(program, transaction, fields, opts)
         if fault is not None:
-            return self._fault_response(fault)  # the transaction ran, the caller never hears so
+            return await self._after_commit(fault)  # the transaction ran, the caller never hears so
         if "errorCode" in entry:
             return self._error_body(transaction, entry)
         return JSONResponse(
@@ -318,7 +325,7 @@ class _Api:
                 ok += 1
             results.append(entry)
         if fault is not None:
-            return self._fault_response(fault)
+            return await self._after_commit(fault)
         return JSONResponse(
             {
                 "results": results,
@@ -358,7 +365,7 @@ class _Api:
                 status_code=400,
             )
         if fault is not None:
-            return self._fault_response(fault)
+            return await self._after_commit(fault)
         spec = self.m3.specs[program][transaction]
         return JSONResponse(
             {
@@ -398,7 +405,15 @@ class _Api:
         )
 
     async def sandbox_state(self, request: Request) -> Response:
-        return JSONResponse(self.m3.summary())
+        summary = self.m3.summary()
+        if _flag(request.query_params.get("paid"), False):  # ?paid=1: which orders are paid, by CUOR
+            with self.m3.lock():
+                summary["paid_orders"] = sorted(
+                    order.cuor
+                    for order in self.m3.orders.values()
+                    if order.invoice is not None and self.m3.invoices[order.invoice].reco == "9"
+                )
+        return JSONResponse(summary)
 
     async def sandbox_advance(self, request: Request) -> Response:
         try:
@@ -471,10 +486,16 @@ class _Api:
                 retry_after=None if retry_after is None else str(retry_after),
                 delay=float(body.get("delay", 0)),
                 after_commit=bool(body.get("after_commit", False)),
+                rate=float(body.get("rate", 1.0)),
             )
+            if not 0.0 < fault.rate <= 1.0:
+                raise ValueError("rate must be above 0 and at most 1")
         except (M3Failure, KeyError, TypeError, ValueError):
             return _gateway_error(
-                400, "Bad Request", 'expected {"status": 503, "count": 1, "match": "OIS100MI/"}'
+                400,
+                "Bad Request",
+                'expected {"status": 503, "count": 1, "match": "OIS100MI/", "rate": 1.0, "delay": 0, '
+                '"after_commit": false}',
             )
         self.m3.gateway.faults.append(fault)
         return JSONResponse({"faults": len(self.m3.gateway.faults)})

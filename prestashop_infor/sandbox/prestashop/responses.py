@@ -15,6 +15,7 @@ import hashlib
 import json
 import random
 import time
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -54,8 +55,11 @@ PHP_FATAL_HTML = (
 )
 
 
-def create_app(shop: Shop, *, sandbox_endpoints: bool = True) -> Starlette:
-    """The Webservice (``/api/...``) of ``shop``, plus ``/_sandbox/...`` controls when enabled."""
+def create_app(
+    shop: Shop, *, sandbox_endpoints: bool = True, extra_routes: Sequence[Route] = ()
+) -> Starlette:
+    """The Webservice (``/api/...``) of ``shop``, plus ``/_sandbox/...`` controls when enabled
+    (``extra_routes``: the sandbox's own, such as the discrepancies planted in both systems)."""
     routes = [
         Route("/api", _api_endpoint(shop), methods=ALL_METHODS),
         Route("/api/{path:path}", _api_endpoint(shop), methods=ALL_METHODS),
@@ -68,6 +72,8 @@ def create_app(shop: Shop, *, sandbox_endpoints: bool = True) -> Starlette:
             Route("/_sandbox/events", _sandbox_events(shop), methods=["GET"]),
             Route("/_sandbox/clock", _sandbox_clock(shop), methods=["GET", "POST"]),
             Route("/_sandbox/webhooks", _sandbox_webhooks(shop), methods=["GET", "POST"]),
+            Route("/_sandbox/webhooks/faults", _sandbox_webhook_faults(shop), methods=["GET", "POST"]),
+            *extra_routes,
         ]
     app = Starlette(routes=routes)
     app.state.shop = shop
@@ -340,11 +346,35 @@ def _sandbox_webhooks(shop: Shop):
         return JSONResponse(
             {
                 "subscribers": sorted(sender.subscribers),
+                "events": sender.events,
                 "delivered": len(sender.delivered),
                 "dead": len(sender.dead),
                 "pending": sender.pending(),
             }  # fmt: skip
         )
+
+    return endpoint
+
+
+def _sandbox_webhook_faults(shop: Shop):
+    """POST ``{"duplicate_rate": 0.1, "retry_delays": [1, 2, 5]}`` (any of ``SENDER_SETTINGS``) sets
+    what the webhook sender gets wrong and its retry schedule; GET shows them."""
+
+    async def endpoint(request: Request) -> Response:
+        sender = shop.webhook_sender
+        if sender is None:
+            return JSONResponse(
+                {"error": "this shop sends no webhooks (start it with the sandbox)"}, status_code=404
+            )
+        if request.method == "POST":
+            try:
+                settings = await request.json()
+                if not isinstance(settings, dict):
+                    raise ValueError("the body must be a JSON object of sender settings")
+                return JSONResponse(sender.configure(settings))
+            except (ValueError, TypeError, json.JSONDecodeError) as error:
+                return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse(sender.settings())
 
     return endpoint
 

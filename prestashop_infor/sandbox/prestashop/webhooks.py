@@ -7,7 +7,8 @@ Each attempt is signed afresh (``X-PS-Webhook-Signature: t=…,v1=…``, HMAC-SH
 a timeout or a connection error is retried on the contract's schedule (5 s, 5 min, 30 min, 2 h, 5 h,
 10 h, 10 h; ``retry_delays`` shortens it for tests); any other 4xx is a permanent failure, kept in
 ``dead``. On demand (``faults``) it sends duplicates, delays some events so they arrive out of order,
-and signs some with a wrong secret; a slow or absent receiver is simply retried.
+and signs some with a wrong secret; a slow or absent receiver is simply retried. ``configure``
+changes the faults and the schedule of a running sender (``POST /_sandbox/webhooks/faults``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class SenderFaults:
     seed: int = 0
 
 
+#: What ``WebhookSender.configure`` accepts by name: the ``SenderFaults`` and the retry schedule.
+SENDER_SETTINGS = ("duplicate_rate", "reorder_rate", "reorder_delay", "bad_signature_rate", "retry_delays")
+
+
 @dataclass(order=True)
 class _Delivery:
     due: float
@@ -78,6 +83,7 @@ class WebhookSender:
         self.subscribers: dict[str, list[str]] = {}  # url -> secrets (several while one is rotated)
         self.delivered: list[dict[str, Any]] = []  # url, id, event, attempt, status
         self.dead: list[dict[str, Any]] = []
+        self.events = 0  # events queued for delivery (one envelope each, whatever the copies)
         self._random = random.Random(self.faults.seed)
         self._queue: list[_Delivery] = []
         self._sequence = 0
@@ -115,6 +121,7 @@ class WebhookSender:
         body = json.dumps(envelope).encode()
         now = time.monotonic()
         with self._lock:
+            self.events += 1
             for url in self.subscribers:
                 delay = self.faults.reorder_delay if self._random.random() < self.faults.reorder_rate else 0.0
                 if self._random.random() < self.faults.bad_signature_rate:  # an extra, forged copy
@@ -123,6 +130,35 @@ class WebhookSender:
                 for _ in range(copies):
                     self._push(_Delivery(now + delay, 0, url, body, envelope))
             self._lock.notify()
+
+    def configure(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Change the faults and the retry schedule by name (``SENDER_SETTINGS``); unknown names and
+        bad values are a ValueError and change nothing. Returns the settings now in force."""
+        unknown = set(settings) - set(SENDER_SETTINGS)
+        if unknown:
+            raise ValueError(f"unknown sender settings {sorted(unknown)}; known: {sorted(SENDER_SETTINGS)}")
+        values: dict[str, Any] = {}
+        for name, value in settings.items():
+            if name == "retry_delays":
+                delays = tuple(float(d) for d in value)
+                if any(d < 0 for d in delays):
+                    raise ValueError("retry_delays must not be negative")
+                values[name] = delays
+                continue
+            number = float(value)
+            if number < 0 or (name.endswith("_rate") and number > 1):
+                raise ValueError(f"{name} must be {'between 0 and 1' if name.endswith('_rate') else '>= 0'}")
+            values[name] = number
+        with self._lock:
+            for name, value in values.items():
+                setattr(self if name == "retry_delays" else self.faults, name, value)
+            return self.settings()
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            name: list(self.retry_delays) if name == "retry_delays" else getattr(self.faults, name)
+            for name in SENDER_SETTINGS
+        }
 
     def pending(self) -> int:
         with self._lock:

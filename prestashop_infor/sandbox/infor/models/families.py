@@ -56,7 +56,9 @@ class Family:
     """One kind of record as the read engine sees it.
 
     ``fields`` lists every field ``row`` can produce (besides the echoed inputs of ``echo``);
-    ``index`` gives fast candidate lookups for exact key values; ``labels`` words "does not exist"
+    ``index`` gives fast candidate lookups for exact key values; ``ordered`` gives the records from
+    a value of one field onward, in that field's order then the key's (a list positioned on that
+    field alone reads a year of orders without a scan per call); ``labels`` words "does not exist"
     errors for key fields ("Order number 1000000001 does not exist").
     """
 
@@ -67,6 +69,7 @@ class Family:
     fields: frozenset[str]
     echo: tuple[tuple[str, str], ...] = ()  # (program, write transaction) whose inputs are kept
     index: Mapping[str, Callable[[M3Tenant, str], Iterable[Any]]] = field(default_factory=dict)
+    ordered: Mapping[str, Callable[[M3Tenant, str], Iterable[Any]]] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -468,8 +471,9 @@ ORDER = Family(
     index={
         "ORNO": _orders,
         "CUNO": lambda m3, v: [o for o in m3.orders.values() if o.cuno == v],
-        "CUOR": lambda m3, v: [o for o in m3.orders.values() if o.cuor == v],
+        "CUOR": lambda m3, v: m3.orders_of_cuor(v),
     },
+    ordered={"ORDT": lambda m3, v: m3.orders_from_date(v)},
     labels={"ORNO": "Order number"},
 )
 

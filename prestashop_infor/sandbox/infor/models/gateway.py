@@ -3,6 +3,7 @@ the quota policy and faults injected on demand (§2, §8). M3 itself never sees 
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 from dataclasses import dataclass
@@ -16,7 +17,10 @@ from prestashop_infor.sandbox.infor.models.clock import SimClock
 class Fault:
     """An injected gateway fault: ``status`` answered ``count`` times to calls matching ``match``
     (a substring of ``PROGRAM/Transaction``; a bulk request matches ``PROGRAM/`` and
-    ``PROGRAM/Transaction`` of every transaction it carries; empty = every M3 call)."""
+    ``PROGRAM/Transaction`` of every transaction it carries; empty = every M3 call). With ``rate``
+    below 1, each matching call draws (from the gateway's seeded generator): only that share of
+    them gets the fault, the others pass and use nothing up, so a large ``count`` makes a standing
+    error rate (e.g. 20% of calls answered 503)."""
 
     status: int
     count: int = 1
@@ -24,6 +28,7 @@ class Fault:
     retry_after: str | None = None
     delay: float = 0.0  # seconds before answering (e.g. a slow 504)
     after_commit: bool = False  # run the transaction first, then answer the fault ("the write committed")
+    rate: float = 1.0  # share of matching calls that get the fault
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Gateway:
         self._refresh: dict[str, str] = {}  # refresh token -> grant id
         self._access: dict[str, tuple[datetime, str]] = {}  # access token -> (expiry, grant id)
         self.faults: list[Fault] = []
+        self.fault_random = random.Random(0)  # the draws of faults with a rate: the same every run
         self.quota: tuple[int, timedelta] | None = None  # allow N calls per period, else 429
         self._quota_window: tuple[datetime, int] | None = None
         self.tokens_issued = 0
@@ -150,10 +156,13 @@ class Gateway:
             return None
 
     def take_fault(self, *targets: str) -> Fault | None:
-        """The first pending fault matching any of ``targets`` (used up by one call)."""
+        """The first pending fault matching any of ``targets`` (used up by one call), each fault with
+        a ``rate`` below 1 drawn for."""
         with self._lock:
             for fault in self.faults:
                 if fault.count > 0 and any(fault.match in target for target in targets):
+                    if fault.rate < 1.0 and self.fault_random.random() >= fault.rate:
+                        continue
                     fault.count -= 1
                     if fault.count == 0:
                         self.faults.remove(fault)

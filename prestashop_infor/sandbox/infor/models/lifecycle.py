@@ -10,8 +10,10 @@ what is due), or happens at once through the MI transactions and sandbox hooks t
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -72,6 +74,8 @@ class OrderLifecycle:
     customers: dict[str, Customer]
     batch_orders: dict[str, BatchOrder]
     orders: dict[str, CustomerOrder]
+    order_dates: list[tuple[str, str]]
+    orders_by_cuor: dict[str, list[str]]
     deliveries: dict[str, Delivery]
     shipments: dict[str, Shipment]
     invoices: dict[tuple[str, str], Invoice]
@@ -98,6 +102,24 @@ class OrderLifecycle:
         """The next number of one of the tenant's number series."""
         self._counters[counter] += 1
         return self._counters[counter]
+
+    def add_order(self, order: CustomerOrder) -> None:
+        """Keep a customer order, and its place in the indexes by order date and by CUOR."""
+        self.orders[order.orno] = order
+        bisect.insort(self.order_dates, (order.ordt.strftime("%Y%m%d"), order.orno))
+        self.orders_by_cuor.setdefault(order.cuor, []).append(order.orno)
+
+    def orders_from_date(self, ordt: str) -> Iterator[CustomerOrder]:
+        """Orders dated ``ordt`` (YYYYMMDD, compared as text like the read engine does) or later, in
+        order date then order number order: ``OIS175MI/LstHeadByDate`` without a scan."""
+        dates = self.order_dates
+        for index in range(bisect.bisect_left(dates, (ordt, "")), len(dates)):
+            order = self.orders.get(dates[index][1])
+            if order is not None:
+                yield order
+
+    def orders_of_cuor(self, cuor: str) -> list[CustomerOrder]:
+        return [o for o in map(self.orders.get, self.orders_by_cuor.get(cuor, ())) if o is not None]
 
     def _order(self, orno: str) -> CustomerOrder:
         order = self.orders.get(orno)
@@ -201,7 +223,7 @@ class OrderLifecycle:
             lines=lines,
             lmts=self.next_lmts(),
         )
-        self.orders[orno] = order
+        self.add_order(order)
         batch.stat = BATCH_CREATED
         batch.ornr = orno
         self._allocate(order)

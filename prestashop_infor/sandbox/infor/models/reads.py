@@ -206,6 +206,13 @@ class ReadEngine:
                 if (i.required and i.name not in plan.rule.position) or i.name in leading
             ]
         positioned = [(i, v) for i, v in keys if (i, v) not in exact]
+        if not exact and len(positioned) == 1 and positioned[0][0].target in family.ordered:
+            # positioned on a field the family keeps in order: read on from there, lazily, so the
+            # caller's maxrecs bounds the work (the same records, in the same order, as below)
+            i, value = positioned[0]
+            objects = family.ordered[i.target](self.m3, norm(value)[1])
+            rows_on = (family.row(self.m3, obj) for obj in objects)
+            return self._project(plan, (r for r in rows_on if self._roles_hold(r, given)))
         rows = self._rows(family, self._candidates(family, exact))
         rows = [r for r in rows if all(_matches(r, i.target, v, i.numeric) for i, v in exact)]
         rows = [r for r in rows if self._roles_hold(r, given)]

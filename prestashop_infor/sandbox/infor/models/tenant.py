@@ -89,6 +89,9 @@ class M3Tenant(OrderLifecycle):
         self.customers: dict[str, Customer] = {}
         self.batch_orders: dict[str, BatchOrder] = {}
         self.orders: dict[str, CustomerOrder] = {}
+        # indexes of the orders, kept by add_order; an entry whose order was deleted is skipped
+        self.order_dates: list[tuple[str, str]] = []  # (ORDT as YYYYMMDD, ORNO), sorted
+        self.orders_by_cuor: dict[str, list[str]] = {}  # CUOR -> ORNO
         self.deliveries: dict[str, Delivery] = {}
         self.shipments: dict[str, Shipment] = {}
         self.invoices: dict[tuple[str, str], Invoice] = {}  # (YEA4, IVNO)
@@ -305,6 +308,11 @@ class M3Tenant(OrderLifecycle):
                 phases[order.phase] = phases.get(order.phase, 0) + 1
                 if order.cuor:
                     per_cuor[order.cuor] = per_cuor.get(order.cuor, 0) + 1
+            per_mail: dict[str, int] = {}
+            for customer in self.customers.values():
+                mail = customer.mail.strip().lower()
+                if mail:
+                    per_mail[mail] = per_mail.get(mail, 0) + 1
             return {
                 "tenant": self.tenant,
                 "now": self.clock.now().isoformat(),
@@ -316,8 +324,11 @@ class M3Tenant(OrderLifecycle):
                 "orders_by_phase": phases,
                 # customer orders beyond the first for one customer's order number: doubles
                 "duplicate_orders": sum(count - 1 for count in per_cuor.values()),
+                # customers beyond the first with one e-mail (the integration makes one per e-mail)
+                "duplicate_customers": sum(count - 1 for count in per_mail.values()),
                 "deliveries": len(self.deliveries),
                 "invoices": len(self.invoices),
+                "invoices_paid": sum(1 for invoice in self.invoices.values() if invoice.reco == "9"),
             }
 
     def lock(self) -> threading.RLock:

@@ -269,7 +269,7 @@ class Queries:
         self, table: Table, sort_spec: list[tuple[FieldDef, bool]], predicates: list[Predicate | None]
     ) -> list[int]:
         if not sort_spec:
-            return table.database_order()
+            return self._narrowed(table, table.database_order(), predicates, None)
 
         def build() -> tuple[list[int], list[Any] | None]:
             ids = sorted(table.rows, key=table.database_key)
@@ -280,10 +280,11 @@ class Queries:
             first_key = sort_key(sort_spec[0][0], lang)
             return ids, [first_key(table.rows[i]) for i in ids]
 
-        ids, keys = table.cached(tuple((f.name, d) for f, d in sort_spec), build)
+        spec_key = tuple((f.name, d) for f, d in sort_spec)
+        ids, keys = table.cached(spec_key, build)
         first, descending = sort_spec[0]
         if descending or first.nullable or first.i18n or keys is None:
-            return ids
+            return self._narrowed(table, ids, predicates, (spec_key, ids))
         # Narrow to the window the filters on the first sort field allow (a sorted view, no full scan).
         low, high = 0, len(ids)
         for predicate in predicates:
@@ -297,7 +298,53 @@ class Queries:
             if upper is not None:
                 cut = bisect.bisect_right(keys, upper) if upper_inclusive else bisect.bisect_left(keys, upper)
                 high = min(high, cut)
-        return ids if (low, high) == (0, len(ids)) else ids[low:high]
+        window = ids if (low, high) == (0, len(ids)) else ids[low:high]
+        others = [p for p in predicates if p is not None and p.field is not first]
+        return self._narrowed(table, window, others, (spec_key, ids))
+
+    def _narrowed(
+        self,
+        table: Table,
+        ids: list[int],
+        predicates: list[Predicate | None],
+        ordering: tuple[Any, list[int]] | None,
+    ) -> list[int]:
+        """``ids`` cut down to the rows a range filter on another field can hold (``date_add``
+        between two dates, sorted by id: a day of a year of orders), found in a sorted view of that
+        field and put back in the order of ``ids`` (the cached ``ordering``, or the database order
+        when None). Only ever fewer candidates: the caller still tests every filter on every row."""
+        best: list[int] | None = None
+        for predicate in predicates:
+            bounds = getattr(predicate, "bounds", None)
+            if predicate is None or bounds is None:
+                continue
+            f = predicate.field
+            if f.nullable or f.i18n:
+                continue
+            lang = self.default_language
+            key = sort_key(f, lang)
+
+            def build(key=key) -> tuple[list[int], list[Any] | None]:
+                by_field = sorted(table.rows, key=lambda i: key(table.rows[i]))
+                return by_field, [key(table.rows[i]) for i in by_field]
+
+            view, keys = table.cached(("view", f.name), build)
+            assert keys is not None
+            lower, lower_inclusive, upper, upper_inclusive = bounds
+            low, high = 0, len(view)
+            if lower is not None:
+                low = bisect.bisect_left(keys, lower) if lower_inclusive else bisect.bisect_right(keys, lower)
+            if upper is not None:
+                high = (
+                    bisect.bisect_right(keys, upper) if upper_inclusive else bisect.bisect_left(keys, upper)
+                )
+            if best is None or max(high - low, 0) < len(best):
+                best = view[low:high]
+        if best is None or len(best) >= len(ids):
+            return ids
+        if ordering is None:
+            return sorted(best, key=table.database_key)
+        return sorted(best, key=table.ranks(*ordering).__getitem__)
 
 
 def _split_top_level(text: str) -> list[str]:

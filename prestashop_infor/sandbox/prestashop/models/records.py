@@ -29,6 +29,7 @@ class Table:
         self.next_id = 1
         self.version = 0
         self._orders: dict[Any, tuple[int, list[int], list[Any] | None]] = {}
+        self._ranks: dict[Any, tuple[int, dict[int, int]]] = {}
         # "Database order" is stable but not by id, like the recordings (§5.4), and the same in
         # every process (no Python string hash).
         self._salt = (zlib.crc32(definition.name.encode()) & 0xFFFF) * 40503
@@ -53,6 +54,15 @@ class Table:
         """Ids in the order an unsorted list comes back (cached until the table changes)."""
         ids, _ = self.cached("db", lambda: (sorted(self.rows, key=self.database_key), None))
         return ids
+
+    def ranks(self, key: Any, ids: list[int]) -> dict[int, int]:
+        """Id -> position in the cached ordering ``key`` (``ids``), to put a subset back in that order."""
+        hit = self._ranks.get(key)
+        if hit is not None and hit[0] == self.version:
+            return hit[1]
+        positions = {record_id: index for index, record_id in enumerate(ids)}
+        self._ranks[key] = (self.version, positions)
+        return positions
 
     def cached(
         self, key: Any, build: Callable[[], tuple[list[int], list[Any] | None]]

@@ -1,0 +1,280 @@
+"""The webhook receiver under fuzzing (issue 11 §4): whatever invalid request arrives — random
+bodies, missing, random or garbled headers, bad signatures, wrong content types, oversized bodies,
+a valid signature over an invalid envelope — it is answered without a 5xx and nothing is stored.
+
+Hypothesis runs derandomized (the same examples on every run), against the receiver's ASGI app
+in-process; a valid control event at the end shows the same app does store what is valid.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.testclient import TestClient
+
+from prestashop_infor.store import Store
+from prestashop_infor.webhooks import create_app, sign
+from prestashop_infor.webhooks.receiver import MAX_BODY, PATH
+
+SECRET = "f" * 48
+NOW = 1_780_000_000
+SHOP = "http://127.0.0.1:8081"
+FUZZ = settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+HEADER_NAMES = [
+    "Content-Type", "X-PS-Webhook-Id", "X-PS-Webhook-Event", "X-PS-Webhook-Timestamp",
+    "X-PS-Webhook-Attempt", "X-PS-Webhook-Signature", "Content-Encoding", "X-Anything",
+]  # fmt: skip
+# what can travel in an HTTP header: latin-1 without control characters (Unicode digits such as
+# "²" and "١" included: str.isdigit() says yes to them, int() may not)
+header_text = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), max_size=80
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def envelope() -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "event": "order.created",
+        "contract_version": 1,
+        "occurred_at": "2026-06-01T10:00:00Z",
+        "shop": {"id_shop": 1, "id_shop_group": 1, "url": SHOP},
+        "source_hook": "actionValidateOrder",
+        "resource": {"type": "orders", "id": 5, "href": f"{SHOP}/api/orders/5"},
+        "data": {"id_order": 5},
+    }
+
+
+def signed_headers(body: bytes, event: dict[str, Any] | None = None, t: int = NOW) -> dict[str, str]:
+    event = event or {}
+    return {
+        "Content-Type": "application/json",
+        "X-PS-Webhook-Id": str(event.get("id", "")),
+        "X-PS-Webhook-Event": str(event.get("event", "")),
+        "X-PS-Webhook-Timestamp": str(t),
+        "X-PS-Webhook-Attempt": "1",
+        "X-PS-Webhook-Signature": f"t={t},v1={sign(SECRET, t, body)}",
+    }
+
+
+@contextmanager
+def receiver() -> Iterator[tuple[TestClient, Store]]:
+    with (
+        tempfile.TemporaryDirectory(prefix="receiver-fuzz-") as folder,
+        Store.from_url(f"sqlite:///{Path(folder) / 'store.db'}") as store,
+        TestClient(
+            create_app(store, [SECRET], shop_urls=[SHOP], now=lambda: NOW), raise_server_exceptions=False
+        ) as client,
+    ):
+        yield client, store
+
+
+def post(client: TestClient, body: Any, headers: dict[str, str]):
+    """Header values go as latin-1 bytes, as they travel (httpx would refuse non-ASCII text)."""
+    return client.post(PATH, content=body, headers={k: v.encode("latin-1") for k, v in headers.items()})
+
+
+def assert_refused_and_nothing_stored(client: TestClient, store: Store, body: Any, headers: dict) -> None:
+    answer = post(client, body, headers)
+    assert answer.status_code < 500, (answer.status_code, answer.text, headers)
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text, headers)
+    assert store.count("webhook_inbox") == 0
+
+
+# -- invalid envelopes under a valid signature -------------------------------------------------------
+
+_BREAKS = {
+    "id missing": lambda e: e.pop("id"),
+    "id not a string": lambda e: e.update(id=12),
+    "id empty": lambda e: e.update(id=""),
+    "id too long": lambda e: e.update(id="x" * 101),
+    "event missing": lambda e: e.pop("event"),
+    "event not a name": lambda e: e.update(event="Order Created"),
+    "contract_version 2": lambda e: e.update(contract_version=2),
+    "contract_version true": lambda e: e.update(contract_version=True),
+    "contract_version a string": lambda e: e.update(contract_version="1"),
+    "resource a list": lambda e: e.update(resource=[1, 2]),
+    "another shop": lambda e: e.update(shop={"url": "http://evil.example"}),
+    "no shop": lambda e: e.pop("shop"),
+    "shop a string": lambda e: e.update(shop=SHOP),
+}
+
+
+@st.composite
+def invalid_envelopes(draw) -> tuple[bytes, dict[str, str]]:
+    """A body that is not a valid v1 envelope for its headers, signed with the right secret."""
+    kind = draw(st.sampled_from(["broken field", "header mismatch", "not an object", "not json"]))
+    event = envelope()
+    if kind == "broken field":
+        for name in draw(st.lists(st.sampled_from(sorted(_BREAKS)), min_size=1, max_size=3, unique=True)):
+            _BREAKS[name](event)
+        for key, value in draw(
+            st.dictionaries(st.sampled_from(["data", "extra", "occurred_at"]), json_values)
+        ).items():
+            event[key] = value
+        body = json.dumps(event).encode()
+        return body, signed_headers(body, event)
+    if kind == "header mismatch":
+        body = json.dumps(event).encode()
+        headers = signed_headers(body, event)
+        name = draw(st.sampled_from(["X-PS-Webhook-Id", "X-PS-Webhook-Event"]))
+        other = draw(header_text.filter(lambda v: v != headers[name]))
+        headers[name] = other
+        return body, headers
+    if kind == "not an object":
+        body = json.dumps(draw(json_values.filter(lambda v: not isinstance(v, dict)))).encode()
+        return body, signed_headers(body, event)
+    body = draw(st.binary(max_size=300).filter(lambda b: not _is_json(b)))
+    return body, signed_headers(body, event)
+
+
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+@FUZZ
+@given(request=invalid_envelopes(), attempt=header_text)
+def test_a_valid_signature_over_an_invalid_envelope_is_a_4xx_and_stores_nothing(request, attempt):
+    body, headers = request
+    with receiver() as (client, store):
+        assert_refused_and_nothing_stored(client, store, body, {**headers, "X-PS-Webhook-Attempt": attempt})
+
+
+# -- bad signatures, random headers, content types, sizes ----------------------------------------------
+
+
+@st.composite
+def garbled_signatures(draw) -> str:
+    parts = draw(
+        st.lists(
+            st.one_of(
+                st.builds(lambda t: f"t={t}", st.one_of(st.integers(), header_text)),
+                st.builds(
+                    lambda v: f"v1={v}", st.one_of(st.text("0123456789abcdef", max_size=64), header_text)
+                ),
+                header_text,
+            ),
+            max_size=5,
+        )
+    )
+    return draw(st.sampled_from([",", ", ", ";", " "])).join(parts)
+
+
+@FUZZ
+@given(
+    signature=garbled_signatures() | header_text,
+    timestamp=st.none() | header_text | st.integers(NOW - 1000, NOW + 1000).map(str),
+    body_change=st.sampled_from(["none", "appended", "resigned stale", "other secret"]),
+)
+def test_bad_or_garbled_signatures_are_refused_and_store_nothing(signature, timestamp, body_change):
+    event = envelope()
+    body = json.dumps(event).encode()
+    headers = signed_headers(body, event)
+    if body_change == "none":
+        headers["X-PS-Webhook-Signature"] = signature
+    elif body_change == "appended":
+        body += b" "  # signed over one body, another sent
+    elif body_change == "resigned stale":
+        headers = signed_headers(body, event, t=NOW - 301)
+    else:
+        headers["X-PS-Webhook-Signature"] = f"t={NOW},v1={sign('o' * 48, NOW, body)}"
+    if timestamp is None:
+        headers.pop("X-PS-Webhook-Timestamp")
+    elif body_change == "none":
+        headers["X-PS-Webhook-Timestamp"] = timestamp
+    with receiver() as (client, store):
+        assert_refused_and_nothing_stored(client, store, body, headers)
+
+
+@FUZZ
+@given(
+    body=st.binary(max_size=2000),
+    headers=st.dictionaries(st.sampled_from(HEADER_NAMES), header_text, max_size=len(HEADER_NAMES)),
+)
+def test_random_bodies_and_headers_are_refused_and_store_nothing(body, headers):
+    with receiver() as (client, store):
+        assert_refused_and_nothing_stored(client, store, body, headers)
+
+
+@FUZZ
+@given(
+    content_type=st.one_of(
+        st.sampled_from(
+            [
+                "text/plain",
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+                "application/jsonp",
+                "json",
+                "",
+                "application/xml",
+            ]
+        ),  # fmt: skip
+        header_text.filter(lambda v: v.split(";")[0].strip().lower() != "application/json"),
+    )
+)
+def test_a_signed_event_of_another_content_type_is_415_and_stores_nothing(content_type):
+    event = envelope()
+    body = json.dumps(event).encode()
+    headers = {**signed_headers(body, event), "Content-Type": content_type}
+    with receiver() as (client, store):
+        answer = post(client, body, headers)
+        assert answer.status_code == 415 and store.count("webhook_inbox") == 0
+
+
+@FUZZ
+@given(
+    extra=st.integers(1, MAX_BODY),
+    streamed=st.booleans(),
+    declared=st.none() | header_text.filter(lambda v: not v.isascii() or not v.isdigit()),
+)
+def test_oversized_or_oddly_declared_bodies_are_refused_and_store_nothing(extra, streamed, declared):
+    """Over 64 KiB, sent whole (declared) or streamed in chunks (no length), signed or not; or a
+    Content-Length that is not a number."""
+    event = envelope()
+    event["data"] = {"padding": "x" * (MAX_BODY + extra)}
+    body = json.dumps(event).encode()
+    headers = signed_headers(body, event)
+    with receiver() as (client, store):
+        if declared is not None:
+            small = json.dumps(envelope()).encode()
+            answer = post(client, small, {**signed_headers(small), "Content-Length": declared})
+            assert answer.status_code < 500 and store.count("webhook_inbox") == 0
+        content: Any = (body[i : i + 8192] for i in range(0, len(body), 8192)) if streamed else body
+        answer = post(client, content, headers)
+        assert answer.status_code == 413 and store.count("webhook_inbox") == 0
+
+
+def test_the_fuzzed_app_stores_a_valid_event():
+    """The control: the app the fuzz tests use stores a valid, signed event (they are not vacuous)."""
+    event = envelope()
+    body = json.dumps(event).encode()
+    with receiver() as (client, store):
+        answer = client.post(PATH, content=body, headers=signed_headers(body, event))
+        assert answer.status_code == 202 and store.count("webhook_inbox") == 1
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
