@@ -202,7 +202,11 @@ def _print_sandbox(sandbox: Any) -> None:
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from prestashop_infor.sandbox import start_sandbox  # the emulators load only for these commands
 
-    sandbox = start_sandbox(_settings(args))
+    settings = _settings(args)
+    with _Progress("seeding the history", total=settings.history_days or None) as bar:
+        sandbox = start_sandbox(
+            settings, progress=lambda done, days: bar.step(f"seeding the history: day {done} of {days}")
+        )
     try:
         _print_sandbox(sandbox)
         print("Serving until interrupted (Ctrl-C).", flush=True)

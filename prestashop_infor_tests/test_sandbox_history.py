@@ -300,3 +300,12 @@ def test_a_history_needs_both_flags(capsys):
     assert "--history-days and --orders-per-day go together" in capsys.readouterr().err
     with pytest.raises(ValueError, match="orders_per_day must be 0 to 2000"):
         SandboxSettings(history_days=1, orders_per_day=5000)
+
+
+def test_seeding_reports_its_progress_day_by_day(tmp_path):
+    calls = []
+    settings = SandboxSettings(prestashop_port=free_port(), infor_port=free_port(), time_zone=ZONE,
+                               history_days=3, orders_per_day=2, ionapi_out=tmp_path / "sandbox.ionapi")  # fmt: skip
+    started = start_sandbox(settings, now=NOW, progress=lambda done, days: calls.append((done, days)))
+    started.stop()
+    assert calls == [(1, 3), (2, 3), (3, 3)]

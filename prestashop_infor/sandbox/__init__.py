@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -104,7 +105,12 @@ class Traffic:
             self.placed.extend(self.shop.place_random_orders(1, chooser))
 
 
-def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> Sandbox:
+def start_sandbox(
+    settings: SandboxSettings,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Sandbox:
     """Seed the shop and the M3 tenant and serve both; returns once both accept connections.
 
     With ``settings.history_days`` both systems start with that history (``history.py``) instead of
@@ -138,6 +144,7 @@ def start_sandbox(settings: SandboxSettings, *, now: datetime | None = None) -> 
                 days=settings.history_days,
                 orders_per_day=settings.orders_per_day,
                 seed=settings.seed,
+                progress=progress,
             )
             gc.freeze()  # the history lives as long as the sandbox: out of every full collection
         app = create_app(shop, extra_routes=[discrepancies_route(shop, infor.tenant)])

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import random
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -57,9 +58,11 @@ def seed_history(
     orders_per_day: int,
     seed: int = 42,
     mapping: Mapping | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[int]:
     """Seed ``days`` days up to the shop clock's now with about ``orders_per_day`` orders a day (today
-    in proportion to the hours gone); returns the shop order ids, oldest first."""
+    in proportion to the hours gone); returns the shop order ids, oldest first. ``progress(done,
+    days)`` is called after each day."""
     mapping = mapping or load_mapping()
     rnd = random.Random(seed * 7919 + 17)
     # Millions of new objects, none in a cycle: the collector's passes over them would cost a third
@@ -69,7 +72,7 @@ def seed_history(
     try:
         with shop.lock, m3.lock():
             history = _History(shop, m3, mapping, rnd)
-            placed = history.orders(days, orders_per_day)
+            placed = history.orders(days, orders_per_day, progress)
             history.align_stock()
             shop.tables["orders"].touch()
     finally:
@@ -102,7 +105,9 @@ class _History:
 
     # -- orders --------------------------------------------------------------------------------
 
-    def orders(self, days: int, per_day: int) -> list[int]:
+    def orders(
+        self, days: int, per_day: int, progress: Callable[[int, int], None] | None = None
+    ) -> list[int]:
         placed = []
         now_ts = self.now.timestamp()
         for age in range(days - 1, -1, -1):
@@ -114,6 +119,8 @@ class _History:
             count = round(per_day * self.rnd.uniform(0.85, 1.15) * (end - start) / DAY)
             for placed_ts in sorted(self.rnd.uniform(start, end) for _ in range(count)):
                 placed.append(self.order(age, placed_ts, now_ts))
+            if progress is not None:
+                progress(days - age, days)
         return placed
 
     def order(self, age: int, placed_ts: float, now_ts: float) -> int:
