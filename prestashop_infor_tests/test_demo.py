@@ -55,7 +55,9 @@ def _webserver_up(url: str) -> bool:
 class Demo:
     """One start of the demo as a user runs it, its output collected line by line."""
 
-    def __init__(self, tmp_path: Path, home: Path):
+    def __init__(self, tmp_path: Path, home: Path, *extra_arguments: str):
+        """``extra_arguments`` go after the defaults below (other tests import this class: the UI
+        test starts the demo with a history for the reconciliation lane)."""
         self.home = home
         self.dagster_port = free_port()
         self.prestashop_port = free_port()
@@ -64,7 +66,7 @@ class Demo:
                      "--dagster-port", str(self.dagster_port), "--dagster-home", str(home),
                      "--webhook-port", str(free_port()),
                      "--ionapi-out", str(tmp_path / "sandbox.ionapi"), "--orders", "150",
-                     "--traffic", "0"]  # fmt: skip
+                     "--traffic", "0", *extra_arguments]  # fmt: skip
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "prestashop_infor.cli", "demo", *arguments],
