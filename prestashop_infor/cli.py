@@ -83,15 +83,42 @@ def _tenant(value: str) -> str:
     return value
 
 
-def _loopback(value: str) -> str:
-    if value not in {"127.0.0.1", "localhost", "::1"}:
-        raise argparse.ArgumentTypeError(f"the sandbox binds loopback only (127.0.0.1), not {value!r}")
-    return "127.0.0.1" if value == "localhost" else value
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _sandbox_host(host: str, advertised: str | None) -> str:
+    """Loopback by default; any other address is an explicit choice, made with --advertised-host:
+    the sandbox serves a published API key and made-up data, and the URLs it hands out must name a
+    host the others can reach (not 0.0.0.0)."""
+    if host in LOOPBACK:
+        return "127.0.0.1" if host == "localhost" else host
+    if not advertised:
+        raise ConfigurationError(
+            f"--host {host} exposes the sandbox beyond this machine; say so with --advertised-host NAME, "
+            "the name the others reach it by (e.g. the compose service name)"
+        )
+    return host
+
+
+def _host_name(value: str) -> str:
+    if not value or len(value) > 253 or not all(c.isalnum() or c in "-._" for c in value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a host name")
+    return value
 
 
 def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = SandboxSettings()
-    parser.add_argument("--host", type=_loopback, default=defaults.host, help="loopback address to bind")
+    parser.add_argument(
+        "--host",
+        default=defaults.host,
+        help="address to bind; beyond loopback only with --advertised-host (e.g. 0.0.0.0 in a container)",
+    )
+    parser.add_argument(
+        "--advertised-host",
+        type=_host_name,
+        help="the name other machines reach the emulators by (a compose service name): written into the "
+        "URLs the sandbox hands out (.ionapi, webhooks); needed to bind beyond loopback",
+    )
     parser.add_argument(
         "--prestashop-port", type=_port, default=defaults.prestashop_port, help="port of the shop emulator"
     )
@@ -156,7 +183,8 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
             raise ConfigurationError(f"--webhook-url needs {exc}") from None
     try:
         return SandboxSettings(
-            host=args.host,
+            host=_sandbox_host(args.host, args.advertised_host),
+            advertised_host=args.advertised_host,
             prestashop_port=args.prestashop_port,
             api_key=args.api_key,
             seed=args.seed,

@@ -17,7 +17,15 @@ import uvicorn
 class BackgroundServer:
     """A uvicorn server in a daemon thread, bound to loopback."""
 
-    def __init__(self, app: object, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning"):
+    def __init__(
+        self,
+        app: object,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        log_level: str = "warning",
+        advertised_host: str | None = None,
+    ):
         if port == 0:
             port = free_port(host)
         elif not port_is_free(host, port):
@@ -26,13 +34,14 @@ class BackgroundServer:
             app, host=host, port=port, log_level=log_level, lifespan="off", access_log=False
         )
         self.host = host
+        self.advertised_host = advertised_host or host  # the name others reach it by (``url``)
         self.port = port
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"server-{port}", daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{self.advertised_host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> BackgroundServer:
         self._thread.start()

@@ -159,6 +159,9 @@ class SandboxSettings:
     """How ``prestashop-infor sandbox`` / ``demo`` start the emulators."""
 
     host: str = "127.0.0.1"
+    # the host name other machines reach the emulators by (a container's service name), written into
+    # the URLs the sandbox hands out (.ionapi, webhooks); None: ``host``
+    advertised_host: str | None = None
     prestashop_port: int = 8081
     api_key: str = SANDBOX_API_KEY
     seed: int = 42

@@ -29,7 +29,7 @@ from prestashop_infor.settings import SandboxSettings
         (["sandbox", "--traffic", "soon"], "'soon' is not a number of seconds"),
         (["sandbox", "--traffic", "-1"], "-1 seconds is not a duration"),
         (["sandbox", "--api-key", "short"], "32 characters"),
-        (["sandbox", "--host", "0.0.0.0"], "loopback only"),
+        (["sandbox", "--advertised-host", "not a host!"], "is not a host name"),
         (["frobnicate"], "invalid choice"),
     ],
 )

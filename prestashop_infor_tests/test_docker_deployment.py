@@ -114,11 +114,7 @@ def test_compose_has_every_service_on_one_network(compose, services):
     assert set(services) == {"postgres", *APP_SERVICES}
     assert list(compose["networks"]) == ["prestashop_infor"]
     for name, service in services.items():
-        if name == "sandbox":  # shares user_code's network namespace (loopback only)
-            assert service["network_mode"] == "service:user_code"
-            assert "networks" not in service
-        else:
-            assert service["networks"] == ["prestashop_infor"], name
+        assert service["networks"] == ["prestashop_infor"], name
 
 
 def test_app_services_run_the_one_image_built_from_the_repository_root(services):
@@ -157,6 +153,8 @@ def test_commands_are_the_ones_the_product_documents(services, pyproject):
     assert sandbox[:2] == ["prestashop-infor", "sandbox"]
     assert services["sandbox"]["profiles"] == ["sandbox"]
     assert _flag(sandbox, "--webhook-url") == "http://webhook_receiver:8090/webhooks/prestashop"
+    # reachable by the run containers: bound on the network, advertised by its service name
+    assert (_flag(sandbox, "--host"), _flag(sandbox, "--advertised-host")) == ("0.0.0.0", "sandbox")
 
 
 @pytest.mark.parametrize(
@@ -170,7 +168,7 @@ def test_commands_are_the_ones_the_product_documents(services, pyproject):
 )
 def test_prestashop_infor_commands_parse(services, service, handler):
     """Each `prestashop-infor` command line is accepted by the CLI it runs (the sandbox's --host
-    included: it binds loopback only)."""
+    beyond loopback included: it comes with --advertised-host)."""
     command = services[service]["command"]
     assert command[0] == "prestashop-infor"
     args = build_parser().parse_args(command[1:])
@@ -207,7 +205,7 @@ def test_everything_waits_for_postgres_and_the_store_migration(services):
     for name in ("webserver", "daemon"):
         assert conditions(name)["user_code"] == "service_healthy", name
     assert "healthcheck" in services["user_code"]
-    assert conditions("sandbox") == {"user_code": "service_healthy", "webhook_receiver": "service_healthy"}
+    assert conditions("sandbox") == {"webhook_receiver": "service_healthy"}
 
 
 def test_ports_are_published_on_loopback_except_the_receivers(services):

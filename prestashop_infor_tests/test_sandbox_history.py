@@ -309,3 +309,21 @@ def test_seeding_reports_its_progress_day_by_day(tmp_path):
     started = start_sandbox(settings, now=NOW, progress=lambda done, days: calls.append((done, days)))
     started.stop()
     assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_the_sandbox_binds_beyond_loopback_only_when_told_the_name_it_is_reached_by(tmp_path, capsys):
+    assert cli.main(["sandbox", "--host", "0.0.0.0", "--ionapi-out", str(tmp_path / "s.ionapi")]) == 2
+    assert "--advertised-host" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["sandbox", "--advertised-host", "not a host!"])
+    # the URLs it hands out name the advertised host (here on loopback, as every test server)
+    settings = SandboxSettings(prestashop_port=free_port(), infor_port=free_port(), advertised_host="localhost",
+                               orders=3, ionapi_out=tmp_path / "sandbox.ionapi")  # fmt: skip
+    started = start_sandbox(settings, now=NOW)
+    try:
+        assert started.prestashop_url.startswith("http://localhost:")
+        assert started.webhooks.shop_url.startswith("http://localhost:")
+        assert "http://localhost:" in (tmp_path / "sandbox.ionapi").read_text()
+        assert httpx.get(f"{started.prestashop_url}/api/", auth=(settings.api_key, "")).status_code == 200
+    finally:
+        started.stop()

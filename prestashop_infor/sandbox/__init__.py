@@ -133,6 +133,7 @@ def start_sandbox(
         settings.ionapi_out,
         shop,
         seed=settings.seed,
+        advertised_host=settings.advertised_host,
         # Customers pay their invoices three minutes after invoicing, so the demo reaches "paid".
         lifecycle=LifecycleSettings(pay_after=timedelta(minutes=3)),
     )
@@ -148,7 +149,9 @@ def start_sandbox(
             )
             gc.freeze()  # the history lives as long as the sandbox: out of every full collection
         app = create_app(shop, extra_routes=[discrepancies_route(shop, infor.tenant)])
-        prestashop_server = BackgroundServer(app, settings.host, settings.prestashop_port).start()
+        prestashop_server = BackgroundServer(
+            app, settings.host, settings.prestashop_port, advertised_host=settings.advertised_host
+        ).start()
     except BaseException:
         infor.stop()
         raise

@@ -65,6 +65,7 @@ def start_infor_sandbox(
     items: list[tuple[str, str, Any]] | None = None,
     seed: int = 42,
     lifecycle: LifecycleSettings | None = None,
+    advertised_host: str | None = None,
 ) -> InforSandbox:
     """Seed a tenant (items from ``shop``'s product/combination references, else ``items``), serve it
     on ``host:port`` with a real-time clock so orders move by themselves, and write ``ionapi_out``."""
@@ -76,7 +77,7 @@ def start_infor_sandbox(
         clock=SimClock(datetime.now(UTC), realtime=True),
         lifecycle=lifecycle,
     )
-    server = BackgroundServer(create_app(m3), host=host, port=port).start()
+    server = BackgroundServer(create_app(m3), host=host, port=port, advertised_host=advertised_host).start()
     path = m3.write_ionapi(ionapi_out, server.url) if ionapi_out else None
     return InforSandbox(server, m3, path)
 
