@@ -13,14 +13,10 @@ from prestashop_infor.sandbox.infor.models.programs.base import Fields, Program,
 from prestashop_infor.sandbox.infor.models.reads import read_table
 from prestashop_infor.sandbox.infor.models.records import Customer, CustomerAddress
 from prestashop_infor.sandbox.infor.models.values import (
-    CLEAR,
     MSG_EXISTS,
     MSG_NOT_FOUND,
     MSG_WRONG_STATE,
     M3Failure,
-    check_change_number,
-    mandatory,
-    next_change_number,
 )
 
 #: Add inputs kept on the customer record (lower-case attribute of ``Customer``).
@@ -53,15 +49,7 @@ class CRS610MI(Program):
 
     def ChgBasicData(self, f: Fields) -> Records:
         customer = self._customer(f["CUNO"])
-        check_change_number(f, customer.chno, f"Customer {customer.cuno}")
-        changes = {name: "" if f[name] == CLEAR else f[name] for name in CHANGEABLE_FIELDS if name in f}
-        if changes.get("CUNM") == "":
-            raise mandatory("CUNM", "Customer name")
-        for name, value in changes.items():
-            setattr(customer, name.lower(), value)
-        customer.chno = next_change_number(customer.chno)
-        customer.lmdt = self.m3.today()
-        customer.lmts = self.m3.next_lmts()
+        self.change(customer, f, CHANGEABLE_FIELDS, ("CUNM", "Customer name"), f"Customer {customer.cuno}")
         return [{"CUNO": customer.cuno}]
 
     def AddAddress(self, f: Fields) -> Records:

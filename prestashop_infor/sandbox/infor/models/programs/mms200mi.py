@@ -12,12 +12,8 @@ from __future__ import annotations
 from prestashop_infor.sandbox.infor.models.programs.base import Fields, Program, Records
 from prestashop_infor.sandbox.infor.models.reads import ReadRule, read_table
 from prestashop_infor.sandbox.infor.models.values import (
-    CLEAR,
     MSG_NOT_FOUND,
     M3Failure,
-    check_change_number,
-    mandatory,
-    next_change_number,
 )
 
 #: UpdItmBasic inputs kept on the item record; the others are accepted and not kept.
@@ -52,13 +48,5 @@ class MMS200MI(Program):
         item = self.m3.items.get(f["ITNO"])
         if item is None:
             raise M3Failure(MSG_NOT_FOUND, f"Item number {f['ITNO']} does not exist", "ITNO")
-        check_change_number(f, item.chno, f"Item {item.itno}")
-        changes = {name: "" if f[name] == CLEAR else f[name] for name in CHANGEABLE_FIELDS if name in f}
-        if changes.get("ITDS") == "":
-            raise mandatory("ITDS", "Name")
-        for name, value in changes.items():
-            setattr(item, name.lower(), value)
-        item.chno = next_change_number(item.chno)
-        item.lmdt = self.m3.today()
-        item.lmts = self.m3.next_lmts()
+        self.change(item, f, CHANGEABLE_FIELDS, ("ITDS", "Name"), f"Item {item.itno}")
         return []
