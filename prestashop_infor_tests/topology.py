@@ -29,6 +29,7 @@ import yaml
 
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
 from prestashop_infor.serving import free_port
+from prestashop_infor_tests.test_demo import _processes_of
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -238,17 +239,7 @@ class PostgresTopology:
 
     def processes_left(self) -> list[int]:
         """The processes still running with this DAGSTER_HOME (there should be none after stop)."""
-        wanted = f"DAGSTER_HOME={self.dagster_home}".encode()
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                if wanted in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-        return found
+        return _processes_of(self.dagster_home)
 
     # -- the webserver -------------------------------------------------------------------------------
 

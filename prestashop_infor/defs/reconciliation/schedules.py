@@ -13,13 +13,7 @@ from prestashop_infor.defs.reconciliation.assets import (
     prestashop_orders_daily,
     stock_reconciliation,
 )
-from prestashop_infor.settings import Settings
-
-
-def _default_status() -> dg.DefaultScheduleStatus:
-    on = Settings.read().schedules == "on"
-    return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
-
+from prestashop_infor.defs.sync.schedules import default_schedule_status
 
 order_reconciliation_job = dg.define_asset_job(
     "order_reconciliation_job",
@@ -43,7 +37,7 @@ order_reconciliation_schedule = dg.build_schedule_from_partitioned_job(
     order_reconciliation_job,
     name="order_reconciliation_schedule",
     hour_of_day=2,
-    default_status=_default_status(),
+    default_status=default_schedule_status(),
     description="Every night at 02:00 (shop time): yesterday's reconciliation.",
 )
 
@@ -52,6 +46,6 @@ stock_reconciliation_schedule = dg.ScheduleDefinition(
     job=stock_reconciliation_job,
     cron_schedule="30 2 * * *",
     execution_timezone=DAILY.timezone,
-    default_status=_default_status(),
+    default_status=default_schedule_status(),
     description="Every night at 02:30 (shop time): the shop's stock against M3's availability.",
 )

@@ -17,8 +17,9 @@ from prestashop_infor.defs.sync.assets import (
 from prestashop_infor.settings import Settings
 
 
-def _default_status() -> dg.DefaultScheduleStatus:
-    """Read when the code location loads: the default status is part of the definitions."""
+def default_schedule_status() -> dg.DefaultScheduleStatus:
+    """Running with ``PRESTASHOP_INFOR_SCHEDULES=on`` (every schedule of the project). Read when the
+    code location loads: the default status is part of the definitions."""
     on = Settings.read().schedules == "on"
     return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
 
@@ -66,7 +67,7 @@ order_sync_schedule = dg.ScheduleDefinition(
     name="order_sync_schedule",
     job=order_sync_job,
     cron_schedule="* * * * *",
-    default_status=_default_status(),
+    default_status=default_schedule_status(),
     description="Every minute: new shop orders to M3 (the event lane will make this seconds).",
 )
 
@@ -74,6 +75,6 @@ backoffice_sync_schedule = dg.ScheduleDefinition(
     name="backoffice_sync_schedule",
     job=backoffice_sync_job,
     cron_schedule="*/2 * * * *",
-    default_status=_default_status(),
+    default_status=default_schedule_status(),
     description="Every two minutes: M3 fulfilment and stock back to the shop.",
 )
