@@ -386,11 +386,25 @@ def _status_problem(order: Mapping[str, Any], m3: Mapping[str, Any]) -> str | No
     return None
 
 
+OFF_LADDER, SHIPPED, NOT_SHIPPED = "off the ladder", "shipped", "not shipped"  # a shop order's stage
+
+
 def _shop_stage(order: Mapping[str, Any]) -> str:
+    """What a status finding keeps as ``expected`` (the state id is in its detail)."""
     rank = order["state_rank"]
     if rank is None:
-        return f"state {order['state_id']} (off the ladder)"
-    return f"state {order['state_id']} ({'shipped' if rank >= SHIPPED_RANK else 'not shipped'})"
+        return OFF_LADDER
+    return SHIPPED if rank >= SHIPPED_RANK else NOT_SHIPPED
+
+
+def m3_ahead(finding: Finding) -> bool:
+    """A status finding the status lane repairs: M3 cancelled the order or shipped it, and the shop
+    does not show it yet (``expected`` is the shop's stage, ``actual`` M3's milestone)."""
+    if finding.kind != "status_mismatch":
+        return False
+    if finding.actual == "cancelled":
+        return finding.expected != OFF_LADDER
+    return finding.expected == NOT_SHIPPED and MILESTONE_RANK.get(finding.actual or "", -1) >= SHIPPED_RANK
 
 
 def _money(value: Any) -> str:
@@ -484,11 +498,7 @@ def heal(
             report.failed[order_id] = result.errors[order_id].message
         else:
             report.resent.append(order_id)
-    behind = sorted(
-        int(f.key)
-        for f in findings
-        if f.kind == "status_mismatch" and ("M3 shipped it" in f.detail or "M3 cancelled" in f.detail)
-    )
+    behind = sorted(int(f.key) for f in findings if m3_ahead(f))
     if behind:
         report.adopted = _adopt(store, mapping, behind)
         push_order_statuses(prestashop=shop, m3=m3, store=store, mapping=mapping, order_ids=behind)
