@@ -8,6 +8,7 @@ in-process; a valid control event at the end shows the same app does store what 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 import uuid
@@ -16,10 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
+from starlette.applications import Starlette
 
 from prestashop_infor.store import Store
 from prestashop_infor.webhooks import create_app, sign
@@ -44,6 +46,19 @@ HEADER_NAMES = [
 header_text = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"), max_size=80
 )
+# any header value at all (issue 16): any Unicode, control characters included, any length; digits
+# that str.isdigit accepts and int() refuses or reads; numbers beyond int()'s 4,300 digits or any column
+any_header_value = st.one_of(
+    st.text(max_size=300),
+    st.text(st.characters(categories=["Nd", "No"]), min_size=1, max_size=12),
+    st.builds(lambda unit, times: unit * times, st.text(min_size=1, max_size=3), st.integers(1, 6000)),
+    st.integers(1, 6000).map(lambda digits: "9" * digits),
+    st.integers(-(2**80), 2**80).map(str),
+)
+FUZZED_HEADERS = [
+    "Content-Type", "Content-Length", "X-PS-Webhook-Signature", "X-PS-Webhook-Timestamp",
+    "X-PS-Webhook-Attempt", "X-PS-Webhook-Id", "X-PS-Webhook-Event",
+]  # fmt: skip
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
@@ -76,24 +91,59 @@ def signed_headers(body: bytes, event: dict[str, Any] | None = None, t: int = NO
     }
 
 
+class RawClient:
+    """Posts to the app in-process with header values as exactly the bytes given, on one event loop
+    for its life (the receiver's group commit keeps a task on it). Not Starlette's TestClient: that
+    decodes header values and re-encodes them as UTF-8, so a latin-1 "²" (b"\\xb2") arrived as "Â²"."""
+
+    def __init__(self, app: Starlette):
+        self._runner = asyncio.Runner()
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a crash is a 500 answer
+        self._http = httpx.AsyncClient(transport=transport, base_url="http://receiver")
+
+    def post(self, path: str, *, content: Any, headers: dict[str, Any]) -> httpx.Response:
+        if content is not None and not isinstance(content, bytes | str):  # chunks: streamed, no length
+            chunks = list(content)
+
+            async def stream() -> Any:
+                for chunk in chunks:
+                    yield chunk
+
+            content = stream()
+        return self._runner.run(self._http.post(path, content=content, headers=headers))
+
+    def close(self) -> None:
+        self._runner.run(self._http.aclose())
+        self._runner.close()
+
+
 @contextmanager
-def receiver() -> Iterator[tuple[TestClient, Store]]:
+def receiver() -> Iterator[tuple[RawClient, Store]]:
     with (
         tempfile.TemporaryDirectory(prefix="receiver-fuzz-") as folder,
         Store.from_url(f"sqlite:///{Path(folder) / 'store.db'}") as store,
-        TestClient(
-            create_app(store, [SECRET], shop_urls=[SHOP], now=lambda: NOW), raise_server_exceptions=False
-        ) as client,
     ):
-        yield client, store
+        client = RawClient(create_app(store, [SECRET], shop_urls=[SHOP], now=lambda: NOW))
+        try:
+            yield client, store
+        finally:
+            client.close()
 
 
-def post(client: TestClient, body: Any, headers: dict[str, str]):
-    """Header values go as latin-1 bytes, as they travel (httpx would refuse non-ASCII text)."""
-    return client.post(PATH, content=body, headers={k: v.encode("latin-1") for k, v in headers.items()})
+def post(client: RawClient, body: Any, headers: dict[str, str]) -> httpx.Response:
+    """Header values go as bytes, as they travel (httpx would refuse non-ASCII text): latin-1, which
+    the server decodes back to the same text, when it encodes the value, else UTF-8."""
+    return client.post(PATH, content=body, headers={k: _raw(v) for k, v in headers.items()})
 
 
-def assert_refused_and_nothing_stored(client: TestClient, store: Store, body: Any, headers: dict) -> None:
+def _raw(value: str) -> bytes:
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
+def assert_refused_and_nothing_stored(client: RawClient, store: Store, body: Any, headers: dict) -> None:
     answer = post(client, body, headers)
     assert answer.status_code < 500, (answer.status_code, answer.text, headers)
     assert 400 <= answer.status_code < 500, (answer.status_code, answer.text, headers)
@@ -266,6 +316,45 @@ def test_oversized_or_oddly_declared_bodies_are_refused_and_store_nothing(extra,
         content: Any = (body[i : i + 8192] for i in range(0, len(body), 8192)) if streamed else body
         answer = post(client, content, headers)
         assert answer.status_code == 413 and store.count("webhook_inbox") == 0
+
+
+@pytest.fixture(scope="module")
+def shared_receiver() -> Iterator[tuple[RawClient, Store]]:
+    """One receiver for every example of a test (each example a new event id): fast."""
+    with receiver() as opened:
+        yield opened
+
+
+@settings(FUZZ, max_examples=300)  # one shared receiver: about a second
+@given(
+    changes=st.dictionaries(st.sampled_from(FUZZED_HEADERS), any_header_value, max_size=3),
+    t=st.none() | any_header_value,
+)
+def test_any_header_value_is_answered_without_a_5xx_and_only_an_authentic_event_is_stored(
+    shared_receiver, changes, t
+):
+    """Any value in any header the receiver reads, on an otherwise valid signed event, and any ``t``
+    beside a ``v1`` that is valid for the real t: never a 5xx; an answer other than 202 stores
+    nothing, and a 202 only ever for a signature that holds the valid ``v1``."""
+    event = envelope()
+    body = json.dumps(event).encode()
+    headers = signed_headers(body, event)
+    v1 = f"v1={sign(SECRET, NOW, body)}"
+    if t is not None:
+        headers["X-PS-Webhook-Signature"] = f"t={t},{v1}"
+        headers.pop("X-PS-Webhook-Timestamp")
+    headers.update(changes)
+    client, store = shared_receiver
+    before = store.count("webhook_inbox")
+    answer = post(client, body, headers)
+    assert answer.status_code < 500, (answer.status_code, answer.text)
+    if answer.status_code == 202:
+        assert v1 in headers["X-PS-Webhook-Signature"] and store.count("webhook_inbox") == before + 1
+    else:
+        assert 400 <= answer.status_code < 500 and store.count("webhook_inbox") == before
+        assert answer.json()["error"]  # says what is wrong
+    if not changes.keys() - {"X-PS-Webhook-Attempt"} and t is None:
+        assert answer.status_code == 202  # the attempt header is informational: never refused
 
 
 def test_the_fuzzed_app_stores_a_valid_event():

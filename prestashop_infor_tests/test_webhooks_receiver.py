@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from prestashop_infor.serving import BackgroundServer, free_port
 from prestashop_infor.store import Store
 from prestashop_infor.store import inbox as inbox_store
+from prestashop_infor.store.tables import webhook_inbox
 from prestashop_infor.webhooks import create_app, sign
 
 SECRET = "s" * 40
@@ -188,6 +189,138 @@ def test_oversized_bodies_are_413_and_wrong_content_types_415(client, store):
     raw, headers = signed(envelope(), **{"Content-Type": "text/plain"})
     answer = post(client, raw, headers)
     assert answer.status_code == 415 and "application/json" in answer.json()["error"]
+    assert stored(store) == []
+
+
+# -- issue 16: a client's bytes never get a 5xx --------------------------------------------------------
+
+
+@pytest.fixture
+def raw_post(store):
+    """Posts with header values as exactly the bytes given: Starlette's TestClient re-encodes them as
+    UTF-8, so a latin-1 "²" (b"\\xb2") would arrive as "Â²" and a test of "²" would test nothing."""
+    app = create_app(store, [SECRET], shop_urls=[SHOP + "/api/"], now=lambda: NOW)
+    with asyncio.Runner() as runner:  # one loop: the group commit keeps a task on it
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://receiver")
+        yield lambda body, headers: runner.run(
+            http.post("/webhooks/prestashop", content=body, headers=headers)
+        )
+        runner.run(http.aclose())
+
+
+def stored_attempts(store) -> list:
+    with store.engine.connect() as connection:
+        return list(
+            connection.execute(sa.select(webhook_inbox.c.attempt).order_by(webhook_inbox.c.id)).scalars()
+        )
+
+
+@pytest.mark.parametrize(
+    ("t", "timestamp"),
+    [
+        (b"\xb2", b"\xb2"),  # "²" as it travels (latin-1): str.isdigit says yes, int() says no
+        ("²".encode(), None),  # the same in UTF-8
+        ("١٧٨٠٠٠٠٠٠٠".encode(), None),  # Arabic-Indic digits: int() reads them
+        (b"9" * 5000, b"9" * 5000),  # over int()'s 4,300 digits
+        (b"0" * 5000 + str(NOW).encode(), None),
+        (str(NOW).encode() + b"\xb2", None),
+        (b"-" + str(NOW).encode(), None),
+        (b"", None),
+    ],
+)
+def test_a_signature_t_that_is_not_ascii_unix_seconds_is_401(raw_post, store, t, timestamp):
+    body, headers = signed(envelope())
+    v1 = headers["X-PS-Webhook-Signature"].split(",", 1)[1]
+    headers = {**headers, "X-PS-Webhook-Signature": b"t=" + t + b"," + v1.encode()}
+    if timestamp is None:
+        del headers["X-PS-Webhook-Timestamp"]
+    else:
+        headers["X-PS-Webhook-Timestamp"] = timestamp
+    answer = raw_post(body, headers)
+    assert answer.status_code == 401 and "t must be Unix seconds" in answer.json()["error"]
+    assert stored(store) == []
+
+
+@pytest.mark.parametrize(
+    "v1", [b"\xe9" * 64, "é".encode() * 32, "\u0661".encode() * 32, b"\xff", b"9" * 5000]
+)
+def test_a_v1_that_is_not_ascii_hex_is_401_beside_a_valid_t(raw_post, store, v1):
+    body, headers = signed(envelope())
+    headers["X-PS-Webhook-Signature"] = f"t={NOW},v1=".encode() + v1
+    answer = raw_post(body, headers)
+    assert answer.status_code == 401 and "matches no active secret" in answer.json()["error"]
+    assert stored(store) == []
+
+
+@pytest.mark.parametrize(
+    ("attempt", "kept"),
+    [
+        (b"3", 3),
+        (b" 2 ", 2),
+        (b"\xb2", None),  # "²"
+        ("²".encode(), None),
+        ("\u0663".encode(), None),  # Arabic-Indic three
+        (b"9" * 5000, None),  # int() refuses it
+        (b"99999999999", None),  # int() reads it, a 32-bit column does not hold it
+        (b"-1", None),
+        (b"", None),
+        ("é🙂".encode(), None),
+    ],
+)
+def test_the_attempt_header_is_informational_and_a_bad_one_is_stored_as_unknown(
+    raw_post, store, attempt, kept
+):
+    """X-PS-Webhook-Attempt is not signed and decides nothing: an authentic event with an attempt
+    that is not a number is accepted (202) and stored with attempt NULL, never answered 500."""
+    body, headers = signed(envelope())
+    answer = raw_post(body, {**headers, "X-PS-Webhook-Attempt": attempt})
+    assert answer.status_code == 202 and answer.json()["status"] == "accepted"
+    assert stored_attempts(store) == [kept]
+
+
+@pytest.mark.parametrize(
+    ("declared", "status", "message"),
+    [
+        (b"\xb2", 400, "Content-Length is not a number"),
+        ("١٢".encode(), 400, "Content-Length is not a number"),
+        (b"-5", 400, "Content-Length is not a number"),
+        (b"9" * 5000, 413, "larger than"),
+        (b"0" * 5000 + b"1", 202, "accepted"),  # 1 with leading zeros: a number; the body as read is verified
+        (b"99999999999999999999999", 413, "larger than"),
+    ],
+)
+def test_a_content_length_that_is_not_a_sane_number_is_4xx(raw_post, store, declared, status, message):
+    body, headers = signed(envelope())
+    answer = raw_post(body, {**headers, "Content-Length": declared})
+    assert answer.status_code == status and message in answer.text
+    assert len(stored(store)) == (status == 202)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (None, "nested more than"),  # deeper than the JSON parser goes (5,000 levels)
+        ({"data": {"deep": json.loads("[" * 40 + "]" * 40)}}, "nested more than"),
+        ({"resource": {"type": "orders", "id": 2**31}}, "resource.id is out of range"),
+        ({"resource": {"type": "orders", "id": 10**30}}, "resource.id is out of range"),
+        ({"resource": {"type": "orders\x00", "id": 5}}, "resource.type holds a NUL"),
+        ({"occurred_at": "2026-06-01\ud800"}, "occurred_at holds a NUL character or a lone surrogate"),
+        ({"shop": {"url": SHOP + "\x00"}}, "shop.url holds"),
+    ],
+)
+def test_a_signed_body_the_inbox_cannot_hold_is_400_not_503(raw_post, store, change, message):
+    """Too deeply nested, or a value no inbox column holds (which would fail the whole group commit
+    with 503 for every event in it)."""
+    if change is None:
+        event = envelope()
+        nested = json.dumps(event).encode().replace(b'{"id_order": 5}', b"[" * 5000 + b"]" * 5000)
+        body, headers = signed(
+            nested, **{"X-PS-Webhook-Id": event["id"], "X-PS-Webhook-Event": event["event"]}
+        )
+    else:
+        body, headers = signed(envelope(**change))
+    answer = raw_post(body, headers)
+    assert answer.status_code == 400 and message in answer.json()["error"]
     assert stored(store) == []
 
 

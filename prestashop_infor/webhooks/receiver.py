@@ -8,7 +8,9 @@ seconds either way) decides 401; the envelope (JSON object, ``id`` and ``event``
 headers, ``contract_version`` 1, a known shop) decides 400. Then the event is committed to the inbox,
 unique on its id, and the answer is 202: for a new event, for a duplicate delivery (stored once),
 and for a valid event of a type this release does not handle (stored as ``ignored``). Nothing a
-client sends gets a 5xx; 503 means the store itself is unavailable, and the sender retries.
+client sends gets a 5xx; 503 means the store itself is unavailable, and the sender retries. Numbers in
+headers are bounded ASCII digits (a ``t`` that is not is 401, a Content-Length 400 or 413); the
+unsigned, informational ``X-PS-Webhook-Attempt`` is stored as unknown when it is not one.
 """
 
 from __future__ import annotations
@@ -48,6 +50,13 @@ KNOWN_EVENTS = frozenset(
     }
 )  # fmt: skip
 EVENT_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
+# Numbers in headers are ASCII digits with a bound, never ``str.isdigit``: that also accepts "²" and
+# "١", which ``int`` refuses or reads, and ``int`` refuses more than 4,300 digits; either would raise
+# and answer a client's bytes with 500.
+T_DIGITS = 12  # the signature's t, Unix seconds (10 digits until the year 2286)
+ATTEMPT_DIGITS = 9  # X-PS-Webhook-Attempt, stored in a 32-bit column
+INT32 = range(-(2**31), 2**31)  # what the inbox's integer columns (resource_id) hold
+MAX_DEPTH = 32  # JSON nesting: a v1 envelope has 3 levels; near 1,000 the parser's recursion limit hits
 
 
 class Refused(Exception):
@@ -77,19 +86,26 @@ def verify(
     parts = [part.split("=", 1) for part in signature.split(",") if "=" in part]
     stamps = [value.strip() for key, value in parts if key.strip() == "t"]
     given = [value.strip() for key, value in parts if key.strip() == "v1"]
-    if len(stamps) != 1 or not given or not stamps[0].isdigit():
+    if len(stamps) != 1 or not given:
         raise Refused(
             401, "malformed X-PS-Webhook-Signature: exactly one t= and at least one v1= are required"
         )
     stamp = stamps[0]
+    signed_at = _ascii_int(stamp, T_DIGITS)
+    if signed_at is None:
+        raise Refused(
+            401, f"malformed X-PS-Webhook-Signature: t must be Unix seconds, 1 to {T_DIGITS} ASCII digits"
+        )
     if timestamp is not None and timestamp.strip() != stamp:
         raise Refused(401, "X-PS-Webhook-Timestamp differs from the signature's t")
-    if abs(now - int(stamp)) > TOLERANCE:
+    if abs(now - signed_at) > TOLERANCE:
         raise Refused(
             401, f"the signature's t is more than {TOLERANCE} s from now (stale or from the future)"
         )
+    # compare_digest raises on non-ASCII text; such a v1 can never equal a hex digest anyway
+    given = [candidate for candidate in given if candidate.isascii()]
     for secret in secrets:
-        expected = sign(secret, int(stamp), body)
+        expected = sign(secret, signed_at, body)
         if any(hmac.compare_digest(expected, candidate) for candidate in given):
             return
     raise Refused(401, "the signature matches no active secret")
@@ -101,12 +117,16 @@ def check_envelope(body: bytes, headers: Any, shop_urls: Sequence[str]) -> dict[
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Refused(400, f"the body is not JSON: {exc}") from None
+    except RecursionError:  # nested deeper than the parser goes
+        raise Refused(400, f"the body is nested more than {MAX_DEPTH} levels deep") from None
+    if _depth(envelope) > MAX_DEPTH:  # the same answer whatever the stack depth of this parse or a later one
+        raise Refused(400, f"the body is nested more than {MAX_DEPTH} levels deep")
     if not isinstance(envelope, dict):
         raise Refused(400, "the body must be a JSON object (the event envelope)")
     event_id, event = envelope.get("id"), envelope.get("event")
     if not isinstance(event_id, str) or not 0 < len(event_id) <= 100:
         raise Refused(400, "id must be a non-empty string of at most 100 characters")
-    if not isinstance(event, str) or not EVENT_NAME.match(event) or len(event) > 100:
+    if not isinstance(event, str) or not EVENT_NAME.fullmatch(event) or len(event) > 100:
         raise Refused(400, "event must be a name like order.created")
     version = envelope.get("contract_version")
     if version != CONTRACT_VERSION or isinstance(version, bool):
@@ -121,6 +141,21 @@ def check_envelope(body: bytes, headers: Any, shop_urls: Sequence[str]) -> dict[
     if resource is not None and not isinstance(resource, dict):
         raise Refused(400, "resource must be an object")
     shop = envelope.get("shop")
+    # What the inbox stores in columns of its own must fit them: a value that does not would fail the
+    # whole group commit, and every event in it would be answered 503 (and retried) for one bad body.
+    resource_id = (resource or {}).get("id")
+    if isinstance(resource_id, int) and not isinstance(resource_id, bool) and resource_id not in INT32:
+        raise Refused(400, "resource.id is out of range (the inbox holds 32-bit integers)")
+    for name, value in (
+        ("id", event_id),
+        ("resource.type", (resource or {}).get("type")),
+        ("shop.url", shop.get("url") if isinstance(shop, dict) else None),
+        ("occurred_at", envelope.get("occurred_at")),
+    ):
+        if isinstance(value, str) and not _storable(value):
+            raise Refused(
+                400, f"{name} holds a NUL character or a lone surrogate, which the inbox cannot store"
+            )
     if shop_urls:
         url = (
             _base_url(shop.get("url")) if isinstance(shop, dict) and isinstance(shop.get("url"), str) else ""
@@ -149,7 +184,7 @@ def create_app(
         try:
             kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if kind != "application/json":
-                raise Refused(415, f"Content-Type must be application/json, not {kind or '(none)'}")
+                raise Refused(415, f"Content-Type must be application/json, not {kind[:100] or '(none)'}")
             body = await _read_body(request, max_body)
             verify(
                 body,
@@ -163,7 +198,11 @@ def create_app(
             log.info("webhook refused (%s): %s", refused.status, refused.message)
             return JSONResponse({"error": refused.message}, status_code=refused.status)
         status = inbox.PENDING if envelope["event"] in KNOWN_EVENTS else inbox.IGNORED
-        attempt = _int(request.headers.get("x-ps-webhook-attempt"))
+        # X-PS-Webhook-Attempt is informational (contract §3: logged and stored, never decides anything)
+        # and not covered by the signature: one that is not a number (or absurdly long) is ignored and
+        # stored as unknown, so that an authentic, verified event is not refused, and dead-lettered by
+        # the sender, for a header that means nothing to its processing.
+        attempt = _ascii_int(request.headers.get("x-ps-webhook-attempt"), ATTEMPT_DIGITS)
         try:
             new = await writer.store(envelope, status, attempt)
         except Exception as exc:  # noqa: BLE001 - the store is down: the sender retries later
@@ -236,9 +275,11 @@ async def _read_body(request: Request, max_body: int) -> bytes:
     checked first, so an honest oversized request is not read at all)."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
-            raise Refused(400, "Content-Length is not a number")
-        if int(declared) > max_body:
+        digits = declared.strip()
+        if not re.fullmatch(r"[0-9]+", digits):  # ASCII digits only (see the note on T_DIGITS)
+            raise Refused(400, "Content-Length is not a number (ASCII digits)")
+        digits = digits.lstrip("0") or "0"
+        if len(digits) > len(str(max_body)) or int(digits) > max_body:  # no int() of 5,000 digits
             raise Refused(413, f"the body is larger than {max_body} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -264,5 +305,33 @@ def _base_url(url: str | None) -> str:
     return (url or "").strip().rstrip("/").removesuffix("/api").rstrip("/").lower()
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.strip().isdigit() else None
+def _ascii_int(value: str | None, digits: int) -> int | None:
+    """``value`` (blanks around it aside) as a number when it is 1 to ``digits`` ASCII digits, else None."""
+    if value is None or not re.fullmatch(f"[0-9]{{1,{digits}}}", value := value.strip()):
+        return None
+    return int(value)
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` (parsed JSON) nests objects and arrays, counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            pending.extend(
+                (child, level + 1) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
+
+
+def _storable(text: str) -> bool:
+    """Whether a database can hold ``text``: PostgreSQL refuses NUL, and no driver encodes a lone
+    surrogate (which a JSON escape such as ``"\\ud800"`` puts in a string) to UTF-8."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
