@@ -11,7 +11,6 @@ import pytest
 from prestashop_infor.defs.infor import (
     InforResource,
     infor_assets,
-    infor_checks,
     infor_inventory,
     infor_items,
     infor_order_statuses,
@@ -49,10 +48,14 @@ def meta(result: dg.ExecuteInProcessResult, asset: dg.AssetsDefinition) -> dict:
 def test_items_paged_through_a_positioned_list_and_gated(world):
     tenant, _, resources, db = world
     tenant.items["SKU-3"].stat = "X"  # not two digits: quarantined, the rest flows
-    result = dg.materialize([infor_items], resources=resources)
+    # 1 of 12 (8 %) is within a 10 % gate: the blocking check the asset carries passes.
+    gate = ValidationGateResource(max_failure_share=0.1, min_quarantined=1)
+    result = dg.materialize([infor_items], resources={**resources, "validation_gate": gate})
     assert result.success
     m = meta(result, infor_items)
     assert (m["extracted"], m["valid"], m["quarantined"]) == (12, 11, 1)
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed and evaluation.metadata["quarantined"].value == 1
     store = Store.from_url(f"sqlite:///{db}")
     letters = store.dead_letters(entity="m3_items")
     assert [(d.key, d.field) for d in letters] == [("SKU-3", "STAT")]
@@ -64,7 +67,7 @@ def test_blocking_check_fails_when_too_many_records_fail(world):
     for n in range(4):
         tenant.items[f"SKU-{n}"].stat = "X"
     result = dg.materialize(
-        [infor_items, *infor_checks], resources=resources, selection=[infor_items], raise_on_error=False
+        [infor_items], resources=resources, selection=[infor_items], raise_on_error=False
     )
     checks = result.get_asset_check_evaluations()
     assert checks and not checks[0].passed
@@ -110,7 +113,6 @@ def test_order_statuses_are_read_for_the_orders_the_id_map_follows(world):
 def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
     defs = dg.Definitions(
         assets=infor_assets,
-        asset_checks=infor_checks,
         resources={
             "infor": InforResource(ionapi_file="x"),
             "store": StoreResource(database_url="sqlite://"),
@@ -136,7 +138,7 @@ def test_secrets_never_reach_dagster_events_or_logs(world, caplog):
     credentials = IonApiCredentials.from_file(resources["infor"].ionapi_file)
     secrets = [credentials.client_secret, credentials.service_account_secret_key]
     assert all(secrets)
-    result = dg.materialize([*infor_assets, *infor_checks], resources=resources)
+    result = dg.materialize(infor_assets, resources=resources)
     assert result.success
     events = "\n".join(repr(event) for event in result.all_events)
     assert "infor_items" in events  # the events were looked at

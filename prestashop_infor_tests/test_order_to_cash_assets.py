@@ -37,7 +37,7 @@ from prestashop_infor.sync.customers import customer_number
 from prestashop_infor.sync.mapping import load_mapping
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-ORDER_SYNC = [*prestashop_defs.ASSETS, *prestashop_defs.CHECKS, order_to_m3]
+ORDER_SYNC = [*prestashop_defs.ASSETS, order_to_m3]
 STOCK_SYNC = [
     infor_inventory,
     prestashop_defs.prestashop_products,

@@ -14,7 +14,6 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from prestashop_infor.defs.prestashop import CHECKS, prestashop_orders_failure_share
 from prestashop_infor.defs.prestashop.assets import (
     prestashop_customers,
     prestashop_orders,
@@ -31,8 +30,6 @@ from prestashop_infor.sync import prestashop_extraction as assets
 from prestashop_infor.sync.prestashop_extraction import ORDERS, extract_changed
 
 pytestmark = pytest.mark.slow
-
-ORDER_CHECK = prestashop_orders_failure_share
 
 
 @pytest.fixture
@@ -98,7 +95,7 @@ def test_all_assets_materialize_over_http_and_write_their_tables(
     shop: Any, server: BackgroundServer, database_url: str, store: Store
 ) -> None:
     result = dg.materialize(
-        [prestashop_orders, prestashop_customers, prestashop_products, prestashop_stock, *CHECKS],
+        [prestashop_orders, prestashop_customers, prestashop_products, prestashop_stock],
         resources=_resources(shop, server.url, database_url),
     )
     assert result.success
@@ -165,9 +162,7 @@ def test_a_number_field_holding_text_is_quarantined_and_the_rest_loads(
     bad_id = shop.records("orders")[10]["id"]
     _set_fields(shop, "orders", bad_id, total_paid="abc")
 
-    result = dg.materialize(
-        [prestashop_orders, ORDER_CHECK], resources=_resources(shop, server.url, database_url)
-    )
+    result = dg.materialize([prestashop_orders], resources=_resources(shop, server.url, database_url))
     assert result.success
     metadata = _metadata(result, "prestashop_orders")
     assert metadata["quarantined"] == 1
@@ -191,9 +186,7 @@ def test_a_number_field_holding_text_is_quarantined_and_the_rest_loads(
     # systematic problem: they wait in the dead-letter table.
     second_bad_id = shop.records("orders")[20]["id"]
     _set_fields(shop, "orders", second_bad_id, total_paid="12,50")
-    again = dg.materialize(
-        [prestashop_orders, ORDER_CHECK], resources=_resources(shop, server.url, database_url)
-    )
+    again = dg.materialize([prestashop_orders], resources=_resources(shop, server.url, database_url))
     assert again.success
     metadata = _metadata(again, "prestashop_orders")
     assert (metadata["extracted"], metadata["quarantined"]) == (2, 2)
@@ -222,7 +215,7 @@ def test_too_many_bad_records_fail_the_check_and_downstream_does_not_run(
     downstream = _downstream_of_orders()
 
     result = dg.materialize(
-        [prestashop_orders, ORDER_CHECK, downstream],
+        [prestashop_orders, downstream],
         resources=_resources(shop, server.url, database_url),
         raise_on_error=False,
     )
@@ -239,7 +232,7 @@ def test_too_many_bad_records_fail_the_check_and_downstream_does_not_run(
 
     # With a looser gate the same data (read in full into a fresh store) lets downstream run.
     relaxed = dg.materialize(
-        [prestashop_orders, ORDER_CHECK, downstream],
+        [prestashop_orders, downstream],
         resources=_resources(shop, server.url, f"sqlite:///{tmp_path / 'relaxed.db'}", max_failure_share=0.2),
     )
     assert relaxed.success

@@ -1,4 +1,5 @@
-"""Dagster definitions of the Infor side: M3 extraction assets, their blocking checks, the resource.
+"""Dagster definitions of the Infor side: M3 extraction assets (each carrying its blocking
+failure-share check, judged in its own step), the resource.
 
 Wire into ``prestashop_infor.defs`` with ``dg.Definitions.merge(..., infor.defs)`` and bind an
 ``InforResource`` as ``infor`` (without fields it reads ``INFOR_IONAPI_FILE`` or the
@@ -10,19 +11,16 @@ from __future__ import annotations
 import dagster as dg
 
 from prestashop_infor.defs.infor.assets import ASSETS, infor_inventory, infor_items, infor_order_statuses
-from prestashop_infor.defs.infor.checks import CHECKS
 from prestashop_infor.defs.infor.resources import InforResource
 
 infor_assets = ASSETS
-infor_checks = CHECKS
 
-defs = dg.Definitions(assets=infor_assets, asset_checks=infor_checks)
+defs = dg.Definitions(assets=infor_assets)
 
 __all__ = [
     "InforResource",
     "defs",
     "infor_assets",
-    "infor_checks",
     "infor_inventory",
     "infor_items",
     "infor_order_statuses",

@@ -3,7 +3,9 @@ the id map follows (the status lane's M3 half).
 
 Each asset opens the M3 client and the store, runs its extraction from
 ``prestashop_infor.sync.infor_extraction`` (read, pandera gate, failures to the dead-letter table,
-inventory cursor) and reports counts and a preview as ``MaterializeResult`` metadata.
+inventory cursor) and reports counts and a preview as ``MaterializeResult`` metadata, with the
+verdict of the blocking failure-share check declared on the asset, judged in the same step on
+those numbers (this run's own batch; the rule is ``prestashop_infor.defs.prestashop.checks``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 import dagster as dg
 
 from prestashop_infor.defs.infor.resources import InforResource
-from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.prestashop.checks import failure_share_spec, gated_result
+from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.schemas import gate_metadata
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.sync.infor_extraction import M3Extraction, extract_inventory, extract_items
@@ -42,35 +45,43 @@ def _metadata(extraction: M3Extraction, **extra: Any) -> dict[str, Any]:
     group_name=GROUP,
     kinds={"infor", "pandera"},
     metadata=gate_metadata(ItemSchema),
+    check_specs=[failure_share_spec("infor_items")],
     description="M3 items (MMS200MI/LstItmByItm), gated.",
 )
-def infor_items(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
+def infor_items(
+    infor: InforResource, store: StoreResource, validation_gate: ValidationGateResource
+) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
         extraction = extract_items(client, db, page_size=infor.page_size)
-    return dg.MaterializeResult(metadata=_metadata(extraction))
+    return gated_result(_metadata(extraction), validation_gate)
 
 
 @dg.asset(
     group_name=GROUP,
     kinds={"infor", "pandera"},
     metadata=gate_metadata(BalanceSchema),
+    check_specs=[failure_share_spec("infor_inventory")],
     description="M3 inventory balances per item and warehouse changed since the last run "
     "(OIS100MI/LstNewBalances with an LMTS cursor taken from GetServerTime), gated, kept in m3_balances.",
 )
 def infor_inventory(
-    infor: InforResource, store: StoreResource, mapping: MappingResource
+    infor: InforResource,
+    store: StoreResource,
+    mapping: MappingResource,
+    validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
     stock = mapping.load().stock
     on_hand = stock.warehouses if stock.quantity_field == "STQT" else ()
     with infor.get_client() as client, store.open() as db:
         extraction = extract_inventory(client, db, stqt_warehouses=on_hand)
-    return dg.MaterializeResult(
-        metadata=_metadata(
+    return gated_result(
+        _metadata(
             extraction,
             previous_cursor=dg.MetadataValue.text(extraction.previous_cursor or "(first run: full read)"),
             cursor=dg.MetadataValue.text(extraction.cursor),
             warehouses=dg.MetadataValue.text(", ".join(extraction.warehouses) or "(none)"),
-        )
+        ),
+        validation_gate,
     )
 
 
@@ -78,18 +89,22 @@ def infor_inventory(
     group_name=GROUP,
     kinds={"infor", "pandera"},
     metadata=gate_metadata(OrderStatusSchema),
+    check_specs=[failure_share_spec("infor_order_statuses")],
     description="What M3 did with each order the id map follows and that is not closed: the head "
     "(OIS100MI/GetHead, gated), and for orders that moved or wait for tracking or payment their "
     "deliveries, invoices and receivables; stored in m3_order_states for the status push.",
 )
 def infor_order_statuses(
-    infor: InforResource, store: StoreResource, mapping: MappingResource
+    infor: InforResource,
+    store: StoreResource,
+    mapping: MappingResource,
+    validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
         read = read_order_states(m3=client, store=db, mapping=mapping.load())
     extracted = len(read.read) + read.quarantined
-    return dg.MaterializeResult(
-        metadata={
+    return gated_result(
+        {
             "extracted": dg.MetadataValue.int(extracted),
             "valid": dg.MetadataValue.int(len(read.read) - len(read.failed)),
             "quarantined": dg.MetadataValue.int(read.quarantined),
@@ -98,7 +113,8 @@ def infor_order_statuses(
             "m3_refused": dg.MetadataValue.int(len(read.failed)),
             "orders_by_milestone": dg.MetadataValue.json(read.by_milestone),
             "store_table": dg.MetadataValue.text("m3_order_states"),
-        }
+        },
+        validation_gate,
     )
 
 

@@ -3,15 +3,18 @@
 Each asset opens the shop client and the store, runs its extraction from
 ``prestashop_infor.sync.prestashop_extraction`` (pages through the pandera gate, failures to the
 dead-letter table, the rest into the snapshot table, then the durable cursor) and reports counts,
-cursors and a preview as ``MaterializeResult`` metadata.
+cursors and a preview as ``MaterializeResult`` metadata, with the verdict of the blocking
+failure-share check declared on the asset, judged in the same step on those numbers (this run's
+own batch; see ``prestashop_infor.defs.prestashop.checks``).
 """
 
 from typing import Any
 
 import dagster as dg
 
+from prestashop_infor.defs.prestashop.checks import failure_share_spec, gated_result
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
-from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.schemas import gate_metadata
 from prestashop_infor.sync.prestashop_extraction import (
     ADDRESSES,
@@ -57,7 +60,7 @@ def _metadata(summary: ExtractionSummary) -> dict[str, Any]:
 
 def _incremental(
     context: dg.AssetExecutionContext, entity: Entity, prestashop: PrestashopResource, store: StoreResource
-) -> dg.MaterializeResult:
+) -> dict[str, Any]:
     client = prestashop.get_client()
     try:
         with store.open() as opened:
@@ -71,7 +74,7 @@ def _incremental(
             )
     finally:
         client.close()
-    return dg.MaterializeResult(metadata=_metadata(summary))
+    return _metadata(summary)
 
 
 def _in_full(
@@ -92,56 +95,66 @@ def _in_full(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
     metadata=gate_metadata(ORDERS.schema),
+    check_specs=[failure_share_spec("prestashop_orders")],
     description="PrestaShop orders and their order rows, read incrementally by date_upd, validated, "
     "upserted into ps_orders / ps_order_rows. Failing orders go to the dead-letter table.",
 )
 def prestashop_orders(
-    context: dg.AssetExecutionContext, prestashop: PrestashopResource, store: StoreResource
+    context: dg.AssetExecutionContext,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    return _incremental(context, ORDERS, prestashop, store)
+    return gated_result(_incremental(context, ORDERS, prestashop, store), validation_gate)
 
 
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
     metadata=gate_metadata(CUSTOMERS.schema),
+    check_specs=[failure_share_spec("prestashop_customers")],
     description="PrestaShop customers and their addresses, read incrementally by date_upd, validated, "
     "upserted into ps_customers and ps_addresses; countries and currencies read in full into "
     "ps_countries and ps_currencies (what the order step maps addresses and currencies from).",
 )
 def prestashop_customers(
-    context: dg.AssetExecutionContext, prestashop: PrestashopResource, store: StoreResource
+    context: dg.AssetExecutionContext,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    customers = _incremental(context, CUSTOMERS, prestashop, store)
+    metadata = _incremental(context, CUSTOMERS, prestashop, store)
     addresses = _incremental(context, ADDRESSES, prestashop, store)
     countries = _in_full(context, COUNTRIES, prestashop, store)
     currencies = _in_full(context, CURRENCIES, prestashop, store)
-    metadata = dict(customers.metadata or {})
     metadata.update(
         {
-            "addresses": addresses.metadata["valid"],
-            "addresses_quarantined": addresses.metadata["quarantined"],
+            "addresses": addresses["valid"],
+            "addresses_quarantined": addresses["quarantined"],
             "countries": dg.MetadataValue.int(countries.valid),
             "currencies": dg.MetadataValue.int(currencies.valid),
             "reference_quarantined": dg.MetadataValue.int(countries.quarantined + currencies.quarantined),
         }
     )
-    return dg.MaterializeResult(metadata=metadata)
+    return gated_result(metadata, validation_gate)
 
 
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
     metadata=gate_metadata(PRODUCTS.schema),
+    check_specs=[failure_share_spec("prestashop_products")],
     description="PrestaShop products, read incrementally by date_upd, validated, upserted into ps_products; "
     "their combinations read in full (they carry no date_upd), validated, kept in ps_combinations.",
 )
 def prestashop_products(
-    context: dg.AssetExecutionContext, prestashop: PrestashopResource, store: StoreResource
+    context: dg.AssetExecutionContext,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    products = _incremental(context, PRODUCTS, prestashop, store)
+    metadata = _incremental(context, PRODUCTS, prestashop, store)
     combinations = _in_full(context, COMBINATIONS, prestashop, store)
-    metadata = dict(products.metadata or {})
     metadata.update(
         {
             "combinations": dg.MetadataValue.int(combinations.valid),
@@ -149,20 +162,24 @@ def prestashop_products(
             "combinations_removed": dg.MetadataValue.int(combinations.removed or 0),
         }
     )
-    return dg.MaterializeResult(metadata=metadata)
+    return gated_result(metadata, validation_gate)
 
 
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop", "pandera"},
     metadata=gate_metadata(STOCK.schema),
+    check_specs=[failure_share_spec("prestashop_stock")],
     description="PrestaShop stock_availables, read in full every run (they carry no date_upd), validated, "
     "written to ps_stock; rows the shop no longer has are removed.",
 )
 def prestashop_stock(
-    context: dg.AssetExecutionContext, prestashop: PrestashopResource, store: StoreResource
+    context: dg.AssetExecutionContext,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata=_metadata(_in_full(context, STOCK, prestashop, store)))
+    return gated_result(_metadata(_in_full(context, STOCK, prestashop, store)), validation_gate)
 
 
 ASSETS = [prestashop_orders, prestashop_customers, prestashop_products, prestashop_stock]
