@@ -21,18 +21,27 @@ variable                                   meaning (default)
 ``PRESTASHOP_INFOR_SENSORS``               ``on``/``off`` starts the event-lane sensors (as the schedules)
 ``PRESTASHOP_INFOR_RECONCILIATION_START``  the first day of the reconciliation partitions (``2024-01-01``)
 ``WEBHOOK_SECRET``                         the webhook receiver's secret(s), comma-separated in a rotation
-``ALERT_WEBHOOK_URL``                      where a failed run's alert is posted as JSON (logged only when unset)
+``ALERT_WEBHOOK_URL``                      where alerts (failed runs, stalled lanes) are posted as JSON (logged
+                                           only when unset)
 ``PRESTASHOP_INFOR_DAGSTER_UI_URL``        the Dagster UI the alerts link to (``http://127.0.0.1:3000``)
+``PRESTASHOP_INFOR_STALL_ORDER_SECONDS``   alert when the oldest exportable order not in M3 is older (600)
+``PRESTASHOP_INFOR_STALL_SYNC_SECONDS``    alert when no order sync succeeded for this long with orders
+                                           pending (900)
+``PRESTASHOP_INFOR_STALL_INBOX_SECONDS``   alert when a webhook no run has taken is older (300)
+``PRESTASHOP_INFOR_STALL_POOL_SECONDS``    alert when a run has waited this long for a pool (300)
+``PRESTASHOP_INFOR_POOL_WAIT_SECONDS``     a run waiting longer for a pool is failed by the daemon (900)
 =========================================  ==========================================================
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pydantic
 from pydantic import Field, SecretStr
@@ -46,6 +55,9 @@ MIN_SECRET_LENGTH = 32
 SECRET_VARIABLES = frozenset({"PRESTASHOP_API_KEY", "WEBHOOK_SECRET", "INFOR_IONAPI_CS", "INFOR_IONAPI_SASK"})
 MAX_HISTORY_DAYS = 1000  # sandbox history: a bit under three years
 MAX_ORDERS_PER_DAY = 2000
+
+_log = logging.getLogger(__name__)
+_warned: set[str] = set()  # what Settings.read_leniently has logged already (once per process)
 
 
 class SettingsError(ValueError):
@@ -78,11 +90,27 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET")
     alert_webhook_url: str | None = Field(None, validation_alias="ALERT_WEBHOOK_URL")
     dagster_ui_url: str = Field("http://127.0.0.1:3000", validation_alias="PRESTASHOP_INFOR_DAGSTER_UI_URL")
+    # stalls: how long a lane may have work and make no progress before an alert says so
+    stall_order_seconds: float = Field(600, gt=0, validation_alias="PRESTASHOP_INFOR_STALL_ORDER_SECONDS")
+    stall_sync_seconds: float = Field(900, gt=0, validation_alias="PRESTASHOP_INFOR_STALL_SYNC_SECONDS")
+    stall_inbox_seconds: float = Field(300, gt=0, validation_alias="PRESTASHOP_INFOR_STALL_INBOX_SECONDS")
+    stall_pool_seconds: float = Field(300, gt=0, validation_alias="PRESTASHOP_INFOR_STALL_POOL_SECONDS")
+    # a step waiting longer than this for a pool slot fails its run (prestashop-infor daemon)
+    pool_wait_seconds: float = Field(900, gt=0, validation_alias="PRESTASHOP_INFOR_POOL_WAIT_SECONDS")
 
     @pydantic.field_validator("schedules", "sensors", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @pydantic.field_validator("prestashop_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError("not an IANA time zone (such as Europe/Paris or UTC)") from None
+        return value
 
     @property
     def sensors_on(self) -> bool:
@@ -102,6 +130,35 @@ class Settings(BaseSettings):
                 shown = "(not shown)" if name in SECRET_VARIABLES else repr(error.get("input"))
                 problems.append(f"{name}={shown}: {error['msg']}")
             raise SettingsError("; ".join(problems)) from None
+
+    @classmethod
+    def read_leniently(cls) -> Settings:
+        """The settings for what the Dagster definitions need when the code location loads (the
+        reconciliation partitions' start and time zone, the schedules' and sensors' default status).
+        A bad value is no error here: a warning names the variable and its default stands in, so the
+        code location still loads; the runs and the ticks, which call :meth:`read`, fail on it."""
+        fields = {info.validation_alias: info for info in cls.model_fields.values()}
+        overrides: dict[str, Any] = {}
+        for _ in fields:
+            try:
+                return cls(**overrides)
+            except pydantic.ValidationError as exc:
+                errors = [(str(error["loc"][0]) if error["loc"] else "?", error) for error in exc.errors()]
+                if any(name not in fields or name in overrides for name, _ in errors):
+                    return cls.model_construct()  # a default refused: nothing but the defaults
+                for name, error in errors:
+                    # a bad PRESTASHOP_INFOR_SENSORS stops the sensors, whatever the schedules say
+                    overrides[name] = "off" if name == "PRESTASHOP_INFOR_SENSORS" else fields[name].default
+                    shown = "(not shown)" if name in SECRET_VARIABLES else repr(error.get("input"))
+                    message = (
+                        f"{name}={shown}: {error['msg']}; the code location loads as if it were "
+                        f"{overrides[name]!s}, and every run and tick that reads the settings fails until "
+                        "it is fixed"
+                    )
+                    if message not in _warned:
+                        _warned.add(message)
+                        _log.warning(message)
+        return cls.model_construct()
 
     def store_url(self) -> str:
         """``PRESTASHOP_INFOR_DATABASE_URL``, else SQLite next to the Dagster instance (or in the

@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from prestashop_infor.cli import DEMO_MARKER, build_parser, main
+from prestashop_infor.cli import DEMO_MARKER, DEMO_TOKEN, build_parser, main
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.sandbox import start_sandbox
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
@@ -152,7 +152,7 @@ def test_demo_leaves_a_folder_it_did_not_make_alone(tmp_path, capsys):
 def test_demo_refuses_a_busy_ui_port_before_clearing_anything(tmp_path, capsys):
     home = tmp_path / "home"
     home.mkdir()
-    (home / DEMO_MARKER).write_text("")
+    (home / DEMO_MARKER).write_text(f"{DEMO_TOKEN}\n")
     with BackgroundServer(_nothing) as busy:
         code = main(["demo", "--dagster-home", str(home), "--dagster-port", str(busy.port),
                      "--prestashop-port", str(free_port()), "--infor-port", str(free_port()),
@@ -160,3 +160,125 @@ def test_demo_refuses_a_busy_ui_port_before_clearing_anything(tmp_path, capsys):
     assert code == 2
     assert f"port {busy.port} on 127.0.0.1 is already in use" in capsys.readouterr().err
     assert (home / DEMO_MARKER).exists()
+
+
+# -- the demo clears only a home it made: its marker, holding its token ----------------------------
+
+
+def _tree(folder):
+    """Every file and folder under ``folder``: path, bytes (files), mode and modification time."""
+    return {
+        str(path.relative_to(folder)): (
+            path.read_bytes() if path.is_file() else None,
+            path.stat().st_mode,
+            path.stat().st_mtime_ns,
+        )
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def _real_instance_home(folder):
+    """A real Dagster instance's ``.dagster_home``, as ``~/.dagster_home`` would be."""
+    home = folder / ".dagster_home"
+    (home / "history" / "runs").mkdir(parents=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (home / "history" / "runs.db").write_bytes(b"SQLite format 3\x00" + bytes(range(256)))
+    (home / "history" / "runs" / "index.db").write_bytes(b"\x00\x01 runs")
+    (home / "notes.txt").write_text("production schedules, do not delete\n")
+    return home
+
+
+def _demo_ports() -> list[str]:
+    return ["--prestashop-port", str(free_port()), "--infor-port", str(free_port()),
+            "--dagster-port", str(free_port()), "--webhook-port", str(free_port())]  # fmt: skip
+
+
+def test_the_demo_run_from_home_never_touches_a_real_instance_there(tmp_path, monkeypatch, capsys):
+    """``~/.dagster_home`` of a real instance (its dagster.yaml, its history), the demo run from
+    ``~`` with its default home: refused before anything starts, and left byte for byte."""
+    monkeypatch.chdir(tmp_path)
+    home = _real_instance_home(tmp_path)
+    before = _tree(home)
+    code = main(["demo", "--dagster-home", ".dagster_home", *_demo_ports()])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"{home.resolve()} is not a Dagster home made by the demo" in err
+    assert f"no {DEMO_MARKER} holding the demo's token" in err and "choose another --dagster-home" in err
+    assert _tree(home) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".dagster_home"]  # nothing else made either
+
+
+def test_a_real_instance_home_is_not_clearable_and_not_cleared(tmp_path):
+    from prestashop_infor.cli import ConfigurationError, _demo_home_is_clearable, _fresh_demo_home
+
+    home = _real_instance_home(tmp_path)
+    before = _tree(home)
+    assert not _demo_home_is_clearable(home)
+    with pytest.raises(ConfigurationError, match="is not a Dagster home made by the demo"):
+        _fresh_demo_home(home, tmp_path / "unused.yaml")
+    assert _tree(home) == before
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        b"",  # the marker of a demo before the token, or anyone's empty file
+        b"Made by `prestashop-infor demo`, which deletes this folder when it starts.\n",
+        DEMO_TOKEN[:-1].encode() + b"\n",  # almost the token
+        b"x" + DEMO_TOKEN.encode() + b"\n",
+        b"\n" + DEMO_TOKEN.encode() + b"\n",  # the token, not on the first line
+        b"\xff\xfe" + DEMO_TOKEN.encode(),
+    ],
+)
+def test_a_marker_without_the_token_is_refused(tmp_path, marker):
+    from prestashop_infor.cli import ConfigurationError, _demo_home_is_clearable, _fresh_demo_home
+
+    home = _real_instance_home(tmp_path)
+    (home / DEMO_MARKER).write_bytes(marker)
+    before = _tree(home)
+    assert not _demo_home_is_clearable(home)
+    with pytest.raises(ConfigurationError, match="holding the demo's token"):
+        _fresh_demo_home(home, tmp_path / "unused.yaml")
+    assert _tree(home) == before
+
+
+def test_a_marker_that_is_a_folder_or_a_link_is_refused(tmp_path):
+    from prestashop_infor.cli import _demo_home_is_clearable
+
+    elsewhere = tmp_path / "token.txt"
+    elsewhere.write_text(f"{DEMO_TOKEN}\n")
+    linked = _real_instance_home(tmp_path / "a")
+    (linked / DEMO_MARKER).symlink_to(elsewhere)
+    assert not _demo_home_is_clearable(linked)
+    folder = _real_instance_home(tmp_path / "b")
+    (folder / DEMO_MARKER).mkdir()
+    assert not _demo_home_is_clearable(folder)
+    made = tmp_path / "made"
+    made.mkdir()
+    (made / DEMO_MARKER).write_text(f"{DEMO_TOKEN}\n")
+    link = tmp_path / "link"
+    link.symlink_to(made)  # a home that is a link: rmtree would follow nothing, so refused
+    assert not _demo_home_is_clearable(link)
+
+
+def test_a_home_the_demo_made_is_cleared_and_made_again(tmp_path):
+    from prestashop_infor.cli import _demo_home_is_clearable, _fresh_demo_home
+
+    dagster_yaml = tmp_path / "dagster.yaml"
+    dagster_yaml.write_text("telemetry:\n  enabled: false\n")
+    home = tmp_path / ".dagster_home"
+    assert _demo_home_is_clearable(home)  # missing
+    assert _fresh_demo_home(home, dagster_yaml) is False
+    marker = (home / DEMO_MARKER).read_text()
+    assert marker.splitlines()[0] == DEMO_TOKEN
+    assert (home / "dagster.yaml").read_bytes() == dagster_yaml.read_bytes()
+    (home / "prestashop_infor" / "store.db").write_bytes(b"the previous start's store")
+    (home / "history").mkdir()
+    assert _demo_home_is_clearable(home)
+    assert _fresh_demo_home(home, dagster_yaml) is True
+    assert sorted(p.name for p in home.iterdir()) == [DEMO_MARKER, "dagster.yaml", "prestashop_infor"]
+    assert not any((home / "prestashop_infor").iterdir())
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _demo_home_is_clearable(empty)
+    assert _fresh_demo_home(empty, dagster_yaml) is False

@@ -159,3 +159,20 @@ def test_each_extraction_asset_shows_its_columns_and_checks() -> None:
         for c in graph.get(dg.AssetKey("prestashop_orders")).metadata["dagster/column_schema"].columns
     }["id"]
     assert order_id.type == "Int64" and order_id.constraints.unique and "> 0" in order_id.constraints.other
+
+
+def test_every_job_has_a_maximum_runtime() -> None:
+    """No run runs for ever (issue 16 §2): Dagster's run monitoring ends a run past its job's
+    ``dagster/max_runtime``; the instance's ``max_runtime_seconds`` covers runs outside a job."""
+    from prestashop_infor.defs.runtime import MAX_RUNTIME_SECONDS, MAX_RUNTIME_TAG
+
+    repository = prestashop_infor.defs.defs.get_repository_def()
+    jobs = [job for job in repository.get_all_jobs() if not job.name.startswith("__")]
+    assert {job.name for job in jobs} == set(MAX_RUNTIME_SECONDS)
+    for job in jobs:
+        assert int(job.tags[MAX_RUNTIME_TAG]) == MAX_RUNTIME_SECONDS[job.name] > 0, job.name
+    for config in ("dagster.yaml", "docker/dagster.yaml"):
+        monitoring = yaml.safe_load((REPO_ROOT / config).read_text())["run_monitoring"]
+        assert monitoring["enabled"] and monitoring["max_runtime_seconds"] > 0, config
+        assert 0 < monitoring["free_slots_after_run_end_seconds"] <= 5, config
+        assert monitoring["poll_interval_seconds"] <= 5, config

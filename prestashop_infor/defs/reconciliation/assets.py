@@ -4,6 +4,11 @@ The order assets are partitioned by day in the shop's time zone (``PRESTASHOP_TI
 ``PRESTASHOP_INFOR_RECONCILIATION_START``) with a single-run backfill policy: a backfill over a year
 is one run, and each asset handles its whole range in one pass of chunked reads, writing per day.
 ``order_reconciliation`` reads only what the two snapshot assets stored.
+
+The partitions are part of the definitions, so their start and time zone are read when the code
+location loads, leniently (a bad value is a warning and the default, ``2024-01-01`` / ``UTC``,
+stands in: the code location still loads); each partitioned asset reads the settings strictly when
+its run starts, so a bad value fails the run with a message naming the variable.
 """
 
 from datetime import date
@@ -20,15 +25,26 @@ from prestashop_infor.settings import Settings
 from prestashop_infor.sync import reconcile
 
 GROUP = "reconciliation"
-_settings = Settings.read()
-DAILY = dg.DailyPartitionsDefinition(
-    start_date=_settings.reconciliation_start.isoformat(), timezone=_settings.prestashop_time_zone
-)
+
+
+def _daily_partitions() -> dg.DailyPartitionsDefinition:
+    """The days, from ``PRESTASHOP_INFOR_RECONCILIATION_START`` in ``PRESTASHOP_TIME_ZONE``, read
+    leniently when the code location loads (the runs read them strictly: :func:`partition_days`)."""
+    settings = Settings.read_leniently()
+    return dg.DailyPartitionsDefinition(
+        start_date=settings.reconciliation_start.isoformat(), timezone=settings.prestashop_time_zone
+    )
+
+
+DAILY = _daily_partitions()
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 
 def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
-    """The first and last day of the run's partition range (one day for a nightly run)."""
+    """The first and last day of the run's partition range (one day for a nightly run). Reads the
+    settings first: a bad ``PRESTASHOP_TIME_ZONE`` or ``PRESTASHOP_INFOR_RECONCILIATION_START`` (the
+    days would not be the shop's) fails the run with the ``SettingsError`` naming it."""
+    Settings.read()
     keys = context.partition_key_range
     return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
 

@@ -1,6 +1,10 @@
 """The reconciliation jobs and their nightly schedules: yesterday's orders at 02:00 shop time, the
 stock at 02:30. A backfill over any range (launched from the UI or the command line) runs the same
-order job as one run."""
+order job as one run.
+
+Each tick reads the settings first (strictly: a bad value fails the tick, naming the variable); the
+default status and the time zone, part of the definitions, are read leniently when the code
+location loads."""
 
 from __future__ import annotations
 
@@ -13,13 +17,19 @@ from prestashop_infor.defs.reconciliation.assets import (
     prestashop_orders_daily,
     stock_reconciliation,
 )
-from prestashop_infor.defs.sync.schedules import default_schedule_status
+from prestashop_infor.defs.runtime import max_runtime_tags
+from prestashop_infor.defs.sync.schedules import (
+    default_schedule_status,
+    read_settings_for_tick,
+    run_when_settings_read,
+)
 
 order_reconciliation_job = dg.define_asset_job(
     "order_reconciliation_job",
     selection=dg.AssetSelection.assets(prestashop_orders_daily, infor_orders_daily, order_reconciliation),
     partitions_def=DAILY,
     executor_def=dg.in_process_executor,
+    tags=max_runtime_tags("order_reconciliation_job"),
     description="Read both sides' orders of the days given, compare them, store the findings "
     "(run config heal: true re-drives what is missing).",
 )
@@ -30,22 +40,38 @@ stock_reconciliation_job = dg.define_asset_job(
         "prestashop_products", "prestashop_stock", "infor_inventory", stock_reconciliation
     ),
     executor_def=dg.in_process_executor,
+    tags=max_runtime_tags("stock_reconciliation_job"),
     description="Read the shop's catalogue and stock and M3's balances, and report the drift.",
 )
 
-order_reconciliation_schedule = dg.build_schedule_from_partitioned_job(
-    order_reconciliation_job,
+
+@dg.schedule(
     name="order_reconciliation_schedule",
-    hour_of_day=2,
+    job=order_reconciliation_job,
+    cron_schedule=DAILY.get_cron_schedule(hour_of_day=2),
+    execution_timezone=DAILY.timezone,
     default_status=default_schedule_status(),
     description="Every night at 02:00 (shop time): yesterday's reconciliation.",
 )
+def order_reconciliation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    """The last whole day before the tick (what ``build_schedule_from_partitioned_job`` asks for),
+    once the settings read."""
+    read_settings_for_tick()
+    with dg.partition_loading_context(effective_dt=context.scheduled_execution_time):
+        day = DAILY.get_last_partition_key()
+    if day is None:
+        return dg.SkipReason("no whole day since PRESTASHOP_INFOR_RECONCILIATION_START yet")
+    return order_reconciliation_job.run_request_for_partition(
+        partition_key=day, run_key=day, current_time=context.scheduled_execution_time
+    )
+
 
 stock_reconciliation_schedule = dg.ScheduleDefinition(
     name="stock_reconciliation_schedule",
     job=stock_reconciliation_job,
     cron_schedule="30 2 * * *",
     execution_timezone=DAILY.timezone,
+    execution_fn=run_when_settings_read,
     default_status=default_schedule_status(),
     description="Every night at 02:30 (shop time): the shop's stock against M3's availability.",
 )

@@ -21,6 +21,9 @@ Payloads are only hints: the runs re-read the shop, and the order sync never sen
 (id map, claims, lookup by CUOR), so a late or repeated event is harmless. Events of types this
 release does not handle (stored as ``ignored``) move the cursor and start nothing. The schedules stay
 as the safety net: webhooks accelerate, polling guarantees.
+
+Each evaluation reads the settings first (strictly: a bad value fails the tick, naming the variable);
+the default status, read when the code location loads, is read leniently (a bad value: stopped).
 """
 
 from __future__ import annotations
@@ -34,7 +37,12 @@ import dagster as dg
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
-from prestashop_infor.defs.sync.schedules import backoffice_sync_job, order_status_job, order_sync_job
+from prestashop_infor.defs.sync.schedules import (
+    backoffice_sync_job,
+    order_status_job,
+    order_sync_job,
+    read_settings_for_tick,
+)
 from prestashop_infor.settings import Settings
 from prestashop_infor.store import inbox
 from prestashop_infor.sync.m3_order_states import moved_orders
@@ -55,8 +63,9 @@ NOT_STARTED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.QUEUED, dg.D
 
 
 def _default_status() -> dg.DefaultSensorStatus:
-    """Running when ``PRESTASHOP_INFOR_SENSORS=on``, or unset and the schedules are on (the demo)."""
-    on = Settings.read().sensors_on
+    """Running when ``PRESTASHOP_INFOR_SENSORS=on``, or unset and the schedules are on (the demo).
+    Read when the code location loads, leniently: a bad value is logged and the sensors are stopped."""
+    on = Settings.read_leniently().sensors_on
     return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
 
@@ -88,6 +97,7 @@ def read_cursor(cursor: str | None) -> dict[str, int]:
     "stock: backoffice_sync_job, gathered for 10 s); no second run while one has not started.",
 )
 def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
+    read_settings_for_tick()
     positions = read_cursor(context.cursor)
     now = datetime.now(UTC)
     requests, notes = [], []
@@ -141,6 +151,7 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
 def infor_order_status_sensor(
     context: dg.SensorEvaluationContext, infor: InforResource, store: StoreResource, mapping: MappingResource
 ) -> dg.SensorResult:
+    read_settings_for_tick()
     with infor.get_client() as m3, store.open() as db:
         moved = moved_orders(m3=m3, store=db, mapping=mapping.load())
     if not moved:

@@ -1,0 +1,30 @@
+"""How long each job may run: no run runs for ever.
+
+Each job carries Dagster's ``dagster/max_runtime`` tag; Dagster's run monitoring (``dagster.yaml``,
+every 5 s) terminates a run past it and fails it, and its pool slots are freed a second later. The
+limits are generous against what the jobs take on this machine (an order batch a few seconds, a year
+of reconciliation about a minute) and tight against "for ever": a run stuck on a call that never
+answers ends, fails (the failure alert says so), and the next run does the work.
+
+A launch may set another limit (the tag, in the UI's launchpad or a ``RunRequest``); a run without
+the tag (an asset materialized on its own from the UI) gets the instance's
+``run_monitoring.max_runtime_seconds``.
+"""
+
+from __future__ import annotations
+
+MAX_RUNTIME_TAG = "dagster/max_runtime"
+
+MAX_RUNTIME_SECONDS = {
+    "order_sync_job": 15 * 60,
+    "order_status_job": 15 * 60,
+    "backoffice_sync_job": 30 * 60,
+    "prestashop_extract_job": 60 * 60,
+    "stock_reconciliation_job": 60 * 60,
+    "order_reconciliation_job": 4 * 60 * 60,  # a backfill of years is one run
+}
+
+
+def max_runtime_tags(job_name: str) -> dict[str, str]:
+    """The job's ``dagster/max_runtime`` tag (seconds)."""
+    return {MAX_RUNTIME_TAG: str(MAX_RUNTIME_SECONDS[job_name])}
