@@ -1,5 +1,6 @@
 """A failed run raises an alert (issue 9 §3): the run failure sensor posts job, run id, error and a
-link to a local receiver, and a receiver that is down costs a log line, never the daemon."""
+link to a local receiver, and a receiver that is down costs a log line, never the daemon. Stall
+alerts (issue 16) take the same path: ``test_stalls.py``."""
 
 from __future__ import annotations
 
@@ -9,9 +10,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from prestashop_infor.defs.alerts import post_alert, run_failure_alert_sensor
+from prestashop_infor.defs.alerts import (
+    failure_alert,
+    post_alert,
+    raise_alert,
+    run_failure_alert_sensor,
+    stall_alert,
+)
 from prestashop_infor.retry import RetryPolicy
 from prestashop_infor.serving import BackgroundServer, free_port
+from prestashop_infor.settings import Settings
 
 
 @dg.op
@@ -61,3 +69,21 @@ def test_an_alert_receiver_that_is_down_is_logged_not_raised(caplog):
     policy = RetryPolicy(max_attempts=2, sleep=lambda _s: None)
     assert post_alert(url, {"text": "x"}, policy=policy) is False
     assert "alert not delivered" in caplog.text
+
+
+def test_every_alert_is_text_then_fields_and_is_only_logged_without_a_receiver(monkeypatch):
+    """Failure and stall alerts share one shape and one path: ``text`` first (what a chat shows),
+    then the fields a receiver routes on; without ALERT_WEBHOOK_URL nothing is posted."""
+    monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
+    failure = failure_alert("order_sync_job", "r1", "M3 said no", "http://ui/")
+    stall = stall_alert(
+        "pool:infor_erp", opened=True, text="pool infor_erp is blocked: ...",
+        what="pool infor_erp is blocked", since=None, holder="slot(s) held by run r0", run_id="r1",
+        ui_url="http://ui/",
+    )  # fmt: skip
+    for alert in (failure, stall):
+        assert next(iter(alert)) == "text" and alert["text"].startswith("prestashop-infor: ")
+    assert stall["link"] == "http://ui/deployment/concurrency/infor_erp" and stall["state"] == "opened"
+    said: list[str] = []
+    assert raise_alert(stall, Settings.read(), said.append) is False
+    assert said == [stall["text"]]

@@ -25,10 +25,11 @@ from prestashop_infor.defs.sync.schedules import (
     order_sync_schedule,
 )
 from prestashop_infor.defs.sync.sensors import SENSORS, prestashop_webhook_sensor
+from prestashop_infor.defs.sync.stall_checks import STALL_CHECKS
 
 defs = dg.Definitions(
     assets=ASSETS,
-    asset_checks=CHECKS,
+    asset_checks=[*CHECKS, *STALL_CHECKS],
     jobs=[order_sync_job, backoffice_sync_job, order_status_job],
     schedules=[order_sync_schedule, backoffice_sync_schedule],
     sensors=SENSORS,

@@ -22,7 +22,8 @@ from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
-from prestashop_infor.store import Store, tables
+from prestashop_infor.store import Store
+from prestashop_infor.store.backlog import pending_orders_query
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.master_data import (
     CustomerUpdateReport,
@@ -47,20 +48,6 @@ class OrderBatchConfig(dg.Config):
     max_orders: int = Field(default=500, gt=0, description="Orders synced per materialization at most.")
 
 
-def _pending_query(exportable_states: Collection[int]) -> Any:
-    orders = tables.ps_orders
-    bound = sa.select(tables.id_map.c.source_key).where(tables.id_map.c.entity == SALES_ORDER)
-    waiting = sa.select(tables.dead_letters.c.key).where(
-        tables.dead_letters.c.entity == SALES_ORDER, tables.dead_letters.c.state == "open"
-    )
-    order_key = sa.cast(orders.c.id, sa.String)
-    return sa.select(orders.c.record).where(
-        orders.c.current_state.in_(sorted(exportable_states)),
-        order_key.not_in(bound),
-        order_key.not_in(waiting),
-    )
-
-
 def pending_orders(store: Store, limit: int, exportable_states: Collection[int]) -> list[dict[str, Any]]:
     """Validated shop orders (the ``ps_orders`` snapshot) in a state the mapping exports and not yet
     in M3, oldest first, ``limit`` at most.
@@ -68,14 +55,17 @@ def pending_orders(store: Store, limit: int, exportable_states: Collection[int])
     Orders with an open dead letter of the order sync wait for ``prestashop-infor dlq replay``
     instead of failing again on every run.
     """
-    query = _pending_query(exportable_states).order_by(tables.ps_orders.c.id).limit(limit)
+    waiting = pending_orders_query(exportable_states, SALES_ORDER).subquery()
+    query = sa.select(waiting.c.record).order_by(waiting.c.id).limit(limit)
     with store.engine.connect() as connection:
         return [json.loads(record) for record in connection.execute(query).scalars()]
 
 
 def count_pending_orders(store: Store, exportable_states: Collection[int]) -> int:
     """How many orders ``pending_orders`` would return without a limit (the true backlog)."""
-    query = sa.select(sa.func.count()).select_from(_pending_query(exportable_states).subquery())
+    query = sa.select(sa.func.count()).select_from(
+        pending_orders_query(exportable_states, SALES_ORDER).subquery()
+    )
     with store.engine.connect() as connection:
         return int(connection.execute(query).scalar_one())
 
