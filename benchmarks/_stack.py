@@ -24,14 +24,18 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import sqlalchemy as sa
 
+from prestashop_infor.processes import processes_of_home, stop_home, stop_processes
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
 from prestashop_infor.serving import free_port
 from prestashop_infor.store import Store, tables, upgrade_store
@@ -60,6 +64,7 @@ class EventLaneStack:
     folder: Path
     seeded_orders: int = 20
     schedules: bool = False
+    sensors: bool = True
     processes: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
     launches: dict[str, tuple[list[str], dict[str, str], Path | None]] = field(default_factory=dict)
 
@@ -94,7 +99,7 @@ class EventLaneStack:
             "PRESTASHOP_TIME_ZONE": "Europe/Paris",
             "INFOR_IONAPI_FILE": str(self.ionapi),
             "DAGSTER_HOME": str(self.dagster_home),
-            "PRESTASHOP_INFOR_SENSORS": "on",
+            "PRESTASHOP_INFOR_SENSORS": "on" if self.sensors else "off",
             "PRESTASHOP_INFOR_SCHEDULES": "on" if self.schedules else "off",
         }
         cli = str(BIN / "prestashop-infor")
@@ -122,6 +127,8 @@ class EventLaneStack:
         return self
 
     def stop(self) -> None:
+        """Stop every process started, and every process of the Dagster home (code servers and run
+        workers outlive a daemon that was killed); then check that none is left."""
         for name in ("daemon", "receiver", "sandbox"):
             process = self.processes.pop(name, None)
             if process is None:
@@ -134,13 +141,21 @@ class EventLaneStack:
                 process.wait(timeout=10)
             except ProcessLookupError:
                 process.wait(timeout=10)
+        stop_home(self.dagster_home, grace=10)
+        left = processes_of_home(self.dagster_home)
+        if left:
+            raise RuntimeError(f"processes of {self.dagster_home} still running: {[p.pid for p in left]}")
 
     def kill(self, name: str) -> None:
-        """SIGKILL to the process group of ``name`` (no clean shutdown: a crash)."""
+        """SIGKILL to the process group of ``name`` (no clean shutdown: a crash); the daemon with every
+        Dagster process of the home (its code servers and their run workers)."""
         process = self.processes.pop(name)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
+        if name == "daemon":
+            mine = {p.pid for p in self.processes.values()}  # the receiver and the sandbox live on
+            stop_processes([p for p in processes_of_home(self.dagster_home) if not _under(p, mine)], grace=0)
 
     def restart(self, name: str) -> None:
         """Start ``name`` again with the command, environment and folder it was first started with
@@ -227,6 +242,14 @@ class EventLaneStack:
             [sys.executable, "-c", script], env=env, capture_output=True, check=True, text=True
         )
         return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _under(process: psutil.Process, pids: set[int]) -> bool:
+    """Whether ``process`` is one of ``pids`` or a descendant of one."""
+    try:
+        return process.pid in pids or any(parent.pid in pids for parent in process.parents())
+    except psutil.Error:
+        return False
 
 
 def _utc(value: datetime) -> datetime:
@@ -341,3 +364,150 @@ def shop_payments(stack: EventLaneStack, order_ids: list[int]) -> dict[str, Any]
         if any(str(p.get("transaction_id") or "").startswith("M3 invoice") for p in payments)
     )
     return {"double": sorted(double), "from_m3": set(from_m3), "from_m3_all": from_m3_all}
+
+
+# -- chaos: what the shop shows against what M3 holds --------------------------------------------------
+
+DELIVERED = {"delivered", "invoiced", "paid"}  # M3 phases past the shipment (the order is shipped)
+
+
+def shop_records(stack: EventLaneStack, resource: str, fields: str) -> list[dict[str, Any]]:
+    """The shop's stored records of ``resource`` (``/_sandbox/records``: past the injected faults)."""
+    answer = httpx.get(f"{stack.shop_url}/_sandbox/records/{resource}", params={"fields": fields}, timeout=60)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def m3_truth(stack: EventLaneStack) -> dict[str, Any]:
+    """The M3 emulator's orders (phase by CUOR), paid orders and balances (AV01 per warehouse, item)."""
+    params = {"orders": "1", "paid": "1", "balances": "1"}
+    answer = httpx.get(f"http://{HOST}:{stack.m3_port}/_sandbox/state", params=params, timeout=60)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def back_office_lanes(stack: EventLaneStack, placed: list[int]) -> dict[str, tuple[set[int], set[int]]]:
+    """Per back-office lane, (the placed orders M3 says the shop should show, those it shows):
+    ``statuses`` (shipped in M3: a state flagged shipped in the order's history), ``tracking`` (a
+    tracking number on the order's carrier), ``payments`` (paid in M3: a payment recorded from M3)."""
+    truth = m3_truth(stack)
+    wanted = set(placed)
+    phases = {int(c[2:]): p for c, p in truth["order_phases"].items() if c[:2] == "PS" and c[2:].isdigit()}
+    shipped = {o for o, phase in phases.items() if phase in DELIVERED and o in wanted}
+    paid = {int(c[2:]) for c in truth["paid_orders"] if c[:2] == "PS" and c[2:].isdigit()} & wanted
+    shipped_states = {
+        int(s["id"]) for s in shop_records(stack, "order_states", "id,shipped") if int(s["shipped"] or 0)
+    }
+    histories = shop_records(stack, "order_histories", "id_order,id_order_state")
+    shows_shipped = {int(h["id_order"]) for h in histories if int(h["id_order_state"]) in shipped_states}
+    carriers = shop_records(stack, "order_carriers", "id_order,tracking_number")
+    tracked = {int(c["id_order"]) for c in carriers if str(c.get("tracking_number") or "").strip()}
+    references = {str(o["reference"]): int(o["id"]) for o in shop_records(stack, "orders", "id,reference")}
+    payments = shop_records(stack, "order_payments", "order_reference,transaction_id")
+    recorded = {
+        references[str(p["order_reference"])]
+        for p in payments
+        if str(p.get("transaction_id") or "").startswith("M3 invoice")
+        and str(p["order_reference"]) in references
+    }
+    return {
+        "statuses": (shipped, shows_shipped & shipped),
+        "tracking": (shipped, tracked & shipped),
+        "payments": (paid, recorded & paid),
+    }
+
+
+def stock_drift(stack: EventLaneStack, warehouses: tuple[str, ...] = ("100",)) -> list[str]:
+    """The shop's stock rows whose quantity is not M3's allocatable quantity (AV01 summed over
+    ``warehouses``, whole units, never below 0) of their item, by the default item rule written out
+    here on its own: a product's reference, or a combination's for products with combinations (whose
+    own row is their total). Rows of items M3 keeps no balance for are not compared."""
+    truth = m3_truth(stack)
+    available: dict[str, Decimal] = {}
+    for balance in truth["balances"]:
+        if balance["WHLO"] in warehouses:
+            available[balance["ITNO"]] = available.get(balance["ITNO"], Decimal(0)) + Decimal(balance["AV01"])
+    products = {
+        int(p["id"]): str(p["reference"] or "") for p in shop_records(stack, "products", "id,reference")
+    }
+    combinations = {
+        int(c["id"]): (int(c["id_product"]), str(c["reference"] or ""))
+        for c in shop_records(stack, "combinations", "id,id_product,reference")
+    }
+    styled = {product for product, _ in combinations.values()}
+    drift = []
+    for row in shop_records(stack, "stock_availables", "id_product,id_product_attribute,quantity"):
+        product, combination = int(row["id_product"]), int(row["id_product_attribute"])
+        if combination == 0 and product in styled:
+            continue  # a product's total of its combinations
+        item = combinations[combination][1] if combination else products.get(product, "")
+        if item not in available:
+            continue
+        wanted = max(0, int(available[item].to_integral_value(rounding=ROUND_FLOOR)))
+        if int(row["quantity"]) != wanted:
+            drift.append(f"{product}:{combination} {item}: shop {row['quantity']}, M3 {wanted}")
+    return drift
+
+
+# -- chaos: the Dagster side -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def dagster_instance(stack: EventLaneStack) -> Any:
+    """The stack's Dagster instance, opened in this process for a look."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(stack.dagster_home)) as instance:
+        yield instance
+
+
+def pool_holders(stack: EventLaneStack) -> dict[str, list[str]]:
+    """Per pool, the runs holding a slot."""
+    with dagster_instance(stack) as instance:
+        storage = instance.event_log_storage
+        return {
+            pool: [slot.run_id for slot in storage.get_concurrency_info(pool).claimed_slots]
+            for pool in sorted(storage.get_concurrency_keys())
+        }
+
+
+def worker_pid(stack: EventLaneStack, run_id: str) -> int | None:
+    """The process id of a run's worker (its "Started process for run" event)."""
+    import dagster as dg
+
+    with dagster_instance(stack) as instance:
+        for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records:
+            data = record.event_log_entry.dagster_event.event_specific_data
+            pid = getattr(data, "metadata", {}).get("pid") if data else None
+            if pid is not None:
+                return int(getattr(pid, "value", pid))
+    return None
+
+
+def run_statuses(stack: EventLaneStack, run_ids: list[str]) -> dict[str, str]:
+    with dagster_instance(stack) as instance:
+        return {run_id: instance.get_run_by_id(run_id).status.value for run_id in run_ids}
+
+
+def stock_pushes(stack: EventLaneStack) -> int:
+    """How many times ``prestashop_stock_levels`` was materialized (the stock lane's pushes)."""
+    import dagster as dg
+
+    with dagster_instance(stack) as instance:
+        return len(
+            instance.fetch_materializations(dg.AssetKey("prestashop_stock_levels"), limit=100_000).records
+        )
+
+
+def launch_job(stack: EventLaneStack, job: str, tags: dict[str, str]) -> str:
+    """``dagster job launch`` (queued; the daemon starts it); returns the new run's id."""
+    run_id = str(uuid.uuid4())
+    command = [str(BIN / "dagster"), "job", "launch", "-w", str(PROJECT / "workspace.yaml"), "-j", job,
+               "--tags", json.dumps(tags), "--run-id", run_id]  # fmt: skip
+    env = stack.launches["daemon"][1]
+    done = subprocess.run(
+        command, env=env, cwd=stack.dagster_home, capture_output=True, text=True, timeout=180
+    )
+    if done.returncode:
+        raise RuntimeError(f"dagster job launch {job} failed: {done.stderr[-2000:]}")
+    return run_id

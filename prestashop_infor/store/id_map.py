@@ -28,6 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from prestashop_infor.processes import is_running
 from prestashop_infor.store.store import Store
 from prestashop_infor.store.tables import id_claims, id_map
 
@@ -224,6 +225,17 @@ def claim_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
 
 
+def holder_is_gone(owner: str) -> bool:
+    """Whether the claim's owner (``host:pid:thread...``, see :func:`claim_owner`) was a process of this
+    host that is no longer running: its run ended (killed, or its worker died), so its claims are
+    taken over at once instead of after ``stale_after``. A holder on another host is never judged."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isascii() or not pid.isdigit():
+        return False
+    return not is_running(int(pid))
+
+
 def claim(store: Store, entity: str, source_key: str | int, planned_key: str | None = None) -> bool:
     """Take the claim to create ``source_key`` in M3. True if this caller got it, False if another
     run holds it (then wait for its binding, see :func:`claim_of` for when it was taken)."""
@@ -281,8 +293,8 @@ def claim_for_work(
 ) -> set[str]:
     """The one claim protocol of the synchronizers: claim every key of ``planned`` (source key ->
     the target key it will get, if known) in one transaction; a key whose claim was released in
-    between is claimed again; a claim older than ``stale_after`` (its holder died) is taken over,
-    by one caller only. Returns the keys this caller now holds. The others are busy: their holder is
+    between is claimed again; a claim older than ``stale_after`` (its holder died), or whose holder
+    was a process of this host that is gone, is taken over, by one caller only. Returns the keys this caller now holds. The others are busy: their holder is
     working on them right now, so the caller leaves them alone (it does not wait) and a later run
     picks them up. Release what you hold with :func:`release` on every way out."""
     got = claim_many(store, entity, planned)
@@ -293,7 +305,8 @@ def claim_for_work(
         if held is None:  # released between our insert and now: try once more
             taken = claim(store, entity, key, planned[key])
         else:
-            taken = _now() - held.claimed_at > stale_after and take_over(store, entity, key, held)
+            stale = _now() - held.claimed_at > stale_after or holder_is_gone(held.owner)
+            taken = stale and take_over(store, entity, key, held)
         if taken:
             got.add(key)
     return got

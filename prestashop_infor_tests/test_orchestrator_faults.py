@@ -1,0 +1,176 @@
+"""The orchestrator's own faults on the real stack (issue 16 §1, §2): the sandbox, the receiver and
+``prestashop-infor daemon`` (its code server, its run workers) as separate processes on loopback.
+
+A run of ``order_sync_job`` is made to hold the ``infor_erp`` pool: M3 answers none of its
+``OIS100MI`` calls (the emulator's hang fault, longer than every timeout). Then
+- its run worker is killed (SIGKILL), or
+- the daemon is killed with its code server and runs (SIGKILL) and started again, or
+- nothing is killed, and the run reaches its maximum runtime (``dagster/max_runtime``).
+Each time the run ends failed, the slot is free, and a new run writes the orders to M3 within 60 s.
+Without the fixes the slot stayed claimed by the ended run and every later run waited for ever.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+
+from prestashop_infor.processes import is_running, processes_of_home
+from prestashop_infor.store import Store
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+PROJECT = BENCHMARKS.parent
+ERP_POOL = "infor_erp"
+HANG = {"status": 504, "count": 10_000, "match": "OIS100MI/", "delay": 3600}  # never answers in time
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def stack_class():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from _stack import EventLaneStack, m3_call
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return EventLaneStack, m3_call
+
+
+def _wait(condition: Callable[[], Any], seconds: float, what: str) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"waited {seconds:.0f} s for {what}")
+
+
+@contextlib.contextmanager
+def _instance(home: Path) -> Iterator[dg.DagsterInstance]:
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous
+
+
+def _holder(home: Path) -> str | None:
+    """The run holding the ERP pool's slot, if any."""
+    with _instance(home) as instance:
+        slots = instance.event_log_storage.get_concurrency_info(ERP_POOL).claimed_slots
+    return slots[0].run_id if slots else None
+
+
+def _run(home: Path, run_id: str) -> tuple[dg.DagsterRunStatus, str]:
+    """The run's status and the messages of its failure events (empty while it has none)."""
+    with _instance(home) as instance:
+        status = instance.get_run_by_id(run_id).status
+        failures = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    return status, " | ".join(r.event_log_entry.dagster_event.message or "" for r in failures)
+
+
+def _worker_pid(home: Path, run_id: str) -> int:
+    from prestashop_infor.daemon import _worker_pid
+
+    with _instance(home) as instance:
+        return _wait(lambda: _worker_pid(instance, run_id), 30, f"the worker of run {run_id}")
+
+
+def _hold_the_pool(stack, m3_call, store: Store) -> tuple[list[int], str]:
+    """A warm-up order through the lane, then an order whose run hangs on M3 in the ERP pool."""
+    warm = stack.place_orders(1, seed=1)
+    _wait(lambda: stack.bound_at(store, warm), 120, f"the warm-up order {warm} to reach M3")
+    m3_call(stack, "faults", HANG)
+    stuck = stack.place_orders(1, seed=2)
+    holder = _wait(lambda: _holder(stack.dagster_home), 60, "a run to hold the infor_erp pool")
+    return stuck, holder
+
+
+def _orders_reach_m3_after(stack, m3_call, store: Store, stuck: list[int], held_by: str, seconds: float):
+    """The held run failed and freed its slot; a new order's run writes every pending order to M3."""
+    status, _ = _wait(
+        lambda: (s := _run(stack.dagster_home, held_by))[0] == dg.DagsterRunStatus.FAILURE and s,
+        seconds,
+        f"run {held_by} to be failed",
+    )
+    _wait(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
+    fresh = stack.place_orders(1, seed=3)
+    _wait(lambda: len(stack.bound_at(store, stuck + fresh)) == 2, seconds, "both orders to reach M3")
+
+
+def test_a_killed_run_worker_holding_the_erp_pool_holds_nothing(stack_class, tmp_path: Path):
+    EventLaneStack, m3_call = stack_class
+    with EventLaneStack(tmp_path, seeded_orders=3) as stack, Store.from_url(stack.store_url) as store:
+        stuck, held_by = _hold_the_pool(stack, m3_call, store)
+        pid = _worker_pid(stack.dagster_home, held_by)
+        os.kill(pid, 9)
+        m3_call(stack, "faults", method="DELETE")
+        _orders_reach_m3_after(stack, m3_call, store, stuck, held_by, 60)
+    assert not processes_of_home(stack.dagster_home)
+
+
+def test_a_daemon_killed_with_its_code_server_and_runs_holds_nothing(stack_class, tmp_path: Path):
+    EventLaneStack, m3_call = stack_class
+    with EventLaneStack(tmp_path, seeded_orders=3) as stack, Store.from_url(stack.store_url) as store:
+        stuck, held_by = _hold_the_pool(stack, m3_call, store)
+        worker = _worker_pid(stack.dagster_home, held_by)
+        stack.kill("daemon")  # SIGKILL: the daemon, its code server, the run worker
+        assert not is_running(worker)
+        m3_call(stack, "faults", method="DELETE")
+        stack.restart("daemon")
+        _orders_reach_m3_after(stack, m3_call, store, stuck, held_by, 60)
+    assert not processes_of_home(stack.dagster_home)
+
+
+def test_a_run_stuck_on_a_call_that_never_answers_ends_at_its_maximum_runtime(stack_class, tmp_path: Path):
+    """No sensor here: the runs are launched from the command line, the stuck one with a runtime limit
+    of 20 s (the jobs' own are minutes)."""
+    EventLaneStack, m3_call = stack_class
+    with (
+        EventLaneStack(tmp_path, seeded_orders=3, sensors=False) as stack,
+        Store.from_url(stack.store_url) as store,
+    ):
+        stuck = stack.place_orders(1, seed=2)
+        m3_call(stack, "faults", HANG)
+        _launch(stack, tags='{"dagster/max_runtime": "20"}')
+        held_by = _wait(lambda: _holder(stack.dagster_home), 120, "a run to hold the infor_erp pool")
+        worker = _worker_pid(stack.dagster_home, held_by)
+        status, message = _wait(
+            lambda: (s := _run(stack.dagster_home, held_by))[0] == dg.DagsterRunStatus.FAILURE and s,
+            90,
+            f"run {held_by} to fail at its maximum runtime",
+        )
+        assert "maximum runtime of 20 seconds" in message
+        _wait(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
+        m3_call(stack, "faults", method="DELETE")
+        _launch(stack)
+        _wait(lambda: stack.bound_at(store, stuck), 60, "the order to reach M3 in the next run")
+        # the stuck worker ends too (interrupted when its call times out, or killed by the sweep)
+        _wait(lambda: not is_running(worker), 60, f"the stuck run's worker {worker} to end")
+    assert not processes_of_home(stack.dagster_home)
+
+
+def _launch(stack, tags: str | None = None) -> None:
+    """``dagster job launch`` of order_sync_job: queued, then started by the daemon."""
+    command = [str(Path(sys.executable).with_name("dagster")), "job", "launch", "-w",
+               str(PROJECT / "workspace.yaml"), "-j", "order_sync_job"]  # fmt: skip
+    if tags:
+        command += ["--tags", tags]
+    env = {**stack.launches["daemon"][1]}
+    done = subprocess.run(command, env=env, cwd=stack.dagster_home, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
