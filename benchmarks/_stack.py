@@ -47,6 +47,15 @@ SECRET = "c" * 64
 HOST = "127.0.0.1"
 
 
+def stop_everything_of(dagster_home: Path) -> None:
+    """Stop every process still running with ``dagster_home`` (code servers and run workers outlive a
+    daemon that was killed), then check that none is left: a benchmark leaves nothing behind."""
+    stop_home(dagster_home, grace=10)
+    left = processes_of_home(dagster_home)
+    if left:
+        raise RuntimeError(f"processes of {dagster_home} still running: {[p.pid for p in left]}")
+
+
 def _wait_http(url: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -141,10 +150,7 @@ class EventLaneStack:
                 process.wait(timeout=10)
             except ProcessLookupError:
                 process.wait(timeout=10)
-        stop_home(self.dagster_home, grace=10)
-        left = processes_of_home(self.dagster_home)
-        if left:
-            raise RuntimeError(f"processes of {self.dagster_home} still running: {[p.pid for p in left]}")
+        stop_everything_of(self.dagster_home)
 
     def kill(self, name: str) -> None:
         """SIGKILL to the process group of ``name`` (no clean shutdown: a crash); the daemon with every

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+from _stack import stop_everything_of
 
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
 from prestashop_infor.serving import free_port
@@ -153,6 +154,7 @@ def _measure(days: int, folder: Path) -> dict[str, float | int]:
     finally:
         os.killpg(sandbox.pid, signal.SIGTERM)
         sandbox.wait(timeout=60)
+        stop_everything_of(folder / "dagster_home")
 
 
 def _findings(database: Path) -> int:
