@@ -415,10 +415,14 @@ def _create_instance_storage(dagster_home: Path) -> None:
         instance.get_runs(limit=1)
 
 
+DEMO_HOME_GRACE_SECONDS = 2  # SIGTERM to SIGKILL for what is left of the demo's home after its groups
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The sandbox, a fresh store and Dagster instance, the webhook receiver, the Dagster UI and
     daemon (``prestashop-infor daemon``) until Ctrl-C or SIGTERM.
     The UI comes first; the first materialization of every asset is then launched as a run."""
+    from prestashop_infor.processes import stop_home
     from prestashop_infor.sandbox import start_sandbox
     from prestashop_infor.serving import BackgroundServer, port_is_free
     from prestashop_infor.store import upgrade_store
@@ -511,6 +515,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         for started_process in (process, daemon):
             if started_process is not None:
                 _stop_process_group(started_process)
+        if process is not None or daemon is not None:
+            # what left the groups (a code server of an earlier daemon, its run workers) runs with
+            # the demo's DAGSTER_HOME: nothing of it outlives the demo
+            stop_home(dagster_home, grace=DEMO_HOME_GRACE_SECONDS)
         if receiver is not None:
             receiver.stop()
         if inbox_store is not None:

@@ -17,7 +17,8 @@ the orchestrator itself, which Dagster leaves to the operator:
 
 - a run whose worker process is gone (killed with the daemon or by the system) stays STARTED for
   ever with Dagster's default run launcher, whose workers are processes on this machine: it is
-  failed (runs of another launcher are left to Dagster's run monitoring);
+  failed (runs of another launcher are left to Dagster's run monitoring); so is, at start, a run
+  left STARTING by a daemon that stopped while launching it;
 - a run that ended (however: failed, canceled, its worker killed, found dead) keeps the pool slots
   it held, and every later step of that pool waits for ever: they are freed;
 - a step waiting for a pool longer than ``PRESTASHOP_INFOR_POOL_WAIT_SECONDS`` fails its run with the
@@ -92,6 +93,26 @@ def fail_orphaned_runs(instance: Any) -> list[str]:
         instance.report_run_failed(
             run, f"the run's worker process {pid} is gone (killed with the daemon, or by the system)"
         )
+        _free_slots(instance, run.run_id)
+        failed.append(run.run_id)
+    return failed
+
+
+def fail_interrupted_launches(instance: Any) -> list[str]:
+    """At the daemon's start, before it launches anything: mark failed the runs left STARTING with no
+    worker process recorded. The daemon launches every run (the queued run coordinator), one daemon
+    runs at a time, so such a run was being launched by a daemon that stopped mid-launch; left alone
+    it would hold a place in the run queue, and keep the webhook sensor from starting another run of
+    its job, until run monitoring's start timeout. Only for the default run launcher."""
+    import dagster as dg
+
+    if not _local_workers(instance):
+        return []
+    failed = []
+    for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING])):
+        if _worker_pid(instance, run.run_id) is not None:
+            continue  # its worker came up: fail_orphaned_runs judges it
+        instance.report_run_failed(run, "its launch was interrupted: the daemon launching it stopped")
         _free_slots(instance, run.run_id)
         failed.append(run.run_id)
     return failed
@@ -243,15 +264,18 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
-def _sweep_once(pool_wait_seconds: float) -> None:
+def _sweep_once(pool_wait_seconds: float, *, starting: bool = False) -> None:
     import dagster as dg
 
     try:
         with dg.DagsterInstance.get() as instance:
+            interrupted = fail_interrupted_launches(instance) if starting else []
             report = sweep(instance, pool_wait_seconds=pool_wait_seconds)
     except Exception:  # noqa: BLE001 - a sweep that fails once must not stop the daemon
         log.exception("the daemon's sweep failed; trying again in %s s", SWEEP_SECONDS)
         return
+    for run_id in interrupted:
+        log.warning("run %s failed: its launch was interrupted by the previous daemon's end", run_id)
     for run_id in report.orphaned:
         log.warning("run %s failed: its worker process is gone; its pool slots are free", run_id)
     for run_id in report.gave_up:
@@ -284,7 +308,7 @@ def run_daemon(arguments: Sequence[str], *, sensor_loop_seconds: float = SENSOR_
         pool_wait_seconds = Settings.read().pool_wait_seconds
         # the first sweep before the daemon starts: it also creates a new instance's storage once,
         # which the daemon and the sweep would otherwise race to create
-        _sweep_once(pool_wait_seconds)
+        _sweep_once(pool_wait_seconds, starting=True)
         threading.Thread(
             target=_sweep_forever, args=(stop, pool_wait_seconds), name="sweep", daemon=True
         ).start()

@@ -22,11 +22,15 @@ import psutil
 
 def processes_of_home(home: Path | str) -> list[psutil.Process]:
     """The running processes whose ``DAGSTER_HOME`` is ``home`` (webserver, daemon, code servers, run
-    workers), this process excepted; zombies are not running."""
+    workers), this process and its ancestors excepted (the shell or ``make`` a user started the demo
+    from with that ``DAGSTER_HOME`` exported is not the home's to stop); zombies are not running."""
     wanted = str(Path(home).resolve())
+    spared = {os.getpid()}
+    with contextlib.suppress(psutil.Error):
+        spared.update(parent.pid for parent in psutil.Process().parents())
     found = []
     for process in psutil.process_iter():
-        if process.pid == os.getpid():
+        if process.pid in spared:
             continue
         try:
             if process.status() == psutil.STATUS_ZOMBIE:

@@ -79,3 +79,174 @@ def test_runs_whose_worker_died_are_failed_and_live_ones_left_alone():
         assert instance.get_run_by_id(alive).status == dg.DagsterRunStatus.STARTED
         assert instance.get_run_by_id(starting).status == dg.DagsterRunStatus.STARTED
         assert fail_orphaned_runs(instance) == []  # once
+
+
+# The sweep's other faults (issue 16 §1, §2): pool slots of ended runs, steps waiting for a pool for
+# ever, workers that outlive their run. On a test instance (SQLite storage supports pools).
+
+ERP_POOL = "infor_erp"
+
+
+def _pool(instance, limit: int = 1):
+    storage = instance.event_log_storage
+    assert storage.supports_global_concurrency_limits
+    storage.set_concurrency_slots(ERP_POOL, limit)
+    return storage
+
+
+def _claim(instance, run_id: str, step_key: str = "write_orders"):
+    return instance.event_log_storage.claim_concurrency_slot(ERP_POOL, run_id, step_key, 0)
+
+
+def _holders(instance) -> list[str]:
+    return [slot.run_id for slot in instance.event_log_storage.get_concurrency_info(ERP_POOL).claimed_slots]
+
+
+def _failure_message(instance, run_id: str) -> str:
+    import dagster as dg
+
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    return " ".join(record.event_log_entry.dagster_event.message or "" for record in records)
+
+
+@pytest.fixture
+def checked_workers(monkeypatch):
+    """The module-global set of runs whose worker was looked at, new for each test."""
+    from prestashop_infor import daemon
+
+    monkeypatch.setattr(daemon, "_checked_workers", set())
+    return daemon._checked_workers
+
+
+def test_a_run_whose_worker_died_holding_a_slot_is_failed_and_the_slot_freed(checked_workers):
+    """The chaos run: the killed worker's slot stayed claimed and every later run waited for ever."""
+    import subprocess
+
+    import dagster as dg
+
+    from prestashop_infor.daemon import sweep
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with dg.instance_for_test() as instance:
+        _pool(instance)
+        dead = _started_run(instance, gone.pid)
+        assert _claim(instance, dead).is_claimed and _holders(instance) == [dead]
+        report = sweep(instance, pool_wait_seconds=600)
+        assert report.orphaned == [dead] and not report.gave_up and not report.workers_killed
+        assert instance.get_run_by_id(dead).status == dg.DagsterRunStatus.FAILURE
+        info = instance.event_log_storage.get_concurrency_info(ERP_POOL)
+        assert info.claimed_slots == [] and info.pending_steps == []
+        assert _claim(instance, _started_run(instance, os.getpid())).is_claimed  # the next run gets it
+
+
+def test_slots_of_ended_runs_are_freed_and_those_of_started_runs_left_alone():
+    import dagster as dg
+
+    from prestashop_infor.daemon import free_slots_of_ended_runs
+
+    with dg.instance_for_test() as instance:
+        _pool(instance, limit=2)
+        ended = _started_run(instance, os.getpid())
+        working = _started_run(instance, os.getpid())
+        assert _claim(instance, ended).is_claimed and _claim(instance, working).is_claimed
+        instance.report_run_failed(instance.get_run_by_id(ended))  # by someone else: its slot stays
+        assert sorted(_holders(instance)) == sorted([ended, working])
+        assert free_slots_of_ended_runs(instance) == [ended]
+        assert _holders(instance) == [working]
+        assert instance.get_run_by_id(working).status == dg.DagsterRunStatus.STARTED
+        assert free_slots_of_ended_runs(instance) == []
+
+
+def test_a_step_waiting_for_a_pool_too_long_fails_its_run_naming_the_pool_and_the_holder():
+    import time
+
+    import dagster as dg
+
+    from prestashop_infor.daemon import fail_runs_waiting_on_pools
+
+    with dg.instance_for_test() as instance:
+        _pool(instance)
+        holder = _started_run(instance, os.getpid())
+        waiting = _started_run(instance, os.getpid())
+        assert _claim(instance, holder).is_claimed
+        assert not _claim(instance, waiting, "confirm_orders").is_claimed  # pending on the pool
+        # the default launcher asked to terminate a run it never launched: False, no error
+        assert instance.run_launcher.terminate(_started_run(instance, None)) is False
+
+        assert fail_runs_waiting_on_pools(instance, 600, now=time.time()) == []  # below the limit
+        assert instance.get_run_by_id(waiting).status == dg.DagsterRunStatus.STARTED
+
+        assert fail_runs_waiting_on_pools(instance, 600, now=time.time() + 3600) == [waiting]
+        assert instance.get_run_by_id(waiting).status == dg.DagsterRunStatus.FAILURE
+        message = _failure_message(instance, waiting)
+        for named in ("confirm_orders", ERP_POOL, "PRESTASHOP_INFOR_POOL_WAIT_SECONDS", holder):
+            assert named in message, (named, message)
+        info = instance.event_log_storage.get_concurrency_info(ERP_POOL)
+        assert [step.run_id for step in info.pending_steps] == [holder]  # the waiting step is gone
+        assert _holders(instance) == [holder]  # the holder works on
+        assert instance.get_run_by_id(holder).status == dg.DagsterRunStatus.STARTED
+        assert fail_runs_waiting_on_pools(instance, 600, now=time.time() + 3600) == []
+
+
+def test_a_worker_alive_after_its_run_failed_is_killed_once_and_only_of_this_home(checked_workers, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    import dagster as dg
+
+    from prestashop_infor.daemon import WORKER_GRACE_SECONDS, stop_workers_of_ended_runs
+
+    sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
+    with dg.instance_for_test() as instance:  # DAGSTER_HOME is the instance's home meanwhile
+        stuck = subprocess.Popen(sleep, env={**os.environ})
+        other = subprocess.Popen(sleep, env={**os.environ, "DAGSTER_HOME": str(tmp_path)})
+        try:
+            time.sleep(0.5)  # both exec'd Python, their environment is the one given
+            stuck_run = _started_run(instance, stuck.pid)
+            other_run = _started_run(instance, other.pid)
+            time.sleep(0.05)  # the runs end after their workers were created
+            for run_id in (stuck_run, other_run):
+                instance.report_run_failed(instance.get_run_by_id(run_id))
+            assert stop_workers_of_ended_runs(instance, now=time.time()) == []  # within the grace
+            assert stuck.poll() is None and not checked_workers
+
+            later = time.time() + WORKER_GRACE_SECONDS + 30
+            assert stop_workers_of_ended_runs(instance, now=later) == [stuck_run]
+            assert stuck.wait(timeout=10) == -9  # SIGKILL
+            assert other.poll() is None  # another home's process is never touched
+            assert checked_workers == {stuck_run, other_run}
+            assert stop_workers_of_ended_runs(instance, now=later + 60) == []  # each run looked at once
+            events = instance.get_records_for_run(stuck_run, of_type=dg.DagsterEventType.ENGINE_EVENT)
+            assert any("killed" in (r.event_log_entry.dagster_event.message or "") for r in events.records)
+        finally:
+            for child in (stuck, other):
+                child.kill()
+                child.wait()
+
+
+def test_a_launch_the_previous_daemon_left_unfinished_is_failed_at_start():
+    """A daemon killed while launching left its run STARTING: it held a place in the queue and kept
+    the webhook sensor from starting another run of its job until the start timeout (chaos run)."""
+    import uuid
+
+    import dagster as dg
+
+    from prestashop_infor.daemon import fail_interrupted_launches
+
+    with dg.instance_for_test() as instance:
+        interrupted = instance.add_run(dg.DagsterRun(job_name="order_sync_job", run_id=str(uuid.uuid4()),
+                                                     status=dg.DagsterRunStatus.STARTING)).run_id  # fmt: skip
+        started = _started_run(instance, os.getpid())  # STARTED with a live worker: not a launch
+        launched = instance.add_run(dg.DagsterRun(job_name="order_sync_job", run_id=str(uuid.uuid4()),
+                                                  status=dg.DagsterRunStatus.STARTING))  # fmt: skip
+        from dagster._core.events import EngineEventData
+
+        instance.report_engine_event(
+            "Started process for run", launched, EngineEventData.in_process(os.getpid())
+        )
+        assert fail_interrupted_launches(instance) == [interrupted]
+        assert instance.get_run_by_id(interrupted).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(started).status == dg.DagsterRunStatus.STARTED
+        assert instance.get_run_by_id(launched.run_id).status == dg.DagsterRunStatus.STARTING

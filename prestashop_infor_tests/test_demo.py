@@ -7,6 +7,7 @@ cleanly as the first; SIGTERM and Ctrl-C stop everything it started within secon
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -16,9 +17,11 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 import sqlalchemy as sa
 
+from prestashop_infor.processes import processes_of_home
 from prestashop_infor.serving import free_port
 
 SCHEDULES_QUERY = """
@@ -118,31 +121,16 @@ class Demo:
             raise AssertionError(f"the demo did not stop within 60 s of {how.name}") from None
         elapsed = time.monotonic() - start
         self._reader.join(10)
-        _wait_for(lambda: not _processes_of(self.home), 15, "every process the demo started to end")
+        _wait_for(lambda: not processes_of_home(self.home), 15, "every process the demo started to end")
         return elapsed
 
     def kill(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
-        for pid in _processes_of(self.home):
-            os.kill(pid, signal.SIGKILL)
-
-
-def _processes_of(home: Path) -> list[int]:
-    """The processes running with this Dagster home: the webserver, the daemon, their code servers
-    and run workers."""
-    wanted = f"DAGSTER_HOME={home.resolve()}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if wanted in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+        for process in processes_of_home(self.home):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
 
 
 def _query(home: Path, sql: str, **params) -> list[tuple]:

@@ -8,10 +8,7 @@ by concurrent writers: each event stored once, one binding per order, no Integri
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import threading
 import time
 import uuid
@@ -314,15 +311,13 @@ def test_the_postgres_topology_turns_a_webhook_into_an_m3_order_and_runs_a_parti
             ).scalar_one()
         assert per_key == len(keys)
     finally:
-        print(f"stopped (seconds to exit after SIGTERM): {topology.stop()}")
-        if store is not None:
-            store.dispose()
-        if instance is not None:
-            instance.dispose()
-        left = topology.processes_left()
-        for pid in left:  # started by this test (its run workers), not stopped with their group
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        topology.drop()
-    assert left == [], f"processes left running with this DAGSTER_HOME: {left}"
+        try:  # the stop fails if a process of the DAGSTER_HOME is left running
+            print(f"stopped (seconds to exit after SIGTERM): {topology.stop()}")
+        finally:
+            if store is not None:
+                store.dispose()
+            if instance is not None:
+                instance.dispose()
+            topology.drop()
+    assert topology.processes_left() == []
     print(f"whole test {time.monotonic() - started:.1f} s")

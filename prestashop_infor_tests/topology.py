@@ -27,9 +27,9 @@ import httpx
 import sqlalchemy as sa
 import yaml
 
+from prestashop_infor.processes import processes_of_home, stop_home
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
 from prestashop_infor.serving import free_port
-from prestashop_infor_tests.test_demo import _processes_of
 
 PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -198,7 +198,9 @@ class PostgresTopology:
     def stop(self, seconds: float = 20) -> dict[str, float]:
         """SIGTERM to every process group at once (the daemon first), SIGKILL to what is still
         there after ``seconds``; then SIGKILL to each group, for what its leader left behind (run
-        workers, the code server's child). Returns how long each took to exit."""
+        workers, the code server's child); then every process of the Dagster home still running
+        (what left its group). Returns how long each took to exit; fails if any process of the home
+        is left."""
         stopping = [(name, self.processes.pop(name)) for name in STOP_ORDER if name in self.processes]
         began = time.monotonic()
         for _name, process in stopping:
@@ -216,6 +218,10 @@ class PostgresTopology:
         for _name, process in stopping:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+        stop_home(self.dagster_home, grace=5)
+        took["home"] = round(time.monotonic() - began, 1)
+        left = self.processes_left()
+        assert not left, f"processes of {self.dagster_home} still running after the stop: {left}"
         return took
 
     def drop(self) -> None:
@@ -239,7 +245,7 @@ class PostgresTopology:
 
     def processes_left(self) -> list[int]:
         """The processes still running with this DAGSTER_HOME (there should be none after stop)."""
-        return _processes_of(self.dagster_home)
+        return [process.pid for process in processes_of_home(self.dagster_home)]
 
     # -- the webserver -------------------------------------------------------------------------------
 
