@@ -496,13 +496,13 @@ def run_statuses(stack: EventLaneStack, run_ids: list[str]) -> dict[str, str]:
 
 
 def stock_pushes(stack: EventLaneStack) -> int:
-    """How many times ``prestashop_stock_levels`` was materialized (the stock lane's pushes)."""
+    """The storage id of the newest materialization of ``prestashop_stock_levels`` (0 without one):
+    it grows with each push of the stock lane."""
     import dagster as dg
 
     with dagster_instance(stack) as instance:
-        return len(
-            instance.fetch_materializations(dg.AssetKey("prestashop_stock_levels"), limit=100_000).records
-        )
+        records = instance.fetch_materializations(dg.AssetKey("prestashop_stock_levels"), limit=1).records
+    return records[0].storage_id if records else 0
 
 
 def launch_job(stack: EventLaneStack, job: str, tags: dict[str, str]) -> str:

@@ -27,7 +27,7 @@ def test_orders_under_faults_and_a_receiver_crash_are_neither_lost_nor_doubled(t
 
     # the receiver only (the benchmark kills the daemon too); shop hangs of 2 s, not past the
     # client's 30 s timeout: a test cannot wait for those
-    plan = Plan(orders=100, batches=6, kill_daemon=False, down=2.0, shop_hang=2.0, settle=30.0)
+    plan = Plan(orders=100, batches=6, spacing=1.0, kills=("receiver",), down=2.0, shop_hang=2.0, settle=30.0)
     with (
         EventLaneStack(tmp_path, seeded_orders=5, schedules=True) as stack,
         Store.from_url(stack.store_url) as store,

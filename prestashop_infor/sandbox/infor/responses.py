@@ -413,6 +413,15 @@ class _Api:
                     for order in self.m3.orders.values()
                     if order.invoice is not None and self.m3.invoices[order.invoice].reco == "9"
                 )
+        if _flag(request.query_params.get("orders"), False):  # ?orders=1: each order's phase, by CUOR
+            with self.m3.lock():
+                summary["order_phases"] = {o.cuor: o.phase for o in self.m3.orders.values() if o.cuor}
+        if _flag(request.query_params.get("balances"), False):  # ?balances=1: AV01 per warehouse and item
+            with self.m3.lock():
+                summary["balances"] = [
+                    {"WHLO": b.whlo, "ITNO": b.itno, "AV01": str(b.allocatable)}
+                    for b in self.m3.balances.values()
+                ]
         return JSONResponse(summary)
 
     async def sandbox_advance(self, request: Request) -> Response:

@@ -70,6 +70,7 @@ def create_app(
             Route("/_sandbox/orders", _sandbox_orders(shop), methods=["POST"]),
             Route("/_sandbox/outbox", _sandbox_outbox(shop), methods=["GET", "DELETE"]),
             Route("/_sandbox/events", _sandbox_events(shop), methods=["GET"]),
+            Route("/_sandbox/records/{resource}", _sandbox_records(shop), methods=["GET"]),
             Route("/_sandbox/clock", _sandbox_clock(shop), methods=["GET", "POST"]),
             Route("/_sandbox/webhooks", _sandbox_webhooks(shop), methods=["GET", "POST"]),
             Route("/_sandbox/webhooks/faults", _sandbox_webhook_faults(shop), methods=["GET", "POST"]),
@@ -310,6 +311,23 @@ def _sandbox_outbox(shop: Shop):
             if request.method == "DELETE":
                 shop.outbox.clear()
             return JSONResponse([email.as_dict() for email in shop.outbox])
+
+    return endpoint
+
+
+def _sandbox_records(shop: Shop):
+    """GET ``/_sandbox/records/<resource>?fields=a,b``: the stored records of a resource as JSON, past
+    the Webservice and its injected faults (what a benchmark checks the integration's writes with)."""
+
+    async def endpoint(request: Request) -> Response:
+        resource = request.path_params["resource"]
+        if resource not in shop.definitions:
+            return JSONResponse({"error": f"no resource {resource!r}"}, status_code=404)
+        fields = [f for f in request.query_params.get("fields", "").split(",") if f]
+        records = shop.records(resource)
+        if fields:
+            records = [{f: record.get(f) for f in fields} for record in records]
+        return JSONResponse(records)
 
     return endpoint
 
