@@ -47,6 +47,11 @@ SECRET = "c" * 64
 HOST = "127.0.0.1"
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM unwinds the benchmark like an error (``SystemExit``): its stack is stopped on the way out."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def stop_everything_of(dagster_home: Path) -> None:
     """Stop every process still running with ``dagster_home`` (code servers and run workers outlive a
     daemon that was killed), then check that none is left: a benchmark leaves nothing behind."""

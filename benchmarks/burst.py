@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _stack import EventLaneStack
+from _stack import EventLaneStack, exit_on_sigterm
 
 from prestashop_infor.store import Store
 
@@ -28,6 +28,7 @@ LIMIT = 300.0  # seconds: an order not in M3 by then counts as lost
 
 
 def main() -> int:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=ORDERS, help="orders placed at once")
     args = parser.parse_args()

@@ -68,6 +68,7 @@ from typing import Any
 from _stack import (
     EventLaneStack,
     back_office_lanes,
+    exit_on_sigterm,
     launch_job,
     m3_call,
     open_order_letters,
@@ -442,6 +443,7 @@ def _settle(
 
 
 def main() -> int:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=Plan.orders, help="orders placed under faults")
     parser.add_argument("--batches", type=int, default=Plan.batches, help="batches the orders are placed in")

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _stack import EventLaneStack, percentile
+from _stack import EventLaneStack, exit_on_sigterm, percentile
 
 from prestashop_infor.store import Store
 
@@ -41,6 +41,7 @@ def _wait_bound(stack: EventLaneStack, store: Store, order_id: int, seconds: flo
 
 
 def main() -> int:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=ORDERS, help="orders placed one at a time")
     args = parser.parse_args()

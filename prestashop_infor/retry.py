@@ -7,6 +7,10 @@ next attempt is that ``Retry-After`` (seconds or an HTTP date, RFC 9110 §10.2.3
 with ``cap = min(backoff_max, backoff * 2 ** (attempt - 1))``, never zero. Which failures are
 transient (and whether a write may be repeated at all) is each adapter's call; how long to wait and
 how often to try is decided here.
+
+A rate limit (HTTP 429, ``rate_limited``) is the server saying "not now", not a failure: it does not
+use up the attempts; the policy keeps waiting as told for up to ``rate_limit_seconds`` in all, so a
+burst of 429s during a quota window delays a call instead of failing it (and with it a whole batch).
 """
 
 from __future__ import annotations
@@ -18,19 +22,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 MAX_RETRY_AFTER = 60.0  # seconds: a server asking for longer is waited on no longer than this
+MAX_RATE_LIMITED = 100  # 429s waited out in one call at most, whatever the time they took
 T = TypeVar("T")
 
 
 class Transient(Exception):
     """An attempt failed in a way worth retrying; ``final`` is what to raise if none succeeds."""
 
-    def __init__(self, final: BaseException, retry_after: float | None = None):
+    def __init__(self, final: BaseException, retry_after: float | None = None, *, rate_limited: bool = False):
         super().__init__(str(final))
         self.final = final
         self.retry_after = retry_after
+        self.rate_limited = rate_limited  # HTTP 429: does not use up the attempts
 
 
 def retry_after_seconds(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
@@ -57,6 +63,7 @@ class RetryPolicy:
     """How often to try and how long to wait between tries."""
 
     max_attempts: int = 5
+    rate_limit_seconds: float = 120.0  # how long 429s are waited out in all, beside the attempts
     backoff: float = 0.25
     backoff_max: float = 20.0
     sleep: Callable[[float], None] = time.sleep
@@ -83,8 +90,21 @@ class RetryPolicy:
             if self.on_retry is not None and state.outcome is not None and state.next_action is not None:
                 self.on_retry(state.attempt_number, state.next_action.sleep, state.outcome.exception())
 
+        failures = limited = 0  # attempts that failed other than by a rate limit; rate limits
+
+        def stop(state: RetryCallState) -> bool:
+            nonlocal failures, limited
+            outcome = state.outcome
+            error = outcome.exception() if outcome is not None and outcome.failed else None
+            if isinstance(error, Transient) and error.rate_limited:
+                limited += 1
+                elapsed = state.seconds_since_start or 0.0
+                return elapsed >= self.rate_limit_seconds or limited >= MAX_RATE_LIMITED
+            failures += 1
+            return failures >= self.max_attempts
+
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_attempts),
+            stop=stop,
             wait=self.wait,
             retry=retry_if_exception_type(Transient),
             sleep=self.sleep,

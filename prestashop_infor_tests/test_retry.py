@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import time
 
 import pytest
 
@@ -44,3 +45,45 @@ def test_the_policy_waits_as_told_then_raises_the_last_error():
         failing.call(lambda: (_ for _ in ()).throw(Transient(ValueError("last"))))
     with pytest.raises(KeyError):  # not transient: no retry
         failing.call(lambda: (_ for _ in ()).throw(KeyError("x")))
+
+
+def test_rate_limits_are_waited_out_without_using_up_the_attempts():
+    """A burst of 429s (a quota window) delays a call; it does not fail it, and with it a whole batch
+    (the chaos benchmark: bursts of 20 429s failed every order run that met one)."""
+    from prestashop_infor.retry import MAX_RATE_LIMITED
+
+    sleeps: list[float] = []
+    policy = RetryPolicy(max_attempts=3, sleep=sleeps.append)
+    answers = iter(
+        [Transient(ValueError("429"), 1.0, rate_limited=True)] * 20 + [Transient(ValueError("503"))]
+    )
+
+    def attempt():
+        error = next(answers, None)
+        if error is not None:
+            raise error
+        return "done"
+
+    assert policy.call(attempt) == "done"
+    assert sleeps[:20] == [1.0] * 20 and len(sleeps) == 21
+
+    failures = iter([Transient(ValueError("503"))] * 2 + [Transient(ValueError("429"), 1.0, rate_limited=True)] * 5
+                    + [Transient(ValueError("504"))])  # fmt: skip
+    with pytest.raises(ValueError, match="504"):  # the third failure other than a rate limit
+        policy.call(lambda: (_ for _ in ()).throw(next(failures)))
+
+    endless = RetryPolicy(sleep=lambda _s: None)  # a server that never stops limiting: bounded
+    calls = []
+
+    def limited():
+        calls.append(1)
+        raise Transient(ValueError("still 429"), 0.0, rate_limited=True)
+
+    with pytest.raises(ValueError, match="still 429"):
+        endless.call(limited)
+    assert len(calls) == MAX_RATE_LIMITED
+
+    timed = RetryPolicy(rate_limit_seconds=0.05, sleep=lambda _s: time.sleep(0.01))
+    with pytest.raises(ValueError, match="still 429"):
+        timed.call(limited)
+    assert len(calls) < 2 * MAX_RATE_LIMITED

@@ -425,7 +425,11 @@ class M3Client:
                 may_have_committed=status in RETRYABLE_STATUSES and status != 429 and not idempotent,
             )
             if status == 429 or (status in RETRYABLE_STATUSES and retry_any):
-                raise Transient(error, retry_after_seconds(response.headers.get("retry-after")))
+                raise Transient(
+                    error,
+                    retry_after_seconds(response.headers.get("retry-after")),
+                    rate_limited=status == 429,
+                )
             raise error
 
         return self._retry.call(attempt)

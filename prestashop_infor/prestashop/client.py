@@ -676,6 +676,7 @@ class PrestashopClient:
                     errors=_errors_of(response),
                 ),
                 retry_after=retry_after_seconds(retry_after),
+                rate_limited=status == 429,
             )
         if status >= 400:
             raise PrestashopRequestError(
