@@ -397,11 +397,14 @@ def m3_truth(stack: EventLaneStack) -> dict[str, Any]:
     return answer.json()
 
 
-def back_office_lanes(stack: EventLaneStack, placed: list[int]) -> dict[str, tuple[set[int], set[int]]]:
+def back_office_lanes(
+    stack: EventLaneStack, placed: list[int], truth: dict[str, Any] | None = None
+) -> dict[str, tuple[set[int], set[int]]]:
     """Per back-office lane, (the placed orders M3 says the shop should show, those it shows):
     ``statuses`` (shipped in M3: a state flagged shipped in the order's history), ``tracking`` (a
-    tracking number on the order's carrier), ``payments`` (paid in M3: a payment recorded from M3)."""
-    truth = m3_truth(stack)
+    tracking number on the order's carrier), ``payments`` (paid in M3: a payment recorded from M3).
+    ``truth``: what :func:`m3_truth` read, if it was just read."""
+    truth = truth or m3_truth(stack)
     wanted = set(placed)
     phases = {int(c[2:]): p for c, p in truth["order_phases"].items() if c[:2] == "PS" and c[2:].isdigit()}
     shipped = {o for o, phase in phases.items() if phase in DELIVERED and o in wanted}
@@ -428,12 +431,14 @@ def back_office_lanes(stack: EventLaneStack, placed: list[int]) -> dict[str, tup
     }
 
 
-def stock_drift(stack: EventLaneStack, warehouses: tuple[str, ...] = ("100",)) -> list[str]:
+def stock_drift(
+    stack: EventLaneStack, truth: dict[str, Any] | None = None, warehouses: tuple[str, ...] = ("100",)
+) -> list[str]:
     """The shop's stock rows whose quantity is not M3's allocatable quantity (AV01 summed over
     ``warehouses``, whole units, never below 0) of their item, by the default item rule written out
     here on its own: a product's reference, or a combination's for products with combinations (whose
     own row is their total). Rows of items M3 keeps no balance for are not compared."""
-    truth = m3_truth(stack)
+    truth = truth or m3_truth(stack)
     available: dict[str, Decimal] = {}
     for balance in truth["balances"]:
         if balance["WHLO"] in warehouses:

@@ -71,6 +71,7 @@ from _stack import (
     exit_on_sigterm,
     launch_job,
     m3_call,
+    m3_truth,
     open_order_letters,
     pool_holders,
     run_statuses,
@@ -324,7 +325,7 @@ class StallWatch:
     """Samples every lane every few seconds in a thread: how much work it has and how far it got;
     ``longest`` is the longest time a lane had work and its progress did not move."""
 
-    SAMPLE_SECONDS = 3.0
+    SAMPLE_SECONDS = 10.0  # each sample reads every order of both emulators: not too often
 
     def __init__(self, stack: EventLaneStack, store: Store, placed: list[int]) -> None:
         self.stack, self.store, self.placed = stack, store, placed
@@ -381,9 +382,10 @@ class StallWatch:
         letters = open_order_letters(self.store, placed)
         done = len(set(bound) | set(letters))
         lanes = {"orders": (len(placed) - done, done)}
-        for lane, (wanted, shown) in back_office_lanes(self.stack, placed).items():
+        truth = m3_truth(self.stack)  # one read of M3 for both
+        for lane, (wanted, shown) in back_office_lanes(self.stack, placed, truth).items():
             lanes[lane] = (len(wanted - shown), len(shown))
-        lanes["stock"] = (len(stock_drift(self.stack)), stock_pushes(self.stack))
+        lanes["stock"] = (len(stock_drift(self.stack, truth)), stock_pushes(self.stack))
         return lanes
 
 
@@ -421,9 +423,10 @@ def _settle(
             m3_call(stack, "advance", {"seconds": 3600})
             advanced = time.monotonic()
             all_in_before_advance = not open_orders
-        lanes = back_office_lanes(stack, placed)
+        truth = m3_truth(stack)
+        lanes = back_office_lanes(stack, placed, truth)
         missing = {lane: len(wanted - shown) for lane, (wanted, shown) in lanes.items()}
-        drift = len(stock_drift(stack))
+        drift = len(stock_drift(stack, truth))
         if time.monotonic() - reported >= 10:
             reported = time.monotonic()
             behind = ", ".join(f"{lane} {count}" for lane, count in missing.items())
@@ -437,7 +440,7 @@ def _settle(
         if hooks["pending"] == 0 and not open_orders and all_in_before_advance and not any(missing.values()) \
                 and not drift:  # fmt: skip
             return time.monotonic() - start
-        time.sleep(2)
+        time.sleep(3)
     say(f"not settled within {limit:.0f} s")
     return None
 

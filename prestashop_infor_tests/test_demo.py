@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from prestashop_infor.processes import processes_of_home
 from prestashop_infor.serving import free_port
+from prestashop_infor_tests.topology import wait_for
 
 SCHEDULES_QUERY = """
 { repositoriesOrError { ... on RepositoryConnection { nodes { schedules { name scheduleState { status } } } } } }
@@ -36,16 +37,6 @@ EXPECTED_ASSETS = {"prestashop_orders", "prestashop_customers", "prestashop_prod
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status tags { key value } } } } }"
 DEMO_TAG = "prestashop_infor/demo"
 FIRST_RUN_DONE = "First materialization: "
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def _webserver_up(url: str) -> bool:
@@ -92,12 +83,12 @@ class Demo:
 
     def wait_for_ui(self) -> float:
         """Seconds from the start of the command until the UI answers."""
-        _wait_for(lambda: self.process.poll() is not None or _webserver_up(self.url), 120, "the Dagster UI")
+        wait_for(lambda: self.process.poll() is not None or _webserver_up(self.url), 120, "the Dagster UI")
         assert self.process.poll() is None, f"the demo exited early:\n{self.output[-3000:]}"
         return time.monotonic() - self.started
 
     def wait_for_first_materialization(self) -> str:
-        line = _wait_for(
+        line = wait_for(
             lambda: (
                 next((x for x in self.lines if x.startswith(FIRST_RUN_DONE)), None)
                 or (self.process.poll() is not None and "exited")
@@ -121,7 +112,7 @@ class Demo:
             raise AssertionError(f"the demo did not stop within 60 s of {how.name}") from None
         elapsed = time.monotonic() - start
         self._reader.join(10)
-        _wait_for(lambda: not processes_of_home(self.home), 15, "every process the demo started to end")
+        wait_for(lambda: not processes_of_home(self.home), 15, "every process the demo started to end")
         return elapsed
 
     def kill(self) -> None:
@@ -203,8 +194,8 @@ def test_demo_opens_the_ui_first_restarts_cleanly_and_stops_on_signals(tmp_path:
         placed = httpx.post(f"http://127.0.0.1:{demo.prestashop_port}/_sandbox/orders",
                             json={"customer_id": 1, "lines": [[1, 1, 1]], "currency": "EUR"}, timeout=30)  # fmt: skip
         order_id = placed.json()["id"]
-        _wait_for(lambda: _inbox_events(home, order_id), 30, "the order's webhook in the inbox")
-        _wait_for(lambda: _bound(home, order_id), 150, "the webhook's order bound to an M3 customer order")
+        wait_for(lambda: _inbox_events(home, order_id), 30, "the order's webhook in the inbox")
+        wait_for(lambda: _bound(home, order_id), 150, "the webhook's order bound to an M3 customer order")
         # "Where is order N?": its story, the webhook-started run and its link included
         env = {**os.environ, "DAGSTER_HOME": str(home), "PRESTASHOP_INFOR_DAGSTER_UI_URL": demo.url,
                "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{home / 'prestashop_infor' / 'store.db'}"}  # fmt: skip
@@ -215,7 +206,7 @@ def test_demo_opens_the_ui_first_restarts_cleanly_and_stops_on_signals(tmp_path:
 
         # the schedule may bind the order before the sensor has asked for the run of its webhooks:
         # wait (bounded) for the sensor's run covering them to be in the story
-        story = _wait_for(lambda: (done := trace()).returncode == 0 and "run order_sync_job" in done.stdout and done,
+        story = wait_for(lambda: (done := trace()).returncode == 0 and "run order_sync_job" in done.stdout and done,
                           60, "the webhook-started run in the order's story")  # fmt: skip
         assert "webhook received" in story.stdout and "in M3" in story.stdout
         assert f"{demo.url}/runs/" in story.stdout

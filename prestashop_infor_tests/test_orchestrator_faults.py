@@ -16,16 +16,15 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
 
 from prestashop_infor.processes import is_running, processes_of_home
 from prestashop_infor.store import Store
+from prestashop_infor_tests.topology import wait_for
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 PROJECT = BENCHMARKS.parent
@@ -43,16 +42,6 @@ def stack_class():
     finally:
         sys.path.remove(str(BENCHMARKS))
     return EventLaneStack, m3_call
-
-
-def _wait(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"waited {seconds:.0f} s for {what}")
 
 
 @contextlib.contextmanager
@@ -88,29 +77,29 @@ def _worker_pid(home: Path, run_id: str) -> int:
     from prestashop_infor.daemon import _worker_pid
 
     with _instance(home) as instance:
-        return _wait(lambda: _worker_pid(instance, run_id), 30, f"the worker of run {run_id}")
+        return wait_for(lambda: _worker_pid(instance, run_id), 30, f"the worker of run {run_id}")
 
 
 def _hold_the_pool(stack, m3_call, store: Store) -> tuple[list[int], str]:
     """A warm-up order through the lane, then an order whose run hangs on M3 in the ERP pool."""
     warm = stack.place_orders(1, seed=1)
-    _wait(lambda: stack.bound_at(store, warm), 120, f"the warm-up order {warm} to reach M3")
+    wait_for(lambda: stack.bound_at(store, warm), 120, f"the warm-up order {warm} to reach M3")
     m3_call(stack, "faults", HANG)
     stuck = stack.place_orders(1, seed=2)
-    holder = _wait(lambda: _holder(stack.dagster_home), 60, "a run to hold the infor_erp pool")
+    holder = wait_for(lambda: _holder(stack.dagster_home), 60, "a run to hold the infor_erp pool")
     return stuck, holder
 
 
 def _orders_reach_m3_after(stack, m3_call, store: Store, stuck: list[int], held_by: str, seconds: float):
     """The held run failed and freed its slot; a new order's run writes every pending order to M3."""
-    status, _ = _wait(
+    status, _ = wait_for(
         lambda: (s := _run(stack.dagster_home, held_by))[0] == dg.DagsterRunStatus.FAILURE and s,
         seconds,
         f"run {held_by} to be failed",
     )
-    _wait(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
+    wait_for(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
     fresh = stack.place_orders(1, seed=3)
-    _wait(lambda: len(stack.bound_at(store, stuck + fresh)) == 2, seconds, "both orders to reach M3")
+    wait_for(lambda: len(stack.bound_at(store, stuck + fresh)) == 2, seconds, "both orders to reach M3")
 
 
 def test_a_killed_run_worker_holding_the_erp_pool_holds_nothing(stack_class, tmp_path: Path):
@@ -148,20 +137,20 @@ def test_a_run_stuck_on_a_call_that_never_answers_ends_at_its_maximum_runtime(st
         stuck = stack.place_orders(1, seed=2)
         m3_call(stack, "faults", HANG)
         _launch(stack, tags='{"dagster/max_runtime": "20"}')
-        held_by = _wait(lambda: _holder(stack.dagster_home), 120, "a run to hold the infor_erp pool")
+        held_by = wait_for(lambda: _holder(stack.dagster_home), 120, "a run to hold the infor_erp pool")
         worker = _worker_pid(stack.dagster_home, held_by)
-        status, message = _wait(
+        status, message = wait_for(
             lambda: (s := _run(stack.dagster_home, held_by))[0] == dg.DagsterRunStatus.FAILURE and s,
             90,
             f"run {held_by} to fail at its maximum runtime",
         )
         assert "maximum runtime of 20 seconds" in message
-        _wait(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
+        wait_for(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
         m3_call(stack, "faults", method="DELETE")
         _launch(stack)
-        _wait(lambda: stack.bound_at(store, stuck), 60, "the order to reach M3 in the next run")
+        wait_for(lambda: stack.bound_at(store, stuck), 60, "the order to reach M3 in the next run")
         # the stuck worker ends too (interrupted when its call times out, or killed by the sweep)
-        _wait(lambda: not is_running(worker), 60, f"the stuck run's worker {worker} to end")
+        wait_for(lambda: not is_running(worker), 60, f"the stuck run's worker {worker} to end")
     assert not processes_of_home(stack.dagster_home)
 
 
@@ -172,5 +161,7 @@ def _launch(stack, tags: str | None = None) -> None:
     if tags:
         command += ["--tags", tags]
     env = {**stack.launches["daemon"][1]}
-    done = subprocess.run(command, env=env, cwd=stack.dagster_home, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        command, env=env, cwd=stack.dagster_home, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-3000:]
