@@ -9,7 +9,8 @@ whose run was killed, a payment, which shows on M3's receivable and not on the o
 After one warm-up order, with the faults on:
 
 - the shop: 20% of Webservice requests answered 500, 5% hanging ``--shop-hang`` seconds (31 s, past
-  the client's 30 s timeout: a real timeout; writes still commit when the hang ends);
+  the client's timeouts: 15 s for a read, which is asked again, 30 s for a write, which still commits
+  when the hang ends: a write that timed out);
 - M3 (ION API gateway): 20% of calls answered 503, 5% answered 504 after a second (the gateway's
   timeout), writes of orders and customers that commit and then answer 502 (5%) or 504 after a
   second (3%), a burst of 429s (``Retry-After: 1``) every 10 s, every token expired every 15 s;

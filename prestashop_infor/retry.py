@@ -9,8 +9,9 @@ transient (and whether a write may be repeated at all) is each adapter's call; h
 how often to try is decided here.
 
 A rate limit (HTTP 429, ``rate_limited``) is the server saying "not now", not a failure: it does not
-use up the attempts; the policy keeps waiting as told for up to ``rate_limit_seconds`` in all, so a
-burst of 429s during a quota window delays a call instead of failing it (and with it a whole batch).
+use up the attempts, and the failures before it are forgiven (the server is there); the policy keeps
+waiting as told for up to ``rate_limit_seconds`` in all, so a burst of 429s during a quota window
+delays a call instead of failing it (and with it a whole batch).
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class RetryPolicy:
             error = outcome.exception() if outcome is not None and outcome.failed else None
             if isinstance(error, Transient) and error.rate_limited:
                 limited += 1
+                failures = 0  # the server is there and asks to wait: the failures count again after it
                 elapsed = state.seconds_since_start or 0.0
                 return elapsed >= self.rate_limit_seconds or limited >= MAX_RATE_LIMITED
             failures += 1

@@ -67,10 +67,12 @@ def test_rate_limits_are_waited_out_without_using_up_the_attempts():
     assert policy.call(attempt) == "done"
     assert sleeps[:20] == [1.0] * 20 and len(sleeps) == 21
 
-    failures = iter([Transient(ValueError("503"))] * 2 + [Transient(ValueError("429"), 1.0, rate_limited=True)] * 5
-                    + [Transient(ValueError("504"))])  # fmt: skip
-    with pytest.raises(ValueError, match="504"):  # the third failure other than a rate limit
+    limit = Transient(ValueError("429"), 1.0, rate_limited=True)
+    failures = iter([Transient(ValueError("503"))] * 2 + [limit] * 5 + [Transient(ValueError("504"))] * 2
+                    + [limit] + [Transient(ValueError("502"))] * 3)  # fmt: skip
+    with pytest.raises(ValueError, match="502"):  # three failures in a row, no rate limit between
         policy.call(lambda: (_ for _ in ()).throw(next(failures)))
+    assert next(failures, None) is None
 
     endless = RetryPolicy(sleep=lambda _s: None)  # a server that never stops limiting: bounded
     calls = []

@@ -147,6 +147,7 @@ class PrestashopClient:
         time_zone: str = "UTC",
         page_size: int = 100,
         timeout: float = 30.0,
+        read_timeout: float = 15.0,
         max_attempts: int = 5,
         use_ws_key: bool = False,
         http_client: httpx.Client | None = None,
@@ -176,6 +177,9 @@ class PrestashopClient:
             _redact_httpx_log()
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=timeout)
+        # a read (GET, HEAD) that has not answered within ``read_timeout`` is asked again (it changes
+        # nothing); a write gets the whole ``timeout``, since repeating it is not always safe
+        self._read_timeout = min(read_timeout, timeout)
 
     def __repr__(self) -> str:  # never show the key
         return f"PrestashopClient({self.base_url!r}, time_zone={self.time_zone.key!r})"
@@ -621,6 +625,7 @@ class PrestashopClient:
                     headers=headers,
                     content=content,
                     auth=auth,
+                    timeout=self._read_timeout if method in ("GET", "HEAD") else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError as exc:
                 shown = _redact(httpx.URL(url, params=params))

@@ -29,7 +29,12 @@ class PrestashopResource(dg.ConfigurableResource):
         default=None, description="The shop's IANA time zone; its dates are local wall-clock (default UTC)."
     )
     page_size: int = Field(default=100, gt=0, description="Records per list request.")
-    timeout: float = Field(default=30.0, gt=0, description="Seconds per HTTP request.")
+    timeout: float = Field(default=30.0, gt=0, description="Seconds per write request (POST, PUT).")
+    read_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds a read may take before it is asked again (at most `timeout`).",
+    )
     max_attempts: int = Field(default=5, ge=1, description="Tries per request on 5xx, 429 and timeouts.")
     overlap_minutes: float = Field(
         default=10.0,
@@ -55,5 +60,6 @@ class PrestashopResource(dg.ConfigurableResource):
             time_zone=self.shop_time_zone(),
             page_size=self.page_size,
             timeout=self.timeout,
+            read_timeout=self.read_timeout,
             max_attempts=self.max_attempts,
         )
