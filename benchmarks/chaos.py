@@ -13,7 +13,8 @@ After one warm-up order, with the faults on:
   when the hang ends: a write that timed out);
 - M3 (ION API gateway): 20% of calls answered 503, 5% answered 504 after a second (the gateway's
   timeout), writes of orders and customers that commit and then answer 502 (5%) or 504 after a
-  second (3%), a burst of 429s (``Retry-After: 1``) every 10 s, every token expired every 15 s;
+  second (3%), every call answered 429 (``Retry-After: 1``) for 2 s every 10 s, every token expired
+  every 15 s;
 - the webhook sender: 5% duplicates, 5% held back (out of order), 2% forged copies, and a short
   retry schedule (a benchmark cannot wait the contract's 5 minutes for a receiver that restarts).
 
@@ -135,7 +136,7 @@ def faults_on(stack: EventLaneStack, plan: Plan) -> dict[str, Any]:
             "gateway_timeouts": 0.05,
             "commit_then_502": 0.05,
             "commit_then_504": 0.03,
-            "429_burst_every_s": 10,
+            "429_for_2_s_every_s": 10,
             "tokens_expired_every_s": 15,
         },  # fmt: skip
         "webhooks": {"duplicates": 0.05, "reordered": 0.05, "forged": 0.02},
@@ -178,7 +179,7 @@ def run_chaos(
             placed += stack.place_orders(count, seed=plan.seed * 1000 + batch)
             now = time.monotonic()
             if now - last_burst >= 10:
-                m3_call(stack, "faults", {"status": 429, "count": 20, "retry_after": "1"})
+                m3_call(stack, "faults", {"status": 429, "count": 1, "seconds": 2, "retry_after": "1"})
                 last_burst = now
             if now - last_expiry >= 15:
                 m3_call(stack, "tokens/expire")

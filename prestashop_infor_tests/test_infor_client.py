@@ -383,3 +383,23 @@ def test_the_sandbox_state_counts_doubles_per_customer_order_number_and_per_e_ma
             MAIL="Ann@Example.org" if cuno.endswith("1") else " ann@example.org",
         )  # fmt: skip
     assert http.get("/_sandbox/state").json()["duplicate_customers"] == 1
+
+
+def test_a_fault_with_seconds_answers_every_call_for_that_time_then_ends(tenant, http):
+    """A burst in time, as a gateway's rate limit is: every call in it gets the fault, whatever the
+    count; after it the calls pass (the chaos benchmark's 429s, whose Retry-After tells the truth)."""
+    import time
+
+    token = tenant.gateway.token({"grant_type": "client_credentials"})["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/{tenant.tenant}/M3/m3api-rest/v2/execute/MMS200MI/Get?ITNO=SKU-1"
+    answer = http.post(
+        "/_sandbox/faults", json={"status": 429, "count": 1, "seconds": 0.5, "retry_after": "1"}
+    )
+    assert answer.status_code == 200
+    during = [http.get(path, headers=headers) for _ in range(5)]
+    assert [a.status_code for a in during] == [429] * 5 and during[0].headers["retry-after"] == "1"
+    time.sleep(0.6)
+    assert http.get(path, headers=headers).status_code != 429
+    assert not tenant.gateway.faults  # expired and gone
+    assert http.post("/_sandbox/faults", json={"status": 429, "seconds": 0}).status_code == 400

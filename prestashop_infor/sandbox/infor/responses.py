@@ -496,15 +496,18 @@ class _Api:
                 delay=float(body.get("delay", 0)),
                 after_commit=bool(body.get("after_commit", False)),
                 rate=float(body.get("rate", 1.0)),
+                seconds=None if body.get("seconds") is None else float(body["seconds"]),
             )
             if not 0.0 < fault.rate <= 1.0:
                 raise ValueError("rate must be above 0 and at most 1")
+            if fault.seconds is not None and not 0.0 < fault.seconds <= 3600:
+                raise ValueError("seconds must be above 0 and at most 3600")
         except (M3Failure, KeyError, TypeError, ValueError):
             return _gateway_error(
                 400,
                 "Bad Request",
                 'expected {"status": 503, "count": 1, "match": "OIS100MI/", "rate": 1.0, "delay": 0, '
-                '"after_commit": false}',
+                '"after_commit": false, "seconds": null}',
             )
         self.m3.gateway.faults.append(fault)
         return JSONResponse({"faults": len(self.m3.gateway.faults)})

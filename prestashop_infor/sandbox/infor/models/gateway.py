@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 import secrets
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,10 @@ class Fault:
     delay: float = 0.0  # seconds before answering (e.g. a slow 504)
     after_commit: bool = False  # run the transaction first, then answer the fault ("the write committed")
     rate: float = 1.0  # share of matching calls that get the fault
+    # seconds the fault lasts from when it is added (then every matching call in that time gets it,
+    # whatever ``count``): a burst in time, as a gateway's rate limit is; None: until used up
+    seconds: float | None = None
+    added_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -159,10 +164,14 @@ class Gateway:
         """The first pending fault matching any of ``targets`` (used up by one call), each fault with
         a ``rate`` below 1 drawn for."""
         with self._lock:
+            now = time.monotonic()
+            self.faults = [f for f in self.faults if f.seconds is None or now < f.added_at + f.seconds]
             for fault in self.faults:
                 if fault.count > 0 and any(fault.match in target for target in targets):
                     if fault.rate < 1.0 and self.fault_random.random() >= fault.rate:
                         continue
+                    if fault.seconds is not None:
+                        return fault  # lasts its time, however many calls meet it
                     fault.count -= 1
                     if fault.count == 0:
                         self.faults.remove(fault)
