@@ -289,11 +289,14 @@ def kill(stack: EventLaneStack, what: str, plan: Plan, backfills: list[str]) -> 
         return f"the daemon and the receiver {held}"
     if what == "daemon during a backfill":
         today = date.today()
-        tags = {"dagster/asset_partition_range_start": (today - timedelta(days=7)).isoformat(),
-                "dagster/asset_partition_range_end": (today - timedelta(days=1)).isoformat()}  # fmt: skip
+        tags = {
+            "dagster/asset_partition_range_start": (today - timedelta(days=7)).isoformat(),
+            "dagster/asset_partition_range_end": (today - timedelta(days=1)).isoformat(),
+            "dagster/priority": "10",
+        }  # fmt: skip  (first out of the queue)
         run_id = launch_job(stack, "order_reconciliation_job", tags)
         backfills.append(run_id)
-        running = _wait_for(lambda: run_statuses(stack, [run_id])[run_id] == "STARTED", 60)
+        running = _wait_for(lambda: run_statuses(stack, [run_id])[run_id] == "STARTED", 120)
         _down(stack, ["daemon"], plan.down)
         return f"the daemon {'while' if running else 'before'} backfill run {run_id[:8]} ran"
     if what == "receiver":
