@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -140,7 +140,10 @@ def _api_endpoint(shop: Shop):
                 {"WWW-Authenticate": REALM},
                 head=method == "HEAD",
             )
-        body = await request.body() if method in ("POST", "PUT", "PATCH") else b""
+        try:
+            body = await request.body() if method in ("POST", "PUT", "PATCH") else b""
+        except ClientDisconnect:  # the client went away mid-request (a killed run): nothing to answer
+            return Response(status_code=499)
         path = request.path_params.get("path", "").strip("/")
         parts = path.split("/") if path else []
         try:
