@@ -132,6 +132,17 @@ class EventLaneStack:
         deadline = time.monotonic() + 60
         while not self.ionapi.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
+        # the shop's sender retries within seconds, not on the contract's schedule (5 s, then 5 min):
+        # a receiver slow to answer under load (its commit waits on the disk) would otherwise hold an
+        # order's webhook back for minutes. The sender is attached just after the shop serves.
+        deadline = time.monotonic() + 30
+        while True:
+            answer = httpx.post(f"{self.shop_url}/_sandbox/webhooks/faults", timeout=30,
+                                json={"retry_delays": [1, 2, 3, 5, 8, 13, 21, 30]})  # fmt: skip
+            if answer.status_code != 404 or time.monotonic() > deadline:
+                answer.raise_for_status()
+                break
+            time.sleep(0.1)
         self._start(
             "daemon",
             [cli, "daemon", "-w", str(PROJECT / "workspace.yaml")],

@@ -45,7 +45,7 @@ def test_a_malformed_owner_is_not_gone(owner: str):
     assert id_map.holder_is_gone(owner) is False
 
 
-def _fresh_claim(store: Store, source_key: str, owner: str, age: timedelta = timedelta(seconds=40)) -> None:
+def _fresh_claim(store: Store, source_key: str, owner: str, age: timedelta = timedelta(seconds=15)) -> None:
     with store.engine.begin() as connection:
         connection.execute(
             id_claims.insert().values(
@@ -64,7 +64,7 @@ def test_a_fresh_claim_of_a_gone_holder_is_taken_over_after_the_grace_and_a_live
     with Store.from_url(f"sqlite:///{tmp_path}/store.db") as store:
         _fresh_claim(store, "dead@x.fr", f"{HOST}:{gone_pid}:1")
         # the holder's last request may still run in M3: not within the grace
-        _fresh_claim(store, "just@x.fr", f"{HOST}:{gone_pid}:1", age=timedelta(seconds=5))
+        _fresh_claim(store, "just@x.fr", f"{HOST}:{gone_pid}:1", age=timedelta(seconds=2))
         _fresh_claim(store, "live@x.fr", f"{HOST}:{os.getpid()}:1")
         _fresh_claim(store, "remote@x.fr", f"elsewhere:{gone_pid}:1")
         planned = {"dead@x.fr": "PS1", "just@x.fr": "PS1", "live@x.fr": "PS1", "remote@x.fr": "PS1"}

@@ -66,9 +66,7 @@ def test_blocking_check_fails_when_too_many_records_fail(world):
     tenant, _, resources, _ = world
     for n in range(4):
         tenant.items[f"SKU-{n}"].stat = "X"
-    result = dg.materialize(
-        [infor_items], resources=resources, selection=[infor_items], raise_on_error=False
-    )
+    result = dg.materialize([infor_items], resources=resources, selection=[infor_items], raise_on_error=False)
     checks = result.get_asset_check_evaluations()
     assert checks and not checks[0].passed
 

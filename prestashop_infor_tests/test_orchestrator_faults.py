@@ -147,10 +147,11 @@ def test_a_run_stuck_on_a_call_that_never_answers_ends_at_its_maximum_runtime(st
         assert "maximum runtime of 20 seconds" in message
         wait_for(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
         m3_call(stack, "faults", method="DELETE")
+        # the stuck worker ends too (interrupted when its call times out, or killed by the sweep), and
+        # with it its claim on the order: the next run takes it over
+        wait_for(lambda: not is_running(worker), 90, f"the stuck run's worker {worker} to end")
         _launch(stack)
-        wait_for(lambda: stack.bound_at(store, stuck), 60, "the order to reach M3 in the next run")
-        # the stuck worker ends too (interrupted when its call times out, or killed by the sweep)
-        wait_for(lambda: not is_running(worker), 60, f"the stuck run's worker {worker} to end")
+        wait_for(lambda: stack.bound_at(store, stuck), 90, "the order to reach M3 in the next run")
     assert not processes_of_home(stack.dagster_home)
 
 

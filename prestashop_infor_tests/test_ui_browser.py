@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from prestashop_infor_tests.test_demo import Demo, _wait_for
+from prestashop_infor_tests.test_demo import Demo
+from prestashop_infor_tests.topology import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 README_PICTURE = REPO / "docs" / "asset-graph.png"
@@ -153,7 +154,7 @@ def test_a_first_visit_to_the_demo_ui_in_chromium(tmp_path: Path):
                 end = page.get_by_text(re.compile(r"^RUN_(SUCCESS|FAILURE|CANCELED)$"))
                 end.first.wait_for(timeout=RUN_TIMEOUT_S * 1000)
                 # the event is written a moment before the run's status
-                status = _wait_for(lambda: _ended(demo.url, run_id), 30, f"the status of run {run_id}")
+                status = wait_for(lambda: _ended(demo.url, run_id), 30, f"the status of run {run_id}")
                 expect(page.get_by_text("Success", exact=True).first).to_be_visible()  # the header's tag
                 shot("run.png")
                 assert end.first.inner_text() == "RUN_SUCCESS" and status == "SUCCESS", (
@@ -229,7 +230,7 @@ def test_a_first_visit_to_the_demo_ui_in_chromium(tmp_path: Path):
                     timeout=60_000
                 )
                 job_links = page.locator('a[href$="/jobs/order_sync_job"]')
-                _wait_for(lambda: job_links.count() >= 2, 30, "an order_sync_job run in the sensor's runs")
+                wait_for(lambda: job_links.count() >= 2, 30, "an order_sync_job run in the sensor's runs")
                 shot("sensor_runs.png")
             finally:
                 browser.close()

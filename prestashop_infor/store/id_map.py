@@ -226,10 +226,9 @@ def claim_owner() -> str:
 
 
 #: A claim of a holder that is gone is taken over once it is this old: the holder's last request may
-#: still be running in M3 after the holder died (up to the clients' 30 s timeout), and a run taking
-#: the order over in that window finds it half-entered and changing (the chaos benchmark: 282 orders
-#: dead-lettered as "M3 did not answer" 5 s after a run worker was killed).
-GONE_HOLDER_GRACE = timedelta(seconds=35)
+#: still be finishing in M3 for a moment after the holder died, and a run taking the order over at
+#: that moment would find it changing under its lookup.
+GONE_HOLDER_GRACE = timedelta(seconds=10)
 
 
 def holder_is_gone(owner: str) -> bool:
