@@ -455,3 +455,53 @@ def test_lifecycle_over_loopback_sockets() -> None:
             world.m3_http.close()
             world.prestashop._http.close()
             world.store.dispose()
+
+
+def test_a_status_write_the_shop_did_not_take_leaves_that_order_for_the_next_run(world: World) -> None:
+    """The shop times out on one order's history write, after it committed it: that order is left
+    for the next run (which finds the state set and writes nothing twice), the other is pushed. Before,
+    the one failure failed the whole step, and every order (and the stock push after it) waited."""
+    first, first_orno = world.place()
+    second, second_orno = world.place()
+    for orno in (first_orno, second_orno):
+        world.sandbox(orno, "ship", {"tracking_number": f"1Z{orno}"})
+    failed: list[str] = []
+
+    def time_out_once_after_the_commit(response: httpx.Response) -> None:
+        request = response.request
+        if request.method == "POST" and request.url.path == "/api/order_histories" and not failed:
+            failed.append(request.content.decode())
+            raise httpx.ReadTimeout("the shop did not answer in time", request=request)
+
+    world.prestashop._http.event_hooks["response"].append(time_out_once_after_the_commit)
+    report = world.run(QUIET)
+    world.prestashop._http.event_hooks["response"].clear()
+    shipped = world.state_id("Shipped")
+    left = first if f"<id_order><![CDATA[{first}]]>" in failed[0] or f">{first}<" in failed[0] else second
+    other = second if left == first else first
+    assert other in report.updated and left not in report.updated and left in report.skipped
+    assert "next run" in report.notes[left]
+    assert int(world.order(left)["current_state"]) == shipped  # the write had committed
+
+    again = world.run(QUIET)
+    assert left not in again.updated  # already shipped: nothing written twice
+    assert [int(h["id_order_state"]) for h in world.histories(left)].count(shipped) == 1
+    assert world.carrier(left)["tracking_number"] == f"1Z{first_orno if left == first else second_orno}"
+
+
+def test_a_shop_that_takes_no_write_fails_the_status_run(world: World) -> None:
+    """Three orders in a row whose write the shop did not take: the shop is down, the run fails (its
+    failure alert says so) instead of skipping every order quietly."""
+    from prestashop_infor.prestashop.client import PrestashopUnavailable
+
+    orders = [world.place() for _ in range(4)]
+    for _, orno in orders:
+        world.sandbox(orno, "ship")
+
+    def refuse_writes(request: httpx.Request) -> None:
+        if request.method == "POST":
+            raise httpx.ReadTimeout("the shop did not answer in time", request=request)
+
+    world.prestashop._http.event_hooks["request"].append(refuse_writes)
+    with pytest.raises(PrestashopUnavailable):
+        world.run(QUIET)

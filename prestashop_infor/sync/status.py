@@ -72,6 +72,7 @@ TRACKING_PATTERN = re.compile(r"[~:#,%&_=()\[\].? +\-@/a-zA-Z0-9]+")
 TRACKING_MAX = 64
 MONEY_PLACES = Decimal("0.000001")  # PrestaShop stores amounts with 6 decimals
 PAYMENT_TOLERANCE = Decimal("0.01")  # below one cent the order counts as settled
+UNAVAILABLE_IN_A_ROW = 3  # orders in a row whose write the shop did not take: it is down, stop
 
 
 @dataclass
@@ -121,8 +122,9 @@ def push_stored_statuses(
 
     Without ``order_ids``: every order the id map follows that is not closed (paid or cancelled),
     and of those only the ones whose M3 state changed since the last push (or still waiting for
-    payment). With ``order_ids``: exactly those orders, each checked in full. Raises when the shop
-    stays unreachable, or the status map does not fit the shop's states.
+    payment). With ``order_ids``: exactly those orders, each checked in full. A write the shop does
+    not take leaves its order for the next run; raises when the shop stays unreachable (three orders
+    in a row), or the status map does not fit the shop's states.
     """
     forced = order_ids is not None
     report = StatusReport()
@@ -176,6 +178,7 @@ def _push_claimed(
     shop_orders = _shop_orders(prestashop, work)
     letters: list[dict[str, Any]] = []
     done: list[int] = []
+    unavailable = 0  # orders in a row whose write the shop did not take
     try:
         for order_id in work:
             state = states[order_id]
@@ -188,6 +191,18 @@ def _push_claimed(
                 report.dead_lettered.append(order_id)
                 log.warning("order %s: status not pushed: %s", order_id, error)
                 continue
+            except PrestashopUnavailable as error:
+                # one write the shop did not take (a 500 or a timeout; it may have been applied): the
+                # order is left for the next run, which reads it again and finishes it without doing
+                # anything twice; the others go on. Several in a row: the shop is down, the run fails.
+                unavailable += 1
+                if unavailable >= UNAVAILABLE_IN_A_ROW:
+                    raise
+                report.skipped.append(order_id)
+                report.notes[order_id] = f"left for the next run: {error}"
+                log.warning("order %s: status push left for the next run: %s", order_id, error)
+                continue
+            unavailable = 0
             backoffice.save_order_push(store, outcome.push)
             done.append(order_id)
             report.merge(outcome.report)
