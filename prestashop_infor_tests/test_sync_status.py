@@ -490,11 +490,11 @@ def test_a_status_write_the_shop_did_not_take_leaves_that_order_for_the_next_run
 
 
 def test_a_shop_that_takes_no_write_fails_the_status_run(world: World) -> None:
-    """Three orders in a row whose write the shop did not take: the shop is down, the run fails (its
+    """Five orders in a row whose write the shop did not take: the shop is down, the run fails (its
     failure alert says so) instead of skipping every order quietly."""
     from prestashop_infor.prestashop.client import PrestashopUnavailable
 
-    orders = [world.place() for _ in range(4)]
+    orders = [world.place() for _ in range(6)]
     for _, orno in orders:
         world.sandbox(orno, "ship")
 

@@ -72,7 +72,7 @@ TRACKING_PATTERN = re.compile(r"[~:#,%&_=()\[\].? +\-@/a-zA-Z0-9]+")
 TRACKING_MAX = 64
 MONEY_PLACES = Decimal("0.000001")  # PrestaShop stores amounts with 6 decimals
 PAYMENT_TOLERANCE = Decimal("0.01")  # below one cent the order counts as settled
-UNAVAILABLE_IN_A_ROW = 3  # orders in a row whose write the shop did not take: it is down, stop
+UNAVAILABLE_IN_A_ROW = 5  # orders in a row whose write the shop did not take: it is down, stop
 
 
 @dataclass
@@ -123,7 +123,7 @@ def push_stored_statuses(
     Without ``order_ids``: every order the id map follows that is not closed (paid or cancelled),
     and of those only the ones whose M3 state changed since the last push (or still waiting for
     payment). With ``order_ids``: exactly those orders, each checked in full. A write the shop does
-    not take leaves its order for the next run; raises when the shop stays unreachable (three orders
+    not take leaves its order for the next run; raises when the shop stays unreachable (five orders
     in a row), or the status map does not fit the shop's states.
     """
     forced = order_ids is not None
