@@ -499,16 +499,11 @@ def pool_holders(stack: EventLaneStack) -> dict[str, list[str]]:
 
 
 def worker_pid(stack: EventLaneStack, run_id: str) -> int | None:
-    """The process id of a run's worker (its "Started process for run" event)."""
-    import dagster as dg
+    """The process id of a run's worker, as the daemon's sweep finds it."""
+    from prestashop_infor.daemon import worker_pid as worker_pid_of
 
     with dagster_instance(stack) as instance:
-        for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records:
-            data = record.event_log_entry.dagster_event.event_specific_data
-            pid = getattr(data, "metadata", {}).get("pid") if data else None
-            if pid is not None:
-                return int(getattr(pid, "value", pid))
-    return None
+        return worker_pid_of(instance, run_id)
 
 
 def run_statuses(stack: EventLaneStack, run_ids: list[str]) -> dict[str, str]:

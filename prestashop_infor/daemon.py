@@ -87,7 +87,7 @@ def fail_orphaned_runs(instance: Any) -> list[str]:
     failed = []
     unfinished = [dg.DagsterRunStatus[name] for name in UNFINISHED]
     for run in instance.get_runs(dg.RunsFilter(statuses=unfinished)):
-        pid = _worker_pid(instance, run.run_id)
+        pid = worker_pid(instance, run.run_id)
         if pid is None or is_running(pid):
             continue  # not started yet (run monitoring's start timeout covers it), or still working
         instance.report_run_failed(
@@ -110,7 +110,7 @@ def fail_interrupted_launches(instance: Any) -> list[str]:
         return []
     failed = []
     for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTING])):
-        if _worker_pid(instance, run.run_id) is not None:
+        if worker_pid(instance, run.run_id) is not None:
             continue  # its worker came up: fail_orphaned_runs judges it
         instance.report_run_failed(run, "its launch was interrupted: the daemon launching it stopped")
         _free_slots(instance, run.run_id)
@@ -193,7 +193,7 @@ def stop_workers_of_ended_runs(instance: Any, *, now: float) -> list[str]:
         if run_id in _checked_workers or now - end < WORKER_GRACE_SECONDS:
             continue
         _checked_workers.add(run_id)
-        pid = _worker_pid(instance, run_id)
+        pid = worker_pid(instance, run_id)
         if pid is not None and _is_worker_of_this_home(pid, started_before=end):
             with contextlib.suppress(psutil.Error):
                 psutil.Process(pid).kill()
@@ -228,7 +228,8 @@ def _local_workers(instance: Any) -> bool:
     return isinstance(instance.run_launcher, DefaultRunLauncher)
 
 
-def _worker_pid(instance: Any, run_id: str) -> int | None:
+def worker_pid(instance: Any, run_id: str) -> int | None:
+    """The process id of a run's worker (its "Started process for run" event), None before it has one."""
     import dagster as dg
 
     for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT).records:

@@ -74,10 +74,10 @@ def _run(home: Path, run_id: str) -> tuple[dg.DagsterRunStatus, str]:
 
 
 def _worker_pid(home: Path, run_id: str) -> int:
-    from prestashop_infor.daemon import _worker_pid
+    from prestashop_infor.daemon import worker_pid
 
     with _instance(home) as instance:
-        return wait_for(lambda: _worker_pid(instance, run_id), 30, f"the worker of run {run_id}")
+        return wait_for(lambda: worker_pid(instance, run_id), 30, f"the worker of run {run_id}")
 
 
 def _hold_the_pool(stack, m3_call, store: Store) -> tuple[list[int], str]:
