@@ -1,34 +1,68 @@
-# Every target works on a fresh machine: it creates .venv and installs what is missing.
-# The stamp file keeps a second call fast; it is redone when pyproject.toml changes.
+# Every target works on a fresh machine with Python 3.11+: it creates .venv and installs what is
+# missing from the locks in requirements/ (docs/development.md). `make demo` needs nothing else: no
+# root, no apt, no browser. `make test` also needs the dev tools (requirements/dev.lock) and a
+# Chromium for the UI test (prestashop_infor_tests/tools.py finds one, or says what to install).
+# A stamp file keeps a second call fast; it is redone when pyproject.toml or its lock changes.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PRODUCT_STAMP := $(VENV)/.installed-product
+DEV_STAMP := $(VENV)/.installed-dev
+# The tool that writes the locks (`make lock`): uv resolves one lock valid on Linux and macOS alike.
+UV_VERSION := 0.13.9
+# LOCK_ARGS: --upgrade (every package to its newest allowed) or --upgrade-package NAME; without it,
+# what is locked stays and only what pyproject.toml changed moves.
+LOCK_ARGS ?=
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --quiet --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench lint install dev lock clean
 
-install: $(STAMP)
+install: $(PRODUCT_STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	# the UI test drives Debian's Chromium through Playwright (nothing downloaded at run time)
-	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
-	touch $(STAMP)
+dev: $(DEV_STAMP)
 
-demo: $(STAMP)
+# pip 23.3 or newer: older ones misread an extra in a hashed lock (dagster-graphql's gql[requests]).
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+		echo "prestashop-infor needs Python 3.11 or newer; '$(PYTHON)' is not: run make with PYTHON=python3.12 (or another 3.11+)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "pip>=23.3"
+
+# The product alone (what `make demo` runs): the locked versions, checked against their hashes, then
+# the project itself without resolving anything again.
+$(PRODUCT_STAMP): pyproject.toml requirements/product.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/product.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# The product with the dev tools (tests, lint, benchmarks): the same versions, and more.
+$(DEV_STAMP): pyproject.toml requirements/dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+demo: $(PRODUCT_STAMP)
 	$(BIN)/prestashop-infor demo
 
-test: $(STAMP)
+# The outside programs come before the run: installed with apt as root on Debian, named otherwise.
+test: $(DEV_STAMP)
+	$(BIN)/python -m prestashop_infor_tests.tools
 	$(BIN)/python -m pytest -n 2
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	@for script in benchmarks/[a-z]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check prestashop_infor prestashop_infor_tests benchmarks
 	$(BIN)/ruff format --check prestashop_infor prestashop_infor_tests benchmarks
+
+# Refreshes the locks from pyproject.toml: the product's first, then the dev tools' and the image's
+# constrained by it, so the tests and the image run exactly the versions the demo runs.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(LOCK) -o requirements/product.lock
+	$(LOCK) --extra dev -c requirements/product.lock -o requirements/dev.lock
+	$(LOCK) --extra docker -c requirements/product.lock -o requirements/docker.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache

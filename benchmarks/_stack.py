@@ -511,6 +511,23 @@ def run_statuses(stack: EventLaneStack, run_ids: list[str]) -> dict[str, str]:
         return {run_id: instance.get_run_by_id(run_id).status.value for run_id in run_ids}
 
 
+def run_summary(stack: EventLaneStack) -> dict[str, dict[str, Any]]:
+    """Per job: its runs by status, and the median and longest time a run took from start to end."""
+    summary: dict[str, dict[str, Any]] = {}
+    with dagster_instance(stack) as instance:
+        for record in instance.get_run_records():
+            job = summary.setdefault(record.dagster_run.job_name, {"runs": {}, "seconds": []})
+            status = record.dagster_run.status.value
+            job["runs"][status] = job["runs"].get(status, 0) + 1
+            if record.start_time and record.end_time:
+                job["seconds"].append(record.end_time - record.start_time)
+    for job in summary.values():
+        took = sorted(job.pop("seconds"))
+        job["p50_s"] = round(took[len(took) // 2], 1) if took else None
+        job["max_s"] = round(took[-1], 1) if took else None
+    return dict(sorted(summary.items()))
+
+
 def stock_pushes(stack: EventLaneStack) -> int:
     """The storage id of the newest materialization of ``prestashop_stock_levels`` (0 without one):
     it grows with each push of the stock lane."""

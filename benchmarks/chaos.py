@@ -22,7 +22,7 @@ After one warm-up order, with the faults on:
 orchestrator is hit at several points of the placing (``KILLS``, about a minute apart), each by
 SIGKILL, the killed processes started again ``--down`` seconds later:
 
-- a run worker while its run holds a pool slot (``infor_erp`` or ``prestashop_shop``);
+- a run worker while its run holds a pool slot (``infor_erp`` or one of the shop's);
 - the daemon, with its code server and their run workers, while no pool slot is held (before or
   after a run holds one);
 - the daemon and the receiver while a run holds a pool slot;
@@ -79,6 +79,7 @@ from _stack import (
     open_order_letters,
     pool_holders,
     run_statuses,
+    run_summary,
     shop_faults,
     shop_payments,
     stock_drift,
@@ -256,6 +257,7 @@ def run_chaos(
         "stall_samples": {"taken": watch.samples, "failed": watch.failed, "last_error": watch.last_error},
         "kills": kills,
         "backfill_runs": run_statuses(stack, backfills) if backfills else {},
+        "runs": run_summary(stack),
         "faults": faults,
     }
 

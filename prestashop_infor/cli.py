@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from prestashop_infor.settings import (
 )
 from prestashop_infor.store import Store
 from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES
-from prestashop_infor.sync import dead_letters
+from prestashop_infor.sync import dead_letters, reconcile
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.mapping import MappingError, load_mapping
 
@@ -245,7 +246,28 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 DEMO_GROUPS = ("prestashop", "infor", "order_to_cash")
-DEMO_RUN_TAG = "prestashop_infor/demo"  # value "first_materialization" on the demo's first run
+# on the demo's own runs: "first_materialization", "history_reconciliation"
+DEMO_RUN_TAG = "prestashop_infor/demo"
+DEMO_RUN_LABELS = {
+    "first_materialization": "First materialization (every asset)",
+    "history_reconciliation": "Reconciliation of the history",
+}
+DEMO_HISTORY_DAYS = 30  # the demo's sandbox: a month of orders in both systems ...
+DEMO_ORDERS_PER_DAY = 20  # ... about 20 a day
+DEMO_LOGS = "demo_logs"  # in the demo's home: the output of the daemon (and its runs) and the webserver
+DEMO_STOP_SECONDS = 10  # from Ctrl-C to SIGKILL for whatever of Dagster is still running
+# Planted once the first materialization has bound the history (an order dropped from M3 before
+# that would only be sent again), on days a week old or more, whose orders are paid and closed: no
+# lane reads them again, so each change waits quietly for the reconciliation. No state set back by
+# hand in the shop: the status lane's first pass over a new store would push it forward again.
+DEMO_DISCREPANCIES = {"dropped": 1, "orphaned": 1, "amount": 1, "line": 1}
+DEMO_DISCREPANCY_MIN_AGE_DAYS = 8
+_DISCREPANCY_WORDS = {
+    "dropped": "dropped from M3",
+    "orphaned": "deleted from the shop (M3 keeps it)",
+    "amount": "price raised in M3",
+    "line": "item changed in M3",
+}
 _DEMO_ASSETS_QUERY = """
 { repositoriesOrError { __typename ... on RepositoryConnection { nodes {
     name location { name } assetNodes { assetKey { path } groupName } } } } }
@@ -256,6 +278,7 @@ mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params)
     ... on RunConfigValidationInvalid { errors { message } } } }
 """
 _DEMO_RUN_QUERY = "query Run($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status } } }"
+_RUN_ENDS = ("SUCCESS", "FAILURE", "CANCELED")
 
 
 DEMO_MARKER = ".prestashop-infor-demo"  # in a Dagster home the demo made, and may clear
@@ -326,13 +349,21 @@ def _demo_graphql(url: str, query: str, variables: dict[str, Any] | None = None)
     return body["data"]
 
 
-def _first_materialization(
-    url: str, dagster: subprocess.Popen[Any], stopping: threading.Event, started: float
+def _demo_start_runs(
+    url: str,
+    dagster: subprocess.Popen[Any],
+    stopping: threading.Event,
+    started: float,
+    sandbox: Any,
+    store_url: str,
 ) -> None:
-    """Once the UI answers and the code location is loaded, launch one run of every asset through
-    the instance (so it shows in the UI, queued and run by the daemon) and report how it ended."""
-    selector: dict[str, Any] | None = None
-    while selector is None:
+    """What the demo runs itself once the UI answers and the code location is loaded, through the
+    webserver (so each is a run of the instance, queued and run by the daemon like one launched from
+    the UI): the first materialization of every asset; once it has bound the seeded history, a few
+    discrepancies planted in the sandbox and the history reconciled in one run over its days."""
+    location: dict[str, str] | None = None
+    keys: list[Any] = []
+    while location is None:
         if stopping.wait(1) or dagster.poll() is not None:
             return
         try:
@@ -342,68 +373,192 @@ def _first_materialization(
         for repository in repositories.get("nodes", []):
             keys = [n["assetKey"] for n in repository["assetNodes"] if n["groupName"] in DEMO_GROUPS]
             if keys:
-                selector = {
+                location = {
                     "repositoryLocationName": repository["location"]["name"],
                     "repositoryName": repository["name"],
-                    "jobName": "__ASSET_JOB",
-                    "assetSelection": keys,
                 }
-        if selector is None and time.monotonic() - started > 300:
+        if location is None and time.monotonic() - started > 300:
             print("prestashop-infor: the code location did not load; see the UI", file=sys.stderr)
             return
     print(f"Dagster UI answering, {time.monotonic() - started:.0f} s after the start.", flush=True)
+    first = _launch_demo_run(
+        url,
+        {**location, "jobName": "__ASSET_JOB", "assetSelection": keys},
+        "first_materialization",
+        run_config={"execution": {"config": {"in_process": {}}}},  # no process per step
+    )
+    status = None if first is None else _wait_for_demo_run(url, first, dagster, stopping)
+    if status != "SUCCESS":
+        if status is not None:
+            _say(f"The history is not reconciled: the first materialization ended {status}.")
+        return
+    first_day, today = sandbox.order_days()
+    last_day = today - timedelta(days=1)
+    if not sandbox.settings.history_days or last_day < first_day:
+        return  # no history in M3 to reconcile with, or not a whole day of it yet
+    _plant_demo_discrepancies(sandbox, first_day, today)
+    reconciliation = _launch_demo_run(
+        url,
+        {**location, "jobName": "order_reconciliation_job"},
+        "history_reconciliation",
+        tags={
+            "dagster/asset_partition_range_start": first_day.isoformat(),
+            "dagster/asset_partition_range_end": last_day.isoformat(),
+        },
+    )
+    if reconciliation is None or _wait_for_demo_run(url, reconciliation, dagster, stopping) != "SUCCESS":
+        return
+    with Store.from_url(store_url) as store:
+        findings = reconcile.open_findings(store, first_day, last_day)
+    found = "; ".join(f"{f.day} {f.kind} {f.key}" for f in findings[:10]) or "none"
+    _say(
+        f"History reconciled, {first_day} to {last_day}: {len(findings)} finding(s) ({found}); "
+        f"each day's result: {url}/assets/order_reconciliation?view=partitions"
+    )
+
+
+def _launch_demo_run(
+    url: str,
+    selector: dict[str, Any],
+    kind: str,
+    *,
+    run_config: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+) -> str | None:
+    """Launch one of the demo's runs (``kind``: a DEMO_RUN_TAG value) through the webserver; its id,
+    or None with the reason on stderr."""
     params = {
         "selector": selector,
-        "runConfigData": {"execution": {"config": {"in_process": {}}}},  # no process per step
-        "executionMetadata": {"tags": [{"key": DEMO_RUN_TAG, "value": "first_materialization"}]},
+        "runConfigData": run_config or {},
+        "executionMetadata": {
+            "tags": [
+                {"key": key, "value": value} for key, value in {DEMO_RUN_TAG: kind, **(tags or {})}.items()
+            ]
+        },
     }
+    label = DEMO_RUN_LABELS[kind]
     try:
         launched = _demo_graphql(url, _DEMO_LAUNCH_MUTATION, {"params": params})["launchRun"]
     except Exception as exc:  # noqa: BLE001 - reported; the demo keeps running
-        print(f"prestashop-infor: could not launch the first materialization: {exc}", file=sys.stderr)
-        return
+        print(f"prestashop-infor: could not launch the {label}: {exc}", file=sys.stderr)
+        return None
     if launched["__typename"] != "LaunchRunSuccess":
         why = launched.get("message") or launched.get("errors") or launched["__typename"]
-        print(f"prestashop-infor: the first materialization was refused: {why}", file=sys.stderr)
-        return
-    run_id = launched["run"]["runId"]
-    print(f"First materialization of every asset: {url}/runs/{run_id}", flush=True)
+        print(f"prestashop-infor: the {label} was refused: {why}", file=sys.stderr)
+        return None
+    return launched["run"]["runId"]
+
+
+def _wait_for_demo_run(
+    url: str, run_id: str, dagster: subprocess.Popen[Any], stopping: threading.Event
+) -> str | None:
+    """The run's final status; None when the demo stops first."""
     status = "QUEUED"
-    while status not in ("SUCCESS", "FAILURE", "CANCELED"):
-        if stopping.wait(2) or dagster.poll() is not None:
-            return
+    while status not in _RUN_ENDS:
+        if stopping.wait(1) or dagster.poll() is not None:
+            return None
         try:
             status = _demo_graphql(url, _DEMO_RUN_QUERY, {"id": run_id})["runOrError"].get("status", status)
         except Exception:  # noqa: BLE001 - asked again at the next turn
             continue
-    elapsed = time.monotonic() - started
-    print(f"First materialization: {status} ({elapsed:.0f} s after start; run {run_id}).", flush=True)
+    return status
 
 
-def _stop_process_group(process: subprocess.Popen, grace: float = 10.0) -> None:
-    """Stop a Dagster process and everything in its process group (its code server, run workers): SIGTERM, then SIGKILL for whatever is still there after ``grace`` seconds (the next
-    start deletes this instance anyway)."""
+def _plant_demo_discrepancies(sandbox: Any, first_day: date, today: date) -> None:
+    """Plant DEMO_DISCREPANCIES on the history's days at least DEMO_DISCREPANCY_MIN_AGE_DAYS old, and
+    say which orders they touched."""
+    last = today - timedelta(days=DEMO_DISCREPANCY_MIN_AGE_DAYS)
+    days = [first_day + timedelta(days=n) for n in range((last - first_day).days + 1)]
+    try:
+        if not days:
+            raise ValueError(f"the history has no day {DEMO_DISCREPANCY_MIN_AGE_DAYS} days old or more")
+        planted = sandbox.plant_discrepancies(seed=sandbox.settings.seed, days=days, **DEMO_DISCREPANCIES)
+    except ValueError as exc:
+        _say(f"No discrepancies planted for the reconciliation to find: {exc}")
+        return
+    touched = [f"order {order_id} {_DISCREPANCY_WORDS[kind]}"
+               for kind in DEMO_DISCREPANCIES for order_id in planted[kind]]  # fmt: skip
+    _say(f"Planted for the reconciliation to find: {', '.join(touched)}.")
 
-    def group_alive() -> bool:
-        process.poll()  # reap the process itself, so a zombie does not count
+
+def _watch_runs(dagster_home: Path, url: str, stopping: threading.Event) -> None:
+    """What the terminal shows of the lanes: a line when a run starts and when it ends, with what
+    started it. Every event of every run is in the UI (and in the logs under the demo's home)."""
+    import dagster as dg
+
+    announced: set[tuple[str, str]] = set()  # (run id, "started" or its end)
+    since: datetime | None = None
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        while not stopping.wait(1):
+            try:
+                records = instance.get_run_records(
+                    filters=dg.RunsFilter(updated_after=since), order_by="update_timestamp", ascending=True
+                )
+            except Exception:  # noqa: BLE001 - the SQLite storage is busy: asked again in a second
+                continue
+            if records:  # a second back: a run updated in the same instant as the last one is not missed
+                since = records[-1].update_timestamp - timedelta(seconds=1)
+            for record in records:
+                run, status = record.dagster_run, record.dagster_run.status.value
+                event = status if status in _RUN_ENDS else "started" if status == "STARTED" else None
+                if event is None or (run.run_id, event) in announced:
+                    continue
+                announced.add((run.run_id, event))
+                _say(_run_line(run, event, record, url))
+
+
+def _say(event: str) -> None:
+    """One line of what happens in the demo, with the time it was seen."""
+    print(f"{datetime.now().strftime('%H:%M:%S')}  {event}", flush=True)
+
+
+def _run_line(run: Any, event: str, record: Any, url: str) -> str:
+    link = f"{url}/runs/{run.run_id}"
+    if event == "started":
+        return f"{_run_label(run)}: started  {link}"
+    took = f" in {record.end_time - record.start_time:.0f} s" if record.start_time and record.end_time else ""
+    return f"{_run_label(run)}: {event}{took}" + ("" if event == "SUCCESS" else f"  {link}")
+
+
+def _run_label(run: Any) -> str:
+    """The demo's own runs by name; any other by its job (or its assets) and what launched it."""
+    if run.tags.get(DEMO_RUN_TAG) in DEMO_RUN_LABELS:
+        return DEMO_RUN_LABELS[run.tags[DEMO_RUN_TAG]]
+    what = run.job_name
+    if what.startswith("__ASSET_JOB") and run.asset_selection:
+        names = sorted(key.to_user_string() for key in run.asset_selection)
+        what = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    tags = run.tags
+    by = (
+        tags.get("dagster/schedule_name")
+        or tags.get("dagster/sensor_name")
+        or (f"backfill {tags['dagster/backfill']}" if "dagster/backfill" in tags else "launched from the UI")
+    )
+    return f"{what} ({by})"
+
+
+def _alert_receiver(stopping: threading.Event) -> Any:
+    """Where the demo's alerts go (ALERT_WEBHOOK_URL, unless one is set): a line each in the terminal,
+    until the demo stops (the runs it interrupts then are no news)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from prestashop_infor.serving import BackgroundServer
+
+    async def alert(request: Request) -> Response:
         try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+            body = await request.json()
+        except ValueError:
+            return Response("not JSON", status_code=400)
+        text = body.get("text") if isinstance(body, dict) else None
+        shown = text.removeprefix("prestashop-infor: ") if isinstance(text, str) else json.dumps(body)[:300]
+        if not stopping.is_set():
+            _say(f"alert: {shown}")
+        return Response(status_code=204)
 
-    if group_alive():
-        os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while group_alive() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if group_alive():
-        os.killpg(process.pid, signal.SIGKILL)
-        deadline = time.monotonic() + 5
-        while group_alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
-    if process.poll() is None:
-        process.wait()
+    return BackgroundServer(Starlette(routes=[Route("/alerts", alert, methods=["POST"])]), "127.0.0.1", 0)
 
 
 def _create_instance_storage(dagster_home: Path) -> None:
@@ -415,14 +570,20 @@ def _create_instance_storage(dagster_home: Path) -> None:
         instance.get_runs(limit=1)
 
 
-DEMO_HOME_GRACE_SECONDS = 2  # SIGTERM to SIGKILL for what is left of the demo's home after its groups
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The sandbox, a fresh store and Dagster instance, the webhook receiver, the Dagster UI and
-    daemon (``prestashop-infor daemon``) until Ctrl-C or SIGTERM.
-    The UI comes first; the first materialization of every asset is then launched as a run."""
-    from prestashop_infor.processes import stop_home
+    daemon (``prestashop-infor daemon``) until Ctrl-C or SIGTERM. The UI comes first; the first
+    materialization of every asset is then launched as a run, and the seeded history reconciled.
+    The terminal shows a line per run started and ended, and per alert; the Dagster processes write
+    to files under the demo's home (``logs/``)."""
+    from prestashop_infor.processes import stop_in_order
     from prestashop_infor.sandbox import start_sandbox
     from prestashop_infor.serving import BackgroundServer, port_is_free
     from prestashop_infor.store import upgrade_store
@@ -437,19 +598,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     handlers = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     stopping = threading.Event()
-    sandbox = process = daemon = receiver = inbox_store = None
+    sandbox = process = daemon = receiver = alerts = inbox_store = None
+    logs: list[Any] = []
     interrupted = False
     try:
         # What could refuse the start is checked before anything is cleared.
         if not _demo_home_is_clearable(dagster_home):
             raise ConfigurationError(_not_a_demo_home(dagster_home))
-        for port, flag in ((args.dagster_port, "--dagster-port"), (args.webhook_port, "--webhook-port")):
+        for port, flag in ((args.dagster_port, "--dagster-port"), (args.webhook_port, "--webhook-port"),
+                           (args.prestashop_port, "--prestashop-port"), (args.infor_port, "--infor-port")):  # fmt: skip
             if not port_is_free(args.host, port):
                 raise ConfigurationError(
                     f"port {port} on {args.host} is already in use (another demo?); choose another {flag}"
                 )
         sandbox = start_sandbox(_settings(args))
         cleared = _fresh_demo_home(dagster_home, project / "dagster.yaml")
+        # not $DAGSTER_HOME/logs: Dagster's webserver and daemon take that folder away (their telemetry
+        # upload, whatever `telemetry: enabled` says)
+        log_folder = dagster_home / DEMO_LOGS
+        log_folder.mkdir()
         store_url = f"sqlite:///{dagster_home / 'prestashop_infor' / 'store.db'}"
         store = upgrade_store(store_url)
         # the webhook receiver, fed by the sandbox shop's webhooks, with a secret of this start
@@ -461,36 +628,57 @@ def cmd_demo(args: argparse.Namespace) -> int:
             args.webhook_port,
         ).start()
         sandbox.webhooks.subscribe(f"{receiver.url}/webhooks/prestashop", [webhook_secret])
+        url = f"http://{args.host}:{args.dagster_port}"
+        first_day, _ = sandbox.order_days()
         environment = {
             **{k: v for k, v in os.environ.items() if k != "PRESTASHOP_INFOR_DATABASE_SCHEMA"},
             **sandbox.environment(),
             "DAGSTER_HOME": str(dagster_home),
             "PRESTASHOP_INFOR_DATABASE_URL": store_url,  # the demo's own store, never a production one
             "PRESTASHOP_INFOR_SCHEDULES": "on",  # the sync schedules run on their own in the demo
+            # the reconciliation's days begin with the shop's first order, not years before it
+            "PRESTASHOP_INFOR_RECONCILIATION_START": first_day.isoformat(),
+            "PRESTASHOP_INFOR_DAGSTER_UI_URL": url,  # the links in the alerts
         }
+        if not os.environ.get("ALERT_WEBHOOK_URL"):  # else the alerts go where the user said
+            alerts = _alert_receiver(stopping).start()
+            environment["ALERT_WEBHOOK_URL"] = f"{alerts.url}/alerts"
+            environment.pop("ALERT_FORMAT", None)  # the plain JSON, whose text the terminal shows
         # The UI (dagster-webserver) and our daemon (Dagster's, with the sensor loop every second:
-        # `prestashop-infor daemon`), each in its own session, stopped by process group: dagster's
-        # processes ignore SIGTERM when started in the background from a non-interactive shell.
+        # `prestashop-infor daemon`), each in its own session (Ctrl-C reaches the demo alone, which
+        # stops them in order), each writing to its log file: the daemon's holds its code server's
+        # and every run worker's output too.
         workspace = str(project / "workspace.yaml")
         _create_instance_storage(dagster_home)
+        daemon_log, webserver_log = log_folder / "daemon.log", log_folder / "webserver.log"
+        logs = [daemon_log.open("ab"), webserver_log.open("ab")]
         daemon = subprocess.Popen(
             [str(Path(sys.executable).with_name("prestashop-infor")), "daemon", "-w", workspace],
             env=environment,
             cwd=dagster_home,
             start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=logs[0],
+            stderr=subprocess.STDOUT,
         )
         webserver = [
             str(Path(sys.executable).with_name("dagster-webserver")),
             "-w", workspace, "-h", args.host, "-p", str(args.dagster_port),
         ]  # fmt: skip
-        process = subprocess.Popen(webserver, env=environment, cwd=dagster_home, start_new_session=True)
-        url = f"http://{args.host}:{args.dagster_port}"
-        threading.Thread(
-            target=_first_materialization,
-            args=(url, process, stopping, started),
-            name="first-run",
-            daemon=True,
-        ).start()
+        process = subprocess.Popen(
+            webserver,
+            env=environment,
+            cwd=dagster_home,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=logs[1],
+            stderr=subprocess.STDOUT,
+        )
+        for target, arguments, name in (
+            (_demo_start_runs, (url, process, stopping, started, sandbox, store_url), "demo-runs"),
+            (_watch_runs, (dagster_home, url, stopping), "demo-run-lines"),
+        ):
+            threading.Thread(target=target, args=arguments, name=name, daemon=True).start()
         _print_sandbox(sandbox)
         print(f"Dagster UI:            {url}", flush=True)
         fresh = "the previous start's deleted" if cleared else "new"
@@ -499,32 +687,67 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(
             f"Webhook receiver:      {receiver.url}/webhooks/prestashop (the shop is subscribed)", flush=True
         )
+        print(f"Logs:                  {log_folder} (daemon.log: the daemon and every run)", flush=True)
+        print(
+            f"Alerts:                {'shown here' if alerts else 'posted to ALERT_WEBHOOK_URL'}", flush=True
+        )
         print("Ctrl-C stops everything.", flush=True)
         while process.poll() is None and daemon.poll() is None:
             time.sleep(0.5)
-        exited, name = (
-            (process, "dagster-webserver") if process.poll() is not None else (daemon, "the daemon")
+        exited, name, log = (
+            (process, "dagster-webserver", webserver_log)
+            if process.poll() is not None
+            else (daemon, "the daemon", daemon_log)
         )
-        print(f"prestashop-infor: {name} exited with {exited.returncode}", file=sys.stderr)
+        print(
+            f"prestashop-infor: {name} exited with {exited.returncode}; the end of {log}:\n{_tail(log)}",
+            file=sys.stderr,
+        )
     except KeyboardInterrupt:
         interrupted = True
     finally:
         for handled in handlers:  # the cleanup runs to its end, even on a second Ctrl-C
             signal.signal(handled, signal.SIG_IGN)
         stopping.set()
+        leaders = {
+            p.pid: f"{what} (pid {p.pid})"
+            for p, what in ((daemon, "the Dagster daemon"), (process, "dagster-webserver"))
+            if p
+        }
+
+        def stop_servers() -> None:  # in this process; the shop's webhooks stop before their receiver
+            for server in (sandbox, receiver, alerts):
+                if server is not None:
+                    server.stop()
+            if inbox_store is not None:
+                inbox_store.dispose()
+
+        if leaders:
+            print(f"Stopping (forcibly after {DEMO_STOP_SECONDS} s)...", flush=True)
+
+            # the daemon and the webserver first, each stopping its code server itself; the emulators
+            # and the receiver once they are gone, beside what they left (the runs under way)
+            def report(stopped: Any) -> None:
+                if stopped.what is not None:  # a run's helpers (its log tailers) are counted below
+                    how = "Killed" if stopped.killed else "Stopped"
+                    print(f"{how} {stopped.what} after {stopped.seconds:.1f} s.", flush=True)
+
+            ended = stop_in_order(
+                leaders, dagster_home, grace=DEMO_STOP_SECONDS, then=stop_servers, report=report
+            )
+            helpers = sum(1 for stopped in ended if stopped.what is None)
+            if helpers:
+                processes = "process" if helpers == 1 else "processes"
+                print(f"Stopped {helpers} helper {processes} of the runs (log tailers).", flush=True)
+        else:
+            stop_servers()
         for started_process in (process, daemon):
             if started_process is not None:
-                _stop_process_group(started_process)
-        if process is not None or daemon is not None:
-            # what left the groups (a code server of an earlier daemon, its run workers) runs with
-            # the demo's DAGSTER_HOME: nothing of it outlives the demo
-            stop_home(dagster_home, grace=DEMO_HOME_GRACE_SECONDS)
-        if receiver is not None:
-            receiver.stop()
-        if inbox_store is not None:
-            inbox_store.dispose()
+                started_process.poll()  # reaped: no zombie left behind
+        for log_file in logs:
+            log_file.close()
         if sandbox is not None:
-            sandbox.stop()
+            print("Stopped the emulators and the webhook receiver.", flush=True)
         for handled, handler in handlers.items():
             signal.signal(handled, handler)
     if interrupted or process is None:
@@ -1189,7 +1412,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dagster-port", type=_port, default=3000, help="port of the Dagster UI")
     demo.add_argument("--webhook-port", type=_port, default=8090, help="port of the webhook receiver")
     demo.add_argument("--dagster-home", default=".dagster_home", help="the embedded SQLite instance")
-    demo.set_defaults(handler=cmd_demo)
+    # a history in both systems, for the reconciliation to compare (--history-days 0 --orders-per-day 0:
+    # the shop's --orders alone, which M3 does not know)
+    demo.set_defaults(handler=cmd_demo, history_days=DEMO_HISTORY_DAYS, orders_per_day=DEMO_ORDERS_PER_DAY)
 
     daemon = commands.add_parser(
         "daemon",

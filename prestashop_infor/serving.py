@@ -73,8 +73,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def port_is_free(host: str, port: int) -> bool:
-    """Whether ``host:port`` can be bound now."""
+    """Whether a server can bind ``host:port`` now. Bound as uvicorn (and so dagster-webserver) binds,
+    with ``SO_REUSEADDR``: the connections a server just stopped on that port left in TIME_WAIT (about a
+    minute) do not stop the next server, while a server listening there still does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:

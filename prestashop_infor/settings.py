@@ -7,22 +7,28 @@ it set, and a bad value fails the run or the command with a message naming the v
 =========================================  ==========================================================
 variable                                   meaning (default)
 =========================================  ==========================================================
-``PRESTASHOP_URL``                         the shop's base URL, with or without ``/api/``
+``PRESTASHOP_URL``                         the shop's base URL, with or without ``/api/``; ``https://``, or
+                                           ``http://`` to a loopback host (127.0.0.0/8, ::1, localhost)
+``PRESTASHOP_ALLOW_HTTP``                  ``1`` allows ``http://`` to any host: the Webservice key then
+                                           travels in clear (off)
 ``PRESTASHOP_API_KEY``                     the Webservice key
 ``PRESTASHOP_TIME_ZONE``                   the shop's IANA time zone (``UTC``)
 ``PRESTASHOP_INFOR_DATABASE_URL``          the store (SQLite ``$DAGSTER_HOME/prestashop_infor/store.db``,
                                            or ``./.prestashop_infor/store.db`` without ``DAGSTER_HOME``)
 ``PRESTASHOP_INFOR_DATABASE_SCHEMA``       PostgreSQL only: the schema holding the store's tables
 ``INFOR_IONAPI_FILE``                      the ION API credentials file, or each of its keys as
-                                           ``INFOR_IONAPI_<KEY>`` (``TI``, ``CI``, ``CS``, ``IU``, ...)
+                                           ``INFOR_IONAPI_<KEY>`` (``TI``, ``CI``, ``CS``, ``IU``, ...); its
+                                           ``iu`` and ``pu`` URLs follow the rule of ``PRESTASHOP_URL``
+``INFOR_ALLOW_HTTP``                       ``1`` allows ``http://`` ION API URLs to any host (off)
 ``PRESTASHOP_INFOR_MAPPING_FILE``          the mapping.yaml (the commented one in the package)
 ``PRESTASHOP_INFOR_SCHEDULES``             ``on`` starts the sync schedules with the code location (``off``)
 ``PRESTASHOP_INFOR_MAX_FAILURE_SHARE``     the validation gate's threshold, 0 to 1 (``0.05``)
 ``PRESTASHOP_INFOR_SENSORS``               ``on``/``off`` starts the event-lane sensors (as the schedules)
 ``PRESTASHOP_INFOR_RECONCILIATION_START``  the first day of the reconciliation partitions (``2024-01-01``)
 ``WEBHOOK_SECRET``                         the webhook receiver's secret(s), comma-separated in a rotation
-``ALERT_WEBHOOK_URL``                      where alerts (failed runs, stalled lanes) are posted as JSON (logged
-                                           only when unset)
+``ALERT_WEBHOOK_URL``                      where alerts (failed runs, stalled lanes) are posted (logged only
+                                           when unset)
+``ALERT_FORMAT``                           their body: ``json``, ``slack`` or ``teams`` (``json``)
 ``PRESTASHOP_INFOR_DAGSTER_UI_URL``        the Dagster UI the alerts link to (``http://127.0.0.1:3000``)
 ``PRESTASHOP_INFOR_STALL_ORDER_SECONDS``   alert when the oldest exportable order not in M3 is older (600)
 ``PRESTASHOP_INFOR_STALL_SYNC_SECONDS``    alert when no order sync succeeded for this long with orders
@@ -35,6 +41,7 @@ variable                                   meaning (default)
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from dataclasses import dataclass, field
@@ -43,11 +50,19 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import httpx
 import pydantic
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from prestashop_infor.infor.ionapi import ENV_FILE, ENV_PREFIX, IonApiCredentials, IonApiFileError
+from prestashop_infor.alert_formats import AlertFormat
+from prestashop_infor.infor.ionapi import (
+    ENV_FILE,
+    ENV_PREFIX,
+    REQUIRED_KEYS,
+    IonApiCredentials,
+    IonApiFileError,
+)
 
 SANDBOX_API_KEY = "ZQ5N8R2KX7WJ4M1TB6VY3HC9PLDF0GSE"  # the sandbox shop's Webservice key
 MIN_SECRET_LENGTH = 32
@@ -64,17 +79,59 @@ class SettingsError(ValueError):
     """A setting is missing or wrong; the message names the environment variable."""
 
 
+def is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1: traffic that never leaves the machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def http_refusal(url: str, allowed: bool, secret: str, switch: str) -> str | None:
+    """Why ``url`` may not carry ``secret``, or None: it must be https, or plain http to a loopback
+    host, or plain http anywhere when the variable ``switch`` allows it (``allowed``)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = httpx.URL()
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return "must be an http(s) URL with a host, such as https://shop.example"
+    if parsed.scheme == "http" and not allowed and not is_loopback(parsed.host):
+        return (
+            f"plain http to {parsed.host} would send {secret} in clear; use https://, or set {switch}=1 "
+            "if the network in between is private and trusted"
+        )
+    return None
+
+
+def _shown(name: str, value: Any) -> str:
+    """A variable's value as a message shows it: never a secret, nor a key written into a URL."""
+    if name in SECRET_VARIABLES:
+        return "(not shown)"
+    if name == "PRESTASHOP_URL" and isinstance(value, str):
+        try:
+            return repr(str(httpx.URL(value).copy_with(userinfo=b"", query=None)))
+        except httpx.InvalidURL:
+            return "(not shown)"
+    return repr(value)
+
+
 class Settings(BaseSettings):
     """The integration's settings, from the environment (an empty variable counts as unset)."""
 
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, frozen=True)
 
+    # before prestashop_url: its validator reads it
+    prestashop_allow_http: bool = Field(False, validation_alias="PRESTASHOP_ALLOW_HTTP")
     prestashop_url: str | None = Field(None, validation_alias="PRESTASHOP_URL")
     prestashop_api_key: SecretStr | None = Field(None, validation_alias="PRESTASHOP_API_KEY")
     prestashop_time_zone: str = Field("UTC", validation_alias="PRESTASHOP_TIME_ZONE")
     database_url: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_DATABASE_URL")
     database_schema: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_DATABASE_SCHEMA")
     ionapi_file: str | None = Field(None, validation_alias=ENV_FILE)
+    infor_allow_http: bool = Field(False, validation_alias="INFOR_ALLOW_HTTP")
     mapping_file: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_MAPPING_FILE")
     schedules: Literal["on", "off"] = Field("off", validation_alias="PRESTASHOP_INFOR_SCHEDULES")
     # the first day of the daily reconciliation partitions (in the shop's time zone)
@@ -89,6 +146,7 @@ class Settings(BaseSettings):
     dagster_home: str | None = Field(None, validation_alias="DAGSTER_HOME")
     webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET")
     alert_webhook_url: str | None = Field(None, validation_alias="ALERT_WEBHOOK_URL")
+    alert_format: AlertFormat = Field("json", validation_alias="ALERT_FORMAT")
     dagster_ui_url: str = Field("http://127.0.0.1:3000", validation_alias="PRESTASHOP_INFOR_DAGSTER_UI_URL")
     # stalls: how long a lane may have work and make no progress before an alert says so
     stall_order_seconds: float = Field(600, gt=0, validation_alias="PRESTASHOP_INFOR_STALL_ORDER_SECONDS")
@@ -98,7 +156,7 @@ class Settings(BaseSettings):
     # a step waiting longer than this for a pool slot fails its run (prestashop-infor daemon)
     pool_wait_seconds: float = Field(900, gt=0, validation_alias="PRESTASHOP_INFOR_POOL_WAIT_SECONDS")
 
-    @pydantic.field_validator("schedules", "sensors", mode="before")
+    @pydantic.field_validator("schedules", "sensors", "alert_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -112,10 +170,40 @@ class Settings(BaseSettings):
             raise ValueError("not an IANA time zone (such as Europe/Paris or UTC)") from None
         return value
 
+    @pydantic.field_validator("prestashop_url")
+    @classmethod
+    def _safe_shop_url(cls, value: str | None, info: pydantic.ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        allowed = info.data.get("prestashop_allow_http", False)
+        refusal = http_refusal(value, allowed, "the shop's Webservice key", "PRESTASHOP_ALLOW_HTTP")
+        if refusal:
+            raise ValueError(refusal)
+        return value
+
     @property
     def sensors_on(self) -> bool:
         """Whether the sensors start running: ``PRESTASHOP_INFOR_SENSORS``, else as the schedules."""
         return (self.sensors or self.schedules) == "on"
+
+    def missing_for_lanes(self) -> list[str]:
+        """The variables the sync lanes need (the shop and the M3 connection) that are not set, by
+        name: empty when the schedules and sensors can run. Only presence is judged here (the code
+        location must load without a shop or M3 answering); a bad value fails the tick that reads it."""
+        missing = [
+            name
+            for name, value in (
+                ("PRESTASHOP_URL", self.prestashop_url),
+                ("PRESTASHOP_API_KEY", self.prestashop_api_key),
+            )
+            if not value
+        ]
+        if self.ionapi_file:
+            return missing
+        keys = {key: os.environ.get(ENV_PREFIX + key.upper(), "").strip() for key in REQUIRED_KEYS}
+        if not any(keys.values()):
+            return [*missing, f"{ENV_FILE} (or the {ENV_PREFIX}<KEY> variables)"]
+        return [*missing, *(ENV_PREFIX + key.upper() for key, value in keys.items() if not value)]
 
     @classmethod
     def read(cls) -> Settings:
@@ -127,7 +215,7 @@ class Settings(BaseSettings):
             problems = []
             for error in exc.errors():
                 name = str(error["loc"][0]) if error["loc"] else "?"
-                shown = "(not shown)" if name in SECRET_VARIABLES else repr(error.get("input"))
+                shown = _shown(name, error.get("input"))
                 problems.append(f"{name}={shown}: {error['msg']}")
             raise SettingsError("; ".join(problems)) from None
 
@@ -149,7 +237,7 @@ class Settings(BaseSettings):
                 for name, error in errors:
                     # a bad PRESTASHOP_INFOR_SENSORS stops the sensors, whatever the schedules say
                     overrides[name] = "off" if name == "PRESTASHOP_INFOR_SENSORS" else fields[name].default
-                    shown = "(not shown)" if name in SECRET_VARIABLES else repr(error.get("input"))
+                    shown = _shown(name, error.get("input"))
                     message = (
                         f"{name}={shown}: {error['msg']}; the code location loads as if it were "
                         f"{overrides[name]!s}, and every run and tick that reads the settings fails until "
@@ -172,11 +260,18 @@ class Settings(BaseSettings):
 
     def ionapi_credentials(self) -> IonApiCredentials:
         """``INFOR_IONAPI_FILE``, else the ``INFOR_IONAPI_<KEY>`` variables."""
+        via = ENV_FILE if self.ionapi_file else f"{ENV_PREFIX}<KEY>"
         try:
-            return IonApiCredentials.from_env(os.environ)
+            credentials = IonApiCredentials.from_env(os.environ)
         except ValueError as exc:
-            via = ENV_FILE if self.ionapi_file else f"{ENV_PREFIX}<KEY>"
             raise SettingsError(f"the M3 connection ({via}): {exc}") from None
+        carried = {"iu": "the ION API's bearer tokens", "pu": "the client secret and service-account keys"}
+        for key, url in (("iu", credentials.ion_api_url), ("pu", credentials.token_url)):
+            refusal = http_refusal(url, self.infor_allow_http, carried[key], "INFOR_ALLOW_HTTP")
+            if refusal:
+                label = key if self.ionapi_file else ENV_PREFIX + key.upper()
+                raise SettingsError(f"the M3 connection ({via}): {label}: {refusal}")
+        return credentials
 
     def require_prestashop(self) -> tuple[str, str]:
         """The shop's URL and key; missing ones are a ``SettingsError``."""

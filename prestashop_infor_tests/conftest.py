@@ -1,4 +1,5 @@
-"""Shared test fixtures: where the fixtures live, the PostgreSQL URL, loopback servers."""
+"""Shared test fixtures: where the fixtures live, the PostgreSQL (one that answers, else an embedded
+one for the session: ``postgres.py``), loopback servers."""
 
 from __future__ import annotations
 
@@ -7,8 +8,37 @@ from pathlib import Path
 
 import pytest
 
+from prestashop_infor_tests import postgres
+
 FIXTURES = Path(__file__).parent / "fixtures"
-DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+def _is_controller(config: pytest.Config) -> bool:
+    """The process that runs the session: pytest-xdist's controller, or pytest without workers."""
+    return not hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The workers inherit the environment: they find the session's folder (and its server) there.
+    if _is_controller(config):
+        os.environ[postgres.SESSION_DIR_ENV] = str(postgres.session_folder())
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    folder = os.environ.get(postgres.SESSION_DIR_ENV)
+    url = postgres.shared_server(Path(folder)) if folder and _is_controller(config) else None
+    if url:
+        terminalreporter.write_line(
+            f"PostgreSQL: nothing answered at {postgres.configured_url()}; the tests used an embedded "
+            f"PostgreSQL (pgserver) at {url}"
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = os.environ.get(postgres.SESSION_DIR_ENV)
+    if folder and _is_controller(config):
+        del os.environ[postgres.SESSION_DIR_ENV]
+        postgres.end_session(Path(folder))
 
 
 @pytest.fixture(scope="session")
@@ -18,19 +48,17 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """The real PostgreSQL the Postgres-backed tests use. Missing in CI is a failure, never a skip."""
-    import sqlalchemy as sa
-
-    url = os.environ.get("PRESTASHOP_INFOR_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    """A PostgreSQL the Postgres-backed tests may create schemas and databases in: the one at
+    ``PRESTASHOP_INFOR_TEST_POSTGRES_URL`` when it answers, else the session's embedded one. Never a
+    skip: a server that cannot be had is a failure."""
+    url = postgres.configured_url()
+    if postgres.unreachable(url) is None:
+        return url
     try:
-        engine = sa.create_engine(url)
-        with engine.connect() as connection:
-            connection.execute(sa.text("select 1"))
-        engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
+        return postgres.shared_url(Path(os.environ[postgres.SESSION_DIR_ENV]))
+    except Exception as exc:  # noqa: BLE001 - whatever stopped the embedded server is reported as such
         pytest.fail(
-            f"PostgreSQL is required for this test and is not reachable at {url}: {exc}. "
-            "Start it or set PRESTASHOP_INFOR_TEST_POSTGRES_URL.",
+            f"no PostgreSQL answers at {url} ({postgres.unreachable(url)}) and the embedded one did not "
+            f"start: {exc}",
             pytrace=False,
         )
-    return url

@@ -3,7 +3,11 @@
 The compose file is parsed and each service's image, command, dependencies, ports and environment
 are checked against what the product expects; every command is parsed by the CLI that will run it;
 docker/dagster.yaml is validated by Dagster's own instance schema and its queue limits computed by
-Dagster's own code; the Dockerfile and docker/workspace.yaml are checked against both.
+Dagster's own code; the Dockerfile and docker/workspace.yaml are checked against both. The hardening
+of issue 17: run containers removed when they end, step logs on a volume the webserver reads, each
+service given only the variables it reads, and optional variables that may be left out of
+docker/.env (the compose file is interpolated here as compose does, and each variable the run
+launcher forwards is passed through Dagster's own ``parse_env_var``, as dagster_docker does).
 """
 
 from __future__ import annotations
@@ -46,6 +50,19 @@ NOT_FOR_RUNS = {
 # dagster-docker is installed in the image, not in the project (nothing in prestashop_infor imports
 # it), so its schema is mirrored here rather than imported.
 DOCKER_RUN_LAUNCHER_KEYS = {"image", "network", "registry", "env_vars", "container_kwargs", "networks"}
+COMPUTE_LOGS = "/opt/dagster/logs"  # where every process that writes or reads step logs mounts them
+# Required in docker/.env (compose stops, naming it, without one); every other variable may be left out.
+REQUIRED = {
+    "DAGSTER_POSTGRES_USER": "dagster",
+    "DAGSTER_POSTGRES_PASSWORD": "not-a-secret",
+    "DAGSTER_POSTGRES_DB": "dagster",
+    "PRESTASHOP_INFOR_DATABASE_URL": "postgresql+psycopg2://dagster:not-a-secret@postgres:5432/dagster",
+    "DOCKER_GID": "999",
+}
+# The shop's and M3's credentials: only what runs the project's code (the code server, the daemon
+# that forwards them, the runs) holds them.
+SHOP_CREDENTIALS = {"PRESTASHOP_API_KEY"}
+STORE = {"PRESTASHOP_INFOR_DATABASE_URL", "PRESTASHOP_INFOR_DATABASE_SCHEMA"}
 
 
 def _yaml(name: str) -> Any:
@@ -124,7 +141,7 @@ def test_app_services_run_the_one_image_built_from_the_repository_root(services)
         context = (DOCKER / service["build"]["context"]).resolve()
         assert context == ROOT, name
         assert (context / service["build"]["dockerfile"]) == DOCKER / "Dockerfile"
-        assert service["env_file"] == ".env", name
+        assert "env_file" not in service, f"{name}: env_file hands it every variable of docker/.env"
     # the image runs use: the code server tags its definitions with it
     assert services["user_code"]["environment"]["DAGSTER_CURRENT_IMAGE"] == IMAGE
     assert services["postgres"]["image"] == "postgres:16"
@@ -257,6 +274,168 @@ def test_env_example_holds_no_secret_and_points_the_store_at_the_same_postgres(e
     assert env_example["PRESTASHOP_INFOR_DATABASE_SCHEMA"], "the store's tables apart from Dagster's"
 
 
+# -- issue 17: who gets which variable, and which ones may be left out -------------------------------
+
+
+class ComposeError(Exception):
+    """What ``docker compose`` stops with: a required variable (``${NAME:?message}``) is not set."""
+
+
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}, and $$ (a literal $)
+_REFERENCE = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+def _interpolate(text: str, env: dict[str, str]) -> str:
+    """``text`` as compose interpolates it from ``env`` (docker/.env): an empty variable counts as
+    unset for the ``:`` forms, and a required one that is missing stops compose with its message."""
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, operator, argument = match.groups()
+        value = env.get(name)
+        if operator is None:
+            return value or ""
+        missing = not value if operator.startswith(":") else value is None
+        if not missing:
+            return value or ""
+        if operator.endswith("-"):
+            return _interpolate(argument, env)
+        raise ComposeError(f"required variable {name} is missing a value: {argument}")
+
+    return _REFERENCE.sub(one, text)
+
+
+def _resolve(node: Any, env: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {key: _resolve(value, env) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_resolve(value, env) for value in node]
+    return _interpolate(node, env) if isinstance(node, str) else node
+
+
+def _environment(service: dict[str, Any]) -> dict[str, Any]:
+    environment = service.get("environment", {})
+    assert isinstance(environment, dict), "environment as a mapping, one variable a line"
+    return environment
+
+
+def test_every_variable_reference_has_a_default_or_says_what_is_missing():
+    """No bare ``${NAME}`` (compose would hand an empty value with only a warning) and no ``$NAME``
+    without braces: each reference says what stands in, or what to set."""
+    text = (DOCKER / "docker-compose.yml").read_text(encoding="utf-8")
+    references = _REFERENCE.findall(text)
+    assert references
+    for name, operator, argument in references:
+        if name:
+            assert operator in (":-", ":?"), f"${{{name}}} has no default and no message"
+            if operator == ":?":
+                assert name in argument and "docker/.env" in argument, (name, argument)
+    assert not re.search(r"(?<!\$)\$[A-Za-z_]", text.replace("$$", "")), "a $NAME without braces"
+    required = {name for name, operator, _ in references if operator == ":?"}
+    assert required == set(REQUIRED)
+
+
+def test_each_service_gets_only_the_variables_it_reads(services, instance_yaml):
+    """The receiver: its secret, the store and the shop's URL; the webserver: the instance only; the
+    code server, the daemon and the runs: what a run reads. Nothing gets docker/.env whole."""
+    env = {name: set(_environment(service)) for name, service in services.items()}
+    forwarded = set(instance_yaml["run_launcher"]["config"]["env_vars"])
+    assert env["webserver"] == set(POSTGRES_ENV)
+    assert env["migrate"] == STORE
+    assert env["webhook_receiver"] == STORE | {"WEBHOOK_SECRET", "PRESTASHOP_URL", "PRESTASHOP_ALLOW_HTTP"}
+    assert env["sandbox"] == {"WEBHOOK_SECRET"}
+    assert env["daemon"] == forwarded  # it holds them only to hand them to each run
+    assert env["user_code"] == forwarded | {
+        "PRESTASHOP_INFOR_SCHEDULES",
+        "PRESTASHOP_INFOR_SENSORS",
+        "DAGSTER_CURRENT_IMAGE",
+    }
+    credentials = SHOP_CREDENTIALS | _ionapi_variables()
+    for name in ("webserver", "webhook_receiver", "migrate", "sandbox", "postgres"):
+        assert not credentials & env[name], f"{name} gets {credentials & env[name]}"
+    assert {name for name, names in env.items() if "WEBHOOK_SECRET" in names} == {
+        "webhook_receiver",
+        "sandbox",
+    }
+    assert {name for name, names in env.items() if STORE & names} == {
+        "migrate",
+        "user_code",
+        "daemon",
+        "webhook_receiver",
+    }
+
+
+@pytest.mark.parametrize("dotenv", ["only the required variables", "docker/.env.example"])
+def test_optional_variables_may_be_left_out_of_dotenv(
+    compose, instance_yaml, env_example, monkeypatch, dotenv
+):
+    """With a docker/.env holding only the required variables (or the example), compose resolves
+    every service, the daemon holds every variable the run launcher forwards by name (each passes
+    Dagster's ``parse_env_var``, which dagster_docker calls at every launch and which raises on an
+    unset variable), and the settings a run reads from those values, empty ones included, are valid."""
+    from dagster._core.utils import parse_env_var
+
+    resolved = _resolve(compose, dict(REQUIRED) if dotenv.startswith("only") else env_example)
+    daemon = {key: str(value) for key, value in _environment(resolved["services"]["daemon"]).items()}
+    for name in (*_settings_variables(), *_ionapi_variables(), *POSTGRES_ENV, "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for key, value in daemon.items():
+        monkeypatch.setenv(key, value)
+    run_environment = dict(
+        parse_env_var(name) for name in instance_yaml["run_launcher"]["config"]["env_vars"]
+    )
+    assert run_environment == {name: daemon[name] for name in run_environment}
+    assert run_environment["DAGSTER_POSTGRES_HOST"] == "postgres"
+    assert run_environment["DAGSTER_POSTGRES_PORT"] == "5432"
+    settings = Settings.read()  # the run's settings: an empty value is the default
+    assert settings.database_url == REQUIRED["PRESTASHOP_INFOR_DATABASE_URL"] or dotenv.endswith("example")
+    assert settings.max_failure_share == 0.05
+    # the failure this guards against: a bare name the daemon does not hold fails every launch
+    with pytest.raises(Exception, match="not set"):
+        parse_env_var("PRESTASHOP_INFOR_NOT_IN_THE_DAEMON")
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_compose_names_a_missing_required_variable(compose, name):
+    with pytest.raises(ComposeError, match=name):
+        _resolve(compose, {key: value for key, value in REQUIRED.items() if key != name})
+    with pytest.raises(ComposeError, match=name):  # an empty line is as good as none
+        _resolve(compose, {**REQUIRED, name: ""})
+
+
+def test_run_containers_are_removed_when_they_end(instance_yaml):
+    """``auto_remove`` (docker-py's ``containers.create``): the container goes when its run ends. Run
+    monitoring still fails a run whose container vanished before the run ended (DockerRunLauncher
+    reports a container it cannot find as NOT_FOUND), and the webserver's "Terminate" stops it."""
+    container_kwargs = instance_yaml["run_launcher"]["config"]["container_kwargs"]
+    assert container_kwargs["auto_remove"] is True
+    assert instance_yaml["run_monitoring"]["enabled"] is True
+
+
+def test_step_logs_are_written_to_a_volume_the_webserver_reads(instance_yaml, compose, services):
+    """Each run container writes its steps' output (and the code server its sensor and schedule logs)
+    through Dagster's LocalComputeLogManager into one named volume, which the webserver mounts at the
+    same path: the UI shows a step's logs after its container is gone."""
+    from dagster._config import process_config
+    from dagster._serdes import class_from_code_pointer
+
+    logs = instance_yaml["compute_logs"]
+    manager = class_from_code_pointer(logs["module"], logs["class"])
+    assert manager.__name__ == "LocalComputeLogManager"
+    processed = process_config(manager.config_type(), logs["config"])
+    assert processed.success, processed.errors
+    assert processed.value["base_dir"] == COMPUTE_LOGS
+    volume = compose["volumes"]["compute_logs"]["name"]
+    for name in ("webserver", "daemon", "user_code"):
+        assert f"compute_logs:{COMPUTE_LOGS}" in services[name]["volumes"], name
+    mounts = instance_yaml["run_launcher"]["config"]["container_kwargs"]["volumes"]
+    assert mounts[volume] == {"bind": COMPUTE_LOGS, "mode": "rw"}
+    # the image creates the mount point, owned by its user, so a new named volume is writable by it
+    runs = [rest for keyword, rest in _dockerfile() if keyword == "RUN" and "mkdir" in rest]
+    assert any(COMPUTE_LOGS in rest and "chown -R dagster:dagster /opt/dagster" in rest for rest in runs)
+
+
 # -- docker/dagster.yaml -----------------------------------------------------------------------------
 
 
@@ -292,7 +471,9 @@ def test_instance_queues_runs_with_pools_of_one_and_the_root_latency_settings(in
     assert processed.success, processed.errors
     run_queue = cls(**processed.value).get_run_queue_config()
     concurrency = ConcurrencyConfig.from_concurrency_settings(instance_yaml["concurrency"], run_queue)
-    assert concurrency.pool_config.default_pool_limit == 1  # infor_erp, prestashop_shop: one step at a time
+    assert (
+        concurrency.pool_config.default_pool_limit == 1
+    )  # every pool (infor_erp, the shop's two): one step at a time
     assert concurrency.run_queue_config is not None
     root = yaml.safe_load((ROOT / "dagster.yaml").read_text(encoding="utf-8"))
     assert (
@@ -313,8 +494,10 @@ def test_instance_launches_runs_with_the_docker_run_launcher(instance_yaml, comp
     assert not {"image", "environment", "network"} & set(config.get("container_kwargs", {}))
     # runs join the compose network and mount the config volume, both under their fixed names
     assert config["network"] == compose["networks"]["prestashop_infor"]["name"]
-    volume = compose["volumes"]["config"]["name"]
-    assert config["container_kwargs"]["volumes"] == {volume: {"bind": "/opt/dagster/config", "mode": "ro"}}
+    assert config["container_kwargs"]["volumes"] == {
+        compose["volumes"]["config"]["name"]: {"bind": "/opt/dagster/config", "mode": "ro"},
+        compose["volumes"]["compute_logs"]["name"]: {"bind": COMPUTE_LOGS, "mode": "rw"},
+    }
     # a run reads the instance, the shop, M3, the store, the mapping and the alert target
     needed = (_settings_variables() - NOT_FOR_RUNS) | _ionapi_variables() | set(POSTGRES_ENV)
     assert needed <= set(config["env_vars"]), needed - set(config["env_vars"])
@@ -341,11 +524,15 @@ def test_dockerfile_installs_the_project_without_extras_and_runs_as_a_non_root_u
     installs = [(i, rest) for i, rest in runs if "pip install" in rest]
     assert len(installs) == 1
     install_at, install = installs[0]
-    assert re.search(r"pip install \.(\s|$)", install), install  # `.`: no [dev] or other extras
-    assert "[" not in install.split("&&")[0]
-    # dagster-docker (the run launcher the instance names) at the Dagster family's integration pin
+    # the image's lock, checked against its hashes, then the project alone (`.`: no [dev] or other extras)
+    assert "pip install --require-hashes -r requirements/docker.lock" in install, install
+    assert re.search(r"pip install --no-deps \.(\s|$)", install), install
+    # dagster-docker (the run launcher the instance names, pyproject's `docker` extra, which the lock
+    # holds: test_install.py) at the Dagster family's integration pin
     family = next(d for d in pyproject["project"]["dependencies"] if d.startswith("dagster-postgres=="))
-    assert f'"dagster-docker=={family.split("==")[1]}"' in install
+    assert [f"dagster-docker=={family.split('==')[1]}"] == pyproject["project"]["optional-dependencies"][
+        "docker"
+    ]
     users = [(i, rest) for i, (keyword, rest) in enumerate(instructions) if keyword == "USER"]
     assert users, "no USER: the image would run as root"
     user_at, user = users[-1]
@@ -363,3 +550,21 @@ def test_workspace_points_at_the_code_server_the_compose_file_runs(services, pyp
     assert server["host"] == "user_code" and server["host"] in services
     assert str(server["port"]) == _flag(services["user_code"]["command"], "-p")
     assert server["location_name"] == pyproject["tool"]["dagster"]["code_location_name"]
+
+
+# -- the operators' page -------------------------------------------------------------------------------
+
+
+def test_the_production_page_matches_the_compose_file(services):
+    """docs/production.md names every service, the required variables (and only those), and its
+    commands use the compose file that exists."""
+    page = (ROOT / "docs" / "production.md").read_text(encoding="utf-8")
+    table = set(re.findall(r"^\| `([a-z_]+)` \|", page, flags=re.M))
+    assert set(services) <= table
+    required = page[page.index("Only `DAGSTER_POSTGRES_USER`") :].split("are required", 1)[0]
+    assert set(re.findall(r"`([A-Z_]+)`", required)) == set(REQUIRED)
+    header = (DOCKER / ".env.example").read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert all(name.split("DAGSTER_POSTGRES")[-1] in header for name in REQUIRED)
+    commands = re.findall(r"docker compose (-f \S+)", page)
+    assert commands and set(commands) == {"-f docker/docker-compose.yml"}
+    assert (ROOT / "docker" / "docker-compose.yml").is_file() and (ROOT / "docker/k8s/README.md").is_file()

@@ -3,6 +3,7 @@ orders become M3 sales orders exactly once, M3 fulfilment and stock come back to
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -12,11 +13,13 @@ from typing import Any
 import dagster as dg
 import httpx
 import pytest
+import yaml
 
 from prestashop_infor.defs import prestashop as prestashop_defs
 from prestashop_infor.defs.infor import InforResource, infor_inventory, infor_order_statuses
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+from prestashop_infor.defs.runtime import LANE_TAG
 from prestashop_infor.defs.sync import (
     MappingResource,
     bound_orders_exist_in_m3,
@@ -38,6 +41,7 @@ from prestashop_infor.sync.mapping import load_mapping
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ORDER_SYNC = [*prestashop_defs.ASSETS, order_to_m3]
+ROOT = Path(__file__).resolve().parents[1]
 STOCK_SYNC = [
     infor_inventory,
     prestashop_defs.prestashop_products,
@@ -163,22 +167,33 @@ def test_m3_stock_reaches_the_shop_and_only_changes_are_written(world: World) ->
     assert third["changed"] == 0
 
 
-def test_writes_share_pools_and_each_job_selects_only_its_purpose() -> None:
+def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     from prestashop_infor.defs import defs
 
     assert order_to_m3.op.pool == "infor_erp"  # customers then orders, one step
     assert infor_item_descriptions.op.pool == "infor_erp"
-    assert prestashop_order_status_updates.op.pool == prestashop_stock_levels.op.pool == "prestashop_shop"
-    jobs = {name: defs.resolve_job_def(name) for name in ("order_sync_job", "backoffice_sync_job")}
+    # the shop's two write lanes touch different records: a long stock push never holds statuses back
+    assert prestashop_order_status_updates.op.pool == "prestashop_order_writes"
+    assert prestashop_stock_levels.op.pool == "prestashop_stock_writes"
+    jobs = {
+        name: defs.resolve_job_def(name) for name in ("order_sync_job", "order_status_job", "stock_sync_job")
+    }
     assert all(job.executor_def is dg.in_process_executor for job in jobs.values())
+    # the order lane takes two run slots at most, in both instances: the back-office lanes find one
+    assert {name: job.tags[LANE_TAG] for name, job in jobs.items()} == {
+        "order_sync_job": "orders", "order_status_job": "order_status", "stock_sync_job": "stock"
+    }  # fmt: skip
+    for instance_yaml in (ROOT / "dagster.yaml", ROOT / "docker" / "dagster.yaml"):
+        runs = yaml.safe_load(instance_yaml.read_text(encoding="utf-8"))["concurrency"]["runs"]
+        assert {"key": LANE_TAG, "value": "orders", "limit": 2} in runs["tag_concurrency_limits"]
     selected = {
         name: {k.to_user_string() for k in job.asset_layer.selected_asset_keys} for name, job in jobs.items()
     }
     assert selected["order_sync_job"] == {
         "prestashop_orders", "prestashop_customers", "prestashop_products", "infor_customers", "infor_sales_orders",
     }  # fmt: skip
-    assert selected["backoffice_sync_job"] == {
-        "infor_order_statuses", "prestashop_order_status_updates",
+    assert selected["order_status_job"] == {"infor_order_statuses", "prestashop_order_status_updates"}
+    assert selected["stock_sync_job"] == {
         "infor_inventory", "prestashop_products", "prestashop_stock", "prestashop_stock_levels",
         "infor_item_descriptions",
     }  # fmt: skip
@@ -288,7 +303,10 @@ def test_the_status_sensor_runs_the_push_only_when_m3_moved_an_order(world: Worl
     resources = {name: world.resources[name] for name in ("infor", "store", "mapping")}
 
     def evaluate() -> dg.SensorResult:
-        with dg.build_sensor_context(resources=resources) as context:
+        with (
+            dg.DagsterInstance.ephemeral() as instance,
+            dg.build_sensor_context(resources=resources, instance=instance) as context,
+        ):
             return infor_order_status_sensor(context)
 
     quiet = evaluate()
@@ -302,3 +320,43 @@ def test_the_status_sensor_runs_the_push_only_when_m3_moved_an_order(world: Worl
     assert evaluate().run_requests[0].run_key == request.run_key  # seen again before the run: no new run
     world.materialize([infor_order_statuses])  # what the run does first: the movement is stored
     assert evaluate().run_requests == []
+
+
+def test_back_office_runs_one_at_a_time(world: World) -> None:
+    """The status sensor and the back-office schedules start no run while one of the same job has not
+    ended: runs queued behind it would each hold a run slot waiting for its pool."""
+    from prestashop_infor.defs import defs
+    from prestashop_infor.defs.sync.sensors import infor_order_status_sensor
+
+    world.materialize(ORDER_SYNC)
+    world.materialize([infor_order_statuses])
+    with world.store() as store:
+        binding = id_map.bindings(store, "sales_order")[0]
+    world.sandbox(binding.target_key, "ship")
+    resources = {name: world.resources[name] for name in ("infor", "store", "mapping")}
+    repository = defs.get_repository_def()
+    with dg.instance_for_test() as instance:  # persistent: a schedule's context opens it by reference
+
+        def sensor() -> dg.SensorResult:
+            with dg.build_sensor_context(resources=resources, instance=instance) as context:
+                return infor_order_status_sensor(context)
+
+        def tick(schedule: str) -> int:
+            """How many runs a tick of the schedule asks for."""
+            with dg.build_schedule_context(instance=instance) as context:
+                return len(repository.get_schedule_def(schedule).evaluate_tick(context).run_requests or [])
+
+        assert sensor().run_requests and tick("order_status_schedule") == 1
+        runs = {job: dg.DagsterRun(job_name=job, run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED)
+                for job in ("order_status_job", "stock_sync_job")}  # fmt: skip
+        for run in runs.values():
+            instance.add_run(run)
+        skipped = sensor()
+        assert (
+            skipped.run_requests == [] and runs["order_status_job"].run_id in skipped.skip_reason.skip_message
+        )
+        assert tick("order_status_schedule") == tick("stock_sync_schedule") == 0
+        assert tick("order_sync_schedule") == 1  # the order lane never waits on them
+        for run in runs.values():
+            instance.report_run_failed(run)
+        assert sensor().run_requests and tick("stock_sync_schedule") == 1

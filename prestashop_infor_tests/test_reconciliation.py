@@ -149,10 +149,12 @@ def test_sudden_stock_drops_are_named():
 
 
 def test_the_nightly_schedule_asks_for_yesterday():
+    from prestashop_infor.defs import defs
     from prestashop_infor.defs.reconciliation import order_reconciliation_schedule
 
-    at = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
-    with dg.build_schedule_context(scheduled_execution_time=at) as context:
+    at = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # the job's partitions are its assets': the repository's
+    repository = defs.get_repository_def()
+    with dg.build_schedule_context(scheduled_execution_time=at, repository_def=repository) as context:
         requests = list(order_reconciliation_schedule.evaluate_tick(context).run_requests or [])
     assert [r.partition_key for r in requests] == ["2026-12-03"]
     assert order_reconciliation_schedule.job_name == "order_reconciliation_job"
@@ -198,7 +200,10 @@ def reconcile_range(resources, *, heal: bool = False) -> dict:
     assert result.success
     events = [e for e in result.get_asset_materialization_events() if e.asset_key == order_reconciliation.key]
     assert {e.partition for e in events} == {str(FIRST + timedelta(n)) for n in range(6)}  # one run, six days
-    return {name: value.value for name, value in events[-1].materialization.metadata.items()}
+    metadata = {name: value.value for name, value in events[-1].materialization.metadata.items()}
+    # each day's partition carries that day's findings: the run's are their sum
+    metadata["findings"] = sum(e.materialization.metadata["findings"].value for e in events)
+    return metadata
 
 
 def test_a_fresh_history_agrees_and_the_planted_discrepancies_are_found_exactly_then_healed(history):

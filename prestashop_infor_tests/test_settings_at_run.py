@@ -41,6 +41,12 @@ BAD = [
     ("PRESTASHOP_INFOR_RECONCILIATION_START", "the first of May"),
 ]
 PROJECT_SENSORS = ("prestashop_webhook_sensor", "infor_order_status_sensor")  # alerts.py has its own
+# the shop and M3 connection, present (the schedules and sensors start only with them; not contacted)
+LANES_SET = {
+    "PRESTASHOP_URL": "https://shop.example",
+    "PRESTASHOP_API_KEY": "K" * 32,
+    "INFOR_IONAPI_FILE": "/x.ionapi",
+}
 AT = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
 
 LOAD = """
@@ -99,13 +105,14 @@ def test_only_the_bad_value_falls_back_at_load() -> None:
         PRESTASHOP_INFOR_SCHEDULES="on",
         PRESTASHOP_INFOR_SENSORS="maybe",
         PRESTASHOP_INFOR_RECONCILIATION_START="2025-02-01",
+        **LANES_SET,
     )
     assert "PRESTASHOP_TIME_ZONE='Mars/Olympus'" in stderr and "PRESTASHOP_INFOR_SENSORS='maybe'" in stderr
     assert loaded["schedules"]["order_sync_schedule"] == "RUNNING"
     assert loaded["schedules"]["order_reconciliation_schedule"] == "RUNNING"
     assert {loaded["sensors"][name] for name in PROJECT_SENSORS} == {"STOPPED"}
     assert loaded["time_zone"] == "UTC" and loaded["start"] == "2025-02-01"
-    good, stderr = _load(PRESTASHOP_TIME_ZONE="Europe/Paris", PRESTASHOP_INFOR_SCHEDULES="on")
+    good, stderr = _load(PRESTASHOP_TIME_ZONE="Europe/Paris", PRESTASHOP_INFOR_SCHEDULES="on", **LANES_SET)
     assert "the code location loads as if it were" not in stderr
     assert good["time_zone"] == "Europe/Paris"
     assert {good["sensors"][name] for name in PROJECT_SENSORS} == {"RUNNING"}
@@ -153,11 +160,13 @@ def test_every_schedule_and_sensor_tick_fails_naming_the_variable(
     _settings_env(monkeypatch, tmp_path, **{variable: value})
     repository = prestashop_infor.defs.defs.get_repository_def()
     schedules = list(repository.schedule_defs)
-    assert len(schedules) == 5
+    assert len(schedules) == 6  # order sync, order status, stock sync, extraction, two reconciliations
     resources = prestashop_infor.defs.resources
     with dg.instance_for_test() as instance:
         for schedule in schedules:
-            with dg.build_schedule_context(instance=instance, scheduled_execution_time=AT) as context:
+            with dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=AT, repository_def=repository
+            ) as context:
                 error = _tick_error(lambda: schedule.evaluate_tick(context))  # noqa: B023 - called at once
             assert f"{variable}={value!r}" in error, schedule.name
         for name in PROJECT_SENSORS:
@@ -172,7 +181,9 @@ def test_with_good_settings_the_schedules_ask_for_their_runs(monkeypatch, tmp_pa
     repository = prestashop_infor.defs.defs.get_repository_def()
     with dg.instance_for_test() as instance:
         for schedule in repository.schedule_defs:
-            with dg.build_schedule_context(instance=instance, scheduled_execution_time=AT) as context:
+            with dg.build_schedule_context(
+                instance=instance, scheduled_execution_time=AT, repository_def=repository
+            ) as context:
                 requests = schedule.evaluate_tick(context).run_requests
             assert requests is not None and len(requests) == 1, schedule.name
             if schedule.name == "order_reconciliation_schedule":

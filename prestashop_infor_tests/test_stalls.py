@@ -27,7 +27,7 @@ from prestashop_infor.defs.alerts import lane_stall_alert_sensor
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
-from prestashop_infor.defs.sync.stall_checks import backoffice_lane_stall_checks, order_lane_stall_checks
+from prestashop_infor.defs.sync.stall_checks import STALL_CHECKS
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer, free_port
 from prestashop_infor.store import Store, id_map, inbox, tables
@@ -247,7 +247,7 @@ def test_webhook_events_no_run_has_taken_alert_until_a_run_of_their_job_starts(
         connection.execute(tables.webhook_inbox.update().where(old).values(received_at=ago(minutes=10)))
     monkeypatch.setenv("PRESTASHOP_INFOR_STALL_INBOX_SECONDS", "60")
 
-    (alert,) = lanes.evaluate()  # the stock event is recent: backoffice_sync_job is not stalled
+    (alert,) = lanes.evaluate()  # the stock event is recent: stock_sync_job is not stalled
     assert alert["stall"] == "inbox:order_sync_job" and alert["state"] == "opened"
     assert "2 webhook events for order_sync_job have not been taken by a run" in alert["text"]
     assert "inbox id 1, order.created" in alert["text"]
@@ -327,8 +327,11 @@ def test_the_checks_run_with_their_asset_and_read_the_same_rules(
     add_order(lanes.db, 31, lanes.states["Payment accepted"], waiting_since=ago(minutes=30))
     monkeypatch.setenv("PRESTASHOP_INFOR_STALL_ORDER_SECONDS", "60")
     defs = dg.Definitions(
-        assets=[dg.AssetSpec("infor_sales_orders"), dg.AssetSpec("prestashop_stock_levels")],
-        asset_checks=[order_lane_stall_checks, backoffice_lane_stall_checks],
+        assets=[
+            dg.AssetSpec(key)
+            for key in ("infor_sales_orders", "prestashop_order_status_updates", "prestashop_stock_levels")
+        ],  # fmt: skip
+        asset_checks=STALL_CHECKS,
         jobs=[dg.define_asset_job("stall_checks", selection=dg.AssetSelection.all_asset_checks())],
         resources=lanes.resources,
     )
@@ -341,6 +344,7 @@ def test_the_checks_run_with_their_asset_and_read_the_same_rules(
         ("infor_sales_orders", "order_sync_is_fresh"): True,
         ("infor_sales_orders", "webhooks_taken_in_time"): True,
         ("infor_sales_orders", "pool_not_blocked"): True,
+        ("prestashop_order_status_updates", "pool_not_blocked"): True,
         ("prestashop_stock_levels", "webhooks_taken_in_time"): True,
         ("prestashop_stock_levels", "pool_not_blocked"): True,
     }

@@ -25,8 +25,9 @@ from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
 from prestashop_infor.sandbox.prestashop.seed import build_order
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store, backoffice, id_map
+from prestashop_infor.sync.m3_order_states import read_order_states
 from prestashop_infor.sync.mapping import Mapping, parse_mapping
-from prestashop_infor.sync.status import push_order_status, push_order_statuses
+from prestashop_infor.sync.status import push_order_status, push_order_statuses, push_stored_statuses
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TIME_ZONE = "Europe/Paris"
@@ -505,3 +506,16 @@ def test_a_shop_that_takes_no_write_fails_the_status_run(world: World) -> None:
     world.prestashop._http.event_hooks["request"].append(refuse_writes)
     with pytest.raises(PrestashopUnavailable):
         world.run(QUIET)
+
+
+def test_a_push_whose_time_is_up_leaves_the_rest_for_the_next_run(world: World) -> None:
+    order_id, orno = world.place()
+    read_order_states(m3=world.m3, store=world.store, mapping=EMAILS)
+    stopped = push_stored_statuses(
+        prestashop=world.prestashop, store=world.store, mapping=EMAILS, max_seconds=0
+    )
+    assert stopped.left_for_next_run == [order_id] and stopped.updated == []
+    assert int(world.order(order_id)["current_state"]) == world.state_id(BANK_WIRE[2])  # untouched
+    after = push_stored_statuses(prestashop=world.prestashop, store=world.store, mapping=EMAILS)
+    assert after.updated == [order_id] and after.left_for_next_run == []
+    assert int(world.order(order_id)["current_state"]) == world.state_id("Processing in progress")

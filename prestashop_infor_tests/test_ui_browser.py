@@ -1,5 +1,7 @@
-"""The demo's Dagster UI in a real browser: Playwright driving Debian's Chromium (`make install`
-installs both; nothing is downloaded at run time). A user's first visit, end to end: dismiss
+"""The demo's Dagster UI in a real browser: Playwright driving a Chromium that is already there
+(``tools.chromium()``: ``PRESTASHOP_INFOR_TEST_CHROMIUM``, ``chromium`` on PATH, or Playwright's own;
+``make test`` installs Debian's as root on Debian, else names what to install; nothing is downloaded
+at run time). A user's first visit, end to end: dismiss
 Dagster's first-visit dialog, open the asset graph, materialize `prestashop_orders` and watch its
 run succeed and its check pass, launch a backfill of the reconciliation assets over the last three
 days, and read the webhook sensor's ticks. Every page is saved as a screenshot in the test's output
@@ -20,6 +22,7 @@ import httpx
 import pytest
 
 from prestashop_infor_tests.test_demo import Demo
+from prestashop_infor_tests.tools import CHROMIUM, MissingTool
 from prestashop_infor_tests.topology import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,14 +42,13 @@ DISMISS = ("Skip", "Close", "Dismiss", "Got it", "No thanks", "Not now", "Maybe 
 
 
 def _chromium() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if not path:
-        pytest.fail(
-            "Chromium is missing: `make install` installs Debian's chromium (apt) for this test "
-            "(or run `apt-get install chromium`).",
-            pytrace=False,
-        )
-    return path
+    try:
+        path = CHROMIUM.find()
+    except MissingTool as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if path is None:
+        pytest.fail(CHROMIUM.missing(), pytrace=False)
+    return str(path)
 
 
 def _dismiss_first_visit_dialogs(page, settle_s: float = 6.0) -> list[str]:

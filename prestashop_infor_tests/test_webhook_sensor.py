@@ -20,7 +20,7 @@ from prestashop_infor.store import Store, inbox
 @pytest.fixture(autouse=True)
 def no_hold(monkeypatch):
     """Stock events are gathered for 10 s in production; here only where a test says so."""
-    monkeypatch.setitem(sensors.HOLD_SECONDS, "backoffice_sync_job", 0.0)
+    monkeypatch.setitem(sensors.HOLD_SECONDS, "stock_sync_job", 0.0)
 
 
 @pytest.fixture
@@ -50,8 +50,8 @@ def evaluate(store, cursor: str | None) -> dg.SensorResult:
         return prestashop_webhook_sensor(context)
 
 
-def positions(order: int, backoffice: int) -> str:
-    return json.dumps({"backoffice_sync_job": backoffice, "order_sync_job": order}, sort_keys=True)
+def positions(order: int, stock: int) -> str:
+    return json.dumps({"stock_sync_job": stock, "order_sync_job": order}, sort_keys=True)
 
 
 def test_new_events_become_one_run_per_job_and_the_cursor_moves(store):
@@ -59,10 +59,10 @@ def test_new_events_become_one_run_per_job_and_the_cursor_moves(store):
     add(db, "order.created", "stock.updated", "order.status_changed", "customer.updated", "product.updated")
     result = evaluate(store, None)
     runs = {r.job_name: r for r in result.run_requests}
-    assert set(runs) == {"order_sync_job", "backoffice_sync_job"}
+    assert set(runs) == {"order_sync_job", "stock_sync_job"}
     assert runs["order_sync_job"].run_key == "order_sync_job:inbox:1-4"
     assert runs["order_sync_job"].tags["prestashop_infor/events"] == "3"
-    assert runs["backoffice_sync_job"].run_key == "backoffice_sync_job:inbox:2-5"
+    assert runs["stock_sync_job"].run_key == "stock_sync_job:inbox:2-5"
     assert result.cursor == positions(5, 5)
     again = evaluate(store, result.cursor)  # nothing new: no run, the cursor stays
     assert again.run_requests == [] and again.skip_reason and again.cursor is None
@@ -95,7 +95,7 @@ def test_the_sensor_is_in_the_definitions_targeting_the_sync_jobs():
     from prestashop_infor.defs import defs
 
     sensor = defs.get_repository_def().get_sensor_def("prestashop_webhook_sensor")
-    assert {job.name for job in sensor.jobs} == {"order_sync_job", "backoffice_sync_job"}
+    assert {job.name for job in sensor.jobs} == {"order_sync_job", "stock_sync_job"}
     assert sensor.minimum_interval_seconds == 1
 
 
@@ -105,23 +105,23 @@ def test_a_cursor_from_before_per_job_positions_goes_on_from_its_id(store):
     result = evaluate(store, "1")  # the single id the sensor kept before
     assert [r.run_key for r in result.run_requests] == [
         "order_sync_job:inbox:3-3",
-        "backoffice_sync_job:inbox:2-2",
+        "stock_sync_job:inbox:2-2",
     ]
     assert result.cursor == positions(3, 3)
 
 
 def test_stock_events_are_gathered_while_orders_run_at_once(store, monkeypatch):
     db = store[0]
-    monkeypatch.setitem(sensors.HOLD_SECONDS, "backoffice_sync_job", 3600.0)
+    monkeypatch.setitem(sensors.HOLD_SECONDS, "stock_sync_job", 3600.0)
     add(db, "stock.updated", "order.created", "stock.updated")
     result = evaluate(store, None)
     assert [r.run_key for r in result.run_requests] == ["order_sync_job:inbox:2-2"]
     assert result.cursor == positions(3, 0)  # the stock events wait, none is passed over
     held = evaluate(store, result.cursor)
     assert held.run_requests == [] and "gathered" in held.skip_reason.skip_message
-    monkeypatch.setitem(sensors.HOLD_SECONDS, "backoffice_sync_job", 0.0)  # the window has passed
+    monkeypatch.setitem(sensors.HOLD_SECONDS, "stock_sync_job", 0.0)  # the window has passed
     after = evaluate(store, result.cursor)
-    assert [r.run_key for r in after.run_requests] == ["backoffice_sync_job:inbox:1-3"]
+    assert [r.run_key for r in after.run_requests] == ["stock_sync_job:inbox:1-3"]
     assert after.cursor == positions(3, 3)
 
 
@@ -145,3 +145,27 @@ def test_a_run_not_started_yet_takes_the_new_events_and_a_started_one_does_not(s
     add(db, "order.created")
     again = evaluate(store, absorbed.cursor)
     assert [r.run_key for r in again.run_requests] == ["order_sync_job:inbox:3-3"]
+
+
+def test_stock_events_wait_for_the_stock_run_at_work_then_make_one_run(store):
+    """Stock runs one at a time: events arriving while a run of stock_sync_job is at work (it may have
+    read the shop before them) are neither passed over nor a second overlapping run."""
+    db, _, instance = store
+    add(db, "stock.updated")
+    first = evaluate(store, None)
+    assert [r.run_key for r in first.run_requests] == ["stock_sync_job:inbox:1-1"]
+    at_work = dg.DagsterRun(
+        job_name="stock_sync_job", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED
+    )
+    instance.add_run(at_work)
+    add(db, "stock.updated", "product.updated", "order.created")
+    waiting = evaluate(store, first.cursor)
+    assert [r.run_key for r in waiting.run_requests] == ["order_sync_job:inbox:4-4"]  # orders do not wait
+    assert waiting.cursor == positions(4, 1)  # the stock events are still ahead of the cursor
+    assert evaluate(store, waiting.cursor).skip_reason.skip_message.endswith(
+        f"wait for run {at_work.run_id} to end"
+    )
+    instance.report_run_failed(at_work)  # ended, however it ended
+    after = evaluate(store, waiting.cursor)
+    assert [r.run_key for r in after.run_requests] == ["stock_sync_job:inbox:2-3"]
+    assert after.cursor == positions(4, 4)

@@ -1,10 +1,13 @@
 """Alerts: a run that fails, or a lane that stops, raises an alert a person sees, not only a red row
 in the UI.
 
-Every alert is logged and, when ``ALERT_WEBHOOK_URL`` is set, posted there as one JSON object: a
-``text`` a chat shows as it is (a Slack or Teams incoming webhook), then fields a receiver routes on.
-A receiver that is down is retried by the project's retry policy and then logged, never raised (an
-alert must not fail the daemon). Links point at the Dagster UI at ``PRESTASHOP_INFOR_DAGSTER_UI_URL``.
+Every alert is one dict: a ``text`` a chat shows as it is, then the fields a receiver routes on. It
+is logged and, when ``ALERT_WEBHOOK_URL`` is set, posted there in ``ALERT_FORMAT``: ``json`` (the dict
+itself), ``slack`` (an incoming-webhook message) or ``teams`` (a workflow webhook's Adaptive Card);
+``prestashop_infor.alert_formats`` builds the bodies. A receiver that is down is retried by the
+project's retry policy and then logged, never raised (an alert must not fail the daemon); one that
+refuses the body (4xx) is logged with its answer. Links point at the Dagster UI at
+``PRESTASHOP_INFOR_DAGSTER_UI_URL``.
 
 - ``run_failure_alert_sensor``: every failed run of the code location (``job``, ``run_id``,
   ``error``, ``link`` to the run).
@@ -33,6 +36,7 @@ from typing import Any, TypeVar
 import dagster as dg
 import httpx
 
+from prestashop_infor import alert_formats
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync import stall_checks
@@ -95,17 +99,23 @@ def stall_link(key: str, run_id: str | None, ui_url: str) -> str:
     return f"{ui}/assets/{asset.to_user_string()}?view=checks"
 
 
-def post_alert(url: str, alert: dict[str, Any], *, policy: RetryPolicy | None = None) -> bool:
-    """POST ``alert`` to ``url``; True when the receiver took it (2xx)."""
+def post_alert(url: str, body: dict[str, Any], *, policy: RetryPolicy | None = None) -> bool:
+    """POST ``body`` (an alert in its receiver's format) to ``url``; True when the receiver took it (2xx)."""
 
     def attempt() -> bool:
         try:
-            answer = httpx.post(url, json=alert, timeout=5)
+            answer = httpx.post(url, json=body, timeout=5)
         except httpx.HTTPError as exc:
             raise Transient(exc) from None
         if answer.status_code >= 500 or answer.status_code == 429:
             raise Transient(RuntimeError(f"HTTP {answer.status_code}"))
-        return 200 <= answer.status_code < 300
+        if not 200 <= answer.status_code < 300:  # Slack: invalid_blocks, Teams: a card it cannot read
+            log.warning(
+                "alert refused by %s: HTTP %s %s (is ALERT_FORMAT right for it?)",
+                _where(url), answer.status_code, answer.text[:200],
+            )  # fmt: skip
+            return False
+        return True
 
     try:
         return (policy or RetryPolicy(max_attempts=3, backoff=0.5)).call(attempt)
@@ -115,9 +125,12 @@ def post_alert(url: str, alert: dict[str, Any], *, policy: RetryPolicy | None = 
 
 
 def raise_alert(alert: dict[str, Any], settings: Settings, say: Callable[[str], Any]) -> bool:
-    """Log the alert with ``say`` and post it when ``ALERT_WEBHOOK_URL`` is set; True if posted."""
+    """Log the alert with ``say`` and post it in ``ALERT_FORMAT`` when ``ALERT_WEBHOOK_URL`` is set;
+    True if posted."""
     say(alert["text"])
-    return post_alert(settings.alert_webhook_url, alert) if settings.alert_webhook_url else False
+    if not settings.alert_webhook_url:
+        return False
+    return post_alert(settings.alert_webhook_url, alert_formats.body(alert, settings.alert_format))
 
 
 def _where(url: str) -> str:
@@ -129,8 +142,8 @@ def _where(url: str) -> str:
 
 @dg.run_failure_sensor(
     name="run_failure_alert_sensor",
-    description="Posts a JSON alert (job, run id, error, link to the run) to ALERT_WEBHOOK_URL for every "
-    "failed run, and logs it.",
+    description="Posts an alert (job, run id, error, link to the run) to ALERT_WEBHOOK_URL in ALERT_FORMAT "
+    "(json, slack, teams) for every failed run, and logs it.",
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def run_failure_alert_sensor(context: dg.RunFailureSensorContext) -> None:

@@ -18,7 +18,7 @@ MAX_RUNTIME_TAG = "dagster/max_runtime"
 MAX_RUNTIME_SECONDS = {
     "order_sync_job": 15 * 60,
     "order_status_job": 15 * 60,
-    "backoffice_sync_job": 30 * 60,
+    "stock_sync_job": 30 * 60,
     "prestashop_extract_job": 60 * 60,
     "stock_reconciliation_job": 60 * 60,
     "order_reconciliation_job": 4 * 60 * 60,  # a backfill of years is one run
@@ -28,3 +28,13 @@ MAX_RUNTIME_SECONDS = {
 def max_runtime_tags(job_name: str) -> dict[str, str]:
     """The job's ``dagster/max_runtime`` tag (seconds)."""
     return {MAX_RUNTIME_TAG: str(MAX_RUNTIME_SECONDS[job_name])}
+
+
+#: The run tag the run queue limits by (``concurrency.runs.tag_concurrency_limits`` in
+#: ``dagster.yaml``): the order lane takes at most two of the instance's run slots (its writes go one
+#: at a time through the ``infor_erp`` pool anyway), so the back-office lanes always find one.
+LANE_TAG = "prestashop_infor/lane"
+
+
+def lane_tags(lane: str) -> dict[str, str]:
+    return {LANE_TAG: lane}

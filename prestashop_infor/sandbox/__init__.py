@@ -63,6 +63,17 @@ class Sandbox:
             "INFOR_IONAPI_FILE": str(self.ionapi_path.resolve()),
         }
 
+    def order_days(self) -> tuple[date, date]:
+        """The day of the shop's first order and today, in the shop's time zone (where the demo's
+        reconciliation partitions begin, and the day they end before)."""
+        today = self.shop.clock.now().date()
+        date_add = self.shop.definitions["orders"].by_name["date_add"].pos
+        with self.shop.lock:
+            first = min(
+                (row[date_add][:10] for row in self.shop.tables["orders"].rows.values()), default=None
+            )
+        return (date.fromisoformat(first) if first else today), today
+
     def plant_discrepancies(self, **counts: Any) -> dict[str, list[Any]]:
         """Plant known discrepancies between the shop and M3 (``discrepancies.py``): counts of
         ``dropped``, ``orphaned``, ``status_drift``, ``amount``, ``line``, ``stock``, a ``seed`` and

@@ -7,7 +7,8 @@ read what M3 did with it and show it in the shop, without ever moving an order b
    asset) stored it: head, milestone, deliveries, invoices and receivables.
 2. **Read the shop** in list calls: the orders' ``current_state`` (never trusted from memory), the
    order carriers and payments of the orders about to change.
-3. **Write** per order, in this order (pitfall 8: the status email must not go out before the
+3. **Write** per order (a few orders at a time, ``shop_writes``, so a write that hangs holds up its
+   own order only), in this order (pitfall 8: the status email must not go out before the
    tracking number is stored, and a payment recorded first stops the shop adding its own when the
    new state is flagged ``paid``):
    - the tracking number on the latest ``order_carriers`` row (whole record PUT, ``sendemail`` per
@@ -31,6 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -59,6 +61,7 @@ from prestashop_infor.sync.m3_order_states import (
 )
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.mapping import ResolvedStatusMap
+from prestashop_infor.sync.shop_writes import in_order
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +87,11 @@ class StatusReport:
     payments: list[int] = field(default_factory=list)  # a payment was recorded (or tagged)
     skipped: list[int] = field(default_factory=list)  # nothing to change
     dead_lettered: list[int] = field(default_factory=list)
+    left_for_next_run: list[int] = field(default_factory=list)  # the push's time was up before them
     notes: dict[int, str] = field(default_factory=dict)  # why an order was left as it is, when notable
 
     def merge(self, other: StatusReport) -> None:
-        for name in ("updated", "tracking", "payments", "skipped", "dead_lettered"):
+        for name in ("updated", "tracking", "payments", "skipped", "dead_lettered", "left_for_next_run"):
             getattr(self, name).extend(getattr(other, name))
         self.notes.update(other.notes)
 
@@ -116,6 +120,7 @@ def push_stored_statuses(
     mapping: SyncMapping,
     order_ids: Iterable[int] | None = None,
     stale_claim_after: timedelta = timedelta(minutes=15),
+    max_seconds: float | None = None,
 ) -> StatusReport:
     """The shop half (the ``prestashop_order_status_updates`` asset): bring the shop's orders up to
     date with the M3 states ``read_order_states`` stored: state, tracking number, payment.
@@ -124,7 +129,8 @@ def push_stored_statuses(
     and of those only the ones whose M3 state changed since the last push (or still waiting for
     payment). With ``order_ids``: exactly those orders, each checked in full. A write the shop does
     not take leaves its order for the next run; raises when the shop stays unreachable (five orders
-    in a row), or the status map does not fit the shop's states.
+    in a row), or the status map does not fit the shop's states. With ``max_seconds``, no order's
+    push starts after that long: the rest are left for the next run (``left_for_next_run``).
     """
     forced = order_ids is not None
     report = StatusReport()
@@ -149,7 +155,7 @@ def push_stored_statuses(
             report.notes[order_id] = "another run is pushing this order right now"
     wanted = [i for i in wanted if str(i) in claimed]
     try:
-        _push_claimed(prestashop, store, mapping, {i: stored[i] for i in wanted}, forced, report)
+        _push_claimed(prestashop, store, mapping, {i: stored[i] for i in wanted}, forced, report, max_seconds)
     finally:
         id_map.release(store, ENTITY, claimed)
     return report
@@ -162,6 +168,7 @@ def _push_claimed(
     states: Mapping[int, M3OrderState],
     forced: bool,
     report: StatusReport,
+    max_seconds: float | None,
 ) -> None:
     if not states:
         return
@@ -178,39 +185,62 @@ def _push_claimed(
     shop_orders = _shop_orders(prestashop, work)
     letters: list[dict[str, Any]] = []
     done: list[int] = []
-    unavailable = 0  # orders in a row whose write the shop did not take
+
+    def push(order_id: int) -> _Outcome:
+        return _push_checked(
+            prestashop, mapping, ladder, order_id, shop_orders, states[order_id], memory, forced
+        )
+
     try:
-        for order_id in work:
-            state = states[order_id]
-            try:
-                outcome = _push_checked(
-                    prestashop, mapping, ladder, order_id, shop_orders, state, memory, forced
-                )
-            except SyncError as error:
-                letters.append(error.dead_letter(ENTITY, order_id, _payload(order_id, state)))
-                report.dead_lettered.append(order_id)
-                log.warning("order %s: status not pushed: %s", order_id, error)
-                continue
-            except PrestashopUnavailable as error:
-                # one write the shop did not take (a 500 or a timeout; it may have been applied): the
-                # order is left for the next run, which reads it again and finishes it without doing
-                # anything twice; the others go on. Several in a row: the shop is down, the run fails.
-                unavailable += 1
-                if unavailable >= UNAVAILABLE_IN_A_ROW:
-                    raise
-                report.skipped.append(order_id)
-                report.notes[order_id] = f"left for the next run: {error}"
-                log.warning("order %s: status push left for the next run: %s", order_id, error)
-                continue
-            unavailable = 0
-            backoffice.save_order_push(store, outcome.push)
-            done.append(order_id)
-            report.merge(outcome.report)
+        # a few orders at a time (``shop_writes``): a write that hangs holds up its own order only;
+        # what each outcome means is decided here, in the orders' order
+        with in_order(work, push, seconds=max_seconds) as outcomes:
+            taken = _take_outcomes(store, states, outcomes, letters, done, report)
+        report.left_for_next_run = [order_id for order_id in work if order_id not in taken]
     finally:  # even when the run stops (shop down): keep what was learnt about the others
         if letters:
             store.quarantine_many(letters)
         if done:
             store.resolve_dead_letters(ENTITY, done, STAGE)
+
+
+def _take_outcomes(
+    store: Store,
+    states: Mapping[int, M3OrderState],
+    outcomes: Iterable[tuple[int, Future[_Outcome]]],
+    letters: list[dict[str, Any]],
+    done: list[int],
+    report: StatusReport,
+) -> set[int]:
+    """What each order's push came to, in the orders' order; the orders whose push was started."""
+    unavailable = 0  # orders in a row whose write the shop did not take
+    taken: set[int] = set()
+    for order_id, future in outcomes:
+        taken.add(order_id)
+        state = states[order_id]
+        try:
+            outcome = future.result()
+        except SyncError as error:
+            letters.append(error.dead_letter(ENTITY, order_id, _payload(order_id, state)))
+            report.dead_lettered.append(order_id)
+            log.warning("order %s: status not pushed: %s", order_id, error)
+            continue
+        except PrestashopUnavailable as error:
+            # one write the shop did not take (a 500 or a timeout; it may have been applied): the
+            # order is left for the next run, which reads it again and finishes it without doing
+            # anything twice; the others go on. Several in a row: the shop is down, the run fails.
+            unavailable += 1
+            if unavailable >= UNAVAILABLE_IN_A_ROW:
+                raise
+            report.skipped.append(order_id)
+            report.notes[order_id] = f"left for the next run: {error}"
+            log.warning("order %s: status push left for the next run: %s", order_id, error)
+            continue
+        unavailable = 0
+        backoffice.save_order_push(store, outcome.push)
+        done.append(order_id)
+        report.merge(outcome.report)
+    return taken
 
 
 def _push_checked(

@@ -11,7 +11,8 @@ It reads what its upstream assets stored and nothing else from the same sources:
    ``prestashop_products``) resolved to item numbers with the order direction's own rules
    (``mapping.items.resolve``), and its stock rows (``ps_stock``, kept by ``prestashop_stock``).
 3. Where the stored shop quantity differs from M3's, the row is read again (the write may read the
-   row it is about to change) and, if it still differs, written whole (PUT, contract §6.6).
+   row it is about to change) and, if it still differs, written whole (PUT, contract §6.6); a few
+   rows at a time (``shop_writes``), so a request that hangs holds up only itself.
 4. Product totals: after combination rows change, the product-level row (``id_product_attribute``
    0) is made the sum of its combinations, as PrestaShop's own ``StockAvailable`` does.
 
@@ -34,6 +35,7 @@ from prestashop_infor.prestashop.client import PrestashopAuthError, PrestashopEr
 from prestashop_infor.store import Store, tables
 from prestashop_infor.sync.errors import MappingFailure
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
+from prestashop_infor.sync.shop_writes import in_order
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ class StockReport:
     unknown_items: list[str] = field(default_factory=list)  # M3 items the shop does not sell
     not_in_m3: list[str] = field(default_factory=list)  # items the shop sells, no balance in M3
     dead_lettered: list[str] = field(default_factory=list)  # "product:combination" rows refused
+    left_for_next_run: list[str] = field(default_factory=list)  # "product:combination": time was up
 
 
 def push_stock_levels(
@@ -68,11 +71,14 @@ def push_stock_levels(
     store: Store,
     mapping: SyncMapping,
     rows_only: set[str] | None = None,
+    max_seconds: float | None = None,
 ) -> StockReport:
     """Write M3's available quantities to the shop's ``stock_availables`` rows that differ.
 
-    ``rows_only`` (``"product:combination"`` keys, a replay) limits the writes to those rows.
-    Raises when the shop stays unreachable.
+    ``rows_only`` (``"product:combination"`` keys, a replay) limits the writes to those rows. With
+    ``max_seconds``, no row's write starts after that long: the rest are left for the next run
+    (``left_for_next_run``; it compares again). Product totals are always made whole. Raises when the
+    shop stays unreachable.
     """
     report = StockReport()
     quantities, balances_of = _available(store, mapping)
@@ -90,24 +96,25 @@ def push_stock_levels(
         )
 
     rows = _stock_rows(store)
+    writes: list[_RowWrite] = []
+    for item in sorted(i for i in quantities if i in index):
+        for product_id, combination_id in index[item]:
+            if rows_only is not None and f"{product_id}:{combination_id}" not in rows_only:
+                continue
+            writes += [
+                _RowWrite(row, item, quantities[item])
+                for row in rows.get((product_id, combination_id), [])
+                if _int(row.get("quantity")) != quantities[item]
+            ]
     letters: list[dict[str, Any]] = []
-    touched_products: set[int] = set()
     try:
-        for item in sorted(i for i in quantities if i in index):
-            wanted = quantities[item]
-            wrote = False
-            for product_id, combination_id in index[item]:
-                if rows_only is not None and f"{product_id}:{combination_id}" not in rows_only:
-                    continue
-                for row in rows.get((product_id, combination_id), []):
-                    if _int(row.get("quantity")) == wanted:
-                        continue
-                    if _write(prestashop, row, item, wanted, letters, report) is not None:
-                        wrote = True
-                        if combination_id:
-                            touched_products.add(product_id)
-            if not wrote:
-                report.unchanged.append(item)
+        written = _write_all(prestashop, writes, letters, report, max_seconds)
+        left = set(report.left_for_next_run)
+        items_not_unchanged = {w.item for w in written} | {
+            w.item for w in writes if f"{w.row['id_product']}:{w.row['id_product_attribute']}" in left
+        }
+        report.unchanged = sorted(i for i in quantities if i in index and i not in items_not_unchanged)
+        touched_products = {int(w.row["id_product"]) for w in written if int(w.row["id_product_attribute"])}
         _write_product_totals(prestashop, rows, touched_products, letters, report)
     finally:
         if letters:
@@ -209,21 +216,60 @@ def _stock_rows(store: Store) -> dict[tuple[int, int], list[dict[str, Any]]]:
     return rows
 
 
-def _write(
+@dataclass(frozen=True)
+class _RowWrite:
+    """One ``stock_availables`` row to be given ``quantity``; ``item`` is None for a product total."""
+
+    row: dict[str, Any]
+    item: str | None
+    quantity: int
+    read_again: bool = True
+
+
+class _RowRefused(Exception):
+    def __init__(self, letter: dict[str, Any]) -> None:
+        super().__init__(letter["message"])
+        self.letter = letter
+
+
+def _write_all(
     prestashop: PrestashopClient,
-    row: dict[str, Any],
-    item: str | None,
-    quantity: int,
+    writes: list[_RowWrite],
     letters: list[dict[str, Any]],
     report: StockReport,
-    *,
-    read_again: bool = True,
-) -> StockChange | None:
+    max_seconds: float | None = None,
+) -> list[_RowWrite]:
+    """The rows written, a few at a time (``shop_writes``); refused rows become dead letters, rows
+    not started within ``max_seconds`` are left for the next run. The shop unreachable (after the
+    client's retries) stops the push once the writes under way are done."""
+    written: list[_RowWrite] = []
+    started: set[int] = set()
+    with in_order(writes, lambda w: _write(prestashop, w), seconds=max_seconds) as outcomes:
+        for write, outcome in outcomes:
+            started.add(id(write))
+            try:
+                change = outcome.result()
+            except _RowRefused as refused:
+                letters.append(refused.letter)
+                report.dead_lettered.append(refused.letter["key"])
+                log.warning("stock row %s refused by the shop: %s", refused.letter["key"], refused)
+                continue
+            if change is not None:
+                report.changed.append(change)
+                written.append(write)
+    report.left_for_next_run += [
+        f"{w.row['id_product']}:{w.row['id_product_attribute']}" for w in writes if id(w) not in started
+    ]
+    return written
+
+
+def _write(prestashop: PrestashopClient, write: _RowWrite) -> StockChange | None:
     """Read the row again (unless the caller just read it) and, when it still differs, PUT it whole
-    with its new absolute quantity; a refused row is dead-lettered."""
+    with its new absolute quantity. Raises ``_RowRefused`` with the dead letter of a refused row."""
+    row, quantity = write.row, write.quantity
     product_id, combination_id = int(row["id_product"]), int(row["id_product_attribute"])
     try:
-        fresh = prestashop.get("stock_availables", int(row["id"])) if read_again else dict(row)
+        fresh = prestashop.get("stock_availables", int(row["id"])) if write.read_again else dict(row)
         if fresh is None:
             log.info("stock row %s is gone from the shop: not written", row["id"])
             return None
@@ -236,32 +282,26 @@ def _write(
         raise
     except PrestashopError as error:
         code = error.codes[0] if error.codes else None
-        key = f"{product_id}:{combination_id}"
-        letters.append(
+        raise _RowRefused(
             {
                 "entity": ENTITY,
-                "key": key,
+                "key": f"{product_id}:{combination_id}",
                 "stage": STAGE,
                 "error_code": f"prestashop_{error.status or 'error'}"
                 + (f"_{code}" if code is not None else ""),
                 "field": "quantity",
                 "message": str(error),
                 "payload": {
-                    "item": item,
+                    "item": write.item,
                     "product_id": product_id,
                     "combination_id": combination_id,
                     "quantity": quantity,
                     "row_id": row.get("id"),
                 },  # fmt: skip
             }
-        )
-        report.dead_lettered.append(key)
-        log.warning("stock row %s refused by the shop: %s", key, error)
-        return None
+        ) from error
     row["quantity"] = str(quantity)  # keep the in-memory view current for the product totals
-    change = StockChange(item, product_id, combination_id, _int(row.get("id_shop")), old, quantity)
-    report.changed.append(change)
-    return change
+    return StockChange(write.item, product_id, combination_id, _int(row.get("id_shop")), old, quantity)
 
 
 def _write_product_totals(
@@ -282,11 +322,13 @@ def _write_product_totals(
     fresh = prestashop.list_by_ids(
         "stock_availables", ids, key="id_product", filters={"id_product_attribute": "[0]"}
     )
+    writes = []
     for total_row in fresh:
         product_id, shop_id = int(total_row["id_product"]), _int(total_row.get("id_shop"))
         wanted = sum(_int(r.get("quantity")) for r in combination_rows.get((product_id, shop_id), []))
         if _int(total_row.get("quantity")) != wanted:
-            _write(prestashop, total_row, None, wanted, letters, report, read_again=False)
+            writes.append(_RowWrite(total_row, None, wanted, read_again=False))
+    _write_all(prestashop, writes, letters, report)
 
 
 def _int(value: Any) -> int:

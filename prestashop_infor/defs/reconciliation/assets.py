@@ -3,7 +3,8 @@
 The order assets are partitioned by day in the shop's time zone (``PRESTASHOP_TIME_ZONE``, from
 ``PRESTASHOP_INFOR_RECONCILIATION_START``) with a single-run backfill policy: a backfill over a year
 is one run, and each asset handles its whole range in one pass of chunked reads, writing per day.
-``order_reconciliation`` reads only what the two snapshot assets stored.
+``order_reconciliation`` reads only what the two snapshot assets stored; in a backfill, each day's
+partition is materialized with that day's findings (the Partitions tab shows each day's result).
 
 The partitions are part of the definitions, so their start and time zone are read when the code
 location loads, leniently (a bad value is a warning and the default, ``2024-01-01`` / ``UTC``,
@@ -11,6 +12,7 @@ stands in: the code location still loads); each partitioned asset reads the sett
 its run starts, so a bad value fails the run with a message naming the variable.
 """
 
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -138,8 +140,14 @@ def order_reconciliation(
         "amount_difference": dg.MetadataValue.float(float(report.amount_difference)),
         "worst": dg.MetadataValue.md(_worst(report)),
     }
-    if first != last:
-        metadata["per_day"] = dg.MetadataValue.md(_per_day(report))
+    if first != last:  # a backfill: each day's partition shows that day's result, the run's totals aside
+        metadata |= _range_metadata(first, last) | {"per_day": dg.MetadataValue.md(_per_day(report))}
+        by_day: dict[date, list[reconcile.Finding]] = {day: [] for day in reconcile.days(first, last)}
+        with store.open() as db:
+            for finding in reconcile.open_findings(db, first, last):
+                by_day[finding.day].append(finding)
+        for day, findings in by_day.items():
+            context.add_asset_metadata(_day_metadata(findings), partition_key=day.isoformat())
     if healed is not None:
         metadata |= {
             "healed_resent": dg.MetadataValue.int(len(healed.resent)),
@@ -151,11 +159,44 @@ def order_reconciliation(
     return dg.MaterializeResult(metadata=metadata)
 
 
+def _range_metadata(first: date, last: date) -> dict[str, Any]:
+    return {
+        "days": dg.MetadataValue.int((last - first).days + 1),
+        "first_day": dg.MetadataValue.text(first.isoformat()),
+        "last_day": dg.MetadataValue.text(last.isoformat()),
+    }
+
+
+def _day_metadata(findings: list[reconcile.Finding], worst: int = 20) -> dict[str, Any]:
+    """One day's result in a backfill: its findings by kind, its amount difference and its worst
+    rows, in place of the run's figures of the same names (``shop_orders`` and ``m3_orders`` stay the
+    run's, beside ``first_day`` and ``last_day``)."""
+    counts = Counter(f.kind for f in findings)
+    sizes = [(_amount_size(f), f) for f in findings]
+    ranked = [f for _, f in sorted(sizes, key=lambda pair: (-pair[0], pair[1].key))[:worst]]
+    return {
+        "findings": dg.MetadataValue.int(len(findings)),
+        **{kind: dg.MetadataValue.int(counts[kind]) for kind in reconcile.KINDS},
+        "amount_difference": dg.MetadataValue.float(float(sum(size for size, _ in sizes))),
+        "worst": dg.MetadataValue.md(_findings_table(ranked)),
+    }
+
+
+def _amount_size(finding: reconcile.Finding) -> Decimal:
+    if finding.kind != "amount_mismatch":
+        return Decimal(0)
+    return abs(Decimal(finding.expected or 0) - Decimal(finding.actual or 0))
+
+
 def _worst(report: reconcile.ReconciliationReport) -> str:
-    if not report.worst:
+    return _findings_table(report.worst)
+
+
+def _findings_table(findings: list[reconcile.Finding]) -> str:
+    if not findings:
         return "Both sides agree."
     lines = ["| day | kind | order | shop | M3 | detail |", "|---|---|---|---|---|---|"]
-    for f in report.worst:
+    for f in findings:
         detail = f.detail.replace("|", "/")
         lines.append(f"| {f.day} | {f.kind} | {f.key} | {f.expected or ''} | {f.actual or ''} | {detail} |")
     return "\n".join(lines)

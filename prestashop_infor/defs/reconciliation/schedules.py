@@ -20,6 +20,7 @@ from prestashop_infor.defs.reconciliation.assets import (
 from prestashop_infor.defs.runtime import max_runtime_tags
 from prestashop_infor.defs.sync.schedules import (
     default_schedule_status,
+    lanes_note,
     read_settings_for_tick,
     run_when_settings_read,
 )
@@ -27,7 +28,6 @@ from prestashop_infor.defs.sync.schedules import (
 order_reconciliation_job = dg.define_asset_job(
     "order_reconciliation_job",
     selection=dg.AssetSelection.assets(prestashop_orders_daily, infor_orders_daily, order_reconciliation),
-    partitions_def=DAILY,
     executor_def=dg.in_process_executor,
     tags=max_runtime_tags("order_reconciliation_job"),
     description="Read both sides' orders of the days given, compare them, store the findings "
@@ -51,7 +51,7 @@ stock_reconciliation_job = dg.define_asset_job(
     cron_schedule=DAILY.get_cron_schedule(hour_of_day=2),
     execution_timezone=DAILY.timezone,
     default_status=default_schedule_status(),
-    description="Every night at 02:00 (shop time): yesterday's reconciliation.",
+    description="Every night at 02:00 (shop time): yesterday's reconciliation." + lanes_note(),
 )
 def order_reconciliation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
     """The last whole day before the tick (what ``build_schedule_from_partitioned_job`` asks for),
@@ -61,9 +61,7 @@ def order_reconciliation_schedule(context: dg.ScheduleEvaluationContext) -> dg.R
         day = DAILY.get_last_partition_key()
     if day is None:
         return dg.SkipReason("no whole day since PRESTASHOP_INFOR_RECONCILIATION_START yet")
-    return order_reconciliation_job.run_request_for_partition(
-        partition_key=day, run_key=day, current_time=context.scheduled_execution_time
-    )
+    return dg.RunRequest(partition_key=day, run_key=day)
 
 
 stock_reconciliation_schedule = dg.ScheduleDefinition(
@@ -73,5 +71,6 @@ stock_reconciliation_schedule = dg.ScheduleDefinition(
     execution_timezone=DAILY.timezone,
     execution_fn=run_when_settings_read,
     default_status=default_schedule_status(),
-    description="Every night at 02:30 (shop time): the shop's stock against M3's availability.",
+    description="Every night at 02:30 (shop time): the shop's stock against M3's availability."
+    + lanes_note(),
 )

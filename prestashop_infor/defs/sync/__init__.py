@@ -18,11 +18,12 @@ from prestashop_infor.defs.sync.assets import (
 from prestashop_infor.defs.sync.checks import CHECKS, bound_orders_exist_in_m3
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import (
-    backoffice_sync_job,
-    backoffice_sync_schedule,
     order_status_job,
+    order_status_schedule,
     order_sync_job,
     order_sync_schedule,
+    stock_sync_job,
+    stock_sync_schedule,
 )
 from prestashop_infor.defs.sync.sensors import SENSORS, prestashop_webhook_sensor
 from prestashop_infor.defs.sync.stall_checks import STALL_CHECKS
@@ -30,25 +31,27 @@ from prestashop_infor.defs.sync.stall_checks import STALL_CHECKS
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[*CHECKS, *STALL_CHECKS],
-    jobs=[order_sync_job, backoffice_sync_job, order_status_job],
-    schedules=[order_sync_schedule, backoffice_sync_schedule],
+    jobs=[order_sync_job, order_status_job, stock_sync_job],
+    schedules=[order_sync_schedule, order_status_schedule, stock_sync_schedule],
     sensors=SENSORS,
 )
 
 __all__ = [
     "ASSETS",
     "MappingResource",
-    "backoffice_sync_job",
     "bound_orders_exist_in_m3",
-    "backoffice_sync_schedule",
     "defs",
     "infor_customers",
     "infor_item_descriptions",
     "infor_sales_orders",
+    "order_status_job",
+    "order_status_schedule",
     "order_sync_job",
-    "order_to_m3",
     "order_sync_schedule",
+    "order_to_m3",
     "prestashop_order_status_updates",
-    "prestashop_webhook_sensor",
     "prestashop_stock_levels",
+    "prestashop_webhook_sensor",
+    "stock_sync_job",
+    "stock_sync_schedule",
 ]

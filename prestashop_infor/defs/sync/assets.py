@@ -5,9 +5,11 @@ Thin wrappers over ``prestashop_infor.sync`` (plain Python, the same code the DL
 each materialization syncs one batch and reports what it did as metadata, reading what its upstream
 assets stored. ``infor_customers`` and ``infor_sales_orders`` are one step (customer changes first,
 then each pending order read and mapped once, its customer first) in the ``infor_erp`` pool, as is
-``infor_item_descriptions``; the two steps that write to the shop share the ``prestashop_shop`` pool
-(limit 1 each in ``dagster.yaml``), so two runs never write the same records at once; the id map's
-claims keep every write exactly-once even without the pools.
+``infor_item_descriptions``. The two steps that write to the shop touch different records and have a
+pool each: ``prestashop_order_writes`` (status, tracking, payment) and ``prestashop_stock_writes``
+(stock), so a long stock push never holds the orders' fulfilment back, nor the other way round.
+Every pool takes one step at a time (``dagster.yaml``), so two runs never write the same records at
+once; the id map's claims keep every write exactly-once even without the pools.
 """
 
 import json
@@ -38,8 +40,26 @@ from prestashop_infor.sync.stock import push_stock_levels
 
 GROUP = "order_to_cash"
 ERP_POOL = "infor_erp"
-SHOP_POOL = "prestashop_shop"
+SHOP_ORDERS_POOL = "prestashop_order_writes"
+SHOP_STOCK_POOL = "prestashop_stock_writes"
 LISTED_IDS = 50  # ids listed in metadata per outcome; counts are always complete
+
+
+PUSH_SECONDS = (
+    "Seconds after which the push starts no new write to the shop (those under way finish); what is "
+    "left goes to the next run, a minute later at most. A push under a slow shop still ends, frees its "
+    "pool and reports, and a killed run loses little."
+)
+
+
+class StatusPushConfig(dg.Config):
+    max_seconds: float = Field(default=45.0, gt=0, le=3600, description=PUSH_SECONDS)
+
+
+class StockPushConfig(dg.Config):
+    """Short: every run compares all the stock again, so many small pushes keep the shop fresh."""
+
+    max_seconds: float = Field(default=15.0, gt=0, le=3600, description=PUSH_SECONDS)
 
 
 class OrderBatchConfig(dg.Config):
@@ -204,18 +224,20 @@ def _customer_metadata(
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop"},
-    pool=SHOP_POOL,
+    pool=SHOP_ORDERS_POOL,
     deps=["infor_order_statuses"],
     description="M3 fulfilment back to the shop, from the states infor_order_statuses stored: order "
     "state (never backwards), tracking number on order_carriers, invoice payment on order_payments "
     "and the paid state.",
 )
 def prestashop_order_status_updates(
-    prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
+    config: StatusPushConfig, prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     rules = mapping.load()
     with prestashop.get_client() as shop, store.open() as db:
-        report = push_stored_statuses(prestashop=shop, store=db, mapping=rules)
+        report = push_stored_statuses(
+            prestashop=shop, store=db, mapping=rules, max_seconds=config.max_seconds
+        )
     return dg.MaterializeResult(
         metadata={
             "state_changes": dg.MetadataValue.int(len(report.updated)),
@@ -223,6 +245,7 @@ def prestashop_order_status_updates(
             "payments": dg.MetadataValue.int(len(report.payments)),
             "skipped": dg.MetadataValue.int(len(report.skipped)),
             "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
+            "left_for_next_run": dg.MetadataValue.int(len(report.left_for_next_run)),
             "state_change_ids": _ids(report.updated),
             "tracking_ids": _ids(report.tracking),
             "payment_ids": _ids(report.payments),
@@ -234,18 +257,18 @@ def prestashop_order_status_updates(
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop"},
-    pool=SHOP_POOL,
+    pool=SHOP_STOCK_POOL,
     deps=["infor_inventory", "prestashop_products", "prestashop_stock"],
     description="M3 available quantities (m3_balances) written to the shop's stock_availables where "
     "the shop's rows (ps_stock) differ, combinations included; M3 items the shop does not sell are "
     "reported, not fatal.",
 )
 def prestashop_stock_levels(
-    prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
+    config: StockPushConfig, prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     rules = mapping.load()
     with prestashop.get_client() as shop, store.open() as db:
-        report = push_stock_levels(prestashop=shop, store=db, mapping=rules)
+        report = push_stock_levels(prestashop=shop, store=db, mapping=rules, max_seconds=config.max_seconds)
     changes = [
         {
             "item": c.item_number,
@@ -263,6 +286,7 @@ def prestashop_stock_levels(
             "unknown_items": dg.MetadataValue.int(len(report.unknown_items)),
             "not_in_m3": dg.MetadataValue.int(len(report.not_in_m3)),
             "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
+            "left_for_next_run": dg.MetadataValue.int(len(report.left_for_next_run)),
             "changes": _table(changes, ["item", "product", "combination", "old", "new"]),
             "unknown_item_numbers": _ids(report.unknown_items),
         }

@@ -1,8 +1,17 @@
 """The order-to-cash jobs and their schedules.
 
-Both jobs run in-process (a multiprocess step costs about 2 s of process start, more than the
-work). The schedules are stopped by default in a real deployment; ``PRESTASHOP_INFOR_SCHEDULES=on``
-(the demo sets it) starts them with the code location, so the sandbox's orders flow on their own.
+Three jobs, one per lane, each run in-process (a multiprocess step costs about 2 s of process
+start, more than the work): ``order_sync_job`` (shop orders to M3), ``order_status_job`` (M3
+fulfilment back to the shop) and ``stock_sync_job`` (M3 stock to the shop, product texts to M3). The
+back-office lanes are separate jobs so that one lane's slow run (a shop write that hangs) or killed
+run never holds the other back. Each has a schedule every minute; the back-office schedules skip a
+tick while a run of their job has not ended, so runs never pile up behind a slow one, each holding
+one of the instance's run slots.
+
+The schedules are stopped by default in a real deployment; ``PRESTASHOP_INFOR_SCHEDULES=on``
+(the demo sets it) starts them with the code location, so the sandbox's orders flow on their own,
+once the shop and the M3 connection are set: without them every tick would fail, so the schedules
+stay stopped and their descriptions (shown in the UI) name what is missing (:func:`lanes_note`).
 
 Settings are read when a schedule ticks, not when the code location loads: the default status is
 read leniently (a bad value is a warning, the schedule stopped), and every tick reads the settings
@@ -11,9 +20,11 @@ strictly, so a bad value fails the tick with a message naming the variable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dagster as dg
 
-from prestashop_infor.defs.runtime import max_runtime_tags
+from prestashop_infor.defs.runtime import lane_tags, max_runtime_tags
 from prestashop_infor.defs.sync.assets import (
     infor_item_descriptions,
     prestashop_order_status_updates,
@@ -23,11 +34,26 @@ from prestashop_infor.settings import Settings
 
 
 def default_schedule_status() -> dg.DefaultScheduleStatus:
-    """Running with ``PRESTASHOP_INFOR_SCHEDULES=on`` (every schedule of the project). Read when the
-    code location loads (the default status is part of the definitions), leniently: a bad value is
-    logged and the schedules are stopped; their ticks fail on it (:func:`read_settings_for_tick`)."""
-    on = Settings.read_leniently().schedules == "on"
+    """Running with ``PRESTASHOP_INFOR_SCHEDULES=on`` and the shop and M3 connection set (every
+    schedule of the project). Read when the code location loads (the default status is part of the
+    definitions), leniently: a bad value is logged and the schedules are stopped; their ticks fail on
+    it (:func:`read_settings_for_tick`)."""
+    settings = Settings.read_leniently()
+    on = settings.schedules == "on" and not settings.missing_for_lanes()
     return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
+
+
+def lanes_note() -> str:
+    """What a lane schedule's or sensor's description adds when the code location loaded without a
+    setting the lanes need (the UI shows the description): the missing variables, by name, and that
+    it stays stopped until they are set; empty when nothing is missing."""
+    missing = Settings.read_leniently().missing_for_lanes()
+    if not missing:
+        return ""
+    return (
+        f" Stopped until set: {', '.join(missing)} (not set, or not valid, when the code location "
+        "loaded; set them and reload the code location)."
+    )
 
 
 def read_settings_for_tick() -> Settings:
@@ -36,10 +62,42 @@ def read_settings_for_tick() -> Settings:
     return Settings.read()
 
 
+#: A run of a job that has not ended: queued, starting or at work.
+IN_FLIGHT = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def run_in_flight(instance: dg.DagsterInstance, job_name: str) -> str | None:
+    """The id of a run of ``job_name`` that has not ended, None when there is none."""
+    ids = instance.get_run_ids(dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=1)
+    return ids[0] if ids else None
+
+
 def run_when_settings_read(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """A tick of an unpartitioned schedule: one run, once the settings read (strictly)."""
     read_settings_for_tick()
     return dg.RunRequest()
+
+
+def run_unless_in_flight(
+    job_name: str,
+) -> Callable[[dg.ScheduleEvaluationContext], dg.RunRequest | dg.SkipReason]:
+    """The tick of a back-office schedule: one run, unless a run of the same job has not ended yet
+    (its next read covers this tick; runs queued behind it would each hold a run slot waiting for its
+    pool, the slots the order runs need)."""
+
+    def tick(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        read_settings_for_tick()
+        running = run_in_flight(context.instance, job_name)
+        if running:
+            return dg.SkipReason(f"run {running} of {job_name} has not ended; it does this tick's work")
+        return dg.RunRequest()
+
+    return tick
 
 
 order_sync_job = dg.define_asset_job(
@@ -52,16 +110,14 @@ order_sync_job = dg.define_asset_job(
         "infor_sales_orders",
     ),
     executor_def=dg.in_process_executor,
-    tags=max_runtime_tags("order_sync_job"),
+    tags={**max_runtime_tags("order_sync_job"), **lane_tags("orders")},
     description="Extract the shop's changed orders, customers and products, gate them, then send the new "
     "orders (their customers first) to M3.",
 )
 
-backoffice_sync_job = dg.define_asset_job(
-    "backoffice_sync_job",
+stock_sync_job = dg.define_asset_job(
+    "stock_sync_job",
     selection=dg.AssetSelection.assets(
-        "infor_order_statuses",
-        prestashop_order_status_updates,
         "infor_inventory",
         "prestashop_products",
         "prestashop_stock",
@@ -69,9 +125,8 @@ backoffice_sync_job = dg.define_asset_job(
         infor_item_descriptions,
     ),
     executor_def=dg.in_process_executor,
-    tags=max_runtime_tags("backoffice_sync_job"),
-    description="Read the M3 states of the orders in M3 and push status, tracking and payment to the "
-    "shop; read M3's balances and the shop's catalogue and stock, and write the stock that differs; "
+    tags={**max_runtime_tags("stock_sync_job"), **lane_tags("stock")},
+    description="Read M3's balances and the shop's catalogue and stock, and write the stock that differs; "
     "send changed product names and descriptions to their M3 items.",
 )
 
@@ -79,7 +134,7 @@ order_status_job = dg.define_asset_job(
     "order_status_job",
     selection=dg.AssetSelection.assets("infor_order_statuses", prestashop_order_status_updates),
     executor_def=dg.in_process_executor,
-    tags=max_runtime_tags("order_status_job"),
+    tags={**max_runtime_tags("order_status_job"), **lane_tags("order_status")},
     description="Read the M3 states of the orders in M3 and push status, tracking and payment to the shop "
     "(what infor_order_status_sensor runs when M3 moved an order).",
 )
@@ -90,14 +145,26 @@ order_sync_schedule = dg.ScheduleDefinition(
     cron_schedule="* * * * *",
     execution_fn=run_when_settings_read,
     default_status=default_schedule_status(),
-    description="Every minute: new shop orders to M3 (the event lane will make this seconds).",
+    description="Every minute: new shop orders to M3 (the event lane will make this seconds)." + lanes_note(),
 )
 
-backoffice_sync_schedule = dg.ScheduleDefinition(
-    name="backoffice_sync_schedule",
-    job=backoffice_sync_job,
-    cron_schedule="*/2 * * * *",
-    execution_fn=run_when_settings_read,
+order_status_schedule = dg.ScheduleDefinition(
+    name="order_status_schedule",
+    job=order_status_job,
+    cron_schedule="* * * * *",
+    execution_fn=run_unless_in_flight("order_status_job"),
     default_status=default_schedule_status(),
-    description="Every two minutes: M3 fulfilment and stock back to the shop.",
+    description="Every minute, unless a run of order_status_job has not ended: M3 fulfilment (status, "
+    "tracking, payment) back to the shop; the safety net of infor_order_status_sensor, and the way "
+    "payments come (they show on M3's receivable, not on the order head)." + lanes_note(),
+)
+
+stock_sync_schedule = dg.ScheduleDefinition(
+    name="stock_sync_schedule",
+    job=stock_sync_job,
+    cron_schedule="* * * * *",
+    execution_fn=run_unless_in_flight("stock_sync_job"),
+    default_status=default_schedule_status(),
+    description="Every minute, unless a run of stock_sync_job has not ended: M3's stock to the shop, the "
+    "shop's product texts to M3; the safety net of the stock webhooks." + lanes_note(),
 )

@@ -4,7 +4,7 @@ flow back on their own.
 ``prestashop_webhook_sensor`` routes each event by type to the job that materializes the right
 assets (the same assets the schedules run): order, customer and address events to
 ``order_sync_job`` (extract the changed orders, customers and addresses, send the new orders to M3);
-product, combination and stock events to ``backoffice_sync_job`` (the stock push and its reads, the
+product, combination and stock events to ``stock_sync_job`` (the stock push and its reads, the
 item descriptions). Its cursor keeps, per job, the id of the last inbox event that job has seen, and
 each evaluation looks at up to ``MAX_EVENTS`` new events per job:
 
@@ -13,7 +13,10 @@ each evaluation looks at up to ``MAX_EVENTS`` new events per job:
 - a job with a run that has not started yet (queued, or starting) gets no second one: that run reads
   the shop after these events were accepted, so it covers them (an order's webhooks arriving
   across two evaluations make one run, not two);
-- ``backoffice_sync_job`` waits until its oldest new event is ``HOLD_SECONDS["backoffice_sync_job"]``
+- ``stock_sync_job`` runs one at a time: while a run of it is at work its new events wait (the
+  cursor stays before them) and make one run when it ends. Every order moves stock; overlapping
+  stock runs would only queue for the ``prestashop_stock`` pool, each holding a run slot;
+- ``stock_sync_job`` waits until its oldest new event is ``HOLD_SECONDS["stock_sync_job"]``
   old: every order moves stock, and running the catalogue and stock push per order would take the
   cores the orders' own runs need; a burst of stock events becomes one run per window.
 
@@ -23,7 +26,8 @@ release does not handle (stored as ``ignored``) move the cursor and start nothin
 as the safety net: webhooks accelerate, polling guarantees.
 
 Each evaluation reads the settings first (strictly: a bad value fails the tick, naming the variable);
-the default status, read when the code location loads, is read leniently (a bad value: stopped).
+the default status, read when the code location loads, is read leniently (a bad value: stopped), and
+is stopped while the shop or the M3 connection is not set (the descriptions then name what is missing).
 """
 
 from __future__ import annotations
@@ -38,10 +42,12 @@ from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import (
-    backoffice_sync_job,
+    lanes_note,
     order_status_job,
     order_sync_job,
     read_settings_for_tick,
+    run_in_flight,
+    stock_sync_job,
 )
 from prestashop_infor.settings import Settings
 from prestashop_infor.store import inbox
@@ -52,20 +58,25 @@ ROUTES = {
     "order": order_sync_job.name,
     "customer": order_sync_job.name,
     "address": order_sync_job.name,
-    "product": backoffice_sync_job.name,
-    "combination": backoffice_sync_job.name,
-    "stock": backoffice_sync_job.name,
+    "product": stock_sync_job.name,
+    "combination": stock_sync_job.name,
+    "stock": stock_sync_job.name,
 }
-JOBS = (order_sync_job.name, backoffice_sync_job.name)
-HOLD_SECONDS = {order_sync_job.name: 0.0, backoffice_sync_job.name: 10.0}
+JOBS = (order_sync_job.name, stock_sync_job.name)
+HOLD_SECONDS = {order_sync_job.name: 0.0, stock_sync_job.name: 10.0}
+#: Jobs that run one at a time: new events wait for the run at work to end.
+ONE_AT_A_TIME = {stock_sync_job.name}
 #: Runs that have not begun their work: events accepted now are read by them.
 NOT_STARTED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING]
 
 
 def _default_status() -> dg.DefaultSensorStatus:
-    """Running when ``PRESTASHOP_INFOR_SENSORS=on``, or unset and the schedules are on (the demo).
-    Read when the code location loads, leniently: a bad value is logged and the sensors are stopped."""
-    on = Settings.read_leniently().sensors_on
+    """Running when ``PRESTASHOP_INFOR_SENSORS=on``, or unset and the schedules are on (the demo),
+    and the shop and M3 connection are set (without them every tick would fail; the description says
+    what is missing: :func:`lanes_note`). Read when the code location loads, leniently: a bad value is
+    logged and the sensors are stopped."""
+    settings = Settings.read_leniently()
+    on = settings.sensors_on and not settings.missing_for_lanes()
     return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
 
@@ -84,17 +95,19 @@ def read_cursor(cursor: str | None) -> dict[str, int]:
     except json.JSONDecodeError:
         stored = {}
     stored = stored if isinstance(stored, dict) else {}
+    stored.setdefault(stock_sync_job.name, stored.get("backoffice_sync_job"))  # the job's former name
     return {job: int(stored[job]) if str(stored.get(job, "")).isdigit() else 0 for job in JOBS}
 
 
 @dg.sensor(
     name="prestashop_webhook_sensor",
-    jobs=[order_sync_job, backoffice_sync_job],
+    jobs=[order_sync_job, stock_sync_job],
     minimum_interval_seconds=1,  # every loop of `prestashop-infor daemon` (1 s; Dagster's own: 5 s)
     default_status=_default_status(),
     description="New webhook events in the inbox, up to 1,000 per job at a time, become one run per job "
     "that has work (orders, customers, addresses: order_sync_job at once; products, combinations, "
-    "stock: backoffice_sync_job, gathered for 10 s); no second run while one has not started.",
+    "stock: stock_sync_job, gathered for 10 s, one run at a time); no second run while one has not "
+    "started." + lanes_note(),
 )
 def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
     read_settings_for_tick()
@@ -113,6 +126,10 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
             waited = now - mine[0].received_at
             if waited < timedelta(seconds=HOLD_SECONDS[job]) and len(events) < MAX_EVENTS:
                 notes.append(f"{job}: {len(mine)} event(s) gathered ({HOLD_SECONDS[job]:.0f} s window)")
+                continue
+            running = run_in_flight(context.instance, job) if job in ONE_AT_A_TIME else None
+            if running:
+                notes.append(f"{job}: {len(mine)} event(s) wait for run {running} to end")
                 continue
             positions[job] = events[-1].id
             waiting = context.instance.get_run_ids(dg.RunsFilter(job_name=job, statuses=NOT_STARTED), limit=1)
@@ -146,12 +163,16 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
     minimum_interval_seconds=30,
     default_status=_default_status(),
     description="Asks M3 for the heads of the open orders the id map follows (bulk GetHead) and runs "
-    "order_status_job only when one moved since its state was stored.",
+    "order_status_job only when one moved since its state was stored, and no run of it is at work."
+    + lanes_note(),
 )
 def infor_order_status_sensor(
     context: dg.SensorEvaluationContext, infor: InforResource, store: StoreResource, mapping: MappingResource
 ) -> dg.SensorResult:
     read_settings_for_tick()
+    running = run_in_flight(context.instance, order_status_job.name)
+    if running:  # what moved meanwhile is still moved when it ends: its stored states are older
+        return dg.SensorResult(skip_reason=f"run {running} of order_status_job has not ended")
     with infor.get_client() as m3, store.open() as db:
         moved = moved_orders(m3=m3, store=db, mapping=mapping.load())
     if not moved:

@@ -6,8 +6,9 @@ The checks (non-blocking, shown under their asset in the UI):
   in M3, dead letters apart), ``order_sync_is_fresh`` (an order sync succeeded since orders began
   to wait), ``webhooks_taken_in_time`` (order, customer and address events taken by a run of
   ``order_sync_job``), ``pool_not_blocked`` (no step waits too long for ``infor_erp``);
+- on ``prestashop_order_status_updates``: ``pool_not_blocked`` (``prestashop_order_writes``);
 - on ``prestashop_stock_levels``: ``webhooks_taken_in_time`` (product, combination and stock
-  events, ``backoffice_sync_job``) and ``pool_not_blocked`` (``prestashop_shop``).
+  events, ``stock_sync_job``) and ``pool_not_blocked`` (``prestashop_stock_writes``).
 
 They run after their asset in every run of its job, and read only. A stalled lane has no runs, so
 ``lane_stall_alert_sensor`` (``defs/alerts.py``) evaluates the same rules (``sync.stalls``) every
@@ -23,9 +24,15 @@ import dagster as dg
 
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
-from prestashop_infor.defs.sync.assets import ERP_POOL, SHOP_POOL, exportable_states, infor_sales_orders
+from prestashop_infor.defs.sync.assets import (
+    ERP_POOL,
+    SHOP_ORDERS_POOL,
+    SHOP_STOCK_POOL,
+    exportable_states,
+    infor_sales_orders,
+)
 from prestashop_infor.defs.sync.resources import MappingResource
-from prestashop_infor.defs.sync.schedules import backoffice_sync_job, order_sync_job
+from prestashop_infor.defs.sync.schedules import order_sync_job, stock_sync_job
 from prestashop_infor.defs.sync.sensors import JOBS, ROUTES
 from prestashop_infor.settings import Settings
 from prestashop_infor.store import Store, backlog
@@ -34,6 +41,7 @@ from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
 from prestashop_infor.sync.orders import ShopLookups
 
 prestashop_stock_levels = dg.AssetKey("prestashop_stock_levels")
+prestashop_order_status_updates = dg.AssetKey("prestashop_order_status_updates")
 ENDED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 INBOX_RANGE_TAG = "prestashop_infor/inbox_ids"  # set by prestashop_webhook_sensor: "<first>-<last>"
 SHOP_TIMEOUT = 10.0  # seconds per request when only the order states are read (a sensor tick is short)
@@ -43,9 +51,10 @@ CHECK_OF: dict[str, tuple[dg.AssetKey, str]] = {
     stalls.ORDERS: (infor_sales_orders, "orders_reach_m3_in_time"),
     stalls.ORDER_SYNC: (infor_sales_orders, "order_sync_is_fresh"),
     stalls.inbox_key(order_sync_job.name): (infor_sales_orders, "webhooks_taken_in_time"),
-    stalls.inbox_key(backoffice_sync_job.name): (prestashop_stock_levels, "webhooks_taken_in_time"),
+    stalls.inbox_key(stock_sync_job.name): (prestashop_stock_levels, "webhooks_taken_in_time"),
     stalls.pool_key(ERP_POOL): (infor_sales_orders, "pool_not_blocked"),
-    stalls.pool_key(SHOP_POOL): (prestashop_stock_levels, "pool_not_blocked"),
+    stalls.pool_key(SHOP_ORDERS_POOL): (prestashop_order_status_updates, "pool_not_blocked"),
+    stalls.pool_key(SHOP_STOCK_POOL): (prestashop_stock_levels, "pool_not_blocked"),
 }
 KEY_OF = {check: key for key, check in CHECK_OF.items()}
 
@@ -271,33 +280,54 @@ def order_lane_stall_checks(
     yield from _results(context, stalls.assess(seen, limits))
 
 
+def _pool_and_inbox_results(
+    context: dg.AssetCheckExecutionContext, db: Store
+) -> Iterator[dg.AssetCheckResult]:
+    seen = stalls.Observations(
+        now=datetime.now(UTC), inbox=inbox_lanes(context.instance, db), pools=pool_queues(context.instance)
+    )
+    yield from _results(context, stalls.assess(seen, thresholds(Settings.read())))
+
+
 @dg.multi_asset_check(
-    name="backoffice_lane_stall_checks",
+    name="order_status_lane_stall_checks",
     specs=[
         _spec(
-            stalls.inbox_key(backoffice_sync_job.name),
-            "Product, combination and stock webhooks are taken by a run of backoffice_sync_job within "
-            "PRESTASHOP_INFOR_STALL_INBOX_SECONDS (300).",
-        ),
-        _spec(
-            stalls.pool_key(SHOP_POOL),
-            "No step waits longer than PRESTASHOP_INFOR_STALL_POOL_SECONDS (300) for the prestashop_shop "
-            "pool.",
+            stalls.pool_key(SHOP_ORDERS_POOL),
+            "No step waits longer than PRESTASHOP_INFOR_STALL_POOL_SECONDS (300) for the "
+            "prestashop_order_writes pool.",
         ),
     ],
     can_subset=True,
 )
-def backoffice_lane_stall_checks(
+def order_status_lane_stall_checks(
     context: dg.AssetCheckExecutionContext, store: StoreResource
 ) -> Iterator[dg.AssetCheckResult]:
-    limits = thresholds(Settings.read())
     with store.open() as db:
-        seen = stalls.Observations(
-            now=datetime.now(UTC),
-            inbox=inbox_lanes(context.instance, db),
-            pools=pool_queues(context.instance),
-        )
-    yield from _results(context, stalls.assess(seen, limits))
+        yield from _pool_and_inbox_results(context, db)
 
 
-STALL_CHECKS = [order_lane_stall_checks, backoffice_lane_stall_checks]
+@dg.multi_asset_check(
+    name="stock_lane_stall_checks",
+    specs=[
+        _spec(
+            stalls.inbox_key(stock_sync_job.name),
+            "Product, combination and stock webhooks are taken by a run of stock_sync_job within "
+            "PRESTASHOP_INFOR_STALL_INBOX_SECONDS (300).",
+        ),
+        _spec(
+            stalls.pool_key(SHOP_STOCK_POOL),
+            "No step waits longer than PRESTASHOP_INFOR_STALL_POOL_SECONDS (300) for the "
+            "prestashop_stock_writes pool.",
+        ),
+    ],
+    can_subset=True,
+)
+def stock_lane_stall_checks(
+    context: dg.AssetCheckExecutionContext, store: StoreResource
+) -> Iterator[dg.AssetCheckResult]:
+    with store.open() as db:
+        yield from _pool_and_inbox_results(context, db)
+
+
+STALL_CHECKS = [order_lane_stall_checks, order_status_lane_stall_checks, stock_lane_stall_checks]
