@@ -35,7 +35,7 @@ import httpx
 import psutil
 import sqlalchemy as sa
 
-from prestashop_infor.processes import processes_of_home, stop_home, stop_processes
+from prestashop_infor.processes import create_instance_storage, processes_of_home, stop_home, stop_processes
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY
 from prestashop_infor.serving import free_port
 from prestashop_infor.store import Store, tables, upgrade_store
@@ -102,6 +102,7 @@ class EventLaneStack:
     def start(self) -> EventLaneStack:
         self.dagster_home.mkdir(parents=True)
         shutil.copyfile(PROJECT / "dagster.yaml", self.dagster_home / "dagster.yaml")
+        create_instance_storage(self.dagster_home)  # before the daemon and the launches open it together
         upgrade_store(self.store_url)
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PRESTASHOP", "INFOR_", "DAGSTER"))}
         env = {

@@ -417,6 +417,24 @@ def _demo_start_runs(
     )
 
 
+DEMO_LAUNCH_ATTEMPTS = 3
+_DEMO_RUNS_TAGGED_QUERY = """
+query Tagged($tags: [ExecutionTag!]) {
+  runsOrError(filter: {tags: $tags}) { ... on Runs { results { runId } } }
+}
+"""
+
+
+def _demo_run_tagged(url: str, kind: str) -> str | None:
+    """The id of the demo's run of ``kind`` if one was made (a launch that failed after creating it)."""
+    try:
+        data = _demo_graphql(url, _DEMO_RUNS_TAGGED_QUERY, {"tags": [{"key": DEMO_RUN_TAG, "value": kind}]})
+    except Exception:  # noqa: BLE001 - the webserver does not answer: no run known
+        return None
+    results = (data.get("runsOrError") or {}).get("results") or []
+    return results[0]["runId"] if results else None
+
+
 def _launch_demo_run(
     url: str,
     selector: dict[str, Any],
@@ -437,11 +455,18 @@ def _launch_demo_run(
         },
     }
     label = DEMO_RUN_LABELS[kind]
-    try:
-        launched = _demo_graphql(url, _DEMO_LAUNCH_MUTATION, {"params": params})["launchRun"]
-    except Exception as exc:  # noqa: BLE001 - reported; the demo keeps running
-        print(f"prestashop-infor: could not launch the {label}: {exc}", file=sys.stderr)
-        return None
+    for attempt in range(1, DEMO_LAUNCH_ATTEMPTS + 1):
+        try:
+            launched = _demo_graphql(url, _DEMO_LAUNCH_MUTATION, {"params": params})["launchRun"]
+            break
+        except Exception as exc:  # noqa: BLE001 - a loaded webserver may fail a launch: tried again
+            made = _demo_run_tagged(url, kind)  # the run may exist all the same: never a second one
+            if made:
+                return made
+            if attempt == DEMO_LAUNCH_ATTEMPTS:
+                print(f"prestashop-infor: could not launch the {label}: {exc}", file=sys.stderr)
+                return None
+            time.sleep(2)
     if launched["__typename"] != "LaunchRunSuccess":
         why = launched.get("message") or launched.get("errors") or launched["__typename"]
         print(f"prestashop-infor: the {label} was refused: {why}", file=sys.stderr)
@@ -561,15 +586,6 @@ def _alert_receiver(stopping: threading.Event) -> Any:
     return BackgroundServer(Starlette(routes=[Route("/alerts", alert, methods=["POST"])]), "127.0.0.1", 0)
 
 
-def _create_instance_storage(dagster_home: Path) -> None:
-    """Create the new instance's SQLite storage once, before the webserver and the daemon start: each
-    would create it on its first use, and two at once race on its schema version."""
-    from dagster import DagsterInstance
-
-    with DagsterInstance.from_config(str(dagster_home)) as instance:
-        instance.get_runs(limit=1)
-
-
 def _tail(path: Path, lines: int = 15) -> str:
     try:
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
@@ -583,7 +599,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     materialization of every asset is then launched as a run, and the seeded history reconciled.
     The terminal shows a line per run started and ended, and per alert; the Dagster processes write
     to files under the demo's home (``logs/``)."""
-    from prestashop_infor.processes import stop_in_order
+    from prestashop_infor.processes import create_instance_storage, stop_in_order
     from prestashop_infor.sandbox import start_sandbox
     from prestashop_infor.serving import BackgroundServer, port_is_free
     from prestashop_infor.store import upgrade_store
@@ -649,7 +665,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # stops them in order), each writing to its log file: the daemon's holds its code server's
         # and every run worker's output too.
         workspace = str(project / "workspace.yaml")
-        _create_instance_storage(dagster_home)
+        create_instance_storage(dagster_home)
         daemon_log, webserver_log = log_folder / "daemon.log", log_folder / "webserver.log"
         logs = [daemon_log.open("ab"), webserver_log.open("ab")]
         daemon = subprocess.Popen(

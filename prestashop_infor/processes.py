@@ -250,3 +250,14 @@ def is_running(pid: int) -> bool:
         return False
     except psutil.AccessDenied:
         return True
+
+
+def create_instance_storage(home: Path | str) -> None:
+    """Create the storage of the Dagster instance at ``home`` (its ``dagster.yaml``) once, in this
+    process, before the processes that share it start: SQLite storage that a webserver, a daemon and
+    a ``dagster job launch`` create at the same moment can end with two schema heads in its version
+    table, and then no process opens it."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
