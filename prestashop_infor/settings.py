@@ -186,18 +186,16 @@ class Settings(BaseSettings):
         """Whether the sensors start running: ``PRESTASHOP_INFOR_SENSORS``, else as the schedules."""
         return (self.sensors or self.schedules) == "on"
 
+    def _missing_shop(self) -> list[str]:
+        """The shop's variables that are not set, by name."""
+        pairs = (("PRESTASHOP_URL", self.prestashop_url), ("PRESTASHOP_API_KEY", self.prestashop_api_key))
+        return [name for name, value in pairs if not value]
+
     def missing_for_lanes(self) -> list[str]:
         """The variables the sync lanes need (the shop and the M3 connection) that are not set, by
         name: empty when the schedules and sensors can run. Only presence is judged here (the code
         location must load without a shop or M3 answering); a bad value fails the tick that reads it."""
-        missing = [
-            name
-            for name, value in (
-                ("PRESTASHOP_URL", self.prestashop_url),
-                ("PRESTASHOP_API_KEY", self.prestashop_api_key),
-            )
-            if not value
-        ]
+        missing = self._missing_shop()
         if self.ionapi_file:
             return missing
         keys = {key: os.environ.get(ENV_PREFIX + key.upper(), "").strip() for key in REQUIRED_KEYS}
@@ -275,14 +273,7 @@ class Settings(BaseSettings):
 
     def require_prestashop(self) -> tuple[str, str]:
         """The shop's URL and key; missing ones are a ``SettingsError``."""
-        missing = [
-            name
-            for name, value in (
-                ("PRESTASHOP_URL", self.prestashop_url),
-                ("PRESTASHOP_API_KEY", self.prestashop_api_key),
-            )
-            if not value
-        ]
+        missing = self._missing_shop()
         if missing:
             verb = "is" if len(missing) == 1 else "are"
             raise SettingsError(
