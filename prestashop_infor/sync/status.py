@@ -196,7 +196,7 @@ def _push_claimed(
         # what each outcome means is decided here, in the orders' order
         with in_order(work, push, seconds=max_seconds) as outcomes:
             taken = _take_outcomes(store, states, outcomes, letters, done, report)
-        report.left_for_next_run = [order_id for order_id in work if order_id not in taken]
+        report.left_for_next_run = work[taken:]  # the pushes start in order: the tail never started
     finally:  # even when the run stops (shop down): keep what was learnt about the others
         if letters:
             store.quarantine_many(letters)
@@ -211,12 +211,12 @@ def _take_outcomes(
     letters: list[dict[str, Any]],
     done: list[int],
     report: StatusReport,
-) -> set[int]:
-    """What each order's push came to, in the orders' order; the orders whose push was started."""
+) -> int:
+    """What each order's push came to, in the orders' order; how many pushes were started."""
     unavailable = 0  # orders in a row whose write the shop did not take
-    taken: set[int] = set()
+    taken = 0
     for order_id, future in outcomes:
-        taken.add(order_id)
+        taken += 1
         state = states[order_id]
         try:
             outcome = future.result()

@@ -108,12 +108,9 @@ def push_stock_levels(
             ]
     letters: list[dict[str, Any]] = []
     try:
-        written = _write_all(prestashop, writes, letters, report, max_seconds)
-        left = set(report.left_for_next_run)
-        items_not_unchanged = {w.item for w in written} | {
-            w.item for w in writes if f"{w.row['id_product']}:{w.row['id_product_attribute']}" in left
-        }
-        report.unchanged = sorted(i for i in quantities if i in index and i not in items_not_unchanged)
+        written, left = _write_all(prestashop, writes, letters, report, max_seconds)
+        not_unchanged = {w.item for w in (*written, *left)}
+        report.unchanged = sorted(i for i in quantities if i in index and i not in not_unchanged)
         touched_products = {int(w.row["id_product"]) for w in written if int(w.row["id_product_attribute"])}
         _write_product_totals(prestashop, rows, touched_products, letters, report)
     finally:
@@ -225,6 +222,11 @@ class _RowWrite:
     quantity: int
     read_again: bool = True
 
+    @property
+    def key(self) -> str:
+        """``"product:combination"``, as dead letters and replays name a row."""
+        return f"{self.row['id_product']}:{self.row['id_product_attribute']}"
+
 
 class _RowRefused(Exception):
     def __init__(self, letter: dict[str, Any]) -> None:
@@ -238,15 +240,15 @@ def _write_all(
     letters: list[dict[str, Any]],
     report: StockReport,
     max_seconds: float | None = None,
-) -> list[_RowWrite]:
-    """The rows written, a few at a time (``shop_writes``); refused rows become dead letters, rows
-    not started within ``max_seconds`` are left for the next run. The shop unreachable (after the
-    client's retries) stops the push once the writes under way are done."""
+) -> tuple[list[_RowWrite], list[_RowWrite]]:
+    """The rows written, a few at a time (``shop_writes``), and the rows left for the next run (not
+    started within ``max_seconds``); refused rows become dead letters. The shop unreachable (after
+    the client's retries) stops the push once the writes under way are done."""
     written: list[_RowWrite] = []
-    started: set[int] = set()
+    started = 0  # the writes start in order: those not started are the list's tail
     with in_order(writes, lambda w: _write(prestashop, w), seconds=max_seconds) as outcomes:
         for write, outcome in outcomes:
-            started.add(id(write))
+            started += 1
             try:
                 change = outcome.result()
             except _RowRefused as refused:
@@ -257,10 +259,9 @@ def _write_all(
             if change is not None:
                 report.changed.append(change)
                 written.append(write)
-    report.left_for_next_run += [
-        f"{w.row['id_product']}:{w.row['id_product_attribute']}" for w in writes if id(w) not in started
-    ]
-    return written
+    left = writes[started:]
+    report.left_for_next_run += [w.key for w in left]
+    return written, left
 
 
 def _write(prestashop: PrestashopClient, write: _RowWrite) -> StockChange | None:
@@ -285,7 +286,7 @@ def _write(prestashop: PrestashopClient, write: _RowWrite) -> StockChange | None
         raise _RowRefused(
             {
                 "entity": ENTITY,
-                "key": f"{product_id}:{combination_id}",
+                "key": write.key,
                 "stage": STAGE,
                 "error_code": f"prestashop_{error.status or 'error'}"
                 + (f"_{code}" if code is not None else ""),
