@@ -62,18 +62,17 @@ def read_settings_for_tick() -> Settings:
     return Settings.read()
 
 
+#: A run of a job that has not begun its work: events accepted now are read by it.
+NOT_STARTED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING]
 #: A run of a job that has not ended: queued, starting or at work.
-IN_FLIGHT = [
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
+IN_FLIGHT = [*NOT_STARTED, dg.DagsterRunStatus.STARTED]
 
 
-def run_in_flight(instance: dg.DagsterInstance, job_name: str) -> str | None:
-    """The id of a run of ``job_name`` that has not ended, None when there is none."""
-    ids = instance.get_run_ids(dg.RunsFilter(job_name=job_name, statuses=IN_FLIGHT), limit=1)
+def run_in_flight(
+    instance: dg.DagsterInstance, job_name: str, statuses: list[dg.DagsterRunStatus] = IN_FLIGHT
+) -> str | None:
+    """The id of a run of ``job_name`` in one of ``statuses`` (default: not ended), None if none."""
+    ids = instance.get_run_ids(dg.RunsFilter(job_name=job_name, statuses=statuses), limit=1)
     return ids[0] if ids else None
 
 

@@ -42,6 +42,7 @@ from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import (
+    NOT_STARTED,
     lanes_note,
     order_status_job,
     order_sync_job,
@@ -66,8 +67,6 @@ JOBS = (order_sync_job.name, stock_sync_job.name)
 HOLD_SECONDS = {order_sync_job.name: 0.0, stock_sync_job.name: 10.0}
 #: Jobs that run one at a time: new events wait for the run at work to end.
 ONE_AT_A_TIME = {stock_sync_job.name}
-#: Runs that have not begun their work: events accepted now are read by them.
-NOT_STARTED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING]
 
 
 def _default_status() -> dg.DefaultSensorStatus:
@@ -132,9 +131,9 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
                 notes.append(f"{job}: {len(mine)} event(s) wait for run {running} to end")
                 continue
             positions[job] = events[-1].id
-            waiting = context.instance.get_run_ids(dg.RunsFilter(job_name=job, statuses=NOT_STARTED), limit=1)
+            waiting = run_in_flight(context.instance, job, NOT_STARTED)
             if waiting:
-                notes.append(f"{job}: {len(mine)} event(s) left to run {waiting[0]}, not started yet")
+                notes.append(f"{job}: {len(mine)} event(s) left to run {waiting}, not started yet")
                 continue
             ids = f"{mine[0].id}-{mine[-1].id}"
             requests.append(
