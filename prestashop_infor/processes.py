@@ -243,9 +243,10 @@ def _command(process: psutil.Process) -> list[str]:
 
 
 def is_running(pid: int) -> bool:
-    """Whether ``pid`` is a running process (a zombie, not yet reaped by its parent, is not)."""
+    """Whether ``pid`` is a running process (a zombie, not yet reaped by its parent, or one the
+    kernel is tearing down, is not)."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return psutil.Process(pid).status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
     except psutil.NoSuchProcess:
         return False
     except psutil.AccessDenied:

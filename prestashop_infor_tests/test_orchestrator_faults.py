@@ -119,7 +119,7 @@ def test_a_daemon_killed_with_its_code_server_and_runs_holds_nothing(stack_class
         stuck, held_by = _hold_the_pool(stack, m3_call, store)
         worker = _worker_pid(stack.dagster_home, held_by)
         stack.kill("daemon")  # SIGKILL: the daemon, its code server, the run worker
-        assert not is_running(worker)
+        wait_for(lambda: not is_running(worker), 10, f"the run worker {worker} to be gone with the daemon")
         m3_call(stack, "faults", method="DELETE")
         stack.restart("daemon")
         _orders_reach_m3_after(stack, m3_call, store, stuck, held_by, 60)

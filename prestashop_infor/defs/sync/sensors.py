@@ -176,13 +176,16 @@ def infor_order_status_sensor(
         moved = moved_orders(m3=m3, store=db, mapping=mapping.load())
     if not moved:
         return dg.SensorResult(skip_reason="no order moved in M3")
-    # the cursor is what moved: the same movement, seen again before the run stores it, asks nothing new
+    # the cursor is what moved: the same movement, seen again before the run stores it, asks nothing
+    # new; the run key also names the job's last run, so the same movement after a run that ended
+    # without storing it (killed, failed) asks again instead of waiting for the schedule
     key = ",".join(f"{order_id}:{fingerprint}" for order_id, fingerprint in sorted(moved.items()))
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    last = context.instance.get_run_ids(dg.RunsFilter(job_name=order_status_job.name), limit=1)
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"order_status_job:{digest}",
+                run_key=f"order_status_job:{digest}:after:{last[0] if last else 'none'}",
                 job_name=order_status_job.name,
                 tags={"prestashop_infor/trigger": "m3_status", "prestashop_infor/orders": str(len(moved))},
             )
