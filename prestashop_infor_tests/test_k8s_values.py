@@ -31,12 +31,31 @@ K8S = ROOT / "docker" / "k8s"
 # -- the chart's values schema, as facts ------------------------------------------------------------
 #
 # dagster/dagster 1.13.27 (the Helm chart released with Dagster 1.13.27): its values.schema.json is
-# generated from the pydantic models in helm/dagster/schema/schema/charts/ of dagster-io/dagster
-# (dagster/values.py, dagster/subschema/{postgresql,webserver,daemon,run_launcher,concurrency,
-# retention,telemetry,global_}.py, dagster_user_deployments/subschema/user_deployments.py,
-# utils/kubernetes.py). Only the keys values.yaml uses are written down, with their types; a model
-# declared `extra="forbid"` refuses any other key (Closed), `extra="allow"` or a free mapping takes
-# any (Open). Everything values.yaml leaves out keeps the chart's default from its values.yaml.
+# generated from the pydantic models in helm/dagster/schema/schema/charts/ of dagster-io/dagster.
+# Every fact below was checked against that source, read from these files at these commits (the
+# newest stored version of each that could be read with its commit):
+#   130d6715aa3acfe30c5ba8de90e1d6b0a402a608  dagster/subschema/daemon.py, dagster/subschema/retention.py,
+#       utils/kubernetes.py, dagster_user_deployments/subschema/user_deployments.py
+#   0f2d9d8ee1755dff289e167e49167d87f4977a9f  dagster/values.py, dagster/subschema/run_launcher.py,
+#       dagster/subschema/telemetry.py, dagster/subschema/migrate.py, dagster/subschema/config.py
+#   7dade7692d978f1a272d684596cc338ca7286042  dagster/subschema/concurrency.py
+#   53ff29f32a20b39b6db5b1437cd7e377c977a486  dagster/subschema/global_.py
+#   007010702fbdd4bc385d3a593dc6c1fb6000084e  dagster/subschema/postgresql.py
+#   288c61136d5e84d67d20e165ba36f83fa401c396  dagster/subschema/webserver.py
+#   0aa846cc3e2e80f8211d44fbee1764362f17e288  utils/utils.py
+#   99dc34fc9b04c226607e051ab359f753258c071b  helm/dagster/templates/configmap-instance.yaml,
+#       helm/dagster/templates/helpers/instance/_concurrency.tpl
+#   03ec7fc9e6bb0e95ba22e72fae2159b3188bc4fb  helm/dagster/charts/dagster-user-deployments/values.schema.json
+#       (how the generator renders the models: extra="forbid" gives additionalProperties false,
+#       extra="allow" true, a plain model none, so it takes any key)
+# No commit could be pinned to 1.13.27 itself: the stored helm/dagster/Chart.yaml
+# (7ed5032462ce9dd2741ea5b8b5ab02d3d03ceebc) says version 0.0.1-dev, the number is set at release.
+# Newer texts of webserver.py, postgresql.py and user_deployments.py are stored without a commit id;
+# they agree with every fact used here. Only the keys values.yaml uses are written down, with their
+# types; a model declared `extra="forbid"` refuses any other key (Closed), `extra="allow"`, a plain
+# model (utils.BaseModel is one too) or a free mapping takes any (Open). Required keys are written
+# down where no default fills them: in a list item, which gets nothing from the chart's values.yaml.
+# Everything values.yaml leaves out keeps the chart's default from its values.yaml.
 CHART_VERSION = "1.13.27"
 
 
@@ -50,9 +69,10 @@ class Closed:
 
 @dataclass(frozen=True)
 class Open:
-    """An object that takes these keys with these types, and any other key."""
+    """An object that takes these keys with these types, and any other key; ``required`` as for Closed."""
 
     keys: dict[str, Any]
+    required: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -75,10 +95,11 @@ class ListOf:
 
 
 PULL_POLICY = OneOf(("Always", "IfNotPresent", "Never"))  # kubernetes.PullPolicy
-IMAGE = Closed(  # kubernetes.Image: tag may be a string, an integer or null
-    {"repository": str, "tag": Either((str, int, type(None))), "pullPolicy": PULL_POLICY},
+IMAGE = Open(  # kubernetes.Image, a plain model: tag may be a string, an integer or null (default null)
+    {"repository": str, "tag": Either((str, int, type(None))), "digest": str, "pullPolicy": PULL_POLICY},
     required=frozenset({"repository", "pullPolicy"}),
 )
+INT_SOURCE = Either((int, Closed({"env": str}, frozenset({"env"}))))  # config.IntSource: int | Source
 SECRET_ENV_SOURCE = Open({"name": str, "optional": bool})  # io.k8s.api.core.v1.SecretEnvSource
 CONFIG_MAP_ENV_SOURCE = Open({"name": str, "optional": bool})  # io.k8s.api.core.v1.ConfigMapEnvSource
 VOLUME = Open({"name": str, "configMap": Open({"name": str, "optional": bool})})  # ...core.v1.Volume
@@ -86,9 +107,14 @@ VOLUME_MOUNT = Open({"name": str, "mountPath": str, "readOnly": bool})  # io.k8s
 TAG_LIMIT = Closed(  # concurrency.TagConcurrencyLimit
     {"key": str, "value": Either((str, dict, type(None))), "limit": int}, required=frozenset({"key", "limit"})
 )
-THREADS = Closed({"useThreads": bool, "numWorkers": int, "numSubmitWorkers": int})
-TICK_RETENTION = Closed(
-    {  # TickRetention: purgeAfterDays is days for every tick, or by type (all four required)
+TAG_LIMIT_CONFIG = Closed({"applyLimitPerUniqueValue": bool}, frozenset({"applyLimitPerUniqueValue"}))
+QUEUED_TAG_LIMIT = Closed(  # daemon.TagConcurrencyLimit: value is a string, TagConcurrencyLimitConfig or null
+    {"key": str, "value": Either((str, TAG_LIMIT_CONFIG, type(None))), "limit": int},
+    required=frozenset({"key", "limit"}),
+)
+THREADS = Open({"useThreads": bool, "numWorkers": int, "numSubmitWorkers": int})  # daemon.Sensors/...
+TICK_RETENTION = Open(
+    {  # TickRetention (plain): purgeAfterDays is days for every tick, or by type (all four required)
         "purgeAfterDays": Either(
             (int, Closed({"skipped": int, "success": int, "failure": int, "started": int},
                          required=frozenset({"skipped", "success", "failure", "started"})))
@@ -96,28 +122,28 @@ TICK_RETENTION = Closed(
     }
 )  # fmt: skip
 
-CHART = Open(  # DagsterHelmValues (extra="allow" for the `dagit` alias; the sections below are closed)
+CHART = Open(  # DagsterHelmValues (extra="allow" for the `dagit` alias); each section says its own
     {
-        "global": Closed(
+        "global": Open(  # global_.Global, a plain model
             {"postgresqlSecretName": str, "dagsterHome": str, "serviceAccountName": str,
              "celeryConfigSecretName": str, "dagsterInstanceConfigMap": str}
         ),
         "generatePostgresqlPasswordSecret": bool,
-        "postgresql": Closed(
+        "postgresql": Open(  # postgresql.PostgreSQL, a plain model: a misspelt key passes the chart
             {"enabled": bool, "postgresqlHost": str, "postgresqlUsername": str, "postgresqlPassword": str,
              "postgresqlDatabase": str, "postgresqlParams": dict, "postgresqlScheme": str,
-             "service": Closed({"port": int})}
+             "service": Open({"port": int})}
         ),
-        "dagster-user-deployments": Closed(
+        "dagster-user-deployments": Open(  # user_deployments.UserDeployments, a plain model
             {
                 "enabled": bool,
                 "enableSubchart": bool,
                 "deployments": ListOf(
-                    Closed(
+                    Open(  # UserDeployment, a plain model
                         {"name": str, "image": IMAGE, "dagsterApiGrpcArgs": ListOf(str),
-                         "codeServerArgs": ListOf(str), "port": int, "replicaCount": int,
-                         "includeConfigInLaunchedRuns": Closed({"enabled": bool}, frozenset({"enabled"})),
-                         "env": dict, "envConfigMaps": ListOf(CONFIG_MAP_ENV_SOURCE),
+                         "codeServerArgs": ListOf(str), "port": int,
+                         "includeConfigInLaunchedRuns": Open({"enabled": bool}, frozenset({"enabled"})),
+                         "env": Either((dict, list)), "envConfigMaps": ListOf(CONFIG_MAP_ENV_SOURCE),
                          "envSecrets": ListOf(SECRET_ENV_SOURCE), "volumes": ListOf(VOLUME),
                          "volumeMounts": ListOf(VOLUME_MOUNT)},
                         required=frozenset({"name", "image", "port"}),
@@ -125,14 +151,14 @@ CHART = Open(  # DagsterHelmValues (extra="allow" for the `dagit` alias; the sec
                 ),
             }
         ),
-        "dagsterWebserver": Closed(
+        "dagsterWebserver": Closed(  # webserver.Webserver
             {"replicaCount": int, "image": IMAGE, "envSecrets": ListOf(SECRET_ENV_SOURCE),
              "envConfigMaps": ListOf(CONFIG_MAP_ENV_SOURCE), "enableReadOnly": bool}
         ),
-        "runLauncher": Closed(
+        "runLauncher": Closed(  # run_launcher.RunLauncher
             {
                 "type": OneOf(("CeleryK8sRunLauncher", "K8sRunLauncher", "CustomRunLauncher")),
-                "config": Open(
+                "config": Open(  # RunLauncherConfig, a plain model
                     {
                         "k8sRunLauncher": Closed(
                             {"imagePullPolicy": PULL_POLICY, "loadInclusterConfig": bool, "jobNamespace": str,
@@ -148,44 +174,47 @@ CHART = Open(  # DagsterHelmValues (extra="allow" for the `dagit` alias; the sec
                 ),
             }
         ),
-        "dagsterDaemon": Closed(
+        "dagsterDaemon": Closed(  # daemon.Daemon
             {
                 "enabled": bool,
                 "runCoordinator": Closed(
                     {
                         "enabled": bool,
                         "type": OneOf(("QueuedRunCoordinator", "CustomRunCoordinator")),
-                        "config": Open(
+                        "config": Open(  # RunCoordinatorConfig, a plain model
                             {
                                 "queuedRunCoordinator": Closed(
-                                    {"maxConcurrentRuns": int, "tagConcurrencyLimits": list,
-                                     "dequeueIntervalSeconds": int, "dequeueNumWorkers": int,
-                                     "dequeueUseThreads": bool, "blockOpConcurrencyLimitedRuns": dict}
+                                    {"maxConcurrentRuns": INT_SOURCE,
+                                     "tagConcurrencyLimits": ListOf(QUEUED_TAG_LIMIT),
+                                     "dequeueIntervalSeconds": INT_SOURCE, "dequeueNumWorkers": INT_SOURCE,
+                                     "dequeueUseThreads": bool,
+                                     "blockOpConcurrencyLimitedRuns": Open(
+                                         {"enabled": bool, "opConcurrencySlotBuffer": int})}
                                 )
                             }
                         ),
                     }
                 ),
                 "runMonitoring": dict,  # dict[str, Any] in the schema; the chart's template reads the keys
-                "runRetries": Closed({"enabled": bool, "maxRetries": int, "retryOnAssetOrOpFailure": bool}),
+                "runRetries": Open({"enabled": bool, "maxRetries": int, "retryOnAssetOrOpFailure": bool}),
                 "sensors": THREADS,
                 "schedules": THREADS,
                 "backfills": THREADS,
             }
         ),
-        "concurrency": Closed(
+        "concurrency": Closed(  # concurrency.Concurrency, all of it extra="forbid"
             {
                 "enabled": bool,
                 "pools": Closed({"defaultLimit": int, "granularity": str, "opGranularityRunBuffer": int}),
                 "runs": Closed({"maxConcurrentRuns": int, "tagConcurrencyLimits": ListOf(TAG_LIMIT)}),
             }
         ),
-        "retention": Closed(
+        "retention": Closed(  # retention.Retention
             {"enabled": bool, "sensor": TICK_RETENTION, "schedule": TICK_RETENTION,
              "autoMaterialize": TICK_RETENTION}
         ),
-        "telemetry": Closed({"enabled": bool}),
-        "migrate": Closed({"enabled": bool}),
+        "telemetry": Closed({"enabled": bool}),  # telemetry.Telemetry
+        "migrate": Open({"enabled": bool}),  # migrate.Migrate, a plain model
     }
 )  # fmt: skip
 # What the chart's templates do with these values (templates/helpers/instance/_concurrency.tpl, the
@@ -212,7 +241,7 @@ def problems(value: Any, fact: Any, path: str = "") -> list[str]:
         found = []
         if isinstance(fact, Closed):
             found += [f"{path}.{key}: no such key in the chart" for key in value if key not in fact.keys]
-            found += [f"{path}.{key}: required" for key in sorted(fact.required - set(value))]
+        found += [f"{path}.{key}: required" for key in sorted(fact.required - set(value))]
         for key, item in value.items():
             if key in fact.keys:
                 found += problems(item, fact.keys[key], f"{path}.{key}" if path else key)
@@ -296,7 +325,8 @@ def test_the_fact_checker_refuses_what_the_chart_would():
         "runLauncher.type: 'K8sRunlauncher' is not one of ['CeleryK8sRunLauncher', 'K8sRunLauncher', "
         "'CustomRunLauncher']"
     ]
-    assert problems({"postgresql": {"host": "x"}}, CHART) == ["postgresql.host: no such key in the chart"]
+    assert problems({"telemetry": {"enable": False}}, CHART) == ["telemetry.enable: no such key in the chart"]
+    assert problems({"postgresql": {"host": "x"}}, CHART) == []  # a plain model: the chart takes any key
     assert problems({"concurrency": {"pools": {"defaultLimit": "1"}}}, CHART) == [
         "concurrency.pools.defaultLimit: int, not str ('1')"
     ]
