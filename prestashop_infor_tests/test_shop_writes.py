@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from prestashop_infor.sync.shop_writes import in_order
+from prestashop_infor.sync.shop_writes import AHEAD, in_order
 
 
 class Writes:
@@ -56,8 +56,30 @@ def test_a_caller_that_stops_starts_nothing_more():
     with pytest.raises(ValueError), in_order(range(100), work, writers=2) as outcomes:
         for _item, future in outcomes:
             future.result()  # item 5 raises: the caller stops there
-    assert max(work.started) <= 5 + 2  # the window beyond the failed item at most
+    assert max(work.started) < 5 + AHEAD * 2  # the window beyond the failed item at most
     assert work.under_way == 0  # the writes under way were waited for
+
+
+def test_a_write_that_hangs_holds_one_writer_and_the_others_go_on_past_it():
+    """Item 0 hangs until every item the window lets start after it is done: with two writers, the
+    other writer takes them one after another while item 0 holds its own."""
+    after = AHEAD * 2 - 1  # the window: item 0 and this many after it
+    done_after_0 = threading.Semaphore(0)
+    order: list[int] = []
+
+    def work(item: int) -> int:
+        if item == 0:
+            for _ in range(after):
+                assert done_after_0.acquire(timeout=10), "the items after a hanging one did not go on"
+        order.append(item)
+        if item:
+            done_after_0.release()
+        return item
+
+    with in_order(range(after + 3), work, writers=2) as outcomes:
+        handed_back = [future.result() for _item, future in outcomes]
+    assert handed_back == list(range(after + 3))  # still in the items' order
+    assert order[: after + 1] == [*range(1, after + 1), 0]
 
 
 def test_once_the_time_is_up_no_item_starts_and_those_under_way_finish():
