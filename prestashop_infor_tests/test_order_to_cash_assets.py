@@ -30,6 +30,7 @@ from prestashop_infor.defs.sync import (
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
+from prestashop_infor.defs.sync.assets import stored_exportable_states
 from prestashop_infor.sandbox.infor import LifecycleSettings, M3Tenant, seed_tenant_from_shop
 from prestashop_infor.sandbox.infor import create_app as create_m3_app
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
@@ -114,6 +115,10 @@ def test_shop_orders_become_m3_sales_orders_exactly_once(world: World) -> None:
         bound = id_map.bindings(store, "sales_order")
     assert len(bound) == first["created"]
     assert {b.target_key for b in bound} <= set(world.tenant.orders) | set(world.tenant.batch_orders)
+    with world.store() as store:  # the states it sent by, for the order lane's stall check
+        stored = stored_exportable_states(store)
+    assert stored and {int(o["current_state"]) for o in exported} <= set(stored)
+    assert all(status.exportable(state) for state in stored)
 
     customers = world.tenant.customers.copy()
 

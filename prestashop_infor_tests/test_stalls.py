@@ -26,8 +26,9 @@ from starlette.routing import Route
 from prestashop_infor.defs.alerts import lane_stall_alert_sensor
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.sync.assets import EXPORTABLE_STATES_CURSOR
 from prestashop_infor.defs.sync.resources import MappingResource
-from prestashop_infor.defs.sync.stall_checks import STALL_CHECKS
+from prestashop_infor.defs.sync.stall_checks import STALL_CHECKS, order_lane_stall_checks
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer, free_port
 from prestashop_infor.store import Store, id_map, inbox, tables
@@ -349,6 +350,33 @@ def test_the_checks_run_with_their_asset_and_read_the_same_rules(
         ("prestashop_stock_levels", "pool_not_blocked"): True,
     }
     assert lanes.receiver.take() == []  # checks read; they post nothing
+
+
+def test_the_order_checks_read_the_states_the_order_sync_stored_not_the_shop(
+    lanes: Lanes, monkeypatch: pytest.MonkeyPatch
+):
+    """A shop that does not answer while the checks run (they follow the order sync in its run)
+    fails nothing: the exportable states are the ones the sync stored; a state it did not store as
+    exportable is not waited for."""
+    add_order(lanes.db, 41, lanes.states["Payment accepted"], waiting_since=ago(minutes=30))
+    add_order(lanes.db, 42, lanes.states["Shipped"], waiting_since=ago(minutes=30))
+    monkeypatch.setenv("PRESTASHOP_INFOR_STALL_ORDER_SECONDS", "60")
+    lanes.resources["prestashop"] = PrestashopResource(
+        url=f"http://127.0.0.1:{free_port()}", api_key=DEFAULT_API_KEY, max_attempts=1
+    )
+    defs = dg.Definitions(
+        assets=[dg.AssetSpec("infor_sales_orders")],
+        asset_checks=[order_lane_stall_checks],
+        jobs=[dg.define_asset_job("checks", selection=dg.AssetSelection.all_asset_checks())],
+        resources=lanes.resources,
+    )
+    for stored, waiting in (([lanes.states["Payment accepted"]], 1), ([], 0)):
+        lanes.db.set_cursor(EXPORTABLE_STATES_CURSOR, json.dumps(stored))
+        result = defs.resolve_job_def("checks").execute_in_process(instance=lanes.instance)
+        (orders,) = [
+            e for e in result.get_asset_check_evaluations() if e.check_name == "orders_reach_m3_in_time"
+        ]
+        assert orders.passed == (waiting == 0) and orders.metadata["orders_waiting"].value == waiting
 
 
 # -- the rules --------------------------------------------------------------------------------------

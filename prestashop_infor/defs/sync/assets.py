@@ -90,6 +90,17 @@ def count_pending_orders(store: Store, exportable_states: Collection[int]) -> in
         return int(connection.execute(query).scalar_one())
 
 
+#: The store's cursor holding the exportable order states the last order sync used (a JSON list):
+#: the order lane's stall check reads it there instead of asking the shop again.
+EXPORTABLE_STATES_CURSOR = "order_sync:exportable_states"
+
+
+def stored_exportable_states(store: Store) -> list[int] | None:
+    """The exportable order states the last order sync stored, None before the first one."""
+    value = store.get_cursor(EXPORTABLE_STATES_CURSOR)
+    return [int(state) for state in json.loads(value)] if value else None
+
+
 def exportable_states(lookups: ShopLookups, mapping: SyncMapping) -> list[int]:
     """The shop's order states the mapping sends to M3 (read from ``/api/order_states``)."""
     status = lookups.status_map(mapping)
@@ -152,6 +163,7 @@ def order_to_m3(
         updates = push_customer_updates(m3=m3, store=db, mapping=rules)
         states = ShopLookups(shop)
         exportable = exportable_states(states, rules)
+        db.set_cursor(EXPORTABLE_STATES_CURSOR, json.dumps(exportable))
         orders = pending_orders(db, config.max_orders, exportable)
         lookups = ShopLookups.from_store(shop, db, orders, order_states=states.order_states())
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)

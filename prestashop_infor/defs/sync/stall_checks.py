@@ -30,6 +30,7 @@ from prestashop_infor.defs.sync.assets import (
     SHOP_STOCK_POOL,
     exportable_states,
     infor_sales_orders,
+    stored_exportable_states,
 )
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import order_sync_job, stock_sync_job
@@ -268,8 +269,11 @@ def order_lane_stall_checks(
     mapping: MappingResource,
 ) -> Iterator[dg.AssetCheckResult]:
     limits = thresholds(Settings.read())
-    states = exportable_order_states(prestashop, mapping)
     with store.open() as db:
+        # what the order sync of this run stored (the shop is asked only before any sync has)
+        states = stored_exportable_states(db)
+        if states is None:
+            states = exportable_order_states(prestashop, mapping)
         seen = stalls.Observations(
             now=datetime.now(UTC),
             orders=order_backlog(db, states),
