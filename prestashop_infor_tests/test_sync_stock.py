@@ -270,3 +270,25 @@ def test_a_push_whose_time_is_up_leaves_the_rest_for_the_next_run(world: World) 
     after = world.run()  # the next run compares again and writes what was left
     assert len(after.changed) >= len(stopped.left_for_next_run) and after.left_for_next_run == []
     assert world.quantity(simple_id) == world.expected(item)
+
+
+def test_a_product_total_a_push_had_no_time_for_is_made_whole_by_a_later_run(world: World) -> None:
+    """The combination rows are right, their product's total is not (the run that wrote them ran out
+    of time before the totals): a push whose time is up names the total for the next run, which
+    writes it although no combination row changes."""
+    world.run()
+    product_id, _, _ = a_combination(world.shop)
+    (total_row,) = world.prestashop.list_by_ids(
+        "stock_availables", [product_id], key="id_product", filters={"id_product_attribute": "[0]"}
+    )
+    right = world.quantity(product_id)
+    world.prestashop.set_stock_row(total_row, right + 5)
+    world.extract()
+    world.traffic.puts.clear()
+    stopped = push_stock_levels(
+        prestashop=world.prestashop, store=world.store, mapping=BOTH_WAREHOUSES, max_seconds=0
+    )
+    assert f"{product_id}:0" in stopped.left_for_next_run and world.traffic.puts == []
+    after = world.run()
+    assert [(c.product_id, c.combination_id) for c in after.changed] == [(product_id, 0)]
+    assert world.quantity(product_id) == right

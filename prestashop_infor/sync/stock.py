@@ -13,8 +13,12 @@ It reads what its upstream assets stored and nothing else from the same sources:
 3. Where the stored shop quantity differs from M3's, the row is read again (the write may read the
    row it is about to change) and, if it still differs, written whole (PUT, contract §6.6); a few
    rows at a time (``shop_writes``), so a request that hangs holds up only itself.
-4. Product totals: after combination rows change, the product-level row (``id_product_attribute``
-   0) is made the sum of its combinations, as PrestaShop's own ``StockAvailable`` does.
+4. Product totals: the product-level row (``id_product_attribute`` 0) of each product whose
+   combination rows changed, or whose stored total is not their sum (a run before had no time left
+   for it), is made the sum of its combinations, as PrestaShop's own ``StockAvailable`` does.
+
+With ``max_seconds`` the whole push, totals included, starts no write after that long: a push under
+a slow shop ends in bounded time and the next run compares again and finishes the rest.
 
 Items M3 reports that the shop does not sell are reported (``unknown_items``) and logged, not fatal.
 A row the shop refuses goes to the dead-letter queue (entity ``stock``, stage ``load``). The shop
@@ -25,7 +29,9 @@ knows, which costs database reads, not API calls.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -72,14 +78,20 @@ def push_stock_levels(
     mapping: SyncMapping,
     rows_only: set[str] | None = None,
     max_seconds: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> StockReport:
     """Write M3's available quantities to the shop's ``stock_availables`` rows that differ.
 
     ``rows_only`` (``"product:combination"`` keys, a replay) limits the writes to those rows. With
     ``max_seconds``, no row's write starts after that long: the rest are left for the next run
-    (``left_for_next_run``; it compares again). Product totals are always made whole. Raises when the
-    shop stays unreachable.
+    (``left_for_next_run``; it compares again), product totals included. Raises when the shop stays
+    unreachable.
     """
+    until = None if max_seconds is None else clock() + max_seconds
+
+    def time_left() -> float | None:
+        return None if until is None else max(0.0, until - clock())
+
     report = StockReport()
     quantities, balances_of = _available(store, mapping)
     shop_index = shop_item_index(store, mapping)
@@ -108,11 +120,17 @@ def push_stock_levels(
             ]
     letters: list[dict[str, Any]] = []
     try:
-        written, left = _write_all(prestashop, writes, letters, report, max_seconds)
+        written, left = _write_all(prestashop, writes, letters, report, time_left())
         not_unchanged = {w.item for w in (*written, *left)}
         report.unchanged = sorted(i for i in quantities if i in index and i not in not_unchanged)
         touched_products = {int(w.row["id_product"]) for w in written if int(w.row["id_product_attribute"])}
-        _write_product_totals(prestashop, rows, touched_products, letters, report)
+        totals = touched_products | _totals_off(rows)
+        if rows_only is not None:
+            totals &= {int(key.split(":")[0]) for key in rows_only}
+        if time_left() == 0.0:
+            report.left_for_next_run += [f"{product_id}:0" for product_id in sorted(totals)]
+        else:
+            _write_product_totals(prestashop, rows, totals, letters, report, time_left())
     finally:
         if letters:
             store.quarantine_many(letters)
@@ -305,12 +323,32 @@ def _write(prestashop: PrestashopClient, write: _RowWrite) -> StockChange | None
     return StockChange(write.item, product_id, combination_id, _int(row.get("id_shop")), old, quantity)
 
 
+def _totals_off(rows: Mapping[tuple[int, int], list[dict[str, Any]]]) -> set[int]:
+    """The products whose stored total row (per shop) is not the sum of their stored combination
+    rows: a total a run before this one wrote the combinations of and had no time left for."""
+    sums: Counter[tuple[int, int]] = Counter()
+    totals: dict[tuple[int, int], int] = {}
+    for (product_id, combination_id), group in rows.items():
+        for row in group:
+            key = (product_id, _int(row.get("id_shop")))
+            if combination_id:
+                sums[key] += _int(row.get("quantity"))
+            else:
+                totals[key] = _int(row.get("quantity"))
+    return {
+        product_id
+        for (product_id, shop), total in totals.items()
+        if sums.get((product_id, shop), total) != total
+    }
+
+
 def _write_product_totals(
     prestashop: PrestashopClient,
     rows: Mapping[tuple[int, int], list[dict[str, Any]]],
     product_ids: Iterable[int],
     letters: list[dict[str, Any]],
     report: StockReport,
+    max_seconds: float | None = None,
 ) -> None:
     """Make each product-level row the sum of its combination rows (per shop)."""
     ids = sorted(set(product_ids))
@@ -329,7 +367,7 @@ def _write_product_totals(
         wanted = sum(_int(r.get("quantity")) for r in combination_rows.get((product_id, shop_id), []))
         if _int(total_row.get("quantity")) != wanted:
             writes.append(_RowWrite(total_row, None, wanted, read_again=False))
-    _write_all(prestashop, writes, letters, report)
+    _write_all(prestashop, writes, letters, report, max_seconds)
 
 
 def _int(value: Any) -> int:
