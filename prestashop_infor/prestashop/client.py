@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from prestashop_infor.hedging import Hedge
 from prestashop_infor.prestashop import xml_codec
 from prestashop_infor.prestashop.models import earliest_local_since, latest_local_until, to_utc
 from prestashop_infor.retry import RetryPolicy, Transient, retry_after_seconds
@@ -170,6 +171,8 @@ class PrestashopClient:
         self.max_attempts = max_attempts
         self.fmt: Format = fmt
         self._retry = RetryPolicy(max_attempts=max_attempts, backoff=backoff, backoff_max=backoff_max)
+        # a read that hangs is asked again beside it rather than waited out (``hedging``)
+        self._hedge = Hedge(give_up_after=read_timeout)
         self.shop_version: str | None = None  # from the PSWS-Version header of the last answer
         self._api_key = api_key
         self._use_ws_key = use_ws_key
@@ -187,6 +190,7 @@ class PrestashopClient:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def close(self) -> None:
+        self._hedge.close()
         if self._owns_http:
             self._http.close()
 
@@ -616,17 +620,22 @@ class PrestashopClient:
             auth = None
         url = f"{self.base_url}/api/{path}"
 
+        read = method in ("GET", "HEAD")
+
+        def send() -> httpx.Response:
+            return self._http.request(
+                method,
+                url,
+                params=params,
+                headers=headers,
+                content=content,
+                auth=auth,
+                timeout=self._read_timeout if read else httpx.USE_CLIENT_DEFAULT,
+            )
+
         def attempt() -> Any:
             try:
-                response = self._http.request(
-                    method,
-                    url,
-                    params=params,
-                    headers=headers,
-                    content=content,
-                    auth=auth,
-                    timeout=self._read_timeout if method in ("GET", "HEAD") else httpx.USE_CLIENT_DEFAULT,
-                )
+                response = self._hedge.call(send) if read else send()
             except httpx.TransportError as exc:
                 shown = _redact(httpx.URL(url, params=params))
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "is unreachable"
