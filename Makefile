@@ -44,8 +44,11 @@ $(DEV_STAMP): pyproject.toml requirements/dev.lock | $(BIN)/python
 demo: $(PRODUCT_STAMP)
 	$(BIN)/prestashop-infor demo
 
-# The outside programs come before the run: installed with apt as root on Debian, named otherwise.
-test: $(DEV_STAMP)
+# Before pytest: ruff (`make lint`), then the code location must load as `dagster dev` loads it
+# (without DAGSTER_HOME, Dagster makes a temporary instance from dagster.yaml and removes it), then
+# the outside programs come: installed with apt as root on Debian, named otherwise.
+test: lint $(DEV_STAMP)
+	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/python -m prestashop_infor_tests.tools
 	$(BIN)/python -m pytest -n 2
 

@@ -53,7 +53,7 @@ def test_items_paged_through_a_positioned_list_and_gated(world):
     result = dg.materialize([infor_items], resources={**resources, "validation_gate": gate})
     assert result.success
     m = meta(result, infor_items)
-    assert (m["extracted"], m["valid"], m["quarantined"]) == (12, 11, 1)
+    assert (m["extracted"], m["valid"], m["quarantined"], m["dagster/row_count"]) == (12, 11, 1, 11)
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.passed and evaluation.metadata["quarantined"].value == 1
     store = Store.from_url(f"sqlite:///{db}")
@@ -80,7 +80,9 @@ def test_inventory_is_incremental_by_change_time(world):
     tenant.adjust_stock("200", "SKU-7", 3)
     second = dg.materialize([infor_inventory], resources=resources)
     m = meta(second, infor_inventory)
-    assert m["extracted"] == 1 and "SKU-7" in m["preview"] and m["warehouses"] == "200"
+    assert m["extracted"] == m["dagster/row_count"] == 1 and m["warehouses"] == "200"
+    (preview,) = m["preview"].records
+    assert (preview.data["ITNO"], preview.data["WHLO"]) == ("SKU-7", "200")
 
 
 def test_order_statuses_are_read_for_the_orders_the_id_map_follows(world):
@@ -100,7 +102,7 @@ def test_order_statuses_are_read_for_the_orders_the_id_map_follows(world):
             id_map.bind(store, "sales_order", order_id, orno, data={"ornr": orno, "cuor": f"PS-{order_id}"})
     result = dg.materialize([infor_order_statuses], resources=resources)
     m = meta(result, infor_order_statuses)
-    assert m["extracted"] == 2 and m["quarantined"] == 0 and m["m3_refused"] == 0
+    assert m["extracted"] == m["dagster/row_count"] == 2 and m["quarantined"] == 0 and m["m3_refused"] == 0
     assert m["orders_by_milestone"] == {"shipped": 1, "allocated": 1}
     with Store.from_url(f"sqlite:///{store_path}") as store:
         stored = order_states.load(store, [1, 2, 3])

@@ -1,8 +1,8 @@
 """How the project installs: ``make demo`` installs the product from its lock and nothing else (no apt,
-no browser), ``make test`` the dev tools from theirs and then checks the outside programs; the locks
-in requirements/ hold every requirement of pyproject.toml at a version it accepts, each with hashes;
-every dependency has an upper bound; the programs the tests need are installed with apt only as root
-on Debian, and named with how to install them anywhere else."""
+no browser), ``make test`` the dev tools from theirs, runs ruff and ``dagster definitions validate``,
+then checks the outside programs; the locks in requirements/ hold every requirement of pyproject.toml
+at a version it accepts, each with hashes; every dependency has an upper bound; the programs the tests
+need are installed with apt only as root on Debian, and named with how to install them anywhere else."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def checkout(tmp_path: Path) -> tuple[Path, dict[str, str], Path]:
     shutil.copytree(LOCKS, folder / "requirements")
     venv_bin = folder / ".venv" / "bin"
     venv_bin.mkdir(parents=True)
-    for program in ("python", "prestashop-infor"):
+    for program in ("python", "prestashop-infor", "ruff", "dagster"):
         _recorder(venv_bin / program, log)
     path = tmp_path / "bin"
     path.mkdir()
@@ -92,10 +92,13 @@ def test_make_demo_installs_the_locked_product_and_never_calls_apt(checkout):
     assert _make(checkout, "demo")[0].endswith("-r requirements/product.lock")
 
 
-def test_make_test_installs_the_dev_lock_and_checks_the_tools_before_the_tests(checkout):
+def test_make_test_installs_the_dev_lock_lints_validates_and_checks_the_tools_before_the_tests(checkout):
     assert _make(checkout, "test") == [
         "python -m pip install --quiet --require-hashes -r requirements/dev.lock",
         "python -m pip install --quiet --no-deps -e .",
+        "ruff check prestashop_infor prestashop_infor_tests benchmarks",
+        "ruff format --check prestashop_infor prestashop_infor_tests benchmarks",
+        "dagster definitions validate -w workspace.yaml",
         "python -m prestashop_infor_tests.tools",
         "python -m pytest -n 2",
     ]

@@ -164,7 +164,11 @@ def test_m3_stock_reaches_the_shop_and_only_changes_are_written(world: World) ->
     warehouse = world.tenant.default_warehouse
     balance = world.tenant.adjust_stock(warehouse, combination["reference"], Decimal(25))
     second = metadata(world.materialize(STOCK_SYNC), prestashop_stock_levels)
-    assert second["changed"] >= 1 and combination["reference"] in second["changes"]
+    changes = [record.data for record in second["changes"].records]
+    written = [c for c in changes if c["combination"] == int(stock["id_product_attribute"])]
+    assert second["changed"] >= 1 and [(c["item"], c["new"]) for c in written] == [
+        (combination["reference"], int(balance.allocatable))
+    ]
     updated = world.shop.record("stock_availables", int(stock["id"]))
     assert int(updated["quantity"]) == int(balance.allocatable)
 

@@ -203,6 +203,11 @@ def reconcile_range(resources, *, heal: bool = False) -> dict:
     metadata = {name: value.value for name, value in events[-1].materialization.metadata.items()}
     # each day's partition carries that day's findings: the run's are their sum
     metadata["findings"] = sum(e.materialization.metadata["findings"].value for e in events)
+    # and each snapshot's day its row count: the orders stored for that day, which the run compared
+    for snapshot, compared in ((prestashop_orders_daily, "shop_orders"), (infor_orders_daily, "m3_orders")):
+        days = [e for e in result.get_asset_materialization_events() if e.asset_key == snapshot.key]
+        assert len(days) == 6
+        assert sum(e.materialization.metadata["dagster/row_count"].value for e in days) == metadata[compared]
     return metadata
 
 
@@ -225,6 +230,10 @@ def test_a_fresh_history_agrees_and_the_planted_discrepancies_are_found_exactly_
         | {("line_mismatch", str(o)) for o in planted["line"]}
     )
     assert findings == expected and found["findings"] == 9
+    per_day = [record.data for record in found["per_day"].records]  # the run's days with findings
+    assert sum(day[kind] for day in per_day for kind in reconcile.KINDS) == 9
+    days_found = {str(f.day) for f in reconcile.open_findings(store, FIRST, LAST)}
+    assert {day["day"] for day in per_day} == days_found
 
     behind = {
         f.key

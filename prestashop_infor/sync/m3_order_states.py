@@ -25,6 +25,7 @@ from prestashop_infor.store.id_map import Binding
 from prestashop_infor.sync.errors import LoadError, SyncError
 from prestashop_infor.sync.gates import gate
 from prestashop_infor.sync.infor_schemas import OrderStatusSchema
+from prestashop_infor.sync.mapping import MILESTONES
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 
 BINDING_ENTITY = "sales_order"
@@ -151,14 +152,14 @@ def read_order_states(
         if state.error is None and orno not in passed:
             continue  # quarantined by the gate: nothing stored, the push leaves the order alone
         before = previous.get(order_id)
-        if state.error is None and (forced or before is None or _needs_details(before, state, mapping)):
+        if state.error is None and (forced or before is None or _needs_details(before, state)):
             need.append(state)
             if before is None or before.fingerprint != state.fingerprint:
                 read.moved.append(order_id)
         elif state.error is None and before is not None:
             state.raw = before.raw
         read.read.append(order_id)
-    _read_details(m3, need, mapping)
+    _read_details(m3, need)
     for order_id, orno in tracked.items():
         if order_id not in read.read:
             continue
@@ -219,29 +220,38 @@ def read_m3_orders(m3: M3Client, ornos: Sequence[str], *, mapping: SyncMapping) 
     return states
 
 
-def reached(mapping: SyncMapping, milestone: str | None, at_least: str) -> bool:
-    """``milestone`` is ``at_least`` or further on the mapping's ladder."""
-    ladder = list(mapping.status.milestones)
-    return milestone in ladder and at_least in ladder and ladder.index(milestone) >= ladder.index(at_least)
+def milestone_rank(milestone: str | None) -> int | None:
+    """Where an M3 milestone sits on the fulfilment ladder ``confirmed < allocated < picking <
+    shipped < invoiced < paid`` (``mapping.MILESTONES``, fixed); None off it (``cancelled``, no
+    milestone yet). The one ranking of milestones: the status lane (here and ``status.Ladder``) and
+    the reconciliation compare by it, and a shop state ranks on the same ladder
+    (``ResolvedStatusMap.rank_of_state``)."""
+    return MILESTONES.index(milestone) if milestone in MILESTONES else None
 
 
-def _needs_details(before: M3OrderState, now: M3OrderState, mapping: SyncMapping) -> bool:
+def reached(milestone: str | None, at_least: str) -> bool:
+    """``milestone`` is ``at_least`` or further on the fulfilment ladder."""
+    rank, goal = milestone_rank(milestone), milestone_rank(at_least)
+    return rank is not None and goal is not None and rank >= goal
+
+
+def _needs_details(before: M3OrderState, now: M3OrderState) -> bool:
     """Read deliveries and invoices again: the head moved, the last read failed, or the order is
     shipped without a tracking number or invoiced and not paid yet (neither shows on the head)."""
     return (
         before.fingerprint != now.fingerprint
         or before.error is not None
-        or (reached(mapping, now.milestone, SHIPPED) and not before.tracking_numbers)
-        or (reached(mapping, now.milestone, INVOICED) and not before.paid)
+        or (reached(now.milestone, SHIPPED) and not before.tracking_numbers)
+        or (reached(now.milestone, INVOICED) and not before.paid)
     )
 
 
-def _read_details(m3: M3Client, states: Sequence[M3OrderState], mapping: SyncMapping) -> None:
+def _read_details(m3: M3Client, states: Sequence[M3OrderState]) -> None:
     """Deliveries (tracking) of shipped orders and invoices/receivables (payment) of invoiced ones."""
     for state in states:
         state.raw = {}
-    _read_deliveries(m3, [s for s in states if reached(mapping, s.milestone, SHIPPED)])
-    _read_invoices(m3, [s for s in states if s.error is None and reached(mapping, s.milestone, INVOICED)])
+    _read_deliveries(m3, [s for s in states if reached(s.milestone, SHIPPED)])
+    _read_invoices(m3, [s for s in states if s.error is None and reached(s.milestone, INVOICED)])
 
 
 def _read_deliveries(m3: M3Client, states: Sequence[M3OrderState]) -> None:

@@ -4,8 +4,9 @@
 currencies, products, combinations, order states), from the store the extraction assets wrote or
 read from the shop in a few list reads; ``map_order`` fills a ``PlannedOrder`` with the M3 batch
 head, delivery address, lines and texts, the customer record and what the id map keeps, by the
-rules of the mapping (``sync.mapping``). No M3 call and no write: the order synchronizer
-(``sync.orders``) takes it from there.
+rules of the mapping (``sync.mapping``); each line by the one line rule (``sync.order_lines``) the
+reconciliation expects it by. No M3 call and no write: the order synchronizer (``sync.orders``)
+takes it from there.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 from collections.abc import Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from prestashop_infor.prestashop import Order, PrestashopClient
@@ -27,9 +27,9 @@ from prestashop_infor.sync.mapping import (
     Mapping,
     OrderContext,
     ResolvedStatusMap,
-    erp_amounts,
     text_parts,
 )
+from prestashop_infor.sync.order_lines import order_line
 
 ADDRESS_OVERFLOW = "address_overflow"  # warning: the delivery address went partly into the order text
 ADDRESS_TEXT_LABEL = "Delivery address"
@@ -88,9 +88,6 @@ class ShopLookups:
             for o in orders
             for name in ("id_address_delivery", "id_address_invoice")
         } - {None, 0}
-        rows = [r for o in orders for r in ((o.get("associations") or {}).get("order_rows") or [])]
-        product_ids = {_int_or_none(r.get("product_id")) for r in rows} - {None}
-        combination_ids = {_int_or_none(r.get("product_attribute_id")) for r in rows} - {None, 0}
 
         def records(table: Any, ids: Iterable[int | None]) -> list[dict[str, Any]]:
             return [
@@ -99,18 +96,32 @@ class ShopLookups:
 
         countries = [json.loads(r["record"]) for r in store.rows(tables.ps_countries)]
         currencies = [json.loads(r["record"]) for r in store.rows(tables.ps_currencies)]
+        products, combinations = _stored_catalogue(store, orders)
         return cls(
             client,
             customers=records(tables.ps_customers, customer_ids),
             addresses=records(tables.ps_addresses, address_ids),
             countries=countries or None,  # none stored yet: read them from the shop
             currencies=currencies or None,
-            products=records(tables.ps_products, product_ids),
-            combinations=store.rows_by_id(
-                tables.ps_combinations, [i for i in combination_ids if i is not None]
-            ),
+            products=products,
+            combinations=combinations,
             order_states=order_states,  # already read by the caller, or read once when first needed
         )
+
+    @classmethod
+    def for_order_lines(
+        cls, client: PrestashopClient | None, store: Store, orders: Sequence[MappingABC[str, Any]]
+    ) -> ShopLookups:
+        """The products and combinations these orders' rows refer to, as the mapper finds them:
+        what ``prestashop_products`` stored, and what it has not stored yet read from the shop in a
+        few list reads. What the reconciliation needs to expect each line as the sync sends it
+        (``sync.order_lines``), without the customers and addresses the mapper also reads."""
+        products, combinations = _stored_catalogue(store, orders)
+        lookups = cls(client, products=products, combinations=combinations)
+        rows = _order_rows(orders)
+        lookups.prefetch("products", [_int_or_none(r.get("product_id")) or 0 for r in rows])
+        lookups.prefetch("combinations", [_int_or_none(r.get("product_attribute_id")) or 0 for r in rows])
+        return lookups
 
     def prefetch(self, resource: str, ids: Iterable[int]) -> None:
         """Read the records of ``ids`` not yet known, in a few list reads."""
@@ -231,41 +242,32 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
             "unknown_currency", "id_currency", f"the shop has no currency {order.id_currency}"
         )
 
-    lines = []
-    originals = []
-    prices: list[Decimal] = []
+    resolved = []
     for index, row in enumerate(order.order_rows):
-        product = shop.record("products", row.product_id) or {}
+        product = shop.record("products", row.product_id)
         combination = (
             shop.record("combinations", row.product_attribute_id) if row.product_attribute_id else None
         )
         try:
-            itno = mapping.items.resolve(
-                row.product_id,
-                row.product_attribute_id,
-                str(product.get("reference") or row.product_reference or ""),
-                str((combination or {}).get("reference") or row.product_reference or "")
-                if row.product_attribute_id
-                else None,
-            )
+            resolved.append(order_line(row, product, combination, mapping))
         except MappingFailure as error:
             raise MappingFailure(error.code, f"order_rows[{index}].{error.field}", error.message) from None
-        price = (
-            row.unit_price_tax_incl
-            if mapping.orders.price == "unit_price_tax_incl"
-            else row.unit_price_tax_excl
-        )
-        prices.append(price)
-        originals.append({"row": row.id, "price": str(price)})
-        lines.append(
-            {"ITNO": itno, "ORQT": str(row.product_quantity), "CUOR": plan.cuor, "CUPO": str(index + 1)}
-        )
-    if mapping.orders.price != "none":
-        for line, erp_price, original in zip(
-            lines, erp_amounts(mapping, prices, currency, order.conversion_rate), originals, strict=True
-        ):
-            line["SAPR"] = erp_price
+    lines = []
+    originals = []
+    for index, (row, line) in enumerate(zip(order.order_rows, resolved, strict=True)):
+        sent: dict[str, Any] = {
+            "ITNO": line.itno,
+            "ORQT": str(line.quantity),
+            "CUOR": plan.cuor,
+            "CUPO": str(index + 1),
+        }
+        original = {"row": row.id, "price": str(line.price)}
+        erp_price = line.erp_price(mapping, currency, order.conversion_rate)
+        if erp_price is not None:
+            sent["SAPR"] = erp_price
             original["erp_price"] = str(erp_price)
+        lines.append(sent)
+        originals.append(original)
     enrichment = mapping.enrichment.for_order(
         OrderContext(order.id_shop, order.id_carrier, delivery_iso, order.module, currency)
     )
@@ -354,6 +356,26 @@ def read_from_shop(plans: Sequence[PlannedOrder], shop: ShopLookups) -> None:
     )
     shop.prefetch("products", [r.product_id for p in plans for r in p.order.order_rows])
     shop.prefetch("combinations", [r.product_attribute_id for p in plans for r in p.order.order_rows])
+
+
+def _order_rows(orders: Sequence[MappingABC[str, Any]]) -> list[MappingABC[str, Any]]:
+    return [r for o in orders for r in ((o.get("associations") or {}).get("order_rows") or [])]
+
+
+def _stored_catalogue(
+    store: Store, orders: Sequence[MappingABC[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stored products (their records) and combinations (id, product, reference) the rows of
+    these orders refer to (``prestashop_products``)."""
+    rows = _order_rows(orders)
+    product_ids = {_int_or_none(r.get("product_id")) for r in rows} - {None, 0}
+    combination_ids = {_int_or_none(r.get("product_attribute_id")) for r in rows} - {None, 0}
+    products = [
+        json.loads(r["record"])
+        for r in store.rows_by_id(tables.ps_products, [i for i in product_ids if i is not None])
+    ]
+    combinations = store.rows_by_id(tables.ps_combinations, [i for i in combination_ids if i is not None])
+    return products, combinations
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -6,7 +6,9 @@ Three steps, each the body of one asset, each reading what the one before stored
    the shop's time zone; paged by id, one page in memory at a time) and stores each reduced to what
    is compared (``recon_shop_orders``): its ``CUOR``, its state's place on the fulfilment ladder,
    whether it is sent to M3 at all, its lines as M3 items and quantities, and its amount in the
-   ERP currency, all through the mapping, as the order sync would send them.
+   ERP currency (``ORQT`` x ``SAPR`` per line), all by the rule the order mapper sends lines with
+   (``sync.order_lines``, the products and combinations found as the mapper finds them: stored by
+   ``prestashop_products``, else read from the shop), so what is expected is what the sync sent.
 2. :func:`snapshot_m3_orders` reads M3's customer orders of the same days (``OIS175MI/
    LstHeadByDate`` positioned on the first day, in chunks of ``M3_PAGE`` heads; each chunk's lines
    with ``OIS100MI/LstLine`` in bulk requests) into ``recon_m3_orders``: ``CUOR``, milestone
@@ -21,8 +23,8 @@ Three steps, each the body of one asset, each reading what the one before stored
      and not reported twice);
    - ``amount_mismatch``: same lines, amounts differ by more than the tolerance;
    - ``status_mismatch``: cancelled on one side only, or shipped on one side only (the shop's state
-     flagged shipped, or M3 at ``shipped`` or later). A paid state says nothing of fulfilment and
-     is not compared.
+     flagged shipped, or M3 at ``shipped`` or later on the one fulfilment ladder,
+     ``m3_order_states.milestone_rank``). A paid state says nothing of fulfilment and is not compared.
 
 :func:`reconcile_stock` compares the stored shop stock (``ps_stock``) with M3's availability
 (``m3_balances``) through the stock rules (``sync.stock``) and reports each drift.
@@ -47,18 +49,20 @@ from typing import Any
 import sqlalchemy as sa
 
 from prestashop_infor.infor import M3Client
-from prestashop_infor.prestashop import PrestashopClient
+from prestashop_infor.prestashop import OrderRow, PrestashopClient
 from prestashop_infor.store import Store, id_map, tables
 from prestashop_infor.sync.errors import MappingFailure
+from prestashop_infor.sync.m3_order_states import SHIPPED, milestone_rank, reached
+from prestashop_infor.sync.mapper import ShopLookups
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
-from prestashop_infor.sync.mapping import ResolvedStatusMap, customer_order_number, erp_amounts, parse_decimal
+from prestashop_infor.sync.mapping import ResolvedStatusMap, customer_order_number, parse_decimal
+from prestashop_infor.sync.order_lines import OrderLine, order_line, unit_price
 
 SHOP_PAGE = 1_000  # shop orders per list request
 M3_PAGE = 2_000  # order heads per LstHeadByDate call
 WRITE_CHUNK = 1_000  # rows per insert
 IN_FLIGHT = timedelta(minutes=30)  # a newer order may not be in M3 yet: not "missing"
-MILESTONE_RANK = {"confirmed": 0, "allocated": 1, "picking": 2, "shipped": 3, "invoiced": 4, "paid": 5}
-SHIPPED_RANK = MILESTONE_RANK["shipped"]
+SHIPPED_RANK = milestone_rank(SHIPPED)  # a shop state ranks on the same ladder (rank_of_state)
 KINDS = ("missing_in_m3", "missing_in_shop", "line_mismatch", "amount_mismatch", "status_mismatch")
 STOCK_KIND = "stock_drift"
 
@@ -106,15 +110,32 @@ def snapshot_shop_orders(
     now = datetime.now(UTC)
     for page in shop.iter_pages("orders", filters={"date_add": window}, page_size=SHOP_PAGE):
         report.requests += 1
-        rows = [_shop_row(record, mapping, status, currencies, now) for record in page.records]
+        catalogue = ShopLookups.for_order_lines(shop, store, page.records)
+        rows = [_shop_row(record, catalogue, mapping, status, currencies, now) for record in page.records]
         _insert(store, table, rows)
         report.orders += len(rows)
         report.per_day.update(row["day"] for row in rows)
     return report
 
 
+def _line(row: OrderRow, catalogue: ShopLookups, mapping: SyncMapping) -> OrderLine:
+    """The M3 line the order sync sends for ``row`` (``sync.order_lines``); a row no M3 item answers
+    for (the sync dead-letters its order) becomes a line no M3 order can match."""
+    product = catalogue.record("products", row.product_id)
+    combination = (
+        catalogue.record("combinations", row.product_attribute_id) if row.product_attribute_id else None
+    )
+    try:
+        return order_line(row, product, combination, mapping)
+    except MappingFailure:
+        return OrderLine(
+            f"?{row.product_id}:{row.product_attribute_id}", row.product_quantity, unit_price(row, mapping)
+        )
+
+
 def _shop_row(
     record: Mapping[str, Any],
+    catalogue: ShopLookups,
     mapping: SyncMapping,
     status: ResolvedStatusMap,
     currencies: Mapping[int, str],
@@ -123,31 +144,15 @@ def _shop_row(
     order_id = int(record["id"])
     state_id = int(record.get("current_state") or 0)
     rows = (record.get("associations") or {}).get("order_rows") or []
+    lines = [_line(OrderRow.model_validate(row), catalogue, mapping) for row in rows]
     quantities: Counter[str] = Counter()
-    prices: list[Decimal] = []
-    for row in rows:
-        product_id, combination_id = (
-            int(row.get("product_id") or 0),
-            int(row.get("product_attribute_id") or 0),
-        )
-        reference = str(row.get("product_reference") or "")
-        try:
-            itno = mapping.items.resolve(
-                product_id, combination_id, reference, reference if combination_id else None
-            )
-        except MappingFailure:
-            itno = f"?{product_id}:{combination_id}"  # no M3 item: a line M3 cannot match
-        quantity = int(row.get("product_quantity") or 0)
-        quantities[itno] += quantity
-        price_field = (
-            "unit_price_tax_incl" if mapping.orders.price == "unit_price_tax_incl" else "unit_price_tax_excl"
-        )
-        prices.append(parse_decimal(row.get(price_field) or "0", price_field) * quantity)
+    for line in lines:
+        quantities[line.itno] += line.quantity
     amount = None
     if mapping.orders.price != "none":
         currency = currencies.get(int(record.get("id_currency") or 0), "")
         rate = parse_decimal(record.get("conversion_rate") or "1", "conversion_rate")
-        amount = sum(erp_amounts(mapping, prices, currency, rate), Decimal(0))
+        amount = sum((line.erp_amount(mapping, currency, rate) for line in lines), Decimal(0))
     placed = str(record.get("date_add") or "")
     return {
         "order_id": order_id,
@@ -378,7 +383,7 @@ def _status_problem(order: Mapping[str, Any], m3: Mapping[str, Any]) -> str | No
     if m3_cancelled:
         return None
     shop_shipped = order["state_rank"] >= SHIPPED_RANK
-    m3_shipped = MILESTONE_RANK.get(m3["milestone"] or "", -1) >= SHIPPED_RANK
+    m3_shipped = reached(m3["milestone"], SHIPPED)
     if shop_shipped and not m3_shipped:
         return f"the shop shows it shipped; M3 has not shipped it ({m3['status']})"
     if m3_shipped and not shop_shipped:
@@ -404,7 +409,7 @@ def m3_ahead(finding: Finding) -> bool:
         return False
     if finding.actual == "cancelled":
         return finding.expected != OFF_LADDER
-    return finding.expected == NOT_SHIPPED and MILESTONE_RANK.get(finding.actual or "", -1) >= SHIPPED_RANK
+    return finding.expected == NOT_SHIPPED and reached(finding.actual, SHIPPED)
 
 
 def _money(value: Any) -> str:
@@ -479,7 +484,7 @@ def heal(
     """Re-drive what the findings say is missing or behind, through the order sync and the status
     lane (see the module docstring)."""
     from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
-    from prestashop_infor.sync.orders import ShopLookups, sync_order
+    from prestashop_infor.sync.orders import sync_order
     from prestashop_infor.sync.status import push_order_statuses
 
     report = HealReport()

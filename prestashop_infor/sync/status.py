@@ -55,12 +55,14 @@ from prestashop_infor.sync.m3_order_states import (
     PAID,
     SHIPPED,
     M3OrderState,
+    milestone_rank,
+    reached,
     read_order_states,
     stored_states,
     tracked_orders,
 )
+from prestashop_infor.sync.mapping import MILESTONES, ResolvedStatusMap
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
-from prestashop_infor.sync.mapping import ResolvedStatusMap
 from prestashop_infor.sync.shop_writes import in_order
 
 log = logging.getLogger(__name__)
@@ -173,7 +175,7 @@ def _push_claimed(
     if not states:
         return
     resolved = mapping.status.resolve(prestashop.order_states())
-    ladder = Ladder(mapping.status.milestones, resolved)
+    ladder = Ladder(resolved)
     memory = backoffice.order_pushes_for(store, states)
     work: list[int] = []
     for order_id, state in states.items():
@@ -294,26 +296,24 @@ class Ladder:
     order paid at checkout ("Payment accepted", ranked before confirmation) still moves to Shipped,
     and a shipped order paid later is not moved "back" to Payment accepted. So the fulfilment step
     compares ranks, and the paid state is set only when the shop's state is not already flagged
-    paid and the paid state does not rank below it.
+    paid and the paid state does not rank below it. The milestones' ranks are the one fulfilment
+    ladder's (``m3_order_states.milestone_rank``), the one the reconciliation compares by too.
     """
 
-    def __init__(self, milestones: Sequence[str], resolved: ResolvedStatusMap):
-        self.milestones = [m for m in milestones if m != CANCELLED]
+    def __init__(self, resolved: ResolvedStatusMap):
         self.resolved = resolved
 
     def rank(self, milestone: str) -> int:
-        return self.milestones.index(milestone)
+        rank = milestone_rank(milestone)
+        if rank is None:
+            raise ValueError(f"{milestone!r} is not on the fulfilment ladder")
+        return rank
 
     def has(self, milestone: str) -> bool:
-        return milestone in self.milestones
+        return milestone_rank(milestone) is not None
 
     def reached(self, milestone: str | None, at_least: str) -> bool:
-        return (
-            milestone is not None
-            and self.has(milestone)
-            and self.has(at_least)
-            and self.rank(milestone) >= self.rank(at_least)
-        )
+        return reached(milestone, at_least)
 
     def state_for(self, milestone: str) -> int | None:
         return self.resolved.state_for(milestone)
@@ -330,7 +330,7 @@ class Ladder:
         """The furthest milestone up to ``milestone`` (``paid`` excluded) that sets a shop state."""
         if not self.has(milestone):
             return None
-        for candidate in reversed(self.milestones[: self.rank(milestone) + 1]):
+        for candidate in reversed(MILESTONES[: self.rank(milestone) + 1]):
             if candidate == PAID:
                 continue
             state = self.state_for(candidate)

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 
 from prestashop_infor.defs.infor.resources import InforResource
+from prestashop_infor.defs.metadata import frame_table
 from prestashop_infor.defs.prestashop.checks import failure_share_spec, gated_result
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.schemas import gate_metadata
@@ -30,13 +31,12 @@ PREVIEW_ROWS = 5
 def _metadata(extraction: M3Extraction, **extra: Any) -> dict[str, Any]:
     extracted, valid, quarantined = len(extraction.records), extraction.valid, extraction.quarantined
     return {
+        "dagster/row_count": dg.MetadataValue.int(len(valid)),  # the records that passed the gate
         "extracted": dg.MetadataValue.int(extracted),
         "valid": dg.MetadataValue.int(len(valid)),
         "quarantined": dg.MetadataValue.int(quarantined),
         "failure_share": dg.MetadataValue.float(quarantined / extracted if extracted else 0.0),
-        "preview": dg.MetadataValue.md(
-            valid.head(PREVIEW_ROWS).to_markdown(index=False) if len(valid) else "(none)"
-        ),
+        "preview": frame_table(valid.head(PREVIEW_ROWS)),
         **extra,
     }
 
@@ -105,6 +105,7 @@ def infor_order_statuses(
     extracted = len(read.read) + read.quarantined
     return gated_result(
         {
+            "dagster/row_count": dg.MetadataValue.int(len(read.read)),  # rows stored in m3_order_states
             "extracted": dg.MetadataValue.int(extracted),
             "valid": dg.MetadataValue.int(len(read.read) - len(read.failed)),
             "quarantined": dg.MetadataValue.int(read.quarantined),

@@ -12,6 +12,7 @@ from typing import Any
 
 import dagster as dg
 
+from prestashop_infor.defs.metadata import frame_table
 from prestashop_infor.defs.prestashop.checks import failure_share_spec, gated_result
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
@@ -35,17 +36,15 @@ GROUP = "prestashop"
 
 
 def _metadata(summary: ExtractionSummary) -> dict[str, Any]:
-    preview = summary.preview
     metadata: dict[str, Any] = {
+        "dagster/row_count": dg.MetadataValue.int(summary.valid),  # the records stored by this run
         "extracted": dg.MetadataValue.int(summary.extracted),
         "valid": dg.MetadataValue.int(summary.valid),
         "quarantined": dg.MetadataValue.int(summary.quarantined),
         "failure_share": dg.MetadataValue.float(summary.failure_share),
         "pages": dg.MetadataValue.int(summary.pages),
         "store_table": dg.MetadataValue.text(summary.table),
-        "preview": dg.MetadataValue.md(
-            preview.to_markdown(index=False) if not preview.empty else "_no valid records in this run_"
-        ),
+        "preview": frame_table(summary.preview),
     }
     if summary.removed is not None:
         metadata["removed"] = dg.MetadataValue.int(summary.removed)

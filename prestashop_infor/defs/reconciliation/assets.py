@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 
 from prestashop_infor.defs.infor.resources import InforResource
+from prestashop_infor.defs.metadata import table
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
@@ -53,6 +54,7 @@ def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
 
 def _snapshot_metadata(report: reconcile.SnapshotReport, first: date, last: date) -> dict[str, Any]:
     return {
+        "dagster/row_count": dg.MetadataValue.int(report.orders),  # the orders stored for those days
         "days": dg.MetadataValue.int((last - first).days + 1),
         "orders": dg.MetadataValue.int(report.orders),
         "requests": dg.MetadataValue.int(report.requests),
@@ -61,14 +63,29 @@ def _snapshot_metadata(report: reconcile.SnapshotReport, first: date, last: date
     }
 
 
+def _snapshot_result(
+    context: dg.AssetExecutionContext, report: reconcile.SnapshotReport, first: date, last: date
+) -> dg.MaterializeResult:
+    """The run's figures; in a backfill, each day's partition has its own row count besides."""
+    if first != last:
+        for day in reconcile.days(first, last):
+            context.add_asset_metadata(
+                {"dagster/row_count": dg.MetadataValue.int(report.per_day[day])},
+                partition_key=day.isoformat(),
+            )
+    return dg.MaterializeResult(metadata=_snapshot_metadata(report, first, last))
+
+
 @dg.asset(
     group_name=GROUP,
     kinds={"prestashop"},
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
+    deps=["prestashop_products"],  # the stored products and combinations name each line's M3 item
     description="The shop's orders placed each day (shop time), read page by page from the Webservice and "
     "reduced to what reconciliation compares: CUOR, state on the fulfilment ladder, lines as M3 items, "
-    "amount in the ERP currency (through the mapping, as the order sync sends them).",
+    "amount in the ERP currency (by the order sync's own line rule, the items from the stored products "
+    "and combinations).",
 )
 def prestashop_orders_daily(
     context: dg.AssetExecutionContext,
@@ -79,7 +96,7 @@ def prestashop_orders_daily(
     first, last = partition_days(context)
     with prestashop.get_client() as shop, store.open() as db:
         report = reconcile.snapshot_shop_orders(shop, db, mapping.load(), first, last)
-    return dg.MaterializeResult(metadata=_snapshot_metadata(report, first, last))
+    return _snapshot_result(context, report, first, last)
 
 
 @dg.asset(
@@ -96,7 +113,7 @@ def infor_orders_daily(
     first, last = partition_days(context)
     with infor.get_client() as m3, store.open() as db:
         report = reconcile.snapshot_m3_orders(m3, db, mapping.load(), first, last)
-    return dg.MaterializeResult(metadata=_snapshot_metadata(report, first, last))
+    return _snapshot_result(context, report, first, last)
 
 
 class ReconciliationConfig(dg.Config):
@@ -138,10 +155,10 @@ def order_reconciliation(
         "findings": dg.MetadataValue.int(report.findings),
         **{kind: dg.MetadataValue.int(report.counts[kind]) for kind in reconcile.KINDS},
         "amount_difference": dg.MetadataValue.float(float(report.amount_difference)),
-        "worst": dg.MetadataValue.md(_worst(report)),
+        "worst": _findings_table(report.worst),
     }
     if first != last:  # a backfill: each day's partition shows that day's result, the run's totals aside
-        metadata |= _range_metadata(first, last) | {"per_day": dg.MetadataValue.md(_per_day(report))}
+        metadata |= _range_metadata(first, last) | {"per_day": _per_day(report)}
         by_day: dict[date, list[reconcile.Finding]] = {day: [] for day in reconcile.days(first, last)}
         with store.open() as db:
             for finding in reconcile.open_findings(db, first, last):
@@ -178,7 +195,7 @@ def _day_metadata(findings: list[reconcile.Finding], worst: int = 20) -> dict[st
         "findings": dg.MetadataValue.int(len(findings)),
         **{kind: dg.MetadataValue.int(counts[kind]) for kind in reconcile.KINDS},
         "amount_difference": dg.MetadataValue.float(float(sum(size for size, _ in sizes))),
-        "worst": dg.MetadataValue.md(_findings_table(ranked)),
+        "worst": _findings_table(ranked),
     }
 
 
@@ -188,26 +205,22 @@ def _amount_size(finding: reconcile.Finding) -> Decimal:
     return abs(Decimal(finding.expected or 0) - Decimal(finding.actual or 0))
 
 
-def _worst(report: reconcile.ReconciliationReport) -> str:
-    return _findings_table(report.worst)
+def _findings_table(findings: list[reconcile.Finding]) -> dg.TableMetadataValue:
+    rows = [
+        {"day": f.day, "kind": f.kind, "order": f.key, "shop": f.expected, "M3": f.actual, "detail": f.detail}
+        for f in findings
+    ]
+    return table(rows, ["day", "kind", "order", "shop", "M3", "detail"])
 
 
-def _findings_table(findings: list[reconcile.Finding]) -> str:
-    if not findings:
-        return "Both sides agree."
-    lines = ["| day | kind | order | shop | M3 | detail |", "|---|---|---|---|---|---|"]
-    for f in findings:
-        detail = f.detail.replace("|", "/")
-        lines.append(f"| {f.day} | {f.kind} | {f.key} | {f.expected or ''} | {f.actual or ''} | {detail} |")
-    return "\n".join(lines)
-
-
-def _per_day(report: reconcile.ReconciliationReport) -> str:
-    lines = ["| day | " + " | ".join(reconcile.KINDS) + " |", "|---" * (len(reconcile.KINDS) + 1) + "|"]
-    for day, counts in sorted(report.per_day.items()):
-        if sum(counts.values()):
-            lines.append(f"| {day} | " + " | ".join(str(counts[k]) for k in reconcile.KINDS) + " |")
-    return "\n".join(lines) if len(lines) > 2 else "No day has findings."
+def _per_day(report: reconcile.ReconciliationReport) -> dg.TableMetadataValue:
+    """The days with findings, every one, their findings by kind."""
+    rows = [
+        {"day": day, **{kind: counts[kind] for kind in reconcile.KINDS}}
+        for day, counts in sorted(report.per_day.items())
+        if sum(counts.values())
+    ]
+    return table(rows, ["day", *reconcile.KINDS], limit=None)
 
 
 class StockReconciliationConfig(dg.Config):
@@ -240,13 +253,15 @@ def stock_reconciliation(
                     prestashop=shop, store=db, mapping=rules, rows_only={f.key for f in found}
                 )
             written = len(pushed.changed)
-    lines = ["| product:combination | shop | M3 available | detail |", "|---|---|---|---|"]
-    lines += [f"| {f.key} | {f.actual} | {f.expected} | {f.detail} |" for f in found[:20]]
+    drifts = [
+        {"product:combination": f.key, "shop": f.actual, "M3 available": f.expected, "detail": f.detail}
+        for f in found
+    ]
     return dg.MaterializeResult(
         metadata={
             "drifts": dg.MetadataValue.int(len(found)),
             "healed": dg.MetadataValue.int(written),
-            "worst": dg.MetadataValue.md("\n".join(lines) if found else "Shop stock agrees with M3."),
+            "worst": table(drifts, ["product:combination", "shop", "M3 available", "detail"], limit=20),
         }
     )
 

@@ -13,7 +13,7 @@ once; the id map's claims keep every write exactly-once even without the pools.
 """
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import dagster as dg
@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from pydantic import Field
 
 from prestashop_infor.defs.infor.resources import InforResource
+from prestashop_infor.defs.metadata import table
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
@@ -115,14 +116,6 @@ def _ids(values: Iterable[Any]) -> dg.MetadataValue:
     )
 
 
-def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> dg.MetadataValue:
-    if not rows:
-        return dg.MetadataValue.md("(none)")
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(row.get(c, "")) for c in columns) + " |" for row in rows[:LISTED_IDS]]
-    return dg.MetadataValue.md("\n".join(lines))
-
-
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -186,10 +179,10 @@ def order_to_m3(
             "updated_ids": _ids(report.updated),
             "skipped_ids": _ids(report.skipped),
             "dead_lettered_ids": _ids(report.dead_lettered),
-            "dead_letters": _table(letters, ["order", "stage", "code", "field", "message"]),
+            "dead_letters": table(letters, ["order", "stage", "code", "field", "message"]),
             # sent, but with a warning: e.g. address_overflow (the full address is in the order text)
-            "warnings": _table(warnings, ["order", "code", "field", "message"]),
-            "waiting": _table([{"order": k, "why": v} for k, v in report.waiting.items()], ["order", "why"]),
+            "warnings": table(warnings, ["order", "code", "field", "message"]),
+            "waiting": table([{"order": k, "why": v} for k, v in report.waiting.items()], ["order", "why"]),
             "still_pending": dg.MetadataValue.int(remaining),
         },
     )
@@ -209,14 +202,14 @@ def _customer_metadata(
         "created": dg.MetadataValue.int(len(created)),
         **{name: dg.MetadataValue.int(count) for name, count in updates.counts().items()},
         "updated_ids": _ids(updates.updated),
-        "kept_m3_edit_fields": _table(
+        "kept_m3_edit_fields": table(
             [{"customer": c, "fields": ", ".join(f)} for c, f in updates.kept_m3_edits.items()],
             ["customer", "fields"],
         ),
-        "emails_bound_to": _table(
+        "emails_bound_to": table(
             [{"email": e, "customer": c} for e, c in updates.emails_bound.items()], ["email", "customer"]
         ),
-        "update_error_details": _table(
+        "update_error_details": table(
             [
                 {"customer": c, "code": e.code, "field": e.field, "message": e.message}
                 for c, e in updates.errors.items()
@@ -229,7 +222,7 @@ def _customer_metadata(
         "dead_lettered": dg.MetadataValue.int(len(errors)),
         "created_ids": _ids(report.customer_numbers[email] for email in report.customers_created),
         "skipped_ids": _ids(skipped),
-        "dead_letters": _table(errors, ["email", "code", "field", "message"]),
+        "dead_letters": table(errors, ["email", "code", "field", "message"]),
     }
 
 
@@ -299,7 +292,7 @@ def prestashop_stock_levels(
             "not_in_m3": dg.MetadataValue.int(len(report.not_in_m3)),
             "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
             "left_for_next_run": dg.MetadataValue.int(len(report.left_for_next_run)),
-            "changes": _table(changes, ["item", "product", "combination", "old", "new"]),
+            "changes": table(changes, ["item", "product", "combination", "old", "new"]),
             "unknown_item_numbers": _ids(report.unknown_items),
         }
     )
@@ -328,17 +321,17 @@ def _item_metadata(report: ItemUpdateReport) -> dict[str, Any]:
     return {
         **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
         "updated_ids": _ids(report.updated),
-        "kept_m3_edit_fields": _table(
+        "kept_m3_edit_fields": table(
             [{"item": i, "fields": ", ".join(f)} for i, f in report.kept_m3_edits.items()], ["item", "fields"]
         ),
-        "unknown_item_numbers": _table(
+        "unknown_item_numbers": table(
             [{"item": i, "shop": ", ".join(k)} for i, k in report.unknown_items.items()], ["item", "shop"]
         ),
-        "ambiguous_items": _table(
+        "ambiguous_items": table(
             [{"item": i, "shop": ", ".join(k)} for i, k in report.ambiguous.items()], ["item", "shop"]
         ),
         "unresolved_ids": _ids(report.unresolved),
-        "error_details": _table(
+        "error_details": table(
             [
                 {"key": k, "code": e.code, "field": e.field, "message": e.message}
                 for k, e in report.errors.items()
