@@ -16,12 +16,18 @@ says the rest. Each input of the transaction is, in spec order:
 
 A ``Get`` answers the first record (in the family's key order) whose keys equal every key input
 given, or fails like M3 naming the field whose value does not exist. A ``Lst``/``Sel`` answers
-every matching record: required keys filter, optional keys *position* (records from the given
-values onward, in the order of those inputs: the stricter reading of contract §9, so a client that
-does not check keys fails in tests), ``NFTR`` turns leading keys into filters, and the rule may say
-that a required key positions (``LstItmByItm``). Nothing matching is an empty list, never an error.
-Every record is projected onto the transaction's own output fields; the tenant renders the values
-as strings within the spec's lengths.
+every matching record in its *key order*, on the first page and when positioned alike: the index
+the transaction reads (its key inputs in spec order, unless the rule names another, as for
+``OIS175MI/LstHeadByDate``), then the family's key, compared as M3 compares fields (numeric ones as
+numbers, alphanumeric ones as blank-padded text, so ``PS10`` comes before ``PS2``). Required keys
+filter, and so do key inputs outside the index; optional keys *position* (records from the given
+values onward, the index compared as a whole from its first field given, one not given counting as
+blank: the stricter reading of contract §9, so a client that does not check keys fails in tests);
+``NFTR`` turns leading keys into filters, and the rule may say that a required key positions
+(``LstItmByItm``). A client that pages as against M3, restarting from the last key it got, so sees
+every record once. Nothing matching is an empty list, never an error. Every record is projected
+onto the transaction's own output fields; the tenant renders the values as strings within the
+spec's lengths.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class ReadRule:
     family: str
     position: tuple[str, ...] = ()  # required key inputs M3 positions on instead of filtering by
     params: tuple[str, ...] = ()  # required inputs that are parameters of the answer, not keys
+    index: tuple[str, ...] = ()  # the fields a list reads by, where not its key inputs in spec order
 
 
 def read_table(**families: Iterable[str]) -> dict[str, ReadRule]:
@@ -89,6 +96,7 @@ class ReadPlan:
     rule: ReadRule
     family: Family
     inputs: tuple[Input, ...]
+    order: tuple[tuple[str, bool], ...]  # a list's key order: (field, compared as a number), in turn
 
     @property
     def is_get(self) -> bool:
@@ -128,7 +136,22 @@ def compile_read(spec: TransactionSpec, rule: ReadRule) -> ReadPlan:
                 f"{spec.program}/{spec.transaction}: required input {f.name} is no field of family {family.name}"
             )
         inputs.append(Input(f.name, kind, f.required, f.numeric, target, direction))
-    return ReadPlan(spec, rule, family, tuple(inputs))
+    return ReadPlan(spec, rule, family, tuple(inputs), key_order(spec, rule, family, inputs))
+
+
+def key_order(
+    spec: TransactionSpec, rule: ReadRule, family: Family, inputs: list[Input]
+) -> tuple[tuple[str, bool], ...]:
+    """The order a list answers in: the index the transaction reads (its key inputs in spec order,
+    or the rule's ``index``), then the family's key so no two records tie. A field compares as a
+    number when the transaction's spec says so (``norm`` also takes stored numbers as numbers)."""
+    if not set(rule.index) <= family_fields(family):
+        raise ValueError(
+            f"{spec.program}/{spec.transaction}: index {rule.index} is no field of family {family.name}"
+        )
+    keys = {i.target: i.numeric for i in inputs if i.kind == "key" and i.target}
+    fields = dict.fromkeys([*(rule.index or keys), *family.key])
+    return tuple((name, keys.get(name, False)) for name in fields)
 
 
 # -- comparing M3 values ---------------------------------------------------------------------------
@@ -140,7 +163,8 @@ def _is_number(value: Any) -> bool:
 
 def norm(value: Any, numeric: bool = False) -> tuple[int, Any]:
     """A comparable form of a record value or an input: numbers as numbers (so ``01`` = ``1``), dates
-    as YYYYMMDD, text right-trimmed. The leading tag keeps numbers and text apart when sorting."""
+    as YYYYMMDD, text right-trimmed (so it compares as M3's blank-padded fields do). The leading tag
+    keeps numbers and text apart when sorting."""
     if isinstance(value, date):
         value = value.strftime("%Y%m%d")
     if value is None:
@@ -161,6 +185,27 @@ def _matches(row: Row, name: str, value: str, numeric: bool) -> bool:
 
 def _key_order(family: Family, row: Row) -> tuple:
     return tuple(norm(row.get(name)) for name in family.key)
+
+
+def _in_key_order(plan: ReadPlan, row: Row) -> tuple:
+    """Where a record stands in a list of the transaction: every list is sorted by this alone."""
+    return tuple(norm(row.get(name), numeric) for name, numeric in plan.order)
+
+
+def _from_position(plan: ReadPlan, row: Row, position: Mapping[str, str]) -> bool:
+    """Whether a record lies at or after the position given, as M3 positions on a key: from the
+    first field given on, the fields of the key order compared as a whole, one not given as blank
+    (so a client restarting on a record's values, blanks left out, starts at that record). Fields
+    before the first one given are not compared: the stricter reading of §9."""
+    fields = [name for name, _ in plan.order]
+    first = next((n for n, name in enumerate(fields) if name in position), len(fields))
+    here, start = [], []
+    for name, numeric in plan.order[first:]:
+        current = row.get(name)
+        as_number = numeric or _is_number(current)
+        here.append(norm(current, as_number))
+        start.append(norm(position.get(name, ""), as_number))
+    return tuple(here) >= tuple(start)
 
 
 # -- the engine ------------------------------------------------------------------------------------
@@ -200,17 +245,21 @@ class ReadEngine:
         else:
             count = next((int(Decimal(v)) for i, v in given if i.kind == "filter_count"), 0)
             leading = {i.name for i, _ in keys[:count]}
+            listed_by = {name for name, _ in plan.order}
             exact = [
                 (i, v)
                 for i, v in keys
-                if (i.required and i.name not in plan.rule.position) or i.name in leading
+                if (i.required and i.name not in plan.rule.position)
+                or i.name in leading
+                or i.target not in listed_by
             ]
-        positioned = [(i, v) for i, v in keys if (i, v) not in exact]
-        if not exact and len(positioned) == 1 and positioned[0][0].target in family.ordered:
-            # positioned on a field the family keeps in order: read on from there, lazily, so the
-            # caller's maxrecs bounds the work (the same records, in the same order, as below)
-            i, value = positioned[0]
-            objects = family.ordered[i.target](self.m3, norm(value)[1])
+        position = {i.target: v for i, v in keys if (i, v) not in exact}
+        by = next(iter(position)) if len(position) == 1 and not exact else None
+        if by in family.ordered and [name for name, _ in plan.order] == [by, *family.key]:
+            # a list read by a field the family keeps in order, positioned on it: read on from
+            # there, lazily, so the caller's maxrecs bounds the work (the same records, in the same
+            # order, as below)
+            objects = family.ordered[by](self.m3, norm(position[by])[1])
             rows_on = (family.row(self.m3, obj) for obj in objects)
             return self._project(plan, (r for r in rows_on if self._roles_hold(r, given)))
         rows = self._rows(family, self._candidates(family, exact))
@@ -221,22 +270,8 @@ class ReadEngine:
                 raise self._missing(plan, exact)
             rows.sort(key=lambda r: _key_order(family, r))
             return self._project(plan, rows[:1])
-        if positioned:
-            # a field compares as a number when the spec says so or the records hold numbers
-            numeric = [i.numeric or any(_is_number(r.get(i.target)) for r in rows[:1]) for i, _ in positioned]
-            start = tuple(norm(v, n) for (_, v), n in zip(positioned, numeric, strict=True))
-
-            def position(row: Row) -> tuple:
-                return tuple(
-                    norm(row.get(i.target), n) for (i, _), n in zip(positioned, numeric, strict=True)
-                )
-
-            rows = [r for r in rows if position(r) >= start]
-            rows.sort(key=lambda r: (position(r), _key_order(family, r)))
-        elif any(i.kind == "since" for i, _ in given):
-            rows.sort(key=lambda r: (norm(r.get(SINCE), True), _key_order(family, r)))
-        else:
-            rows.sort(key=lambda r: _key_order(family, r))
+        rows = [r for r in rows if _from_position(plan, r, position)]
+        rows.sort(key=lambda r: _in_key_order(plan, r))  # the one order of every list
         return self._project(plan, rows)
 
     def _roles_hold(self, row: Row, given: list[tuple[Input, str]]) -> bool:

@@ -36,6 +36,7 @@ from prestashop_infor.sandbox.infor.models.values import (
 )
 
 ADDRESS_TYPES = ("1", "2", "3", "4")
+LINE_NUMBER = ("ORNO", "PONR", "POSX")  # the key order lines are read by
 
 
 class OIS100MI(Program):
@@ -49,8 +50,7 @@ class OIS100MI(Program):
         order_head_text=("GetHeadText", "LstHeadText"),
         order_line_text=("GetLineText", "LstLineText"),
         order_line=(
-            "GetLine", "GetLine2", "GetLnInfo", "GetNextDlyDate", "LstCOLineInfo", "LstDlyDates", "LstLine",
-            "LstLine2", "LstLineBOD", "LstLinesByItem",
+            "GetLine", "GetLine2", "GetLnInfo", "GetNextDlyDate", "LstCOLineInfo", "LstDlyDates", "LstLinesByItem",
         ),
         delivery_line=("LstDelLineByCO",),
         balance=("GetATP", "LstNewBalances", "LstWarehBalance"),
@@ -62,7 +62,14 @@ class OIS100MI(Program):
             "LstBLInByPurAgr", "LstConnCOCharge", "LstDocument", "LstItmAltQty", "LstLineByKitLvl",
             "LstLineCharge", "LstLinePurch", "LstOrderCharge", "LstOrderTypes", "LstQuot",
         ),
-    ) | {"GetOrderPromise": ReadRule("balance", params=("ORQT", "DWDT"))}  # fmt: skip
+    ) | {
+        "GetOrderPromise": ReadRule("balance", params=("ORQT", "DWDT")),
+        # an order's lines by line number, an item given narrows them (their key inputs in spec
+        # order would list them item by item)
+        "LstLine": ReadRule("order_line", index=LINE_NUMBER),
+        "LstLine2": ReadRule("order_line", index=LINE_NUMBER),
+        "LstLineBOD": ReadRule("order_line", index=LINE_NUMBER),
+    }  # fmt: skip
 
     # -- batch order entry -------------------------------------------------------------------------
 
