@@ -176,6 +176,38 @@ def test_m3_stock_reaches_the_shop_and_only_changes_are_written(world: World) ->
     assert third["changed"] == 0
 
 
+def test_a_stock_request_that_hangs_is_given_up_after_request_seconds(world: World) -> None:
+    """The stock push asks the shop with its own short timeouts (``request_seconds``): a shop taking
+    3 s for every request is given up on after 1 s (the shop's resource timeouts are 30 and 15 s), so
+    one hanging row holds the push that long, not half a minute; once the shop answers, it writes."""
+    world.materialize(STOCK_SYNC)
+    stock = next(s for s in world.shop.records("stock_availables") if int(s["id_product_attribute"]) > 0)
+    combination = world.shop.record("combinations", int(stock["id_product_attribute"]))
+    balance = world.tenant.adjust_stock(world.tenant.default_warehouse, combination["reference"], Decimal(25))
+    world.materialize([infor_inventory])
+    resources = {
+        **world.resources,
+        "prestashop": world.resources["prestashop"].model_copy(update={"max_attempts": 2}),
+    }
+    config = {"ops": {"prestashop_stock_levels": {"config": {"request_seconds": 1.0}}}}
+    world.shop.faults.latency = 3.0
+    try:
+        slow = dg.materialize(
+            [prestashop_stock_levels], resources=resources, run_config=config, raise_on_error=False
+        )
+    finally:
+        world.shop.faults.latency = 0.0
+    (failure,) = [e for e in slow.all_events if e.is_step_failure]
+    assert not slow.success and "timed out" in str(failure.step_failure_data.error)
+    assert int(world.shop.record("stock_availables", int(stock["id"]))["quantity"]) != int(
+        balance.allocatable
+    )
+    world.materialize([prestashop_stock_levels], run_config=config)
+    assert int(world.shop.record("stock_availables", int(stock["id"]))["quantity"]) == int(
+        balance.allocatable
+    )
+
+
 def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     from prestashop_infor.defs import defs
 

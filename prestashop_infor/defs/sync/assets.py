@@ -61,6 +61,15 @@ class StockPushConfig(dg.Config):
     """Short: every run compares all the stock again, so many small pushes keep the shop fresh."""
 
     max_seconds: float = Field(default=15.0, gt=0, le=3600, description=PUSH_SECONDS)
+    request_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a stock row's read or write may take before it is asked again (the "
+        "shop's resource timeouts, if shorter, stand): a row is written with its absolute quantity, so "
+        "a write asked again, or compared again by the next run, is harmless, and one request that "
+        "hangs holds the push that much past max_seconds, not the whole write timeout.",
+    )
 
 
 class OrderBatchConfig(dg.Config):
@@ -272,7 +281,13 @@ def prestashop_stock_levels(
     config: StockPushConfig, prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     rules = mapping.load()
-    with prestashop.get_client() as shop, store.open() as db:
+    short = prestashop.model_copy(
+        update={
+            "timeout": min(prestashop.timeout, config.request_seconds),
+            "read_timeout": min(prestashop.read_timeout, config.request_seconds),
+        }
+    )
+    with short.get_client() as shop, store.open() as db:
         report = push_stock_levels(prestashop=shop, store=db, mapping=rules, max_seconds=config.max_seconds)
     changes = [
         {
