@@ -1,5 +1,6 @@
-"""PrestaShop side of the integration: the Webservice client, its typed models, the XML codec and
-the emulator (``prestashop_infor.sandbox.prestashop``)."""
+"""PrestaShop side of the integration: the Webservice client (``client``, built on ``transport``
+and ``reads``, raising the ``errors``), its typed models (``models``), the XML codec and the emulator
+(``prestashop_infor.sandbox.prestashop``)."""
 
 from prestashop_infor.prestashop.client import (
     NO_DATE_UPD,
