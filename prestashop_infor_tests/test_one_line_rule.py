@@ -25,7 +25,7 @@ from prestashop_infor.prestashop import Order
 from prestashop_infor.prestashop.client import Page
 from prestashop_infor.store import Store, tables
 from prestashop_infor.sync import reconcile
-from prestashop_infor.sync.mapper import PlannedOrder, ShopLookups, map_order, source_fingerprint
+from prestashop_infor.sync.m3_order_request import PlannedOrder, ShopLookups, map_order, source_fingerprint
 from prestashop_infor.sync.mapping import Mapping, parse_mapping
 
 DAY = date(2025, 3, 6)

@@ -62,7 +62,7 @@ from prestashop_infor.store import Store, id_map, tables
 from prestashop_infor.sync.customers import ENTITY as CUSTOMER
 from prestashop_infor.sync.customers import MAIL_LENGTH, SHOP_CUSTOMER, normalize_email, shop_fields
 from prestashop_infor.sync.errors import LoadError, MappingFailure, SyncError, ValidationError
-from prestashop_infor.sync.mapper import ShopLookups, customer_address
+from prestashop_infor.sync.m3_order_request import ShopLookups, customer_address
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 
 CUSTOMER_UPDATE = "customer_update"  # claims: one run at a time changes one M3 customer

@@ -1,6 +1,6 @@
 """One shop order row as an M3 order line: its item number and its unit price.
 
-The one line rule. The order mapper (``sync.mapper``) sends each line by it and the reconciliation
+The one line rule. The order mapper (``sync.m3_order_request``) sends each line by it and the reconciliation
 (``sync.reconcile``) expects each line by it, so what the reconciliation expects is by construction
 what the sync sent: two copies of the rule drifted apart before (issue 18).
 

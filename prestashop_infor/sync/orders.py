@@ -9,11 +9,11 @@ DLQ replay and the reconciliation re-drive call it). For a batch of orders:
 2. the id map: an order already bound is skipped (its source fingerprint tells whether the shop
    changed it since: such orders are listed in ``changed``, see "updates" below);
 3. claims (one transaction) so two runs never work on the same order at once;
-4. everything the mapping needs, before anything is written to M3 (``sync.mapper.ShopLookups``:
+4. everything the mapping needs, before anything is written to M3 (``sync.m3_order_request.ShopLookups``:
    customers, products and combinations from the store when the caller built it from there,
    addresses, countries and currencies from PrestaShop): if the shop is down the run fails and
    nothing moved;
-5. mapping (``sync.mapper.map_order``: items, addresses, currency, enrichment): failures are
+5. mapping (``sync.m3_order_request.map_order``: items, addresses, currency, enrichment): failures are
    ``map`` dead letters; a delivery
    address too long for M3's four lines goes, with ``address.overflow: text``, as the lines that
    fit plus the whole address in the batch order's text, and the order carries the warning
@@ -54,7 +54,7 @@ from prestashop_infor.prestashop import Order
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync.customers import upsert_customers
 from prestashop_infor.sync.errors import SyncError, ValidationError
-from prestashop_infor.sync.mapper import (
+from prestashop_infor.sync.m3_order_request import (
     ADDRESS_OVERFLOW,
     PlannedOrder,
     ShopLookups,

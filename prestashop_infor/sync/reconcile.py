@@ -52,8 +52,8 @@ from prestashop_infor.infor import M3Client
 from prestashop_infor.prestashop import OrderRow, PrestashopClient
 from prestashop_infor.store import Store, id_map, tables
 from prestashop_infor.sync.errors import MappingFailure
+from prestashop_infor.sync.m3_order_request import ShopLookups
 from prestashop_infor.sync.m3_order_states import SHIPPED, milestone_rank, reached
-from prestashop_infor.sync.mapper import ShopLookups
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.mapping import ResolvedStatusMap, customer_order_number, parse_decimal
 from prestashop_infor.sync.order_lines import OrderLine, order_line, unit_price
