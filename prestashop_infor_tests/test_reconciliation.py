@@ -20,7 +20,9 @@ from prestashop_infor.defs.reconciliation import (
     infor_orders_daily,
     order_reconciliation,
     prestashop_orders_daily,
+    stock_reconciliation,
 )
+from prestashop_infor.defs.reconciliation.checks import stock_drops_usual
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.sandbox import start_sandbox
@@ -146,6 +148,29 @@ def test_sudden_stock_drops_are_named():
     found = anomalies.stock_drops({"MUG": 100, "TEE": 40, "CAP": 12}, {"MUG": 30, "TEE": 35, "CAP": 1})
     assert found.unusual and "MUG 100 -> 30" in found.description and "TEE" not in found.description
     assert not anomalies.stock_drops({}, {"MUG": 1}).unusual
+
+
+def test_the_stock_drop_check_only_reads_so_asking_twice_gives_the_same_answer(tmp_path: Path):
+    """The availability the check compares is kept by the step of ``stock_reconciliation``; the
+    check writes nothing (it used to move the cursor itself: asked again, it saw no drop)."""
+    resources = {
+        "prestashop": PrestashopResource(),  # not called: no heal
+        "store": StoreResource(database_url=f"sqlite:///{tmp_path / 'store.db'}"),
+        "mapping": MappingResource(),
+    }
+    with Store.from_url(resources["store"].database_url) as store:
+        store.upsert(tables.ps_products, [{"id": 1, "reference": "MUG", "price": Decimal("9"), "active": True,
+                                           "date_add": NOW, "date_upd": NOW, "record": "{}", "loaded_at": NOW}])  # fmt: skip
+        store.upsert(tables.ps_stock, [{"id": 1, "id_product": 1, "id_product_attribute": 0, "id_shop": 1,
+                                        "quantity": 100, "loaded_at": NOW}])  # fmt: skip
+        for available in ("100", "30"):  # M3 lets 70 go between two stock reconciliations
+            balance = {"itno": "MUG", "whlo": "100", "av01": Decimal(available), "av02": Decimal(available),
+                       "loaded_at": NOW}  # fmt: skip
+            store.upsert(tables.m3_balances, [balance], key=("itno", "whlo"))
+            assert dg.materialize([stock_reconciliation], resources=resources).success
+    first, second = (stock_drops_usual(store=resources["store"]) for _ in range(2))
+    assert not first.passed and first.description == "stock: 1 sudden drop(s): MUG 100 -> 30"
+    assert (second.passed, second.description) == (first.passed, first.description)
 
 
 def test_the_nightly_schedule_asks_for_yesterday():

@@ -1,5 +1,6 @@
 """What is waiting: the shop orders not yet in M3 and the webhook events no run has taken yet, as
-the stall checks and ``lane_stall_alert_sensor`` read them (read only).
+the order sync takes its next batch and the stall checks and ``lane_stall_alert_sensor`` read them
+(read only).
 
 An order waits for M3 when its snapshot (``ps_orders``) is in a state the mapping exports, the id
 map holds no M3 order for it and it has no open dead letter of the order sync (those wait for
@@ -11,6 +12,7 @@ first minute.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +66,28 @@ def pending_orders_query(exportable_states: Collection[int], entity: str) -> Any
         order_key.not_in(bound),
         order_key.not_in(lettered),
     )
+
+
+def pending_orders(
+    store: Store, exportable_states: Collection[int], entity: str, *, limit: int
+) -> list[dict[str, Any]]:
+    """The shop order records (``ps_orders.record``, parsed) waiting for M3, oldest id first, ``limit``
+    at most: the order sync's next batch.
+
+    Orders with an open dead letter wait for ``prestashop-infor dlq replay`` instead of failing again
+    on every run.
+    """
+    waiting = pending_orders_query(exportable_states, entity).subquery()
+    query = sa.select(waiting.c.record).order_by(waiting.c.id).limit(limit)
+    with store.engine.connect() as connection:
+        return [json.loads(record) for record in connection.execute(query).scalars()]
+
+
+def count_pending_orders(store: Store, exportable_states: Collection[int], entity: str) -> int:
+    """How many orders ``pending_orders`` would return without a limit (the true backlog)."""
+    query = sa.select(sa.func.count()).select_from(pending_orders_query(exportable_states, entity).subquery())
+    with store.engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def order_backlog(store: Store, exportable_states: Collection[int], entity: str) -> OrderBacklog:

@@ -12,7 +12,7 @@ The table, ``backoffice_order_pushes``, is defined with the others in ``store/ta
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -31,6 +31,7 @@ class OrderPush:
     tracking_number: str | None
     payment_key: str | None
     closed: bool
+    updated_at: datetime | None = field(default=None, compare=False)  # when saved; read back only
 
 
 def order_pushes_for(store: Store, order_ids: Iterable[int]) -> dict[int, OrderPush]:
@@ -84,4 +85,5 @@ def _push(row: sa.RowMapping) -> OrderPush:
         tracking_number=row["tracking_number"],
         payment_key=row["payment_key"],
         closed=bool(row["closed"]),
+        updated_at=row["updated_at"],
     )

@@ -28,6 +28,7 @@ class InboxEvent:
     resource_id: int | None
     body: dict[str, Any]
     received_at: datetime
+    attempt: int | None = None  # the sender's delivery attempt, when it said
 
 
 def enqueue_many(store: Store, events: Sequence[tuple[Mapping[str, Any], str, int | None]]) -> list[bool]:
@@ -96,16 +97,29 @@ def events_after(store: Store, after_id: int, *, limit: int = 1000) -> list[Inbo
         .limit(limit)
     )
     with store.engine.connect() as connection:
-        return [
-            InboxEvent(
-                id=row["id"],
-                event_id=row["event_id"],
-                event=row["event"],
-                status=row["status"],
-                resource_type=row["resource_type"],
-                resource_id=row["resource_id"],
-                body=json.loads(row["body"]),
-                received_at=row["received_at"],
-            )
-            for row in connection.execute(query).mappings()
-        ]
+        return [_event(row) for row in connection.execute(query).mappings()]
+
+
+def events_about(store: Store, resource_type: str, resource_id: int) -> list[InboxEvent]:
+    """The stored events about one shop record (``orders``, 12), in id order (``trace``'s webhooks)."""
+    query = (
+        sa.select(webhook_inbox)
+        .where(webhook_inbox.c.resource_type == resource_type, webhook_inbox.c.resource_id == resource_id)
+        .order_by(webhook_inbox.c.id)
+    )
+    with store.engine.connect() as connection:
+        return [_event(row) for row in connection.execute(query).mappings()]
+
+
+def _event(row: Mapping[str, Any]) -> InboxEvent:
+    return InboxEvent(
+        id=row["id"],
+        event_id=row["event_id"],
+        event=row["event"],
+        status=row["status"],
+        resource_type=row["resource_type"],
+        resource_id=row["resource_id"],
+        body=json.loads(row["body"]),
+        received_at=row["received_at"],
+        attempt=row["attempt"],
+    )

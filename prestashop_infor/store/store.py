@@ -252,6 +252,25 @@ class Store:
                 resolved += result.rowcount
         return resolved
 
+    def dead_letters_of(self, entities: Iterable[str], key: str | int) -> list[DeadLetter]:
+        """The dead letters of one record, ``key``, under any of ``entities``, oldest first (a shop
+        order's letters are filed by the order sync, the status lane and the extraction)."""
+        table = tables.dead_letters
+        query = (
+            sa.select(table)
+            .where(table.c.entity.in_(list(entities)), table.c.key == str(key))
+            .order_by(table.c.first_seen, table.c.id)
+        )
+        with self.engine.connect() as connection:
+            return [_dead_letter(row) for row in connection.execute(query).mappings()]
+
+    def dead_letters_opened_since(self, since: datetime) -> list[datetime]:
+        """When each dead letter first seen at ``since`` or later was opened (a daily rate's input)."""
+        table = tables.dead_letters
+        query = sa.select(table.c.first_seen).where(table.c.first_seen >= since)
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
     # -- snapshots -------------------------------------------------------------------------------
 
     def upsert(
@@ -477,3 +496,26 @@ def _dead_letter(row: Mapping[str, Any]) -> DeadLetter:
         state=row["state"],
         last_replayed_at=row["last_replayed_at"],
     )
+
+
+# -- the store's URL, for the command line -----------------------------------------------------------
+
+StoreError = sa.exc.SQLAlchemyError
+"""What opening or reading the store raises when its database cannot be used as it is (unreachable,
+refused, a schema this code does not run on: ``StoreSchemaError``); callers outside the store catch
+this name."""
+
+
+def shown_url(url: str) -> str | None:
+    """``url`` as it may be shown, its password hidden; None when it is not a database URL."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return None
+
+
+def sqlite_file(url: str) -> str | None:
+    """The database a SQLite ``url`` names (a path, or "" or ":memory:" in memory); None for
+    another database."""
+    parsed = make_url(url)
+    return parsed.database if parsed.get_backend_name() == "sqlite" else None

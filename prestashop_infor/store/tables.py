@@ -335,7 +335,7 @@ webhook_inbox = sa.Table(
 # The reconciliation lane (revision 0007). Per day (the shop's time zone), what each side holds of
 # its orders, as the partitioned assets ``prestashop_orders_daily`` and ``infor_orders_daily`` read
 # them, reduced to what is compared; and what ``order_reconciliation`` / ``stock_reconciliation``
-# found. Functions in ``sync/reconcile.py``.
+# found. Functions in ``store/reconciliation.py`` (the lane: ``sync/reconcile.py``).
 recon_shop_orders = sa.Table(
     "recon_shop_orders",
     metadata,

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import sqlalchemy as sa
-
-from prestashop_infor.store import Store, tables
+from prestashop_infor.store import Store, reconciliation
 
 THRESHOLD = 4.0  # spreads
 MIN_SPREAD = 0.1  # of the median
@@ -67,14 +65,8 @@ def judge(what: str, history: Sequence[float], value: float, *, upward_only: boo
 
 
 def _daily(store: Store, newest: date) -> dict[date, tuple[int, float]]:
-    table = tables.recon_shop_orders
-    query = (
-        sa.select(table.c.day, sa.func.count(), sa.func.coalesce(sa.func.sum(table.c.amount), 0))
-        .where(table.c.day.between(newest - timedelta(HISTORY_DAYS), newest))
-        .group_by(table.c.day)
-    )
-    with store.engine.connect() as connection:
-        return {day: (int(count), float(total)) for day, count, total in connection.execute(query)}
+    per_day = reconciliation.shop_orders_per_day(store, newest - timedelta(HISTORY_DAYS), newest)
+    return {day: (count, float(total)) for day, (count, total) in per_day.items()}
 
 
 def _history(per_day: Mapping[date, float], newest: date) -> list[float]:
@@ -88,9 +80,7 @@ def _history(per_day: Mapping[date, float], newest: date) -> list[float]:
 
 def newest_day(store: Store) -> date:
     """The newest day the shop snapshot holds (today when it holds none)."""
-    with store.engine.connect() as connection:
-        found = connection.execute(sa.select(sa.func.max(tables.recon_shop_orders.c.day))).scalar()
-    return found or datetime.now(UTC).date()
+    return reconciliation.newest_shop_day(store) or datetime.now(UTC).date()
 
 
 def daily_orders(store: Store, newest: date) -> Anomaly:
@@ -105,13 +95,7 @@ def daily_revenue(store: Store, newest: date) -> Anomaly:
 
 def order_totals(store: Store, newest: date) -> Anomaly:
     """Orders of ``newest`` far above the usual order of the days before."""
-    table = tables.recon_shop_orders
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(table.c.order_id, table.c.day, table.c.amount).where(
-                table.c.day.between(newest - timedelta(HISTORY_DAYS), newest), table.c.amount.is_not(None)
-            )
-        ).all()
+    rows = reconciliation.shop_order_amounts(store, newest - timedelta(HISTORY_DAYS), newest)
     before = [float(a) for _, d, a in rows if d < newest]
     today = [(order_id, float(a)) for order_id, d, a in rows if d == newest]
     if len(before) < MIN_HISTORY * 5:
@@ -130,13 +114,8 @@ def order_totals(store: Store, newest: date) -> Anomaly:
 
 def dead_letter_rate(store: Store, newest: date) -> Anomaly:
     """Dead letters opened on ``newest`` against the days before (only a rise is unusual)."""
-    table = tables.dead_letters
     start = datetime.combine(newest - timedelta(HISTORY_DAYS), datetime.min.time(), tzinfo=UTC)
-    with store.engine.connect() as connection:
-        created = [
-            row[0]
-            for row in connection.execute(sa.select(table.c.first_seen).where(table.c.first_seen >= start))
-        ]
+    created = store.dead_letters_opened_since(start)
     per_day: dict[date, float] = {}
     for moment in created:
         per_day[moment.date()] = per_day.get(moment.date(), 0.0) + 1
@@ -153,7 +132,9 @@ def stock_drops(previous: Mapping[str, int], current: Mapping[str, int]) -> Anom
         and before - current[item] >= STOCK_DROP_UNITS
         and current[item] <= before * STOCK_DROP_SHARE
     )
-    expected = f"no item losing half its availability ({STOCK_DROP_UNITS}+ units) between two checks"
+    expected = (
+        f"no item losing half its availability ({STOCK_DROP_UNITS}+ units) between two stock reconciliations"
+    )
     if not drops:
         return Anomaly(False, f"stock: {expected} among {len(current)} items", expected, "0")
     named = ", ".join(f"{item} {before} -> {now}" for item, before, now in drops[:10])

@@ -54,11 +54,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pydantic
-import sqlalchemy as sa
 
 from prestashop_infor.infor import M3Client, M3GatewayError, M3TransactionError
 from prestashop_infor.prestashop.models import Multilingual, pick_language
-from prestashop_infor.store import Store, id_map, tables
+from prestashop_infor.store import Store, id_map, master_data, tables
 from prestashop_infor.sync.customers import ENTITY as CUSTOMER
 from prestashop_infor.sync.customers import MAIL_LENGTH, SHOP_CUSTOMER, normalize_email, shop_fields
 from prestashop_infor.sync.errors import LoadError, MappingFailure, SyncError, ValidationError
@@ -262,16 +261,13 @@ def push_customer_updates(
 
 def _shop_customers(store: Store) -> dict[int, _ShopCustomer]:
     """The live (not deleted) shop customers of the snapshot, e-mails normalized."""
-    table = tables.ps_customers
-    query = sa.select(table.c.id, table.c.email, table.c.date_upd).where(table.c.deleted.is_(False))
     found = {}
-    with store.engine.connect() as connection:
-        for row in connection.execute(query):
-            try:
-                email: str | None = normalize_email(row.email)
-            except ValidationError:
-                email = None
-            found[int(row.id)] = _ShopCustomer(int(row.id), email, row.date_upd)
+    for row in master_data.live_customers(store):
+        try:
+            email: str | None = normalize_email(row.email)
+        except ValidationError:
+            email = None
+        found[int(row.id)] = _ShopCustomer(int(row.id), email, row.date_upd)
     return found
 
 
@@ -377,18 +373,11 @@ def _customer_plans(
 
 def _shop_addresses(store: Store, customer_ids: set[int]) -> dict[int, list[_ShopAddress]]:
     """The stored addresses of these shop customers, per customer (ids and dates, no records)."""
-    table = tables.ps_addresses
-    wanted = sorted(customer_ids)
     found: dict[int, list[_ShopAddress]] = {}
-    with store.engine.connect() as connection:
-        for start in range(0, len(wanted), 500):
-            query = sa.select(table.c.id, table.c.id_customer, table.c.deleted, table.c.date_upd).where(
-                table.c.id_customer.in_(wanted[start : start + 500])
-            )
-            for row in connection.execute(query):
-                found.setdefault(int(row.id_customer), []).append(
-                    _ShopAddress(int(row.id), int(row.id_customer), bool(row.deleted), row.date_upd)
-                )
+    for row in master_data.addresses_of(store, customer_ids):
+        found.setdefault(int(row.id_customer), []).append(
+            _ShopAddress(int(row.id), int(row.id_customer), bool(row.deleted), row.date_upd)
+        )
     return found
 
 
@@ -591,39 +580,34 @@ def _item_plans(store: Store, mapping: SyncMapping, report: ItemUpdateReport) ->
     """Shop key -> the item it maps to and the texts it should carry; items several shop keys map to
     are ambiguous (which name?) and left out."""
     language = mapping.items.description_language
-    products = tables.ps_products
     combinations: dict[int, list[tuple[int, str]]] = {}
     for row in store.rows(tables.ps_combinations):
         combinations.setdefault(int(row["id_product"]), []).append(
             (int(row["id"]), str(row.get("reference") or ""))
         )
     targets: dict[str, tuple[str, dict[str, str]]] = {}
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(products.c.id, products.c.reference, products.c.record).order_by(products.c.id)
-        )
-        for row in rows:
-            product_id, reference = int(row.id), str(row.reference or "")
-            try:
-                texts = item_texts(json.loads(row.record), language)
-            except ValidationError as error:
-                report.errors[f"product:{product_id}"] = error
+    for row in master_data.product_records(store):
+        product_id, reference = int(row.id), str(row.reference or "")
+        try:
+            texts = item_texts(json.loads(row.record), language)
+        except ValidationError as error:
+            report.errors[f"product:{product_id}"] = error
+            continue
+        own = _resolve(mapping, product_id, 0, reference, None)
+        variants = combinations.get(product_id)
+        if not variants:
+            if own is None:
+                report.unresolved.append(f"product:{product_id}")
+            else:
+                targets[f"product:{product_id}"] = (own, texts)
+            continue
+        for combination_id, combination_reference in variants:
+            itno = _resolve(mapping, product_id, combination_id, reference, combination_reference or None)
+            if itno is None:
+                report.unresolved.append(f"combination:{combination_id}")
                 continue
-            own = _resolve(mapping, product_id, 0, reference, None)
-            variants = combinations.get(product_id)
-            if not variants:
-                if own is None:
-                    report.unresolved.append(f"product:{product_id}")
-                else:
-                    targets[f"product:{product_id}"] = (own, texts)
-                continue
-            for combination_id, combination_reference in variants:
-                itno = _resolve(mapping, product_id, combination_id, reference, combination_reference or None)
-                if itno is None:
-                    report.unresolved.append(f"combination:{combination_id}")
-                    continue
-                key = f"product:{product_id}" if itno == own else f"combination:{combination_id}"
-                targets.setdefault(key, (itno, texts))
+            key = f"product:{product_id}" if itno == own else f"combination:{combination_id}"
+            targets.setdefault(key, (itno, texts))
     keys_of: dict[str, list[str]] = {}
     for key, (itno, _) in targets.items():
         keys_of.setdefault(itno, []).append(key)

@@ -46,11 +46,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
-
 from prestashop_infor.infor import M3Client
 from prestashop_infor.prestashop import OrderRow, PrestashopClient
-from prestashop_infor.store import Store, id_map, tables
+from prestashop_infor.store import Store, id_map, reconciliation
 from prestashop_infor.sync.errors import MappingFailure
 from prestashop_infor.sync.m3_order_request import ShopLookups
 from prestashop_infor.sync.m3_order_states import SHIPPED, milestone_rank, reached
@@ -60,7 +58,6 @@ from prestashop_infor.sync.order_lines import OrderLine, order_line, unit_price
 
 SHOP_PAGE = 1_000  # shop orders per list request
 M3_PAGE = 2_000  # order heads per LstHeadByDate call
-WRITE_CHUNK = 1_000  # rows per insert
 IN_FLIGHT = timedelta(minutes=30)  # a newer order may not be in M3 yet: not "missing"
 SHIPPED_RANK = milestone_rank(SHIPPED)  # a shop state ranks on the same ladder (rank_of_state)
 KINDS = ("missing_in_m3", "missing_in_shop", "line_mismatch", "amount_mismatch", "status_mismatch")
@@ -103,16 +100,14 @@ def snapshot_shop_orders(
     status = mapping.status.resolve(shop.order_states())
     currencies = {int(c["id"]): str(c.get("iso_code") or "") for c in shop.list("currencies")}
     report = SnapshotReport()
-    table = tables.recon_shop_orders
-    with store.engine.begin() as connection:
-        connection.execute(sa.delete(table).where(table.c.day.between(first, last)))
+    reconciliation.delete_shop_orders(store, first, last)
     window = f"[{first.isoformat()} 00:00:00,{last.isoformat()} 23:59:59]"
     now = datetime.now(UTC)
     for page in shop.iter_pages("orders", filters={"date_add": window}, page_size=SHOP_PAGE):
         report.requests += 1
         catalogue = ShopLookups.for_order_lines(shop, store, page.records)
         rows = [_shop_row(record, catalogue, mapping, status, currencies, now) for record in page.records]
-        _insert(store, table, rows)
+        reconciliation.insert_shop_orders(store, rows)
         report.orders += len(rows)
         report.per_day.update(row["day"] for row in rows)
     return report
@@ -178,9 +173,7 @@ def snapshot_m3_orders(
     stored for those days. ``LstHeadByDate`` lists from the date given onward; a chunk ending inside a
     day is cut before that day, which the next call starts with (M3 positions on the date only)."""
     report = SnapshotReport()
-    table = tables.recon_m3_orders
-    with store.engine.begin() as connection:
-        connection.execute(sa.delete(table).where(table.c.day.between(first, last)))
+    reconciliation.delete_m3_orders(store, first, last)
     position = first
     now = datetime.now(UTC)
     for _ in range(1_000_000):  # bounded: one call per chunk of heads
@@ -198,7 +191,7 @@ def snapshot_m3_orders(
         mine = [(h, d) for h, d in dated if d is not None and first <= d <= last]
         rows = _m3_rows(m3, mapping, mine, now)
         report.requests += -(-len(mine) // mapping.orders.bulk_size)
-        _insert(store, table, rows)
+        reconciliation.insert_m3_orders(store, rows)
         report.orders += len(rows)
         report.per_day.update(row["day"] for row in rows)
         if complete or cut > last:
@@ -293,16 +286,10 @@ def reconcile_orders(
     prefix = mapping.orders.customer_order_prefix
     report = ReconciliationReport(per_day={day: Counter() for day in days(first, last)})
     ranked: list[tuple[Decimal, Finding]] = []
-    findings_table = tables.recon_findings
-    with store.engine.begin() as connection:
-        connection.execute(
-            sa.delete(findings_table).where(
-                findings_table.c.scope == "orders", findings_table.c.day.between(first, last)
-            )
-        )
+    reconciliation.delete_findings(store, "orders", first, last)
     for start, end in chunks(first, last, chunk_days):
-        shop = _rows(store, tables.recon_shop_orders, start, end)
-        m3 = _rows(store, tables.recon_m3_orders, start, end)
+        shop = reconciliation.shop_orders(store, start, end)
+        m3 = reconciliation.m3_orders(store, start, end)
         report.shop_orders += len(shop)
         report.m3_orders += len(m3)
         by_cuor: dict[str, list[dict[str, Any]]] = {}
@@ -435,11 +422,7 @@ def reconcile_stock(store: Store, mapping: SyncMapping, *, today: date | None = 
                 Finding(today, STOCK_KIND, f"{product_id}:{combination_id}", str(m3_quantity), str(shop_quantity),
                         f"item {itno}: the shop shows {shop_quantity}, M3 makes it {m3_quantity} available")
             )  # fmt: skip
-    findings_table = tables.recon_findings
-    with store.engine.begin() as connection:
-        connection.execute(
-            sa.delete(findings_table).where(findings_table.c.scope == "stock", findings_table.c.day == today)
-        )
+    reconciliation.delete_findings(store, "stock", today, today)
     _store_findings(store, "stock", found, datetime.now(UTC))
     return found
 
@@ -458,20 +441,11 @@ class HealReport:
 
 
 def open_findings(store: Store, first: date, last: date, kinds: Iterable[str] = KINDS) -> list[Finding]:
-    query = (
-        sa.select(tables.recon_findings)
-        .where(
-            tables.recon_findings.c.scope == "orders",
-            tables.recon_findings.c.day.between(first, last),
-            tables.recon_findings.c.kind.in_(list(kinds)),
-        )
-        .order_by(tables.recon_findings.c.id)
-    )
-    with store.engine.connect() as connection:
-        return [
-            Finding(r["day"], r["kind"], r["key"], r["expected"], r["actual"], r["detail"])
-            for r in connection.execute(query).mappings()
-        ]
+    """The order findings the last reconciliation of ``first`` to ``last`` stored, of these kinds."""
+    return [
+        Finding(r["day"], r["kind"], r["key"], r["expected"], r["actual"], r["detail"])
+        for r in reconciliation.findings(store, "orders", first, last, list(kinds))
+    ]
 
 
 def heal(
@@ -523,13 +497,8 @@ def _adopt(store: Store, mapping: SyncMapping, order_ids: Sequence[int]) -> list
     known = id_map.bindings_for(store, SALES_ORDER, order_ids)
     unknown = [o for o in order_ids if str(o) not in known]
     cuors = {customer_order_number(o, mapping.orders.customer_order_prefix): o for o in unknown}
-    table = tables.recon_m3_orders
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(table.c.cuor, table.c.orno).where(table.c.cuor.in_(list(cuors)))
-        ).all()
     ornos: dict[str, list[str]] = {}
-    for cuor, orno in rows:
+    for cuor, orno in reconciliation.m3_order_numbers(store, cuors):
         ornos.setdefault(cuor, []).append(orno)
     adopt = [(cuors[c], o[0], None, {"cuor": c, "ornr": o[0], "adopted_by": "reconciliation"})
              for c, o in ornos.items() if len(o) == 1]  # fmt: skip
@@ -540,22 +509,9 @@ def _adopt(store: Store, mapping: SyncMapping, order_ids: Sequence[int]) -> list
 # -- storage ------------------------------------------------------------------------------------------
 
 
-def _rows(store: Store, table: sa.Table, first: date, last: date) -> list[dict[str, Any]]:
-    query = sa.select(table).where(table.c.day.between(first, last))
-    with store.engine.connect() as connection:
-        return [dict(row) for row in connection.execute(query).mappings()]
-
-
-def _insert(store: Store, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    with store.engine.begin() as connection:
-        for start in range(0, len(rows), WRITE_CHUNK):
-            connection.execute(sa.insert(table), list(rows[start : start + WRITE_CHUNK]))
-
-
 def _store_findings(store: Store, scope: str, found: Sequence[Finding], now: datetime) -> None:
-    _insert(
+    reconciliation.insert_findings(
         store,
-        tables.recon_findings,
         [
             {"scope": scope, "day": f.day, "kind": f.kind, "key": f.key, "expected": f.expected,
              "actual": f.actual, "detail": f.detail, "found_at": now}

@@ -4,14 +4,11 @@ written back to the shop, and its dead letters (``prestashop-infor trace ORDER_I
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
-from prestashop_infor.store import Store, id_map, tables
+from prestashop_infor.store import Store, backoffice, id_map, inbox, order_states, tables
 
 
 @dataclass(frozen=True)
@@ -31,52 +28,35 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
     """Every step the store knows of for shop order ``order_id``, oldest first; empty when it knows
     nothing of it."""
     steps: list[Step] = []
-    key = str(int(order_id))
-    with store.engine.connect() as connection:
-        inbox = tables.webhook_inbox
-        for row in connection.execute(
-            sa.select(inbox).where(inbox.c.resource_type == "orders", inbox.c.resource_id == int(order_id))
-        ).mappings():
-            steps.append(Step(row["received_at"], "webhook received",
-                              f"{row['event']} (attempt {row['attempt'] or '?'}, inbox id {row['id']}, {row['status']})",
-                              inbox_id=row["id"]))  # fmt: skip
-        orders = tables.ps_orders
-        order = connection.execute(sa.select(orders).where(orders.c.id == int(order_id))).mappings().first()
-        if order is not None:
-            steps.append(Step(order["loaded_at"], "extracted from the shop",
-                              f"reference {order['reference']}, state {order['current_state']}, "
-                              f"{order['row_count']} lines, total {order['total_paid_tax_incl']}"))  # fmt: skip
-        states = tables.m3_order_states
-        state = (
-            connection.execute(sa.select(states).where(states.c.order_id == int(order_id))).mappings().first()
-        )
-        if state is not None:
-            details = json.loads(state["details"] or "{}")
-            tracking = [d.get("ETRN") for d in details.get("deliveries", []) if d.get("ETRN")]
-            error = json.loads(state["error"]) if state["error"] else None
-            steps.append(Step(state["read_at"], "M3 state read",
-                              f"order {state['orno']}: {state['milestone'] or 'not confirmed yet'} "
-                              f"({state['fingerprint']})" + (f", tracking {', '.join(tracking)}" if tracking else "")
-                              + (f"; M3 refused: {error['message']}" if error else "")))  # fmt: skip
-        pushes = tables.backoffice_order_pushes
-        push = (
-            connection.execute(sa.select(pushes).where(pushes.c.order_id == int(order_id))).mappings().first()
-        )
-        if push is not None:
-            written = [f"state {push['state_id']}"] if push["state_id"] else []
-            written += [f"tracking {push['tracking_number']}"] if push["tracking_number"] else []
-            written += [f"payment {push['payment_key']}"] if push["payment_key"] else []
-            steps.append(Step(push["updated_at"], "written back to the shop",
-                              (", ".join(written) or "nothing yet") + (" (closed)" if push["closed"] else "")))  # fmt: skip
-        letters = tables.dead_letters
-        for row in connection.execute(
-            sa.select(letters).where(
-                letters.c.entity.in_(["sales_order", "order_status", "orders"]), letters.c.key == key
-            )
-        ).mappings():
-            steps.append(Step(row["first_seen"], f"dead letter {row['id']} ({row['entity']}, {row['stage']})",
-                              f"{row['error_code']}: {row['message'][:200]} [{row['state']}, "
-                              f"{row['attempts']} attempt(s), last {row['last_seen'].isoformat()}]"))  # fmt: skip
+    order_id = int(order_id)
+    key = str(order_id)
+    for event in inbox.events_about(store, "orders", order_id):
+        steps.append(Step(event.received_at, "webhook received",
+                          f"{event.event} (attempt {event.attempt or '?'}, inbox id {event.id}, {event.status})",
+                          inbox_id=event.id))  # fmt: skip
+    for order in store.rows_by_id(tables.ps_orders, [order_id]):
+        steps.append(Step(order["loaded_at"], "extracted from the shop",
+                          f"reference {order['reference']}, state {order['current_state']}, "
+                          f"{order['row_count']} lines, total {order['total_paid_tax_incl']}"))  # fmt: skip
+    state = order_states.load(store, [order_id]).get(order_id)
+    if state is not None:
+        tracking = [d.get("ETRN") for d in state["details"].get("deliveries", []) if d.get("ETRN")]
+        error = state["error"]
+        steps.append(Step(state["read_at"], "M3 state read",
+                          f"order {state['orno']}: {state['milestone'] or 'not confirmed yet'} "
+                          f"({state['fingerprint']})" + (f", tracking {', '.join(tracking)}" if tracking else "")
+                          + (f"; M3 refused: {error['message']}" if error else "")))  # fmt: skip
+    push = backoffice.order_pushes_for(store, [order_id]).get(order_id)
+    if push is not None:
+        written = [f"state {push.state_id}"] if push.state_id else []
+        written += [f"tracking {push.tracking_number}"] if push.tracking_number else []
+        written += [f"payment {push.payment_key}"] if push.payment_key else []
+        steps.append(Step(push.updated_at, "written back to the shop",
+                          (", ".join(written) or "nothing yet") + (" (closed)" if push.closed else "")))  # fmt: skip
+    for letter in store.dead_letters_of(["sales_order", "order_status", "orders"], key):
+        steps.append(Step(letter.first_seen, f"dead letter {letter.id} ({letter.entity}, {letter.stage})",
+                          f"{letter.error_code}: {letter.message[:200]} [{letter.state}, "
+                          f"{letter.attempts} attempt(s), last {letter.last_seen.isoformat()}]"))  # fmt: skip
     binding = id_map.binding(store, "sales_order", key)
     if binding is not None and binding.created_at is not None:
         customer = binding.data.get("cuno") or "?"

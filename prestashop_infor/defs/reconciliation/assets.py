@@ -25,6 +25,7 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.settings import Settings
+from prestashop_infor.store import reconciliation
 from prestashop_infor.sync import reconcile
 
 GROUP = "reconciliation"
@@ -233,7 +234,7 @@ class StockReconciliationConfig(dg.Config):
     deps=["prestashop_products", "prestashop_stock", "infor_inventory"],
     description="The shop's stock against M3's availability after mapping (what the stock push would "
     "write): one stock_drift finding per product or combination that differs. With heal: true, the "
-    "stock push writes them.",
+    "stock push writes them. Keeps M3's availability per item beside the last run's, for the stock-drop check.",
 )
 def stock_reconciliation(
     config: StockReconciliationConfig,
@@ -241,11 +242,13 @@ def stock_reconciliation(
     store: StoreResource,
     mapping: MappingResource,
 ) -> dg.MaterializeResult:
-    from prestashop_infor.sync.stock import push_stock_levels
+    from prestashop_infor.sync.stock import planned_shop_quantities, push_stock_levels
 
     rules = mapping.load()
     with store.open() as db:
         found = reconcile.reconcile_stock(db, rules)
+        available = {item: m3 for item, _, m3 in planned_shop_quantities(db, rules).values()}
+        reconciliation.save_stock_availability(db, available)  # what stock_drops_usual compares
         written = 0
         if config.heal and found:
             with prestashop.get_client() as shop:

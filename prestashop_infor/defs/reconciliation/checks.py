@@ -1,7 +1,6 @@
 """Anomaly checks of the reconciliation lane: non-blocking warnings with what was expected and what was
 seen (``prestashop_infor.sync.anomalies``). Each judges the newest day of the run's range."""
 
-import json
 from collections.abc import Callable
 from datetime import date
 
@@ -9,12 +8,8 @@ import dagster as dg
 
 from prestashop_infor.defs.reconciliation.assets import order_reconciliation, stock_reconciliation
 from prestashop_infor.defs.resources import StoreResource
-from prestashop_infor.defs.sync.resources import MappingResource
-from prestashop_infor.store import Store
+from prestashop_infor.store import Store, reconciliation
 from prestashop_infor.sync import anomalies
-from prestashop_infor.sync.stock import planned_shop_quantities
-
-STOCK_CURSOR = "reconciliation.stock.available"  # M3 availability per item at the last stock check
 
 
 def _result(anomaly: anomalies.Anomaly) -> dg.AssetCheckResult:
@@ -61,14 +56,15 @@ dead_letter_rate_usual = _newest_day_check(
 @dg.asset_check(
     asset=stock_reconciliation,
     blocking=False,
-    description="Items whose M3 availability fell by half or more (10+ units) since the last check.",
+    description="Items whose M3 availability fell by half or more (10+ units) between the last two "
+    "stock reconciliations.",
 )
-def stock_drops_usual(store: StoreResource, mapping: MappingResource) -> dg.AssetCheckResult:
+def stock_drops_usual(store: StoreResource) -> dg.AssetCheckResult:
+    """Compares the availability the last two ``stock_reconciliation`` steps stored and writes nothing,
+    so asking again gives the same answer."""
     with store.open() as db:
-        current = {item: m3 for item, _, m3 in planned_shop_quantities(db, mapping.load()).values()}
-        previous = json.loads(db.get_cursor(STOCK_CURSOR) or "{}")
-        db.set_cursor(STOCK_CURSOR, json.dumps(current, sort_keys=True))
-    return _result(anomalies.stock_drops(previous, current))
+        before, now = reconciliation.stock_availability(db)
+    return _result(anomalies.stock_drops(before, now))
 
 
 CHECKS = [

@@ -13,11 +13,10 @@ once; the id map's claims keep every write exactly-once even without the pools.
 """
 
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import dagster as dg
-import sqlalchemy as sa
 from pydantic import Field
 
 from prestashop_infor.defs.infor.resources import InforResource
@@ -26,7 +25,7 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.store import Store
-from prestashop_infor.store.backlog import pending_orders_query
+from prestashop_infor.store.backlog import count_pending_orders, pending_orders
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.master_data import (
     CustomerUpdateReport,
@@ -76,28 +75,6 @@ class OrderBatchConfig(dg.Config):
     """How many pending shop orders one materialization takes."""
 
     max_orders: int = Field(default=500, gt=0, description="Orders synced per materialization at most.")
-
-
-def pending_orders(store: Store, limit: int, exportable_states: Collection[int]) -> list[dict[str, Any]]:
-    """Validated shop orders (the ``ps_orders`` snapshot) in a state the mapping exports and not yet
-    in M3, oldest first, ``limit`` at most.
-
-    Orders with an open dead letter of the order sync wait for ``prestashop-infor dlq replay``
-    instead of failing again on every run.
-    """
-    waiting = pending_orders_query(exportable_states, SALES_ORDER).subquery()
-    query = sa.select(waiting.c.record).order_by(waiting.c.id).limit(limit)
-    with store.engine.connect() as connection:
-        return [json.loads(record) for record in connection.execute(query).scalars()]
-
-
-def count_pending_orders(store: Store, exportable_states: Collection[int]) -> int:
-    """How many orders ``pending_orders`` would return without a limit (the true backlog)."""
-    query = sa.select(sa.func.count()).select_from(
-        pending_orders_query(exportable_states, SALES_ORDER).subquery()
-    )
-    with store.engine.connect() as connection:
-        return int(connection.execute(query).scalar_one())
 
 
 #: The store's cursor holding the exportable order states the last order sync used (a JSON list):
@@ -166,10 +143,10 @@ def order_to_m3(
         states = ShopLookups(shop)
         exportable = exportable_states(states, rules)
         db.set_cursor(EXPORTABLE_STATES_CURSOR, json.dumps(exportable))
-        orders = pending_orders(db, config.max_orders, exportable)
+        orders = pending_orders(db, exportable, SALES_ORDER, limit=config.max_orders)
         lookups = ShopLookups.from_store(shop, db, orders, order_states=states.order_states())
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
-        remaining = count_pending_orders(db, exportable)
+        remaining = count_pending_orders(db, exportable, SALES_ORDER)
     yield dg.MaterializeResult(
         asset_key="infor_customers", metadata=_customer_metadata(report, updates, len(orders))
     )
