@@ -237,6 +237,10 @@ def _watch_runs(dagster_home: Path, url: str, stopping: threading.Event) -> None
                 event = status if status in _RUN_ENDS else "started" if status == "STARTED" else None
                 if event is None or (run.run_id, event) in announced:
                     continue
+                # a run that started and ended between two looks gets its start line all the same
+                if event != "started" and record.start_time and (run.run_id, "started") not in announced:
+                    announced.add((run.run_id, "started"))
+                    _say(_run_line(run, "started", record, url))
                 announced.add((run.run_id, event))
                 _say(_run_line(run, event, record, url))
 
