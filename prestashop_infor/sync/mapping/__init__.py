@@ -35,7 +35,7 @@ from prestashop_infor.sync.mapping.address import (
     FittedAddress,
     text_parts,
 )
-from prestashop_infor.sync.mapping.currency import CurrencyRules, erp_amounts, parse_decimal
+from prestashop_infor.sync.mapping.currency import CurrencyRules, parse_decimal
 from prestashop_infor.sync.mapping.enrichment import Enrichment, OrderContext, OrderFields, Rule, RuleMatch
 from prestashop_infor.sync.mapping.items import ITEM_NUMBER_LENGTH, ItemRules
 from prestashop_infor.sync.mapping.loader import DEFAULT_MAPPING, Mapping, load_mapping, parse_mapping
@@ -91,7 +91,6 @@ __all__ = [
     "_flag",  # for sync.mapping_suggestions, which reads the shop's states as the status map does
     "_state_names",
     "customer_order_number",
-    "erp_amounts",
     "load_mapping",
     "parse_decimal",
     "parse_mapping",

@@ -4,7 +4,6 @@ converted ones; and the numbers of PrestaShop records read as decimals."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -14,7 +13,7 @@ from prestashop_infor.sync.errors import MappingFailure, ValidationError
 from prestashop_infor.sync.mapping.section import Section
 
 if TYPE_CHECKING:
-    from prestashop_infor.sync.mapping.loader import Mapping
+    pass
 
 
 class CurrencyRules(Section):
@@ -67,13 +66,6 @@ class CurrencyRules(Section):
             converted = amount / conversion_rate
         mode = ROUND_HALF_UP if self.rounding == "half_up" else ROUND_HALF_EVEN
         return converted.quantize(Decimal(1).scaleb(-self.decimals), rounding=mode)
-
-
-def erp_amounts(
-    mapping: Mapping, amounts: Iterable[Decimal], currency: str, conversion_rate: Decimal | None
-) -> list[Decimal]:
-    """Several amounts of one order converted at once (same currency, same rate)."""
-    return [mapping.currency.to_erp(a, currency, mapping.erp.currency, conversion_rate) for a in amounts]
 
 
 def parse_decimal(value: Any, field: str) -> Decimal:
