@@ -5,8 +5,11 @@ with and without a schema."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,6 +229,41 @@ def test_an_empty_database_is_created_at_the_newest_revision_on_open(target: Tar
     found = store_revision(target.url, schema=target.schema)
     assert (found.revision, found.state) == (HEAD, migrations.CURRENT)
     assert "last_replayed_at" in _columns(target, "dead_letters")
+
+
+def test_a_store_being_created_is_never_seen_as_one_made_before_migrations(target: Target) -> None:
+    """Openers at once (the daemon starts runs in parallel): one creates the store, the others wait
+    for it or find it made; none, and no reader meanwhile, takes it for an unversioned store."""
+    watcher = target.engine()
+    if target.schema:
+        watcher = watcher.execution_options(schema_translate_map={None: target.schema})
+    seen: set[str] = set()
+    creating = threading.Event()
+
+    def watch() -> None:
+        while not creating.is_set():
+            with watcher.connect() as connection:
+                seen.add(migrations.revision_of(connection, target.schema).state)
+
+    def open_store() -> str:
+        with Store.from_url(target.url, schema=target.schema):
+            return "opened"
+
+    reader = threading.Thread(target=watch)
+    reader.start()
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            outcomes = list(pool.map(lambda _: open_store(), range(4)))
+        for _ in range(200):  # and the reader sees the made store a while longer
+            if migrations.CURRENT in seen:
+                break
+            time.sleep(0.01)
+    finally:
+        creating.set()
+        reader.join()
+        watcher.dispose()
+    assert outcomes == ["opened"] * 4
+    assert seen <= {migrations.EMPTY, migrations.CURRENT} and migrations.CURRENT in seen
 
 
 def test_db_upgrade_brings_a_store_at_the_previous_revision_to_the_newest_keeping_its_rows(

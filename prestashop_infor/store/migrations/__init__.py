@@ -115,9 +115,14 @@ def store_schema() -> str | None:
 
 
 def revision_of(connection: sa.Connection, schema: str | None) -> StoreRevision:
-    """Where the store on ``connection`` stands; reads only."""
-    inspector = sa.inspect(connection)
-    if inspector.has_table(VERSION_TABLE, schema=schema):
+    """Where the store on ``connection`` stands; reads only.
+
+    The table names come from one query: outside a transaction each statement sees the database as
+    it is then, and a store being created by another opener commits its tables and its version
+    together, so asking "is there a version table?" and "which tables are there?" apart could see
+    the tables without the version (and call a store being created one made before migrations)."""
+    names = set(sa.inspect(connection).get_table_names(schema=schema))
+    if VERSION_TABLE in names:
         version = sa.table(VERSION_TABLE, sa.column("version_num"), schema=schema)
         revisions = connection.execute(sa.select(version.c.version_num)).scalars().all()
         if len(revisions) == 1:
@@ -130,7 +135,7 @@ def revision_of(connection: sa.Connection, schema: str | None) -> StoreRevision:
         # An empty version table: Alembic's state after a downgrade to base.
     from prestashop_infor.store.migrations.initial_schema import INITIAL_TABLES
 
-    present = set(inspector.get_table_names(schema=schema)) & set(INITIAL_TABLES)
+    present = names & set(INITIAL_TABLES)
     return StoreRevision(None, UNVERSIONED if present else EMPTY)
 
 
