@@ -66,6 +66,7 @@ lock: | $(BIN)/python
 	$(LOCK) -o requirements/product.lock
 	$(LOCK) --extra dev -c requirements/product.lock -o requirements/dev.lock
 	$(LOCK) --extra docker -c requirements/product.lock -o requirements/docker.lock
+	$(LOCK) --extra k8s -c requirements/product.lock -o requirements/k8s.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -25,7 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 LOCKS = REPO / "requirements"
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
 # Each lock and the extras of pyproject.toml it installs on top of the product's dependencies.
-EXTRAS_OF_LOCK = {"product.lock": (), "dev.lock": ("dev",), "docker.lock": ("docker",)}
+EXTRAS_OF_LOCK = {
+    "product.lock": (),
+    "dev.lock": ("dev",),
+    "docker.lock": ("docker",),
+    "k8s.lock": ("k8s",),
+}
 # Versioned by release year, data only: there is no major to bound (pyproject.toml says so too).
 UNBOUNDED = {"tzdata"}
 
@@ -175,7 +180,7 @@ def test_each_lock_holds_every_requirement_of_pyproject_at_a_version_it_accepts(
 
 def test_the_dev_and_image_locks_run_the_products_versions():
     product = _lock("product.lock")
-    for lock in ("dev.lock", "docker.lock"):
+    for lock in ("dev.lock", "docker.lock", "k8s.lock"):
         entries = _lock(lock)
         for name, pinned in product.items():
             assert entries.get(name) == pinned, (

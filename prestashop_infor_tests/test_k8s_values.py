@@ -349,7 +349,12 @@ def test_the_chart_version_is_the_dagster_familys(pyproject):
     pins = dict(d.split("==") for d in pyproject["project"]["dependencies"] if d.startswith("dagster"))
     assert pins["dagster"] == CHART_VERSION
     dockerfile = (K8S / "Dockerfile").read_text(encoding="utf-8")
-    assert f'"dagster-k8s=={pins["dagster-postgres"]}"' in dockerfile  # the integrations' pin
+    assert "pip install --no-cache-dir --require-hashes -r /tmp/k8s.lock" in dockerfile
+    assert "COPY requirements/k8s.lock /tmp/k8s.lock" in dockerfile
+    lock = (K8S.parents[1] / "requirements" / "k8s.lock").read_text(encoding="utf-8")
+    assert f"\ndagster-k8s=={pins['dagster-postgres']} \\\n" in lock  # the integrations' pin, hashed
+    ignored = (K8S / "Dockerfile.dockerignore").read_text(encoding="utf-8").split()
+    assert "**" in ignored and "!requirements/k8s.lock" in ignored  # the context is the repository root
     assert re.search(r"^FROM \$\{BASE_IMAGE\}$", dockerfile, flags=re.M)
     assert dockerfile.rstrip().splitlines()[-1] == "USER dagster"  # back to the base's non-root user
 
