@@ -63,6 +63,7 @@ from prestashop_infor.infor.ionapi import (
     IonApiCredentials,
     IonApiFileError,
 )
+from prestashop_infor.sync.errors import field_problems
 
 SANDBOX_API_KEY = "ZQ5N8R2KX7WJ4M1TB6VY3HC9PLDF0GSE"  # the sandbox shop's Webservice key
 MIN_SECRET_LENGTH = 32
@@ -211,10 +212,9 @@ class Settings(BaseSettings):
             return cls()
         except pydantic.ValidationError as exc:
             problems = []
-            for error in exc.errors():
-                name = str(error["loc"][0]) if error["loc"] else "?"
-                shown = _shown(name, error.get("input"))
-                problems.append(f"{name}={shown}: {error['msg']}")
+            for problem in field_problems(exc):
+                name = problem.path or "?"  # each setting is one variable: its path is its name
+                problems.append(f"{name}={_shown(name, problem.value)}: {problem.message}")
             raise SettingsError("; ".join(problems)) from None
 
     @classmethod
@@ -229,15 +229,15 @@ class Settings(BaseSettings):
             try:
                 return cls(**overrides)
             except pydantic.ValidationError as exc:
-                errors = [(str(error["loc"][0]) if error["loc"] else "?", error) for error in exc.errors()]
+                errors = [(problem.path or "?", problem) for problem in field_problems(exc)]
                 if any(name not in fields or name in overrides for name, _ in errors):
                     return cls.model_construct()  # a default refused: nothing but the defaults
-                for name, error in errors:
+                for name, problem in errors:
                     # a bad PRESTASHOP_INFOR_SENSORS stops the sensors, whatever the schedules say
                     overrides[name] = "off" if name == "PRESTASHOP_INFOR_SENSORS" else fields[name].default
-                    shown = _shown(name, error.get("input"))
+                    shown = _shown(name, problem.value)
                     message = (
-                        f"{name}={shown}: {error['msg']}; the code location loads as if it were "
+                        f"{name}={shown}: {problem.message}; the code location loads as if it were "
                         f"{overrides[name]!s}, and every run and tick that reads the settings fails until "
                         "it is fixed"
                     )

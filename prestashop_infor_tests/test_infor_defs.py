@@ -22,6 +22,7 @@ from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_t
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.settings import SettingsError
 from prestashop_infor.store import Store, id_map, order_states
+from prestashop_infor.store.reference_data import known_m3_items
 
 ITEMS = [(f"SKU-{n}", f"Item {n}", "3.50") for n in range(12)]
 
@@ -59,6 +60,13 @@ def test_items_paged_through_a_positioned_list_and_gated(world):
     store = Store.from_url(f"sqlite:///{db}")
     letters = store.dead_letters(entity="m3_items")
     assert [(d.key, d.field) for d in letters] == [("SKU-3", "STAT")]
+    # the valid items are stored for the order step; the quarantined one is not among them
+    everything = [itno for itno, *_ in ITEMS] + ["NOT-IN-M3"]
+    assert known_m3_items(store, everything) == {itno for itno, *_ in ITEMS} - {"SKU-3"}
+    del tenant.items["SKU-5"]  # gone from M3: gone from the stored list at the next run
+    tenant.items["SKU-3"].stat = "20"
+    assert dg.materialize([infor_items], resources={**resources, "validation_gate": gate}).success
+    assert known_m3_items(store, everything) == {itno for itno, *_ in ITEMS} - {"SKU-5"}
     store.dispose()
 
 

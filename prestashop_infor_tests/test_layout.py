@@ -57,3 +57,18 @@ def test_only_the_store_talks_sql():
         if "sqlalchemy" in _imported(path):
             outside.append(name)
     assert outside == []
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_product_module_over_500_lines():
+    """One idea per module: a module past 500 lines holds several, and is cut along them."""
+    over = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > MAX_MODULE_LINES:
+            over[path.relative_to(PACKAGE.parent).as_posix()] = lines
+    assert over == {}, f"modules over {MAX_MODULE_LINES} lines: " + ", ".join(
+        f"{name} ({lines})" for name, lines in over.items()
+    )

@@ -231,7 +231,8 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
         name: {k.to_user_string() for k in job.asset_layer.selected_asset_keys} for name, job in jobs.items()
     }
     assert selected["order_sync_job"] == {
-        "prestashop_orders", "prestashop_customers", "prestashop_products", "infor_customers", "infor_sales_orders",
+        "prestashop_orders", "prestashop_customers", "prestashop_reference_data", "prestashop_products",
+        "infor_customers", "infor_sales_orders",
     }  # fmt: skip
     assert selected["order_status_job"] == {"infor_order_statuses", "prestashop_order_status_updates"}
     assert selected["stock_sync_job"] == {
@@ -250,8 +251,10 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
         "infor_sales_orders": {
             "prestashop_orders",
             "prestashop_customers",
+            "prestashop_reference_data",
             "prestashop_products",
             "infor_customers",
+            "infor_items",
         },
     }
 
@@ -333,14 +336,16 @@ def test_an_orphan_batch_head_left_by_an_interrupted_run_becomes_the_customer_or
     again = world.materialize([*ORDER_SYNC, bound_orders_exist_in_m3])
     check = bound_check(again)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
-    assert check.metadata["not_in_m3"].value == 1 and held[0].orno in check.metadata["problems"].value
+    assert check.metadata["not_in_m3"].value == 1
+    assert any(held[0].orno in row.data["problem"] for row in check.metadata["problems"].records)
 
 
 def test_the_status_sensor_runs_the_push_only_when_m3_moved_an_order(world: World) -> None:
     from prestashop_infor.defs.sync.sensors import infor_order_status_sensor
 
     world.materialize(ORDER_SYNC)
-    world.materialize([infor_order_statuses])  # the M3 states, stored
+    every = world.materialize([infor_order_statuses])  # the M3 states, stored
+    assert metadata(every, infor_order_statuses)["extracted"] > 1  # every open order's head
     resources = {name: world.resources[name] for name in ("infor", "store", "mapping")}
 
     def evaluate() -> dg.SensorResult:
@@ -359,7 +364,12 @@ def test_the_status_sensor_runs_the_push_only_when_m3_moved_an_order(world: Worl
     (request,) = moved.run_requests
     assert request.job_name == "order_status_job" and request.tags["prestashop_infor/orders"] == "1"
     assert evaluate().run_requests[0].run_key == request.run_key  # seen again before the run: no new run
-    world.materialize([infor_order_statuses])  # what the run does first: the movement is stored
+    # what the run does first: the movement is stored, reading only the order that moved
+    assert request.run_config == {
+        "ops": {"infor_order_statuses": {"config": {"order_ids": [int(binding.source_key)]}}}
+    }
+    only = world.materialize([infor_order_statuses], run_config=request.run_config)
+    assert metadata(only, infor_order_statuses)["extracted"] == 1
     assert evaluate().run_requests == []
 
 

@@ -18,6 +18,7 @@ from prestashop_infor.defs.prestashop.assets import (
     prestashop_customers,
     prestashop_orders,
     prestashop_products,
+    prestashop_reference_data,
     prestashop_stock,
 )
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
@@ -26,6 +27,7 @@ from prestashop_infor.prestashop import PrestashopAuthError, PrestashopClient
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer, free_port
 from prestashop_infor.store import Store
+from prestashop_infor.store.reference_data import NotExtractedYet, stored_order_states
 from prestashop_infor.sync import prestashop_extraction as assets
 from prestashop_infor.sync.prestashop_extraction import ORDERS, extract_changed
 
@@ -253,6 +255,33 @@ def test_unreachable_shop_fails_the_asset_and_keeps_the_cursor(
     assert "PrestashopUnavailable" in failure.event_specific_data.error.to_string()
     assert store.get_cursor(assets.cursor_name("orders")) == "2024-01-01T00:00:00+00:00"
     assert store.count("ps_orders") == 0
+
+
+def test_reference_data_is_stored_in_full_and_read_back_by_the_steps_after_it(
+    shop: Any, server: BackgroundServer, database_url: str, store: Store
+) -> None:
+    with pytest.raises(NotExtractedYet, match="materialize prestashop_reference_data"):
+        stored_order_states(store)
+    result = dg.materialize([prestashop_reference_data], resources=_resources(shop, server.url, database_url))
+    assert result.success
+    metadata = _metadata(result, "prestashop_reference_data")
+    expected = {name: shop.records(name) for name in ("order_states", "countries", "currencies")}
+    assert {name: metadata[name] for name in expected} == {name: len(v) for name, v in expected.items()}
+    assert metadata["extracted"] == metadata["dagster/row_count"] == sum(len(v) for v in expected.values())
+    assert [state["id"] for state in stored_order_states(store)] == [
+        s["id"] for s in expected["order_states"]
+    ]
+    with PrestashopClient(server.url, DEFAULT_API_KEY) as client:
+        assert stored_order_states(store) == client.order_states()  # what a step read from the shop before
+    # a state the shop removed leaves the stored list at the next run
+    removed = expected["order_states"][-1]["id"]
+    with shop.lock:
+        del shop.tables["order_states"].rows[removed]
+        shop.tables["order_states"].touch()
+    assert dg.materialize(
+        [prestashop_reference_data], resources=_resources(shop, server.url, database_url)
+    ).success
+    assert removed not in [state["id"] for state in stored_order_states(store)]
 
 
 def test_rejected_key_fails_the_asset_and_keeps_the_cursor(

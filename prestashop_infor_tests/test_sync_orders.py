@@ -25,6 +25,7 @@ from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as shop_app
 from prestashop_infor.store import Store, id_map, tables
 from prestashop_infor.sync import load_mapping
+from prestashop_infor.sync.infor_extraction import extract_items
 from prestashop_infor.sync.mapping import parse_mapping
 from prestashop_infor.sync.orders import ShopLookups, sync_order, sync_orders
 
@@ -134,6 +135,29 @@ def test_an_unknown_item_dead_letters_that_order_with_m3_code_and_field_and_the_
     assert (letter.stage, letter.error_code, letter.field) == ("load", "EMI0201", "ITNO")
     assert "PS-MUG-02" in letter.message and letter.payload["id"] == ko_id
     assert world.m3_orders_with(f"PS{ko_id}") == 0  # nothing half-built left in M3
+
+
+def test_the_order_step_asks_m3_only_for_items_infor_items_has_not_stored(world: World, monkeypatch):
+    asked: list[str] = []
+    bulk = world.m3.bulk
+
+    def recording(calls, **options):
+        asked.extend(
+            fields["ITNO"]
+            for program, transaction, fields in calls
+            if (program, transaction) == ("MMS200MI", "Get")
+        )
+        return bulk(calls, **options)
+
+    monkeypatch.setattr(world.m3, "bulk", recording)
+    first = an_order(world)
+    assert world.sync([first]).created == [first["id"]]
+    items = {row["product_reference"] for row in first["associations"]["order_rows"]}
+    assert len(items) == 2 and sorted(asked) == sorted(items)  # nothing stored yet: each item asked once
+    extract_items(world.m3, world.store, page_size=500)  # what infor_items does
+    asked.clear()
+    second = an_order(world)
+    assert world.sync([second]).created == [second["id"]] and asked == []  # both items stored: none asked
 
 
 def test_m3_rejecting_a_batch_order_dead_letters_it_with_m3_code_and_field(world: World):

@@ -12,12 +12,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from prestashop_infor import names
 from prestashop_infor.store import Store
 from prestashop_infor.sync import reconcile
 
 DEMO_GROUPS = ("prestashop", "infor", "order_to_cash")
-# on the demo's own runs: "first_materialization", "history_reconciliation"
-DEMO_RUN_TAG = "prestashop_infor/demo"
+# the demo's own runs, by their names.DEMO_TAG value
 DEMO_RUN_LABELS = {
     "first_materialization": "First materialization (every asset)",
     "history_reconciliation": "Reconciliation of the history",
@@ -92,7 +92,7 @@ def _demo_start_runs(
     print(f"Dagster UI answering, {time.monotonic() - started:.0f} s after the start.", flush=True)
     first = _launch_demo_run(
         url,
-        {**location, "jobName": "__ASSET_JOB", "assetSelection": keys},
+        {**location, "jobName": names.ASSET_JOB, "assetSelection": keys},
         "first_materialization",
         run_config={"execution": {"config": {"in_process": {}}}},  # no process per step
     )
@@ -108,7 +108,7 @@ def _demo_start_runs(
     _plant_demo_discrepancies(sandbox, first_day, today)
     reconciliation = _launch_demo_run(
         url,
-        {**location, "jobName": "order_reconciliation_job"},
+        {**location, "jobName": names.ORDER_RECONCILIATION_JOB},
         "history_reconciliation",
         tags={
             "dagster/asset_partition_range_start": first_day.isoformat(),
@@ -137,7 +137,7 @@ query Tagged($tags: [ExecutionTag!]) {
 def _demo_run_tagged(url: str, kind: str) -> str | None:
     """The id of the demo's run of ``kind`` if one was made (a launch that failed after creating it)."""
     try:
-        data = _demo_graphql(url, _DEMO_RUNS_TAGGED_QUERY, {"tags": [{"key": DEMO_RUN_TAG, "value": kind}]})
+        data = _demo_graphql(url, _DEMO_RUNS_TAGGED_QUERY, {"tags": [{"key": names.DEMO_TAG, "value": kind}]})
     except Exception:  # noqa: BLE001 - the webserver does not answer: no run known
         return None
     results = (data.get("runsOrError") or {}).get("results") or []
@@ -152,14 +152,14 @@ def _launch_demo_run(
     run_config: dict[str, Any] | None = None,
     tags: dict[str, str] | None = None,
 ) -> str | None:
-    """Launch one of the demo's runs (``kind``: a DEMO_RUN_TAG value) through the webserver; its id,
+    """Launch one of the demo's runs (``kind``: a ``names.DEMO_TAG`` value) through the webserver; its id,
     or None with the reason on stderr."""
     params = {
         "selector": selector,
         "runConfigData": run_config or {},
         "executionMetadata": {
             "tags": [
-                {"key": key, "value": value} for key, value in {DEMO_RUN_TAG: kind, **(tags or {})}.items()
+                {"key": key, "value": value} for key, value in {names.DEMO_TAG: kind, **(tags or {})}.items()
             ]
         },
     }
@@ -260,12 +260,12 @@ def _run_line(run: Any, event: str, record: Any, url: str) -> str:
 
 def _run_label(run: Any) -> str:
     """The demo's own runs by name; any other by its job (or its assets) and what launched it."""
-    if run.tags.get(DEMO_RUN_TAG) in DEMO_RUN_LABELS:
-        return DEMO_RUN_LABELS[run.tags[DEMO_RUN_TAG]]
+    if run.tags.get(names.DEMO_TAG) in DEMO_RUN_LABELS:
+        return DEMO_RUN_LABELS[run.tags[names.DEMO_TAG]]
     what = run.job_name
-    if what.startswith("__ASSET_JOB") and run.asset_selection:
-        names = sorted(key.to_user_string() for key in run.asset_selection)
-        what = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    if what.startswith(names.ASSET_JOB) and run.asset_selection:
+        assets = sorted(key.to_user_string() for key in run.asset_selection)
+        what = ", ".join(assets[:3]) + (f" and {len(assets) - 3} more" if len(assets) > 3 else "")
     tags = run.tags
     by = (
         tags.get("dagster/schedule_name")

@@ -7,6 +7,7 @@ import argparse
 import json
 from typing import Any
 
+from prestashop_infor import names
 from prestashop_infor.cli.configuration import _open_store, _settings_now
 from prestashop_infor.cli.terminal import _print_table, _Progress
 
@@ -49,11 +50,11 @@ def _webhook_runs(inbox_ids: set[int], progress: Any = None) -> list[dict[str, A
     except Exception:  # noqa: BLE001 - no instance to ask: the store's story is still told
         return []
     found = []
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={"prestashop_infor/trigger": "webhook"}))
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={names.TRIGGER_TAG: names.WEBHOOK_TRIGGER}))
     for seen, run in enumerate(runs, start=1):
         if progress is not None:  # a busy shop has thousands of these runs
             progress(seen)
-        first, _, last = run.tags.get("prestashop_infor/inbox_ids", "").partition("-")
+        first, _, last = run.tags.get(names.INBOX_IDS_TAG, "").partition("-")
         if first.isdigit() and last.isdigit() and any(int(first) <= i <= int(last) for i in inbox_ids):
             record = instance.get_run_record_by_id(run.run_id)
             at = record.create_timestamp if record is not None else None

@@ -13,15 +13,17 @@ the tag (an asset materialized on its own from the UI) gets the instance's
 
 from __future__ import annotations
 
+from prestashop_infor import names
+
 MAX_RUNTIME_TAG = "dagster/max_runtime"
 
 MAX_RUNTIME_SECONDS = {
-    "order_sync_job": 15 * 60,
-    "order_status_job": 15 * 60,
-    "stock_sync_job": 30 * 60,
-    "prestashop_extract_job": 60 * 60,
-    "stock_reconciliation_job": 60 * 60,
-    "order_reconciliation_job": 4 * 60 * 60,  # a backfill of years is one run
+    names.ORDER_SYNC_JOB: 15 * 60,
+    names.ORDER_STATUS_JOB: 15 * 60,
+    names.STOCK_SYNC_JOB: 30 * 60,
+    names.PRESTASHOP_EXTRACT_JOB: 60 * 60,
+    names.STOCK_RECONCILIATION_JOB: 60 * 60,
+    names.ORDER_RECONCILIATION_JOB: 4 * 60 * 60,  # a backfill of years is one run
 }
 
 
@@ -33,7 +35,7 @@ def max_runtime_tags(job_name: str) -> dict[str, str]:
 #: The run tag the run queue limits by (``concurrency.runs.tag_concurrency_limits`` in
 #: ``dagster.yaml``): the order lane takes at most two of the instance's run slots (its writes go one
 #: at a time through the ``infor_erp`` pool anyway), so the back-office lanes always find one.
-LANE_TAG = "prestashop_infor/lane"
+LANE_TAG = names.LANE_TAG
 
 
 def lane_tags(lane: str) -> dict[str, str]:

@@ -12,6 +12,9 @@ under the project's one retry policy (``prestashop_infor.retry``: backoff with j
 reads (``Get…``/``Lst…``), while writes are not repeated blindly — M3 writes are not idempotent and a
 504 may hide a committed write — unless ``retry_writes=True``: the caller gets an
 :class:`M3GatewayError` with ``may_have_committed`` and looks before it retries. A 400 is never retried.
+
+The error types live in ``errors.py``; the wire format (values out, records and errors in) in
+``wire.py``.
 """
 
 from __future__ import annotations
@@ -23,12 +26,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from prestashop_infor.infor.errors import M3Error, M3GatewayError, M3TransactionError
 from prestashop_infor.infor.ionapi import InforAuthError, IonApiCredentials, TokenManager
 from prestashop_infor.infor.models import (
     BatchOrderStatus,
@@ -36,64 +38,14 @@ from prestashop_infor.infor.models import (
     OrderHead,
     ServerTime,
 )
+from prestashop_infor.infor.wire import entry_error, is_read, short_body, trimmed, wire_value
+from prestashop_infor.infor.wire import error_in as _error_in
 from prestashop_infor.retry import RetryPolicy, Transient, retry_after_seconds
 
 FIRST_KEY = "!"  # the lowest printable key: positioned lists start here to read everything
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-READ_PREFIXES = ("Get", "Lst", "Sel", "Search", "Srch")
-
-
-class M3Error(Exception):
-    """Base class of every error calling M3."""
-
-
-class M3TransactionError(M3Error):
-    """M3 refused a transaction (an MI business error, HTTP 400 on a single call)."""
-
-    def __init__(
-        self,
-        program: str,
-        transaction: str,
-        *,
-        code: str = "",
-        field: str = "",
-        message: str = "",
-        error_type: str = "",
-        http_status: int | None = None,
-    ):
-        self.program = program
-        self.transaction = transaction
-        self.code = code
-        self.field = field
-        self.message = message
-        self.error_type = error_type
-        self.http_status = http_status
-        where = f" field {field}" if field else ""
-        super().__init__(
-            f"{program}/{transaction} failed: {code or 'no code'}{where}: {message or 'no message'}"
-        )
-
-
-class M3GatewayError(M3Error):
-    """The gateway answered with a transport-level failure (403/404/405, or 429/5xx after the retries).
-
-    ``may_have_committed`` is true for a write that got a 5xx or no answer: M3 may have done it.
-    """
-
-    def __init__(
-        self, program: str, transaction: str, status: int | None, detail: str, *, may_have_committed: bool
-    ):
-        self.program = program
-        self.transaction = transaction
-        self.status = status
-        self.may_have_committed = may_have_committed
-        status_text = f"HTTP {status}" if status is not None else "no response"
-        hint = (
-            " (the write may have been committed in M3: look before retrying)" if may_have_committed else ""
-        )
-        super().__init__(f"{program}/{transaction}: gateway {status_text}: {detail}{hint}")
 
 
 @dataclass
@@ -106,29 +58,6 @@ class BulkResult:
     records: list[dict[str, str]] = field(default_factory=list)
     error: M3Error | None = None
     not_processed: bool = False
-
-
-def is_read(transaction: str) -> bool:
-    return transaction.startswith(READ_PREFIXES)
-
-
-def wire_value(value: Any) -> str:
-    """Format a Python value the way M3 expects it on the wire (all strings, no float repr)."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        raise TypeError("pass decimals as Decimal or str, not float (M3 must not receive a float repr)")
-    if isinstance(value, Decimal):
-        return (
-            format(value.normalize(), "f")
-            if value != value.to_integral_value()
-            else str(value.quantize(Decimal(1)))
-        )
-    if isinstance(value, datetime):
-        return value.strftime("%Y%m%d")
-    if isinstance(value, date):
-        return value.strftime("%Y%m%d")
-    return str(value)
 
 
 class M3Client:
@@ -230,7 +159,7 @@ class M3Client:
                 program, transaction, response.status_code, "unexpected answer", may_have_committed=False
             )
         results = body.get("results") or [{}]
-        return [_trim(record) for record in results[0].get("records") or []]
+        return [trimmed(record) for record in results[0].get("records") or []]
 
     def list_all(
         self, program: str, transaction: str, key: str, *, page_size: int = 500, **fields: Any
@@ -338,15 +267,16 @@ class M3Client:
                 )
                 out.append(BulkResult(program, transaction, ok=False, error=error, not_processed=True))
                 continue
-            error = _entry_error(
-                entry, program, entry.get("transaction") or transaction, response.status_code
-            )
+            error = entry_error(entry, program, entry.get("transaction") or transaction, response.status_code)
             if error is not None:
                 out.append(BulkResult(program, transaction, ok=False, error=error))
             else:
                 out.append(
                     BulkResult(
-                        program, transaction, ok=True, records=[_trim(r) for r in entry.get("records") or []]
+                        program,
+                        transaction,
+                        ok=True,
+                        records=[trimmed(r) for r in entry.get("records") or []],
                     )
                 )
         return out
@@ -421,7 +351,7 @@ class M3Client:
                 program,
                 transaction,
                 status,
-                _short_body(response),
+                short_body(response),
                 may_have_committed=status in RETRYABLE_STATUSES and status != 429 and not idempotent,
             )
             if status == 429 or (status in RETRYABLE_STATUSES and retry_any):
@@ -449,56 +379,15 @@ class M3Client:
         return body
 
 
-def _trim(record: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k): ("" if v is None else str(v)).rstrip() for k, v in record.items()}
-
-
-def _entry_error(
-    entry: Mapping[str, Any], program: str, transaction: str, status: int
-) -> M3TransactionError | None:
-    if not any(entry.get(k) for k in ("errorMessage", "errorCode", "errorField")):
-        return None
-    return M3TransactionError(
-        program,
-        transaction,
-        code=str(entry.get("errorCode") or "").strip(),
-        field=str(entry.get("errorField") or "").strip(),
-        message=str(entry.get("errorMessage") or "").strip(),
-        error_type=str(entry.get("errorType") or "").strip(),
-        http_status=status,
-    )
-
-
-def _error_in(
-    body: Mapping[str, Any], program: str, transaction: str, status: int
-) -> M3TransactionError | None:
-    """The error of a single-call answer: in ``results[0]`` first, else at the top level (both
-    shapes exist, contract §5.2); also an error reported inside an HTTP 200."""
-    results = body.get("results") or []
-    if results and isinstance(results[0], dict):
-        error = _entry_error(results[0], program, results[0].get("transaction") or transaction, status)
-        if error is not None:
-            return error
-    error = _entry_error(body, program, transaction, status)
-    if error is not None:
-        if not error.message:
-            error.message = str(body.get("terminationReason") or "").strip()
-        if not error.error_type:
-            error.error_type = str(body.get("terminationErrorType") or "").strip()
-        return error
-    if body.get("wasTerminated") or (body.get("nrOfFailedTransactions") or 0) > 0 or status == 400:
-        return M3TransactionError(
-            program,
-            transaction,
-            message=str(
-                body.get("terminationReason") or "M3 reported a failed transaction without details"
-            ).strip(),
-            error_type=str(body.get("terminationErrorType") or "").strip(),
-            http_status=status,
-        )
-    return None
-
-
-def _short_body(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")
-    return text[:200] or response.reason_phrase
+# M3Error ... wire_value: defined in errors.py and wire.py, imported from here by the package and
+# its callers; _error_in by the tests.
+__all__ = [
+    "FIRST_KEY",
+    "BulkResult",
+    "M3Client",
+    "M3Error",
+    "M3GatewayError",
+    "M3TransactionError",
+    "_error_in",
+    "wire_value",
+]

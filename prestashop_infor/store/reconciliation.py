@@ -3,7 +3,7 @@
 comparison found; and M3's availability per item at the last two stock reconciliations (cursors).
 
 A snapshot of some days is replaced, not merged: the days are deleted, then their rows inserted
-page by page (``sync/reconcile.py`` reads the pages), so an order gone from a side leaves its
+page by page (``sync/reconcile/`` reads the pages), so an order gone from a side leaves its
 snapshot too. The same holds for the findings of a scope and days.
 """
 

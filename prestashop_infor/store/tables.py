@@ -271,6 +271,18 @@ m3_balances = sa.Table(
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 
+# M3's items as ``infor_items`` validated them (revision 0008), replaced in full by each of its runs:
+# the items the order step knows exist without asking M3 again.
+m3_items = sa.Table(
+    "m3_items",
+    metadata,
+    sa.Column("itno", sa.String(15), primary_key=True),
+    sa.Column("stat", sa.String(2), nullable=False),
+    sa.Column("unms", sa.String(3), nullable=False),
+    sa.Column("itds", sa.String(60), nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
 # PrestaShop combinations (revision 0003), read in full by ``prestashop_products`` (combinations
 # carry no date_upd): the references the stock push resolves M3 items with.
 ps_combinations = sa.Table(
@@ -313,6 +325,16 @@ ps_currencies = sa.Table(
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 
+# The shop's order states (revision 0008), read in full by ``prestashop_reference_data``: what the
+# order sync, the status push and the reconciliation resolve the status map against.
+ps_order_states = sa.Table(
+    "ps_order_states",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
 # The webhook inbox (revision 0005): every event the receiver accepted, unique on the event id so a
 # retried delivery is stored once; ``id`` is the sensors' cursor. Written by ``prestashop-infor
 # webhooks serve`` before it answers; functions in ``store/inbox.py``.
@@ -335,7 +357,7 @@ webhook_inbox = sa.Table(
 # The reconciliation lane (revision 0007). Per day (the shop's time zone), what each side holds of
 # its orders, as the partitioned assets ``prestashop_orders_daily`` and ``infor_orders_daily`` read
 # them, reduced to what is compared; and what ``order_reconciliation`` / ``stock_reconciliation``
-# found. Functions in ``store/reconciliation.py`` (the lane: ``sync/reconcile.py``).
+# found. Functions in ``store/reconciliation.py`` (the lane: ``sync/reconcile/``).
 recon_shop_orders = sa.Table(
     "recon_shop_orders",
     metadata,

@@ -5,12 +5,19 @@ the dead-letter row is built from it (:meth:`SyncError.dead_letter`). ``stage`` 
 ``validate`` (the source record is unusable: a missing or mistyped field), ``map`` (the mapping has
 no answer: an unknown item, an address that does not fit), ``load`` (M3 refused it; ``code`` and
 ``field`` are then M3's own message id and field).
+
+What pydantic refuses is told one way everywhere (the mapping file, a shop record, the settings):
+:func:`field_problems` turns its errors into field problems (:class:`FieldProblem`), each naming
+its field by :func:`field_path` (``order_rows[2].product_id``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import pydantic
 
 from prestashop_infor.infor import M3GatewayError, M3TransactionError
 
@@ -94,3 +101,43 @@ def batch_errors(messages: list[Mapping[str, str]], fields: Mapping[str, str] | 
     )
     data = first.get("MDTA", "")
     return LoadError(first.get("MSID") or "batch_rejected", (fields or {}).get(data), text)
+
+
+# -------------------------------------------------------------------------- what pydantic refused
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One problem pydantic found: the field's ``path`` (empty for the whole record), pydantic's
+    ``message`` and the ``value`` it refused."""
+
+    path: str
+    message: str
+    value: Any
+
+    @property
+    def reason(self) -> str:
+        """The message without pydantic's ``Value error,`` prefix: what a validator said, as it said it."""
+        return self.message.removeprefix("Value error, ")
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """A pydantic error location as a field path: ``status.m3_ranges.picking``,
+    ``order_rows[2].product_id`` (list positions in brackets); empty for the whole record."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def field_problems(exc: pydantic.ValidationError) -> list[FieldProblem]:
+    """Every problem of a pydantic validation error, in pydantic's order."""
+    return [
+        FieldProblem(field_path(error["loc"]), error["msg"], error.get("input")) for error in exc.errors()
+    ]
+
+
+def first_problem(exc: pydantic.ValidationError) -> tuple[FieldProblem, int]:
+    """The first problem of a pydantic validation error, and how many more it holds."""
+    problems = field_problems(exc)
+    return problems[0], len(problems) - 1

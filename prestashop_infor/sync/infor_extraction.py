@@ -22,6 +22,7 @@ import pandas as pd
 from prestashop_infor.infor import M3Client, M3TransactionError
 from prestashop_infor.infor.models import m3_decimal
 from prestashop_infor.store import Store, tables
+from prestashop_infor.store.reference_data import replace_m3_items
 from prestashop_infor.sync.gates import gate
 from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema
 
@@ -47,9 +48,11 @@ class InventoryExtraction(M3Extraction):
 
 
 def extract_items(client: M3Client, store: Store, *, page_size: int) -> M3Extraction:
-    """Every M3 item (``MMS200MI/LstItmByItm``, paged by ``ITNO``), gated."""
+    """Every M3 item (``MMS200MI/LstItmByItm``, paged by ``ITNO``), gated; the valid ones replace
+    the stored list (``m3_items``), which the order step checks its lines' items against."""
     records = client.list_all("MMS200MI", "LstItmByItm", "ITNO", page_size=page_size)
     valid, quarantined = gate(ItemSchema, records, store, "m3_items", key_field="ITNO")
+    replace_m3_items(store, valid.to_dict("records"))
     return M3Extraction(records, valid, quarantined)
 
 

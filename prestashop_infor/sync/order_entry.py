@@ -42,7 +42,7 @@ repeated blindly.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -111,12 +111,14 @@ def enter_orders(
     m3: M3Client,
     *,
     bulk_size: int,
+    known_items: Collection[str] = (),
     pause: Callable[[float], None] = time.sleep,
 ) -> EntryReport:
     """Bring each order to a customer order in M3 (see the module docstring). Orders M3 refuses
-    are in ``failed``; a lookup or read M3 cannot answer raises, and the caller binds nothing."""
+    are in ``failed``; a lookup or read M3 cannot answer raises, and the caller binds nothing.
+    ``known_items``: items ``infor_items`` found in M3, not asked for again."""
     report = EntryReport()
-    steps = _Steps(m3, bulk_size, report)
+    steps = _Steps(m3, bulk_size, report, known_items)
     work = list(orders)
     for round_ in range(ROUNDS):
         if not work:
@@ -148,10 +150,11 @@ def enter_orders(
 class _Steps:
     """The steps of ``enter_orders``, each one bulk round for all the orders that need it."""
 
-    def __init__(self, m3: M3Client, bulk_size: int, report: EntryReport):
+    def __init__(self, m3: M3Client, bulk_size: int, report: EntryReport, known_items: Collection[str] = ()):
         self.m3 = m3
         self.size = bulk_size
         self.report = report
+        self.known_items = frozenset(known_items)
         self.checked: set[int] = set()
 
     def bulk(self, calls: list[tuple[str, str, dict[str, Any]]], **options: Any) -> list[BulkResult]:
@@ -207,9 +210,9 @@ class _Steps:
         return still_open, self.number(created)
 
     def check_items(self, orders: list[BatchOrder]) -> None:
-        """``MMS200MI/Get`` once per distinct item: an unknown item fails its orders with M3's code
-        and field before any line of theirs is written."""
-        items = sorted({line["ITNO"] for o in orders for line in o.lines})
+        """``MMS200MI/Get`` once per distinct item not known already (``known_items``): an unknown
+        item fails its orders with M3's code and field before any line of theirs is written."""
+        items = sorted({line["ITNO"] for o in orders for line in o.lines} - self.known_items)
         results = self.bulk([("MMS200MI", "Get", {"ITNO": itno}) for itno in items])
         unknown: dict[str, M3TransactionError] = {}
         for itno, result in zip(items, results, strict=True):

@@ -8,7 +8,9 @@ DLQ replay and the reconciliation re-drive call it). For a batch of orders:
    skipped;
 2. the id map: an order already bound is skipped (its source fingerprint tells whether the shop
    changed it since: such orders are listed in ``changed``, see "updates" below);
-3. claims (one transaction) so two runs never work on the same order at once;
+3. claims (one transaction) so two runs never work on the same order at once; steps 3 to 9 are the
+   one synchronizer shape (``sync.synchronizer``: claim, read, decide, write, bind or dead-letter),
+   the mapping deciding and the write being the customers and the whole entry of the batch;
 4. everything the mapping needs, before anything is written to M3 (``sync.m3_order_request.ShopLookups``:
    customers, products and combinations from the store when the caller built it from there,
    addresses, countries and currencies from PrestaShop): if the shop is down the run fails and
@@ -41,7 +43,7 @@ Nothing here advances a cursor: the caller moves its cursor only after this retu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,8 +54,9 @@ import pydantic
 from prestashop_infor.infor import M3Client, M3TransactionError
 from prestashop_infor.prestashop import Order
 from prestashop_infor.store import Store, id_map
+from prestashop_infor.store.reference_data import known_m3_items
 from prestashop_infor.sync.customers import upsert_customers
-from prestashop_infor.sync.errors import SyncError, ValidationError
+from prestashop_infor.sync.errors import SyncError, ValidationError, first_problem
 from prestashop_infor.sync.m3_order_request import (
     ADDRESS_OVERFLOW,
     PlannedOrder,
@@ -67,6 +70,16 @@ from prestashop_infor.sync.mapping import (
     customer_order_number,
 )
 from prestashop_infor.sync.order_entry import NEW, UNFINISHED, BatchOrder, enter_orders
+from prestashop_infor.sync.synchronizer import (
+    Bind,
+    DeadLetter,
+    Decision,
+    Leave,
+    Outcome,
+    Run,
+    Write,
+    synchronize,
+)
 
 ENTITY = "sales_order"
 
@@ -126,13 +139,12 @@ def _validate(raw: Order | MappingABC[str, Any]) -> tuple[Order, dict[str, Any]]
     try:
         order = Order.model_validate(payload)
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        path = ""
-        for part in first["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        path = path.replace("associations.order_rows", "order_rows")
-        code = "not_a_number" if "number" in first["msg"] or "integer" in first["msg"] else "invalid_value"
-        raise ValidationError(code, path, f"{first['msg']} (got {first.get('input')!r})") from None
+        problem, _more = first_problem(exc)
+        path = problem.path.replace("associations.order_rows", "order_rows")
+        code = (
+            "not_a_number" if "number" in problem.message or "integer" in problem.message else "invalid_value"
+        )
+        raise ValidationError(code, path, f"{problem.message} (got {problem.value!r})") from None
     return order, payload
 
 
@@ -178,8 +190,7 @@ def sync_orders(
     report = SyncReport()
     letters: list[dict[str, Any]] = []
 
-    def fail(plan_or_id: PlannedOrder | int, payload: Any, error: SyncError) -> None:
-        order_id = plan_or_id.order_id if isinstance(plan_or_id, PlannedOrder) else plan_or_id
+    def fail(order_id: int, payload: Any, error: SyncError) -> None:
         report.dead_lettered.append(order_id)
         report.errors[order_id] = error
         letters.append(error.dead_letter(ENTITY, order_id, payload))
@@ -219,26 +230,40 @@ def sync_orders(
         if binding.data.get("source_fingerprint") not in (None, plan.source_fingerprint):
             report.changed.append(plan.order_id)
 
-    # 3. claims: another run working on the same order right now -> leave it to that run
-    got = id_map.claim_for_work(
-        store, ENTITY, {str(p.order_id): p.cuor for p in fresh}, stale_after=stale_claim_after
-    )
-    # a run that finished between our read and our claim has bound and released: read again
-    late = id_map.bindings_for(store, ENTITY, got)
-    id_map.release(store, ENTITY, late)
-    report.busy.extend(p.order_id for p in fresh if str(p.order_id) not in got)
-    report.skipped.extend(p.order_id for p in fresh if str(p.order_id) not in got or str(p.order_id) in late)
-    plans = [p for p in fresh if str(p.order_id) in got and str(p.order_id) not in late]
-    try:
-        _sync_claimed(plans, shop_lookups, m3, store, mapping, report, fail, before_bind)
-    finally:
+    # 3-9. one synchronizer (``sync.synchronizer``): claim, read the shop, map, customers and entry
+    # into M3, then bind what M3 holds; another run working on the same order right now -> leave it
+    if letters:  # records that failed validation are nobody's work: recorded before the claims
         store.quarantine_many(letters)
-        id_map.release(store, ENTITY, [str(p.order_id) for p in plans])
-        if report.created or report.recovered:
-            store.resolve_dead_letters(ENTITY, [*report.created, *report.recovered], "load")
-            store.resolve_dead_letters(ENTITY, [*report.created, *report.recovered], "map")
-            store.resolve_dead_letters(ENTITY, [*report.created, *report.recovered], "validate")
+    work = {str(p.order_id): p for p in fresh}
+    entry = _OrderEntry(shop_lookups, m3, store, mapping, report, before_bind)
+    _report_run(report, work, synchronize(work, entry, store, stale_after=stale_claim_after))
     return report
+
+
+def _report_run(report: SyncReport, work: MappingABC[str, PlannedOrder], run: Run[PlannedOrder]) -> None:
+    """What the synchronizer's run came to, in the report's terms (its dead letters are reported
+    by ``_OrderEntry.dead_letter``)."""
+    report.busy.extend(int(key) for key in run.busy)
+    report.skipped.extend(
+        int(key) for key in work if key in run.busy or run.left.get(key) == _BOUND_MEANWHILE
+    )
+    waiting_on_customer = [int(key) for key, why in run.left.items() if why == _CUSTOMER_BUSY]
+    report.busy.extend(waiting_on_customer)
+    report.skipped.extend(waiting_on_customer)
+    done: list[BatchOrder] = list(run.bound.values())
+    report.created.extend(order.key for order in done if order.origin in (NEW, UNFINISHED))
+    report.warnings.update(
+        (order.key, work[str(order.key)].warnings) for order in done if work[str(order.key)].warnings
+    )
+    report.finished.extend(order.key for order in done if order.origin == UNFINISHED)
+    recovered = [order.key for order in done if order.origin not in (NEW, UNFINISHED)]
+    report.recovered.extend(recovered)
+    report.skipped.extend(recovered)
+    waiting = {
+        int(key): why for key, why in run.left.items() if why not in (_BOUND_MEANWHILE, _CUSTOMER_BUSY)
+    }
+    report.waiting.update(waiting)
+    report.skipped.extend(waiting)
 
 
 def _raw_id(raw: MappingABC[str, Any]) -> int:
@@ -248,87 +273,129 @@ def _raw_id(raw: MappingABC[str, Any]) -> int:
         return 0
 
 
-def _sync_claimed(
-    plans: list[PlannedOrder],
-    shop: ShopLookups,
-    m3: M3Client,
-    store: Store,
-    mapping: Mapping,
-    report: SyncReport,
-    fail: Callable[[PlannedOrder | int, Any, SyncError], None],
-    before_bind: Callable[[list[int]], None] | None,
-) -> None:
-    if not plans:
-        return
-    # 4. read what the orders need from the shop, all before any M3 write
-    read_from_shop(plans, shop)
+# ----------------------------------------------------------------------- the orders, as an entity
 
-    # 5. map
-    mapped = []
-    for plan in plans:
-        try:
-            map_order(plan, shop, mapping)
-        except SyncError as error:
-            fail(plan, plan.payload, error)
-            continue
-        mapped.append(plan)
+_BOUND_MEANWHILE = "bound by a run that finished between our read of the id map and our claim"
+_CUSTOMER_BUSY = "another run is creating the order's customer: a later run sends the order"
 
-    # 6. customers
-    outcome = upsert_customers(
-        [p.customer for p in mapped if p.customer is not None], m3=m3, store=store, mapping=mapping
-    )
-    report.customers_created.extend(outcome.created)
-    report.customers_found.extend(outcome.found)
-    report.customer_numbers.update(outcome.numbers)
-    report.customer_errors.update(outcome.errors)
-    ready = []
-    for plan in mapped:
-        if plan.email in outcome.errors:
-            fail(plan, plan.payload, outcome.errors[plan.email])
-        elif plan.email in outcome.busy:  # another run is creating the customer: a later run sends it
-            report.busy.append(plan.order_id)
-            report.skipped.append(plan.order_id)
-        else:
-            plan.cuno = outcome.numbers[plan.email]
-            plan.head["CUNO"] = plan.cuno
-            ready.append(plan)
 
-    # 7-9. into M3 (lookup by CUOR, then enter or finish, confirm, number), then bind what M3 holds
-    entries = [
-        BatchOrder(p.order_id, p.cuor, p.cuno, p.head, p.address, p.lines, texts=p.texts) for p in ready
-    ]
-    entry = enter_orders(entries, m3, bulk_size=mapping.orders.bulk_size)
-    by_id = {p.order_id: p for p in ready}
-    for order_id, error in entry.failed.items():
-        fail(by_id[order_id], by_id[order_id].payload, error)
-    done = [order for order in entry.done if order.key not in entry.failed]
-    if before_bind is not None:
-        before_bind([order.key for order in done])
-    created = set(entry.keys(NEW, UNFINISHED))
-    id_map.bind_many(
-        store,
-        ENTITY,
-        [
-            (
-                order.key,
-                order.ornr,
-                by_id[order.key].sent_fingerprint() if order.key in created else None,
-                {**by_id[order.key].data, "temp_orno": order.temp_orno, "ornr": order.ornr,
-                 "batch_status": order.status, "cuno": order.cuno, "recovered": order.key not in created},
-            )
-            for order in done
-        ],
-    )  # fmt: skip
-    report.created.extend(order.key for order in done if order.key in created)
-    report.warnings.update(
-        (order.key, by_id[order.key].warnings) for order in done if by_id[order.key].warnings
-    )
-    report.finished.extend(entry.keys(UNFINISHED))
-    recovered = [order.key for order in done if order.key not in created]
-    report.recovered.extend(recovered)
-    report.skipped.extend(recovered)
-    report.waiting.update(entry.waiting)
-    report.skipped.extend(entry.waiting)
+class _OrderEntry:
+    """The claimed orders (key: the PrestaShop order id) for ``synchronizer.synchronize``: the shop
+    is read before anything is written to M3, the mapping decides, and the write is the whole entry
+    of the batch: its customers first (``upsert_customers``), then ``order_entry.enter_orders``
+    (which looks up what M3 holds for each ``CUOR`` before any write of it)."""
+
+    claims = ENTITY
+
+    def __init__(
+        self,
+        shop: ShopLookups,
+        m3: M3Client,
+        store: Store,
+        mapping: Mapping,
+        report: SyncReport,
+        before_bind: Callable[[list[int]], None] | None,
+    ):
+        self.shop = shop
+        self.m3 = m3
+        self.store = store
+        self.mapping = mapping
+        self.report = report
+        self.before_bind = before_bind
+
+    def planned(self, key: str, plan: PlannedOrder) -> str:
+        return plan.cuor
+
+    def read_current(self, work: MappingABC[str, PlannedOrder]) -> dict[str, id_map.Binding]:
+        """The orders bound meanwhile (a run that finished between our read and our claim has bound
+        and released); for the others, everything the mapping needs from the shop (step 4)."""
+        late = id_map.bindings_for(self.store, ENTITY, list(work))
+        plans = [plan for key, plan in work.items() if key not in late]
+        if plans:
+            read_from_shop(plans, self.shop)
+        return late
+
+    def decide(self, key: str, plan: PlannedOrder, late: id_map.Binding | None) -> Decision:
+        """Step 5: a mapping failure (a ``SyncError``) dead-letters the order."""
+        if late is not None:
+            return Leave(_BOUND_MEANWHILE)
+        map_order(plan, self.shop, self.mapping)
+        return Write(plan)
+
+    def write(
+        self, sends: MappingABC[str, tuple[PlannedOrder, PlannedOrder]]
+    ) -> Iterator[tuple[str, Outcome]]:
+        """Steps 6-8: the customers, then the orders into M3 (lookup by CUOR, then enter or finish,
+        confirm, number); each order answered done, refused, or waiting for M3's batch job."""
+        plans = [plan for plan, _ in sends.values()]
+        outcome = upsert_customers(
+            [p.customer for p in plans if p.customer is not None],
+            m3=self.m3,
+            store=self.store,
+            mapping=self.mapping,
+        )
+        self.report.customers_created.extend(outcome.created)
+        self.report.customers_found.extend(outcome.found)
+        self.report.customer_numbers.update(outcome.numbers)
+        self.report.customer_errors.update(outcome.errors)
+        ready = []
+        for plan in plans:
+            if plan.email in outcome.errors:
+                yield str(plan.order_id), DeadLetter(outcome.errors[plan.email])
+            elif plan.email in outcome.busy:
+                yield str(plan.order_id), Leave(_CUSTOMER_BUSY)
+            else:
+                plan.cuno = outcome.numbers[plan.email]
+                plan.head["CUNO"] = plan.cuno
+                ready.append(plan)
+        entries = [
+            BatchOrder(p.order_id, p.cuor, p.cuno, p.head, p.address, p.lines, texts=p.texts) for p in ready
+        ]
+        items = {line["ITNO"] for entry in entries for line in entry.lines}
+        entry = enter_orders(
+            entries,
+            self.m3,
+            bulk_size=self.mapping.orders.bulk_size,
+            known_items=known_m3_items(self.store, items),  # what infor_items stored: not asked again
+        )
+        for order_id, error in entry.failed.items():
+            yield str(order_id), DeadLetter(error)
+        for order in entry.done:
+            if order.key not in entry.failed:
+                yield str(order.key), Bind(order)
+        for order_id, why in entry.waiting.items():
+            yield str(order_id), Leave(why)
+
+    def bind(self, bound: MappingABC[str, tuple[PlannedOrder, BatchOrder]]) -> None:
+        """Step 9: bind the orders M3 holds as customer orders (final ``ORNR``; the temporary number
+        in ``data``) and resolve their earlier dead letters."""
+        if self.before_bind is not None:
+            self.before_bind([order.key for _, order in bound.values()])
+        id_map.bind_many(
+            self.store,
+            ENTITY,
+            [
+                (
+                    order.key,
+                    order.ornr,
+                    plan.sent_fingerprint() if order.origin in (NEW, UNFINISHED) else None,
+                    {**plan.data, "temp_orno": order.temp_orno, "ornr": order.ornr,
+                     "batch_status": order.status, "cuno": order.cuno,
+                     "recovered": order.origin not in (NEW, UNFINISHED)},
+                )
+                for plan, order in bound.values()
+            ],
+        )  # fmt: skip
+        for stage in ("load", "map", "validate"):
+            self.store.resolve_dead_letters(ENTITY, [int(key) for key in bound], stage)
+
+    def dead_letter(self, failed: MappingABC[str, tuple[PlannedOrder, SyncError]]) -> None:
+        letters = []
+        for plan, error in failed.values():
+            self.report.dead_lettered.append(plan.order_id)
+            self.report.errors[plan.order_id] = error
+            letters.append(error.dead_letter(ENTITY, plan.order_id, plan.payload))
+        self.store.quarantine_many(letters)
 
 
 # ---------------------------------------------------------------------------------------- one order

@@ -34,6 +34,7 @@ from prestashop_infor.sync.prestashop_schemas import (
     CustomerSchema,
     OrderRowSchema,
     OrderSchema,
+    OrderStateSchema,
     ProductSchema,
     StockSchema,
     order_frame,
@@ -289,6 +290,10 @@ def _coded(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[
     }
 
 
+def _order_state(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
+    return {"id": int(record["id"]), "record": json.dumps(record, sort_keys=True), "loaded_at": loaded_at}
+
+
 def _combination(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
     return {
         "id": int(record["id"]),
@@ -333,6 +338,7 @@ ADDRESSES = Entity(
 )
 COUNTRIES = Entity("countries", CountrySchema, "ps_countries", ("id", "iso_code"), _coded)
 CURRENCIES = Entity("currencies", CurrencySchema, "ps_currencies", ("id", "iso_code"), _coded)
+ORDER_STATES = Entity("order_states", OrderStateSchema, "ps_order_states", ("id",), _order_state)
 COMBINATIONS = Entity(
     "combinations",
     CombinationSchema,

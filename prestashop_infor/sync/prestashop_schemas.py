@@ -163,6 +163,12 @@ class CurrencySchema(pa.DataFrameModel):
     iso_code: Series[str] = pa.Field(str_matches=r"^[A-Za-z]{3}$")
 
 
+class OrderStateSchema(pa.DataFrameModel):
+    """One row per ``order_states`` record: the states the status map is resolved against."""
+
+    id: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0, unique=True)
+
+
 class CombinationSchema(pa.DataFrameModel):
     """One row per ``combinations`` record: the variant of a product, and its reference (the M3
     item number the stock push resolves)."""

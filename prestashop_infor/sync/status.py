@@ -19,7 +19,8 @@ read what M3 did with it and show it in the shop, without ever moving an order b
      only forward on the milestone ladder and never a no-op.
 
 What was pushed is remembered per order in ``store.backoffice`` so the next poll skips orders M3 did
-not touch; the memory only saves work — every write is preceded by a read of the shop.
+not touch; the memory only saves work — every write is preceded by a read of the shop. The steps
+are those of every synchronizer (``sync.synchronizer``: claim, read, decide, write, record).
 
 A failure of one order (M3 refuses a read, the shop refuses a write, a tracking number the shop
 cannot store) goes to the dead-letter queue (entity ``order_status``, stage ``load``) and the others
@@ -31,8 +32,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -46,7 +46,7 @@ from prestashop_infor.prestashop.client import (
     PrestashopNotFound,
     PrestashopUnavailable,
 )
-from prestashop_infor.store import Store, backoffice, id_map
+from prestashop_infor.store import Store, backoffice
 from prestashop_infor.store.backoffice import OrderPush
 from prestashop_infor.sync.errors import LoadError, SyncError
 from prestashop_infor.sync.m3_order_states import (
@@ -55,15 +55,14 @@ from prestashop_infor.sync.m3_order_states import (
     PAID,
     SHIPPED,
     M3OrderState,
-    milestone_rank,
-    reached,
     read_order_states,
     stored_states,
     tracked_orders,
 )
-from prestashop_infor.sync.mapping import MILESTONES, ResolvedStatusMap
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.shop_writes import in_order
+from prestashop_infor.sync.status_ladder import Ladder
+from prestashop_infor.sync.synchronizer import Bind, DeadLetter, Decision, Leave, Outcome, Write, synchronize
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +133,6 @@ def push_stored_statuses(
     in a row), or the status map does not fit the shop's states. With ``max_seconds``, no order's
     push starts after that long: the rest are left for the next run (``left_for_next_run``).
     """
-    forced = order_ids is not None
     report = StatusReport()
     tracked, notes = tracked_orders(store, order_ids)
     for order_id, note in notes.items():
@@ -145,136 +143,23 @@ def push_stored_statuses(
         if order_id not in stored:
             report.skipped.append(order_id)
             report.notes[order_id] = "no M3 state read yet (infor_order_statuses)"
-    wanted = [i for i in tracked if i in stored]
-    # one push per order at a time: a concurrent push leaves these orders alone (and vice versa),
-    # so a payment is never recorded twice by two overlapping runs
-    claimed = id_map.claim_for_work(
-        store, ENTITY, {str(i): None for i in wanted}, stale_after=stale_claim_after
-    )
-    for order_id in wanted:
-        if str(order_id) not in claimed:
-            report.skipped.append(order_id)
-            report.notes[order_id] = "another run is pushing this order right now"
-    wanted = [i for i in wanted if str(i) in claimed]
-    try:
-        _push_claimed(prestashop, store, mapping, {i: stored[i] for i in wanted}, forced, report, max_seconds)
-    finally:
-        id_map.release(store, ENTITY, claimed)
-    return report
-
-
-def _push_claimed(
-    prestashop: PrestashopClient,
-    store: Store,
-    mapping: SyncMapping,
-    states: Mapping[int, M3OrderState],
-    forced: bool,
-    report: StatusReport,
-    max_seconds: float | None,
-) -> None:
-    if not states:
-        return
-    resolved = mapping.status.resolve(prestashop.order_states())
-    ladder = Ladder(resolved)
-    memory = backoffice.order_pushes_for(store, states)
-    work: list[int] = []
-    for order_id, state in states.items():
-        if not forced and state.error is None and _unchanged(memory.get(order_id), state, ladder):
-            report.skipped.append(order_id)
-            continue
-        work.append(order_id)
-
-    shop_orders = _shop_orders(prestashop, work)
-    letters: list[dict[str, Any]] = []
-    done: list[int] = []
-
-    def push(order_id: int) -> _Outcome:
-        return _push_checked(
-            prestashop, mapping, ladder, order_id, shop_orders, states[order_id], memory, forced
-        )
-
-    try:
-        # a few orders at a time (``shop_writes``): a write that hangs holds up its own order only;
-        # what each outcome means is decided here, in the orders' order
-        with in_order(work, push, seconds=max_seconds) as outcomes:
-            taken = _take_outcomes(store, states, outcomes, letters, done, report)
-        report.left_for_next_run = work[taken:]  # the pushes start in order: the tail never started
-    finally:  # even when the run stops (shop down): keep what was learnt about the others
-        if letters:
-            store.quarantine_many(letters)
-        if done:
-            store.resolve_dead_letters(ENTITY, done, STAGE)
-
-
-def _take_outcomes(
-    store: Store,
-    states: Mapping[int, M3OrderState],
-    outcomes: Iterable[tuple[int, Future[_Outcome]]],
-    letters: list[dict[str, Any]],
-    done: list[int],
-    report: StatusReport,
-) -> int:
-    """What each order's push came to, in the orders' order; how many pushes were started."""
-    unavailable = 0  # orders in a row whose write the shop did not take
-    taken = 0
-    for order_id, future in outcomes:
-        taken += 1
-        state = states[order_id]
-        try:
-            outcome = future.result()
-        except SyncError as error:
-            letters.append(error.dead_letter(ENTITY, order_id, _payload(order_id, state)))
-            report.dead_lettered.append(order_id)
-            log.warning("order %s: status not pushed: %s", order_id, error)
-            continue
-        except PrestashopUnavailable as error:
-            # one write the shop did not take (a 500 or a timeout; it may have been applied): the
-            # order is left for the next run, which reads it again and finishes it without doing
-            # anything twice; the others go on. Several in a row: the shop is down, the run fails.
-            unavailable += 1
-            if unavailable >= UNAVAILABLE_IN_A_ROW:
-                raise
-            report.skipped.append(order_id)
-            report.notes[order_id] = f"left for the next run: {error}"
-            log.warning("order %s: status push left for the next run: %s", order_id, error)
-            continue
-        unavailable = 0
-        backoffice.save_order_push(store, outcome.push)
-        done.append(order_id)
+    # one push per order at a time (the synchronizer's claims): a concurrent push leaves these
+    # orders alone (and vice versa), so a payment is never recorded twice by two overlapping runs
+    push = _StatusPush(prestashop, store, mapping, forced=order_ids is not None, max_seconds=max_seconds)
+    work = {str(i): stored[i] for i in tracked if i in stored}
+    run = synchronize(work, push, store, stale_after=stale_claim_after)
+    for key in run.busy:
+        report.skipped.append(int(key))
+        report.notes[int(key)] = "another run is pushing this order right now"
+    for key, why in run.left.items():
+        report.skipped.append(int(key))
+        if why:
+            report.notes[int(key)] = why
+    report.dead_lettered.extend(int(key) for key in run.dead_lettered)
+    for outcome in run.bound.values():
         report.merge(outcome.report)
-    return taken
-
-
-def _push_checked(
-    prestashop: PrestashopClient,
-    mapping: SyncMapping,
-    ladder: Ladder,
-    order_id: int,
-    shop_orders: Mapping[int, Mapping[str, Any]],
-    state: M3OrderState,
-    memory: Mapping[int, OrderPush],
-    forced: bool,
-) -> _Outcome:
-    """``_push_one`` with every per-order failure turned into a ``SyncError``; failures of the
-    infrastructure (shop or gateway down after the retries, a rejected key) pass through."""
-    if state.error is not None:
-        raise state.error
-    shop_order = shop_orders.get(order_id)
-    if shop_order is None:
-        raise LoadError("shop_order_missing", "id_order", f"order {order_id} is not in the shop (deleted?)")
-    try:
-        return _push_one(
-            prestashop, mapping, ladder, order_id, shop_order, state, memory.get(order_id), forced
-        )
-    except (PrestashopUnavailable, PrestashopAuthError):
-        raise
-    except PrestashopError as error:
-        code = error.codes[0] if error.codes else None
-        raise LoadError(
-            f"prestashop_{error.status or 'error'}" + (f"_{code}" if code is not None else ""),
-            error.resource,
-            str(error),
-        ) from error
+    report.left_for_next_run = [int(key) for key in run.unwritten]  # the push's time was up first
+    return report
 
 
 def push_order_status(
@@ -286,63 +171,129 @@ def push_order_status(
     )
 
 
-# --- the milestone ladder --------------------------------------------------------------------------
+# --- the push, as the synchronizer's entity ---------------------------------------------------------
 
-
-class Ladder:
-    """The milestones in order and how the shop's states sit on them (``ResolvedStatusMap``).
-
-    Payment is a dimension of its own in PrestaShop (a state *flag*), fulfilment is a ladder: an
-    order paid at checkout ("Payment accepted", ranked before confirmation) still moves to Shipped,
-    and a shipped order paid later is not moved "back" to Payment accepted. So the fulfilment step
-    compares ranks, and the paid state is set only when the shop's state is not already flagged
-    paid and the paid state does not rank below it. The milestones' ranks are the one fulfilment
-    ladder's (``m3_order_states.milestone_rank``), the one the reconciliation compares by too.
-    """
-
-    def __init__(self, resolved: ResolvedStatusMap):
-        self.resolved = resolved
-
-    def rank(self, milestone: str) -> int:
-        rank = milestone_rank(milestone)
-        if rank is None:
-            raise ValueError(f"{milestone!r} is not on the fulfilment ladder")
-        return rank
-
-    def has(self, milestone: str) -> bool:
-        return milestone_rank(milestone) is not None
-
-    def reached(self, milestone: str | None, at_least: str) -> bool:
-        return reached(milestone, at_least)
-
-    def state_for(self, milestone: str) -> int | None:
-        return self.resolved.state_for(milestone)
-
-    def state_rank(self, state_id: int) -> int | None:
-        """Where a shop state sits on the fulfilment ladder; None when off it (cancelled, refunded,
-        payment error: a person decided, the sync does not override)."""
-        return self.resolved.rank_of_state(int(state_id))
-
-    def is_paid(self, state_id: int) -> bool:
-        return self.resolved.is_paid(int(state_id))
-
-    def fulfilment_target(self, milestone: str) -> tuple[str, int] | None:
-        """The furthest milestone up to ``milestone`` (``paid`` excluded) that sets a shop state."""
-        if not self.has(milestone):
-            return None
-        for candidate in reversed(MILESTONES[: self.rank(milestone) + 1]):
-            if candidate == PAID:
-                continue
-            state = self.state_for(candidate)
-            if state is not None:
-                return candidate, state
-        return None
+_UNCHANGED = "unchanged"  # the current state read for an order M3 did not touch since the last push
 
 
 @dataclass
 class _Outcome:
     push: OrderPush
     report: StatusReport
+
+
+class _StatusPush:
+    """One order's push (key: the PrestaShop order id) for ``synchronizer.synchronize``: the shop is
+    read just before the writes, which are a few orders at a time (``shop_writes``: a write that
+    hangs holds up its own order only); what was pushed is remembered in ``store.backoffice``."""
+
+    claims = ENTITY
+
+    def __init__(
+        self,
+        prestashop: PrestashopClient,
+        store: Store,
+        mapping: SyncMapping,
+        *,
+        forced: bool,
+        max_seconds: float | None,
+    ):
+        self.prestashop = prestashop
+        self.store = store
+        self.mapping = mapping
+        self.forced = forced
+        self.max_seconds = max_seconds
+        self.ladder: Ladder | None = None
+        self.memory: dict[int, OrderPush] = {}
+
+    def planned(self, key: str, state: M3OrderState) -> None:
+        return None
+
+    def read_current(self, work: Mapping[str, M3OrderState]) -> dict[str, Any]:
+        """The shop's states, the memory of the last pushes and, for the orders M3 changed since
+        (all of them when forced), the shop order (never trusted from memory)."""
+        ladder = self.ladder = Ladder(self.mapping.status.resolve(self.prestashop.order_states()))
+        self.memory = dict(backoffice.order_pushes_for(self.store, [int(k) for k in work]))
+        changed = [
+            int(key)
+            for key, state in work.items()
+            if self.forced
+            or state.error is not None
+            or not _unchanged(self.memory.get(int(key)), state, ladder)
+        ]
+        shop_orders = _shop_orders(self.prestashop, changed)
+        current: dict[str, Any] = {key: _UNCHANGED for key in work}
+        current.update((str(i), shop_orders.get(i)) for i in changed)
+        return current
+
+    def decide(self, key: str, state: M3OrderState, shop_order: Any) -> Decision:
+        if shop_order is _UNCHANGED:
+            return Leave()
+        if state.error is not None:
+            return DeadLetter(state.error)
+        if shop_order is None:
+            return DeadLetter(
+                LoadError("shop_order_missing", "id_order", f"order {key} is not in the shop (deleted?)")
+            )
+        return Write(shop_order)
+
+    def write(
+        self, sends: Mapping[str, tuple[M3OrderState, dict[str, Any]]]
+    ) -> Iterator[tuple[str, Outcome]]:
+        """Each order's push, in the orders' order. One write the shop did not take (a 500 or a
+        timeout; it may have been applied) leaves its order for the next run, which reads it again
+        and finishes it without doing anything twice; several in a row: the shop is down, raises."""
+        unavailable = 0  # orders in a row whose write the shop did not take
+        with in_order(
+            list(sends), lambda key: self.push(key, *sends[key]), seconds=self.max_seconds
+        ) as outcomes:
+            for key, future in outcomes:
+                try:
+                    outcome = future.result()
+                except SyncError as error:
+                    yield key, DeadLetter(error)
+                    continue
+                except PrestashopUnavailable as error:
+                    unavailable += 1
+                    if unavailable >= UNAVAILABLE_IN_A_ROW:
+                        raise
+                    log.warning("order %s: status push left for the next run: %s", key, error)
+                    yield key, Leave(f"left for the next run: {error}")
+                    continue
+                unavailable = 0
+                yield key, Bind(outcome)
+
+    def push(self, key: str, state: M3OrderState, shop_order: Mapping[str, Any]) -> _Outcome:
+        """``_push_one`` with the shop's refusals turned into a ``LoadError``; failures of the
+        infrastructure (shop or gateway down after the retries, a rejected key) pass through."""
+        assert self.ladder is not None
+        order_id = int(key)
+        try:
+            return _push_one(
+                self.prestashop, self.mapping, self.ladder, order_id, shop_order, state,
+                self.memory.get(order_id), self.forced,
+            )  # fmt: skip
+        except (PrestashopUnavailable, PrestashopAuthError):
+            raise
+        except PrestashopError as error:
+            code = error.codes[0] if error.codes else None
+            raise LoadError(
+                f"prestashop_{error.status or 'error'}" + (f"_{code}" if code is not None else ""),
+                error.resource,
+                str(error),
+            ) from error
+
+    def bind(self, bound: Mapping[str, tuple[M3OrderState, _Outcome]]) -> None:
+        for _state, outcome in bound.values():
+            backoffice.save_order_push(self.store, outcome.push)
+        self.store.resolve_dead_letters(ENTITY, [int(key) for key in bound], STAGE)
+
+    def dead_letter(self, failed: Mapping[str, tuple[M3OrderState, SyncError]]) -> None:
+        letters = []
+        for key, (state, error) in failed.items():
+            letters.append(error.dead_letter(ENTITY, int(key), _payload(int(key), state)))
+            log.warning("order %s: status not pushed: %s", key, error)
+        self.store.quarantine_many(letters)
 
 
 def _push_one(
@@ -378,7 +329,7 @@ def _push_one(
 
     send_email = bool(mapping.notifications.status_email)
     for _ in range(2):  # at most the fulfilment state, then the paid state
-        new_state = _next_state(ladder, milestone, paid, current)
+        new_state = ladder.next_state(milestone, paid, current)
         if isinstance(new_state, str):
             report.notes[order_id] = new_state
             break
@@ -406,37 +357,6 @@ def _push_one(
         ),
         report,
     )
-
-
-def _next_state(ladder: Ladder, milestone: str | None, paid: bool, current: int) -> int | str | None:
-    """The state to set next: a state id, None when the shop is already right, or a note saying why
-    the order is left alone. Never backwards, never the state the order already has."""
-    if milestone is None:
-        return None
-    current_rank = ladder.state_rank(current)
-    if milestone == CANCELLED:
-        target = ladder.state_for(CANCELLED)
-        if target is None or target == current:
-            return None
-        if current_rank is None:
-            return f"M3 cancelled the order; shop state {current} is off the ladder: left alone"
-        if ladder.has(SHIPPED) and current_rank >= ladder.rank(SHIPPED):
-            return f"M3 cancelled the order but the shop shows it shipped (state {current}): left alone"
-        return target
-    if current_rank is None:
-        return f"shop state {current} is off the milestone ladder (cancelled, refunded...): left alone"
-    goal = ladder.fulfilment_target(milestone)
-    if goal is not None:
-        goal_milestone, goal_state = goal
-        if goal_state != current and ladder.rank(goal_milestone) > current_rank:
-            return goal_state
-    if paid and ladder.has(PAID) and not ladder.is_paid(current):
-        paid_state = ladder.state_for(PAID)
-        if paid_state is not None and paid_state != current:
-            paid_rank = ladder.state_rank(paid_state)
-            if paid_rank is not None and paid_rank >= current_rank:
-                return paid_state
-    return None
 
 
 # --- shop writes -----------------------------------------------------------------------------------

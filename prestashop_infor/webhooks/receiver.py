@@ -31,6 +31,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from prestashop_infor.names import EVENT_TYPES
 from prestashop_infor.store import Store, inbox
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,6 @@ MAX_BODY = 64 * 1024  # v1 events are a few hundred bytes (contract §8)
 TOLERANCE = 300  # seconds between the signature's t and now, either way (contract §5)
 BODY_TIMEOUT = 5.0  # seconds to receive the body: a sender that trickles is cut off
 CONTRACT_VERSION = 1
-KNOWN_EVENTS = frozenset(
-    {
-        "order.created", "order.status_changed", "order.updated", "order.tracking_updated",
-        "order.payment_confirmed", "customer.created", "customer.updated", "customer.deleted",
-        "address.created", "address.updated", "address.deleted", "product.created", "product.updated",
-        "product.deleted", "combination.created", "combination.updated", "combination.deleted",
-        "stock.updated",
-    }
-)  # fmt: skip
 EVENT_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
 # Numbers in headers are ASCII digits with a bound, never ``str.isdigit``: that also accepts "²" and
 # "١", which ``int`` refuses or reads, and ``int`` refuses more than 4,300 digits; either would raise
@@ -197,7 +189,7 @@ def create_app(
         except Refused as refused:
             log.info("webhook refused (%s): %s", refused.status, refused.message)
             return JSONResponse({"error": refused.message}, status_code=refused.status)
-        status = inbox.PENDING if envelope["event"] in KNOWN_EVENTS else inbox.IGNORED
+        status = inbox.PENDING if envelope["event"] in EVENT_TYPES else inbox.IGNORED
         # X-PS-Webhook-Attempt is informational (contract §3: logged and stored, never decides anything)
         # and not covered by the signature: one that is not a number (or absurdly long) is ignored and
         # stored as unknown, so that an authentic, verified event is not refused, and dead-lettered by

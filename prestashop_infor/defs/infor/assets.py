@@ -8,8 +8,6 @@ verdict of the blocking failure-share check declared on the asset, judged in the
 those numbers (this run's own batch; the rule is ``prestashop_infor.defs.prestashop.checks``).
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import dagster as dg
@@ -26,6 +24,14 @@ from prestashop_infor.sync.m3_order_states import read_order_states
 
 GROUP = "infor"
 PREVIEW_ROWS = 5
+
+
+class OrderStatusReadConfig(dg.Config):
+    """Which orders ``infor_order_statuses`` reads: every open order the id map follows (the
+    schedule), or only ``order_ids``, the ones ``infor_order_status_sensor`` found moved in M3
+    (it passes them in the run's config, so the run does not ask M3 for every head again)."""
+
+    order_ids: list[int] | None = None
 
 
 def _metadata(extraction: M3Extraction, **extra: Any) -> dict[str, Any]:
@@ -90,18 +96,20 @@ def infor_inventory(
     kinds={"infor", "pandera"},
     metadata=gate_metadata(OrderStatusSchema),
     check_specs=[failure_share_spec("infor_order_statuses")],
-    description="What M3 did with each order the id map follows and that is not closed: the head "
+    description="What M3 did with each order the id map follows and that is not closed (or only the "
+    "orders infor_order_status_sensor found moved, passed in the run's config): the head "
     "(OIS100MI/GetHead, gated), and for orders that moved or wait for tracking or payment their "
     "deliveries, invoices and receivables; stored in m3_order_states for the status push.",
 )
 def infor_order_statuses(
+    config: OrderStatusReadConfig,
     infor: InforResource,
     store: StoreResource,
     mapping: MappingResource,
     validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
-        read = read_order_states(m3=client, store=db, mapping=mapping.load())
+        read = read_order_states(m3=client, store=db, mapping=mapping.load(), order_ids=config.order_ids)
     extracted = len(read.read) + read.quarantined
     return gated_result(
         {

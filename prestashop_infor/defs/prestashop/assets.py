@@ -1,4 +1,5 @@
-"""PrestaShop extraction assets: orders, customers, products (incremental) and stock (full scan).
+"""PrestaShop extraction assets: orders, customers, products (incremental), stock and the shop's
+reference data (order states, countries, currencies) (full scans).
 
 Each asset opens the shop client and the store, runs its extraction from
 ``prestashop_infor.sync.prestashop_extraction`` (pages through the pandera gate, failures to the
@@ -23,6 +24,7 @@ from prestashop_infor.sync.prestashop_extraction import (
     COUNTRIES,
     CURRENCIES,
     CUSTOMERS,
+    ORDER_STATES,
     ORDERS,
     PRODUCTS,
     STOCK,
@@ -33,6 +35,7 @@ from prestashop_infor.sync.prestashop_extraction import (
 )
 
 GROUP = "prestashop"
+REFERENCE_DATA = (ORDER_STATES, COUNTRIES, CURRENCIES)  # prestashop_reference_data
 
 
 def _metadata(summary: ExtractionSummary) -> dict[str, Any]:
@@ -113,8 +116,7 @@ def prestashop_orders(
     metadata=gate_metadata(CUSTOMERS.schema),
     check_specs=[failure_share_spec("prestashop_customers")],
     description="PrestaShop customers and their addresses, read incrementally by date_upd, validated, "
-    "upserted into ps_customers and ps_addresses; countries and currencies read in full into "
-    "ps_countries and ps_currencies (what the order step maps addresses and currencies from).",
+    "upserted into ps_customers and ps_addresses.",
 )
 def prestashop_customers(
     context: dg.AssetExecutionContext,
@@ -124,17 +126,36 @@ def prestashop_customers(
 ) -> dg.MaterializeResult:
     metadata = _incremental(context, CUSTOMERS, prestashop, store)
     addresses = _incremental(context, ADDRESSES, prestashop, store)
-    countries = _in_full(context, COUNTRIES, prestashop, store)
-    currencies = _in_full(context, CURRENCIES, prestashop, store)
-    metadata.update(
-        {
-            "addresses": addresses["valid"],
-            "addresses_quarantined": addresses["quarantined"],
-            "countries": dg.MetadataValue.int(countries.valid),
-            "currencies": dg.MetadataValue.int(currencies.valid),
-            "reference_quarantined": dg.MetadataValue.int(countries.quarantined + currencies.quarantined),
-        }
-    )
+    metadata.update({"addresses": addresses["valid"], "addresses_quarantined": addresses["quarantined"]})
+    return gated_result(metadata, validation_gate)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"prestashop", "pandera"},
+    metadata=gate_metadata(ORDER_STATES.schema),
+    check_specs=[failure_share_spec("prestashop_reference_data")],
+    description="The shop's reference data, read in full every run (a few records; they carry no "
+    "date_upd), validated, kept in ps_order_states, ps_countries and ps_currencies: what the order "
+    "sync, the status push and the reconciliation resolve states, countries and currencies against.",
+)
+def prestashop_reference_data(
+    context: dg.AssetExecutionContext,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    validation_gate: ValidationGateResource,
+) -> dg.MaterializeResult:
+    read = {entity.resource: _in_full(context, entity, prestashop, store) for entity in REFERENCE_DATA}
+    extracted = sum(summary.extracted for summary in read.values())
+    quarantined = sum(summary.quarantined for summary in read.values())
+    metadata: dict[str, Any] = {
+        "extracted": dg.MetadataValue.int(extracted),
+        "valid": dg.MetadataValue.int(extracted - quarantined),
+        "quarantined": dg.MetadataValue.int(quarantined),
+        "failure_share": dg.MetadataValue.float(quarantined / extracted if extracted else 0.0),
+        "dagster/row_count": dg.MetadataValue.int(extracted - quarantined),
+        **{resource: dg.MetadataValue.int(summary.valid) for resource, summary in read.items()},
+    }
     return gated_result(metadata, validation_gate)
 
 
@@ -181,4 +202,10 @@ def prestashop_stock(
     return gated_result(_metadata(_in_full(context, STOCK, prestashop, store)), validation_gate)
 
 
-ASSETS = [prestashop_orders, prestashop_customers, prestashop_products, prestashop_stock]
+ASSETS = [
+    prestashop_orders,
+    prestashop_customers,
+    prestashop_reference_data,
+    prestashop_products,
+    prestashop_stock,
+]

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import dagster as dg
 
+from prestashop_infor import names
 from prestashop_infor.defs.prestashop.assets import GROUP
 from prestashop_infor.defs.runtime import max_runtime_tags
 from prestashop_infor.settings import Settings
 
 # In-process: a step of the multiprocess executor costs about 2 s of process start, more than the work.
 prestashop_extract_job = dg.define_asset_job(
-    "prestashop_extract_job",
+    names.PRESTASHOP_EXTRACT_JOB,
     selection=dg.AssetSelection.groups(GROUP),
     executor_def=dg.in_process_executor,
-    tags=max_runtime_tags("prestashop_extract_job"),
+    tags=max_runtime_tags(names.PRESTASHOP_EXTRACT_JOB),
     description="Extract orders, customers, products (incrementally) and stock (in full) from PrestaShop.",
 )
 

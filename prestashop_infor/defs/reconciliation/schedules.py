@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from prestashop_infor import names
 from prestashop_infor.defs.reconciliation.assets import (
     DAILY,
     infor_orders_daily,
@@ -26,21 +27,21 @@ from prestashop_infor.defs.sync.schedules import (
 )
 
 order_reconciliation_job = dg.define_asset_job(
-    "order_reconciliation_job",
+    names.ORDER_RECONCILIATION_JOB,
     selection=dg.AssetSelection.assets(prestashop_orders_daily, infor_orders_daily, order_reconciliation),
     executor_def=dg.in_process_executor,
-    tags=max_runtime_tags("order_reconciliation_job"),
+    tags=max_runtime_tags(names.ORDER_RECONCILIATION_JOB),
     description="Read both sides' orders of the days given, compare them, store the findings "
     "(run config heal: true re-drives what is missing).",
 )
 
 stock_reconciliation_job = dg.define_asset_job(
-    "stock_reconciliation_job",
+    names.STOCK_RECONCILIATION_JOB,
     selection=dg.AssetSelection.assets(
         "prestashop_products", "prestashop_stock", "infor_inventory", stock_reconciliation
     ),
     executor_def=dg.in_process_executor,
-    tags=max_runtime_tags("stock_reconciliation_job"),
+    tags=max_runtime_tags(names.STOCK_RECONCILIATION_JOB),
     description="Read the shop's catalogue and stock and M3's balances, and report the drift.",
 )
 

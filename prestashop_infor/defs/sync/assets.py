@@ -26,7 +26,7 @@ from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.store import Store
 from prestashop_infor.store.backlog import count_pending_orders, pending_orders
-from prestashop_infor.sync.mapping import Mapping as SyncMapping
+from prestashop_infor.store.reference_data import stored_order_states
 from prestashop_infor.sync.master_data import (
     CustomerUpdateReport,
     ItemUpdateReport,
@@ -88,12 +88,6 @@ def stored_exportable_states(store: Store) -> list[int] | None:
     return [int(state) for state in json.loads(value)] if value else None
 
 
-def exportable_states(lookups: ShopLookups, mapping: SyncMapping) -> list[int]:
-    """The shop's order states the mapping sends to M3 (read from ``/api/order_states``)."""
-    status = lookups.status_map(mapping)
-    return [int(state["id"]) for state in lookups.order_states() if status.exportable(int(state["id"]))]
-
-
 def _ids(values: Iterable[Any]) -> dg.MetadataValue:
     listed = list(values)
     shown = ", ".join(str(value) for value in listed[:LISTED_IDS])
@@ -108,7 +102,7 @@ def _ids(values: Iterable[Any]) -> dg.MetadataValue:
             "infor_customers",
             group_name=GROUP,
             kinds={"infor"},
-            deps=["prestashop_orders", "prestashop_customers"],
+            deps=["prestashop_orders", "prestashop_customers", "prestashop_reference_data"],
             description="M3 customers (CRS610MI) for the shop customers of orders not yet in M3, matched "
             "on normalized e-mail through the id map; created once, whatever runs concurrently. Bound "
             "customers changed in the shop get their name, address and e-mail (CRS610MI/ChgBasicData, "
@@ -118,7 +112,14 @@ def _ids(values: Iterable[Any]) -> dg.MetadataValue:
             "infor_sales_orders",
             group_name=GROUP,
             kinds={"infor"},
-            deps=["prestashop_orders", "prestashop_customers", "prestashop_products", "infor_customers"],
+            deps=[
+                "prestashop_orders",
+                "prestashop_customers",
+                "prestashop_reference_data",
+                "prestashop_products",
+                "infor_customers",
+                "infor_items",  # the items it found in M3 are not asked for again
+            ],
             description="Shop orders as confirmed M3 sales orders (OIS100MI batch: head, address, lines, "
             "confirm), exactly once: id map, then an M3 lookup by the customer order number; bound only "
             "once M3 holds the customer order.",
@@ -140,8 +141,8 @@ def order_to_m3(
     rules = mapping.load()
     with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
         updates = push_customer_updates(m3=m3, store=db, mapping=rules)
-        states = ShopLookups(shop)
-        exportable = exportable_states(states, rules)
+        states = ShopLookups(None, order_states=stored_order_states(db))
+        exportable = states.status_map(rules).exportable_states()
         db.set_cursor(EXPORTABLE_STATES_CURSOR, json.dumps(exportable))
         orders = pending_orders(db, exportable, SALES_ORDER, limit=config.max_orders)
         lookups = ShopLookups.from_store(shop, db, orders, order_states=states.order_states())

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from prestashop_infor.defs.infor.resources import InforResource
+from prestashop_infor.defs.metadata import table
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.assets import infor_sales_orders
 from prestashop_infor.defs.sync.resources import MappingResource
@@ -25,7 +26,7 @@ def bound_orders_exist_in_m3(
         metadata={
             "checked": dg.MetadataValue.int(checked),
             "not_in_m3": dg.MetadataValue.int(len(problems)),
-            "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "(none)"),
+            "problems": table([{"problem": problem} for problem in problems], ["problem"]),
         },
     )
 

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from prestashop_infor import names
 from prestashop_infor.defs.runtime import lane_tags, max_runtime_tags
 from prestashop_infor.defs.sync.assets import (
     infor_item_descriptions,
@@ -100,22 +101,23 @@ def run_unless_in_flight(
 
 
 order_sync_job = dg.define_asset_job(
-    "order_sync_job",
+    names.ORDER_SYNC_JOB,
     selection=dg.AssetSelection.assets(
         "prestashop_orders",
         "prestashop_customers",
+        "prestashop_reference_data",
         "prestashop_products",
         "infor_customers",
         "infor_sales_orders",
     ),
     executor_def=dg.in_process_executor,
-    tags={**max_runtime_tags("order_sync_job"), **lane_tags("orders")},
+    tags={**max_runtime_tags(names.ORDER_SYNC_JOB), **lane_tags("orders")},
     description="Extract the shop's changed orders, customers and products, gate them, then send the new "
     "orders (their customers first) to M3.",
 )
 
 stock_sync_job = dg.define_asset_job(
-    "stock_sync_job",
+    names.STOCK_SYNC_JOB,
     selection=dg.AssetSelection.assets(
         "infor_inventory",
         "prestashop_products",
@@ -124,16 +126,16 @@ stock_sync_job = dg.define_asset_job(
         infor_item_descriptions,
     ),
     executor_def=dg.in_process_executor,
-    tags={**max_runtime_tags("stock_sync_job"), **lane_tags("stock")},
+    tags={**max_runtime_tags(names.STOCK_SYNC_JOB), **lane_tags("stock")},
     description="Read M3's balances and the shop's catalogue and stock, and write the stock that differs; "
     "send changed product names and descriptions to their M3 items.",
 )
 
 order_status_job = dg.define_asset_job(
-    "order_status_job",
+    names.ORDER_STATUS_JOB,
     selection=dg.AssetSelection.assets("infor_order_statuses", prestashop_order_status_updates),
     executor_def=dg.in_process_executor,
-    tags={**max_runtime_tags("order_status_job"), **lane_tags("order_status")},
+    tags={**max_runtime_tags(names.ORDER_STATUS_JOB), **lane_tags("order_status")},
     description="Read the M3 states of the orders in M3 and push status, tracking and payment to the shop "
     "(what infor_order_status_sensor runs when M3 moved an order).",
 )
@@ -151,7 +153,7 @@ order_status_schedule = dg.ScheduleDefinition(
     name="order_status_schedule",
     job=order_status_job,
     cron_schedule="* * * * *",
-    execution_fn=run_unless_in_flight("order_status_job"),
+    execution_fn=run_unless_in_flight(names.ORDER_STATUS_JOB),
     default_status=default_schedule_status(),
     description="Every minute, unless a run of order_status_job has not ended: M3 fulfilment (status, "
     "tracking, payment) back to the shop; the safety net of infor_order_status_sensor, and the way "
@@ -162,7 +164,7 @@ stock_sync_schedule = dg.ScheduleDefinition(
     name="stock_sync_schedule",
     job=stock_sync_job,
     cron_schedule="* * * * *",
-    execution_fn=run_unless_in_flight("stock_sync_job"),
+    execution_fn=run_unless_in_flight(names.STOCK_SYNC_JOB),
     default_status=default_schedule_status(),
     description="Every minute, unless a run of stock_sync_job has not ended: M3's stock to the shop, the "
     "shop's product texts to M3; the safety net of the stock webhooks." + lanes_note(),

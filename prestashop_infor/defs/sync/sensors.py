@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from prestashop_infor import names
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.resources import MappingResource
@@ -94,7 +95,7 @@ def read_cursor(cursor: str | None) -> dict[str, int]:
     except json.JSONDecodeError:
         stored = {}
     stored = stored if isinstance(stored, dict) else {}
-    stored.setdefault(stock_sync_job.name, stored.get("backoffice_sync_job"))  # the job's former name
+    stored.setdefault(stock_sync_job.name, stored.get(names.FORMER_STOCK_SYNC_JOB))
     return {job: int(stored[job]) if str(stored.get(job, "")).isdigit() else 0 for job in JOBS}
 
 
@@ -141,9 +142,9 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
                     run_key=f"{job}:inbox:{ids}",
                     job_name=job,
                     tags={
-                        "prestashop_infor/trigger": "webhook",
-                        "prestashop_infor/inbox_ids": ids,
-                        "prestashop_infor/events": str(len(mine)),
+                        names.TRIGGER_TAG: names.WEBHOOK_TRIGGER,
+                        names.INBOX_IDS_TAG: ids,
+                        names.EVENTS_TAG: str(len(mine)),
                     },
                 )
             )
@@ -162,8 +163,8 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
     minimum_interval_seconds=30,
     default_status=_default_status(),
     description="Asks M3 for the heads of the open orders the id map follows (bulk GetHead) and runs "
-    "order_status_job only when one moved since its state was stored, and no run of it is at work."
-    + lanes_note(),
+    "order_status_job only when one moved since its state was stored, and no run of it is at work; "
+    "the run reads only the orders that moved." + lanes_note(),
 )
 def infor_order_status_sensor(
     context: dg.SensorEvaluationContext, infor: InforResource, store: StoreResource, mapping: MappingResource
@@ -171,7 +172,7 @@ def infor_order_status_sensor(
     read_settings_for_tick()
     running = run_in_flight(context.instance, order_status_job.name)
     if running:  # what moved meanwhile is still moved when it ends: its stored states are older
-        return dg.SensorResult(skip_reason=f"run {running} of order_status_job has not ended")
+        return dg.SensorResult(skip_reason=f"run {running} of {order_status_job.name} has not ended")
     with infor.get_client() as m3, store.open() as db:
         moved = moved_orders(m3=m3, store=db, mapping=mapping.load())
     if not moved:
@@ -185,11 +186,13 @@ def infor_order_status_sensor(
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"order_status_job:{digest}:after:{last[0] if last else 'none'}",
+                run_key=f"{order_status_job.name}:{digest}:after:{last[0] if last else 'none'}",
                 job_name=order_status_job.name,
-                tags={"prestashop_infor/trigger": "m3_status", "prestashop_infor/orders": str(len(moved))},
+                tags={names.TRIGGER_TAG: names.M3_STATUS_TRIGGER, names.ORDERS_TAG: str(len(moved))},
+                # the run reads only the orders that moved: their heads were just read here
+                run_config={"ops": {"infor_order_statuses": {"config": {"order_ids": sorted(moved)}}}},
             )
-        ],  # fmt: skip
+        ],
         cursor=digest,
     )
 

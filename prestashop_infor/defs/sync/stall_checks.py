@@ -22,13 +22,13 @@ from typing import Any
 
 import dagster as dg
 
+from prestashop_infor import names
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync.assets import (
     ERP_POOL,
     SHOP_ORDERS_POOL,
     SHOP_STOCK_POOL,
-    exportable_states,
     infor_sales_orders,
     stored_exportable_states,
 )
@@ -44,7 +44,6 @@ from prestashop_infor.sync.orders import ShopLookups
 prestashop_stock_levels = dg.AssetKey("prestashop_stock_levels")
 prestashop_order_status_updates = dg.AssetKey("prestashop_order_status_updates")
 ENDED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-INBOX_RANGE_TAG = "prestashop_infor/inbox_ids"  # set by prestashop_webhook_sensor: "<first>-<last>"
 SHOP_TIMEOUT = 10.0  # seconds per request when only the order states are read (a sensor tick is short)
 
 #: Which check shows each stall: (asset, check name).
@@ -77,7 +76,7 @@ def exportable_order_states(prestashop: PrestashopResource, mapping: MappingReso
     one short request, tried twice at most)."""
     quick = prestashop.model_copy(update={"timeout": SHOP_TIMEOUT, "max_attempts": 2})
     with quick.get_client() as shop:
-        return exportable_states(ShopLookups(shop), mapping.load())
+        return ShopLookups(shop).status_map(mapping.load()).exportable_states()
 
 
 def order_backlog(db: Store, states: Iterable[int]) -> backlog.OrderBacklog:
@@ -104,11 +103,11 @@ def inbox_lanes(instance: dg.DagsterInstance, db: Store) -> list[stalls.InboxLan
     for job in JOBS:
         newest = _newest_run(instance, job)
         tagged = instance.get_run_records(
-            dg.RunsFilter(job_name=job, tags={"prestashop_infor/trigger": "webhook"}), limit=1
+            dg.RunsFilter(job_name=job, tags={names.TRIGGER_TAG: names.WEBHOOK_TRIGGER}), limit=1
         )
         # every event of this job up to the newest webhook run's range was seen by the sensor: start
         # the search there instead of at the first event ever received
-        after = _range_end(tagged[0].dagster_run.tags.get(INBOX_RANGE_TAG)) if tagged else 0
+        after = _range_end(tagged[0].dagster_run.tags.get(names.INBOX_IDS_TAG)) if tagged else 0
         kinds = [kind for kind, target in ROUTES.items() if target == job]
         untaken = backlog.untaken_events(
             db, kinds, after_id=after, received_after=newest.created_at if newest else None

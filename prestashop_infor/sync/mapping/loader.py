@@ -12,6 +12,7 @@ import pydantic
 import yaml
 from pydantic import Field
 
+from prestashop_infor.sync.errors import first_problem
 from prestashop_infor.sync.mapping.address import AddressRules
 from prestashop_infor.sync.mapping.currency import CurrencyRules
 from prestashop_infor.sync.mapping.enrichment import Enrichment
@@ -63,13 +64,9 @@ def parse_mapping(raw: Any, *, source: str = "mapping") -> Mapping:
     try:
         mapping = Mapping.model_validate(raw)
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        path = ""
-        for part in first["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        message = first["msg"].removeprefix("Value error, ")
-        raise MappingError(path, f"{message}{more}") from None
+        problem, more = first_problem(exc)
+        also = f" (and {more} more problem(s))" if more else ""
+        raise MappingError(problem.path, f"{problem.reason}{also}") from None
     if not mapping.reviewed:
         raise MappingError(
             "reviewed",

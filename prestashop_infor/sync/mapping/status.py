@@ -203,7 +203,7 @@ class ResolvedStatusMap:
         if state_id not in self.flags:
             return None
         milestone = self.milestone_of_state(state_id)
-        if milestone == CANCELLED or state_id in self.not_exported:
+        if milestone == CANCELLED or not self.exportable(state_id):
             return None
         if milestone is not None and milestone != "paid":
             return MILESTONES.index(milestone)
@@ -223,3 +223,8 @@ class ResolvedStatusMap:
     def exportable(self, state_id: int) -> bool:
         """Whether an order in this shop state is sent to M3 (all but the ``not_exported`` ones)."""
         return state_id not in self.not_exported
+
+    def exportable_states(self) -> list[int]:
+        """The shop's order states (those this map was resolved against, in the shop's order) whose
+        orders are sent to M3: :meth:`exportable` applied to each."""
+        return [state_id for state_id in self.flags if self.exportable(state_id)]

@@ -8,7 +8,7 @@ only translates HTTP:
 - ``records.py`` — the records a tenant keeps (items, balances, customers, orders, deliveries, ...);
 - ``lifecycle.py`` — the customer-order lifecycle on the tenant clock (``clock.py``);
 - ``programs/`` — one module per MI program: its write rules and which records its reads read;
-- ``families.py`` and ``reads.py`` — the records seen as M3 fields, and the generic read engine
+- ``families/`` and ``reads.py`` — the records seen as M3 fields, and the generic read engine
   that serves every ``Get``/``Lst``/``Sel`` transaction from them, driven by the spec facts
   (``prestashop_infor.sandbox.infor.specs``);
 - ``values.py`` — M3 business errors and how values look on the wire.

@@ -1,7 +1,7 @@
 """The records one M3 tenant keeps: items, warehouses and balances, customers, batch and customer
 orders with their lines, deliveries, shipments, invoices and receivables, payment batches and stock
 messages. Plain dataclasses; the rules that change them live in the lifecycle and program modules,
-and ``families.py`` shows them to the read engine as M3 fields. The records a long history holds by
+and ``families/`` shows them to the read engine as M3 fields. The records a long history holds by
 the hundred thousand (orders, lines, deliveries, shipments, invoices) have slots: a third of the memory."""
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import threading
 
+from prestashop_infor import names
 from prestashop_infor.sandbox.prestashop.models.checkout import build_order
 from prestashop_infor.sandbox.prestashop.models.clock import ShopClock
 from prestashop_infor.sandbox.prestashop.models.errors import WebserviceError
@@ -82,7 +83,7 @@ class OrderLifecycle:
             )
             order = self.tables["orders"].rows[order_id]
             self._emit(
-                "order.created",
+                names.ORDER_CREATED,
                 "actionValidateOrder",
                 "orders",
                 order_id,
@@ -187,7 +188,7 @@ class OrderLifecycle:
                     order, template, self._field("order_states", state, "name").get(self.default_language, "")
                 )
         self._emit(
-            "order.status_changed",
+            names.ORDER_STATUS_CHANGED,
             "actionOrderStatusPostUpdate",
             "orders",
             order_id,
@@ -195,7 +196,7 @@ class OrderLifecycle:
         )
         if flag("paid") and not self._state_flag(old_state, "paid"):
             self._emit(
-                "order.payment_confirmed",
+                names.ORDER_PAYMENT_CONFIRMED,
                 "actionPaymentConfirmation",
                 "orders",
                 order_id,
@@ -233,7 +234,7 @@ class OrderLifecycle:
             if send_email and tracking:
                 self._send_order_email(updated, "in_transit", "Package in transit", tracking_number=tracking)
         self._emit(
-            "order.tracking_updated",
+            names.ORDER_TRACKING_UPDATED,
             "actionObjectOrderCarrierUpdateAfter",
             "order_carriers",
             row[0],
@@ -246,7 +247,7 @@ class OrderLifecycle:
 
     def _emit_stock(self, row: Row) -> None:
         self._emit(
-            "stock.updated",
+            names.STOCK_UPDATED,
             "actionUpdateQuantity",
             "stock_availables",
             row[0],

@@ -1,0 +1,54 @@
+"""The errors of calling M3: a transaction M3 refused (an MI business error) or a gateway failure."""
+
+from __future__ import annotations
+
+
+class M3Error(Exception):
+    """Base class of every error calling M3."""
+
+
+class M3TransactionError(M3Error):
+    """M3 refused a transaction (an MI business error, HTTP 400 on a single call)."""
+
+    def __init__(
+        self,
+        program: str,
+        transaction: str,
+        *,
+        code: str = "",
+        field: str = "",
+        message: str = "",
+        error_type: str = "",
+        http_status: int | None = None,
+    ):
+        self.program = program
+        self.transaction = transaction
+        self.code = code
+        self.field = field
+        self.message = message
+        self.error_type = error_type
+        self.http_status = http_status
+        where = f" field {field}" if field else ""
+        super().__init__(
+            f"{program}/{transaction} failed: {code or 'no code'}{where}: {message or 'no message'}"
+        )
+
+
+class M3GatewayError(M3Error):
+    """The gateway answered with a transport-level failure (403/404/405, or 429/5xx after the retries).
+
+    ``may_have_committed`` is true for a write that got a 5xx or no answer: M3 may have done it.
+    """
+
+    def __init__(
+        self, program: str, transaction: str, status: int | None, detail: str, *, may_have_committed: bool
+    ):
+        self.program = program
+        self.transaction = transaction
+        self.status = status
+        self.may_have_committed = may_have_committed
+        status_text = f"HTTP {status}" if status is not None else "no response"
+        hint = (
+            " (the write may have been committed in M3: look before retrying)" if may_have_committed else ""
+        )
+        super().__init__(f"{program}/{transaction}: gateway {status_text}: {detail}{hint}")

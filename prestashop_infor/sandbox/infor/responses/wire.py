@@ -1,0 +1,28 @@
+"""What every route of the emulator answers or reads alike: gateway errors, form bodies, flags."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+
+def gateway_error(status: int, error: str, description: str = "", headers: dict[str, str] | None = None):
+    """A gateway error body, ``{"error": ..., "error_description": ...}``, with its status."""
+    body = {"error": error}
+    if description:
+        body["error_description"] = description
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body (parsed here: no multipart dependency needed)."""
+    return dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def flag(value: str | None, default: bool) -> bool:
+    """A true/false query parameter (``true``, ``1``, ``yes``); ``default`` when absent or empty."""
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("true", "1", "yes")
