@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from prestashop_infor.defs import prestashop as prestashop_defs
-from prestashop_infor.defs.infor import InforResource, infor_inventory, infor_order_statuses
+from prestashop_infor.defs.infor import InforResource, infor_inventory, infor_items, infor_order_statuses
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.runtime import LANE_TAG
@@ -31,6 +31,8 @@ from prestashop_infor.defs.sync import (
     prestashop_stock_levels,
 )
 from prestashop_infor.defs.sync.assets import stored_exportable_states
+from prestashop_infor.infor import M3Client
+from prestashop_infor.prestashop.transport import Transport
 from prestashop_infor.sandbox.infor import LifecycleSettings, M3Tenant, seed_tenant_from_shop
 from prestashop_infor.sandbox.infor import create_app as create_m3_app
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
@@ -155,6 +157,65 @@ def test_fulfilment_in_m3_reaches_the_shop(world: World) -> None:
     assert (again["state_changes"], again["tracking_numbers"], again["payments"]) == (0, 0, 0)
 
 
+def _count_calls(monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Every request to the shop (method, resource) and every M3 transaction (program, transaction),
+    single or in a bulk request, from here on."""
+    shop: list[tuple[str, str]] = []
+    m3: list[tuple[str, str]] = []
+    request, execute, bulk = Transport._request, M3Client.execute, M3Client.bulk
+
+    def counted_request(self, method, path, **options):
+        shop.append((method, options.get("resource") or path.split("/")[0]))
+        return request(self, method, path, **options)
+
+    def counted_execute(self, program, transaction, **options):
+        m3.append((program, transaction))
+        return execute(self, program, transaction, **options)
+
+    def counted_bulk(self, calls, **options):
+        calls = list(calls)
+        m3.extend((program, transaction) for program, transaction, _ in calls)
+        return bulk(self, calls, **options)
+
+    monkeypatch.setattr(Transport, "_request", counted_request)
+    monkeypatch.setattr(M3Client, "execute", counted_execute)
+    monkeypatch.setattr(M3Client, "bulk", counted_bulk)
+    return shop, m3
+
+
+def test_each_write_step_reads_only_what_its_upstream_assets_stored(world: World, monkeypatch) -> None:
+    """The lineage the README states, counted: once the extraction assets have run, the order step
+    asks the shop nothing (order states, customers, addresses, countries, currencies, products
+    are stored) and M3 for no item (infor_items stored them); the status push reads from the shop
+    only the orders it is about to change, and asks M3 nothing (infor_order_statuses stored it)."""
+    world.materialize([*ORDER_SYNC, infor_items])
+    customer = next(c for c in world.shop.records("customers") if c["id"] > 10)
+    world.shop.place_order(customer["id"], [(1, 1, 2), (29, 0, 1)])
+    world.materialize([*prestashop_defs.ASSETS, infor_items])  # the extractions see the new order
+    shop, m3 = _count_calls(monkeypatch)
+    placed = metadata(world.materialize([order_to_m3]), dg.AssetKey("infor_sales_orders"))
+    assert placed["created"] == 1
+    assert shop == []
+    assert ("MMS200MI", "Get") not in m3 and ("OIS100MI", "Confirm") in m3
+
+    with world.store() as store:
+        binding = id_map.bindings(store, "sales_order")[0]
+    world.sandbox(binding.target_key, "ship")
+    world.materialize([infor_order_statuses])
+    shop.clear()
+    m3.clear()
+    pushed = metadata(world.materialize([prestashop_order_status_updates]), prestashop_order_status_updates)
+    assert pushed["tracking_numbers"] == 1
+    assert m3 == []
+    assert {resource for _, resource in shop} <= {
+        "orders",
+        "order_carriers",
+        "order_payments",
+        "order_histories",
+    }
+    assert ("GET", "order_states") not in shop
+
+
 def test_m3_stock_reaches_the_shop_and_only_changes_are_written(world: World) -> None:
     first = metadata(world.materialize(STOCK_SYNC), prestashop_stock_levels)
     assert first["changed"] > 0
@@ -246,7 +307,7 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
                            "infor_item_descriptions")}  # fmt: skip
     assert parents == {
         "infor_item_descriptions": {"prestashop_products"},
-        "prestashop_order_status_updates": {"infor_order_statuses"},
+        "prestashop_order_status_updates": {"infor_order_statuses", "prestashop_reference_data"},
         "prestashop_stock_levels": {"infor_inventory", "prestashop_products", "prestashop_stock"},
         "infor_sales_orders": {
             "prestashop_orders",

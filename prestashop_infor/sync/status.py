@@ -122,6 +122,7 @@ def push_stored_statuses(
     order_ids: Iterable[int] | None = None,
     stale_claim_after: timedelta = timedelta(minutes=15),
     max_seconds: float | None = None,
+    order_states: Sequence[Mapping[str, Any]] | None = None,
 ) -> StatusReport:
     """The shop half (the ``prestashop_order_status_updates`` asset): bring the shop's orders up to
     date with the M3 states ``read_order_states`` stored: state, tracking number, payment.
@@ -132,6 +133,8 @@ def push_stored_statuses(
     not take leaves its order for the next run; raises when the shop stays unreachable (five orders
     in a row), or the status map does not fit the shop's states. With ``max_seconds``, no order's
     push starts after that long: the rest are left for the next run (``left_for_next_run``).
+    ``order_states``: the shop's order states as ``prestashop_reference_data`` stored them (the
+    asset passes them); without, they are read from the shop (a replay, a re-drive).
     """
     report = StatusReport()
     tracked, notes = tracked_orders(store, order_ids)
@@ -145,7 +148,14 @@ def push_stored_statuses(
             report.notes[order_id] = "no M3 state read yet (infor_order_statuses)"
     # one push per order at a time (the synchronizer's claims): a concurrent push leaves these
     # orders alone (and vice versa), so a payment is never recorded twice by two overlapping runs
-    push = _StatusPush(prestashop, store, mapping, forced=order_ids is not None, max_seconds=max_seconds)
+    push = _StatusPush(
+        prestashop,
+        store,
+        mapping,
+        forced=order_ids is not None,
+        max_seconds=max_seconds,
+        order_states=order_states,
+    )
     work = {str(i): stored[i] for i in tracked if i in stored}
     run = synchronize(work, push, store, stale_after=stale_claim_after)
     for key in run.busy:
@@ -197,12 +207,14 @@ class _StatusPush:
         *,
         forced: bool,
         max_seconds: float | None,
+        order_states: Sequence[Mapping[str, Any]] | None = None,
     ):
         self.prestashop = prestashop
         self.store = store
         self.mapping = mapping
         self.forced = forced
         self.max_seconds = max_seconds
+        self.order_states = order_states
         self.ladder: Ladder | None = None
         self.memory: dict[int, OrderPush] = {}
 
@@ -212,7 +224,8 @@ class _StatusPush:
     def read_current(self, work: Mapping[str, M3OrderState]) -> dict[str, Any]:
         """The shop's states, the memory of the last pushes and, for the orders M3 changed since
         (all of them when forced), the shop order (never trusted from memory)."""
-        ladder = self.ladder = Ladder(self.mapping.status.resolve(self.prestashop.order_states()))
+        states = self.order_states if self.order_states is not None else self.prestashop.order_states()
+        ladder = self.ladder = Ladder(self.mapping.status.resolve(states))
         self.memory = dict(backoffice.order_pushes_for(self.store, [int(k) for k in work]))
         changed = [
             int(key)

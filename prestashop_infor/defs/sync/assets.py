@@ -217,7 +217,7 @@ def _customer_metadata(
     group_name=GROUP,
     kinds={"prestashop"},
     pool=SHOP_ORDERS_POOL,
-    deps=["infor_order_statuses"],
+    deps=["infor_order_statuses", "prestashop_reference_data"],
     description="M3 fulfilment back to the shop, from the states infor_order_statuses stored: order "
     "state (never backwards), tracking number on order_carriers, invoice payment on order_payments "
     "and the paid state.",
@@ -228,7 +228,11 @@ def prestashop_order_status_updates(
     rules = mapping.load()
     with prestashop.get_client() as shop, store.open() as db:
         report = push_stored_statuses(
-            prestashop=shop, store=db, mapping=rules, max_seconds=config.max_seconds
+            prestashop=shop,
+            store=db,
+            mapping=rules,
+            max_seconds=config.max_seconds,
+            order_states=stored_order_states(db),
         )
     return dg.MaterializeResult(
         metadata={
