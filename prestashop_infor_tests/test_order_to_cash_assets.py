@@ -216,6 +216,35 @@ def test_each_write_step_reads_only_what_its_upstream_assets_stored(world: World
     assert ("GET", "order_states") not in shop
 
 
+def test_the_stock_and_item_pushes_read_only_what_their_upstream_assets_stored(
+    world: World, monkeypatch
+) -> None:
+    """The lineage, counted for the other two write steps: the stock push asks M3 nothing and the
+    shop only for the stock rows it writes; the item push asks the shop nothing and M3 only for the
+    items it is about to change (read just before the write, with their change number)."""
+    world.materialize([*STOCK_SYNC, infor_item_descriptions])
+    stock = next(s for s in world.shop.records("stock_availables") if int(s["id_product_attribute"]) > 0)
+    combination = world.shop.record("combinations", int(stock["id_product_attribute"]))
+    world.tenant.adjust_stock(world.tenant.default_warehouse, combination["reference"], Decimal(25))
+    combined = {int(c["id_product"]) for c in world.shop.records("combinations")}
+    product = next(p for p in world.shop.records("products") if int(p["id"]) not in combined)
+    world.shop.clock.advance(timedelta(minutes=1))
+    with world.resources["prestashop"].get_client() as shop:
+        record = shop.get("products", int(product["id"]), fmt="xml")
+        shop.update("products", {**record, "name": [{"id": "1", "value": "Renamed in the shop"}]})
+    world.materialize(
+        [infor_inventory, prestashop_defs.prestashop_products, prestashop_defs.prestashop_stock]
+    )
+    shop, m3 = _count_calls(monkeypatch)
+    pushed = metadata(world.materialize([prestashop_stock_levels]), prestashop_stock_levels)
+    assert pushed["changed"] >= 1
+    assert m3 == [] and shop and {resource for _, resource in shop} == {"stock_availables"}
+    shop.clear()
+    renamed = metadata(world.materialize([infor_item_descriptions]), infor_item_descriptions)
+    assert renamed["updated"] == 1
+    assert shop == [] and m3 and {program for program, _ in m3} == {"MMS200MI"}
+
+
 def test_m3_stock_reaches_the_shop_and_only_changes_are_written(world: World) -> None:
     first = metadata(world.materialize(STOCK_SYNC), prestashop_stock_levels)
     assert first["changed"] > 0
