@@ -15,7 +15,13 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.settings import Settings, SettingsError
 
-ASSET_NAMES = {"prestashop_orders", "prestashop_customers", "prestashop_products", "prestashop_stock"}
+ASSET_NAMES = {
+    "prestashop_orders",
+    "prestashop_customers",
+    "prestashop_products",
+    "prestashop_stock",
+    "prestashop_reference_data",
+}
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -137,6 +143,7 @@ EXTRACTION_MODELS = {
     "prestashop_customers": "CustomerSchema",
     "prestashop_products": "ProductSchema",
     "prestashop_stock": "StockSchema",
+    "prestashop_reference_data": "OrderStateSchema",  # and the country and currency gates
     "infor_items": "ItemSchema",
     "infor_inventory": "BalanceSchema",
     "infor_order_statuses": "OrderStatusSchema",

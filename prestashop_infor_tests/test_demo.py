@@ -40,6 +40,7 @@ ASSETS_QUERY = """
 { assetNodes { assetKey { path } groupName assetMaterializations(limit: 1) { runId } } }
 """
 EXPECTED_ASSETS = {"prestashop_orders", "prestashop_customers", "prestashop_products", "prestashop_stock",
+                   "prestashop_reference_data",
                    "infor_items", "infor_inventory", "infor_order_statuses", "infor_customers",
                    "infor_sales_orders", "prestashop_order_status_updates", "prestashop_stock_levels"}  # fmt: skip
 RUNS_QUERY = "{ runsOrError { ... on Runs { results { runId status tags { key value } } } } }"

@@ -127,6 +127,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_the_store_and_dead_letter_commands(env):
     assert run(".venv/bin/prestashop-infor db upgrade", env).returncode == 0
     current = run(".venv/bin/prestashop-infor db current", env)
@@ -140,6 +141,7 @@ def test_the_store_and_dead_letter_commands(env):
     assert trace.returncode == 1 and "knows nothing of order 1234" in trace.stdout + trace.stderr
 
 
+@pytest.mark.slow
 def test_the_webhook_secret_and_the_receiver(env):
     secret = run(
         "export WEBHOOK_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))') && "
@@ -158,6 +160,7 @@ def test_the_webhook_secret_and_the_receiver(env):
         _stop(receiver)
 
 
+@pytest.mark.slow
 def test_the_sandbox_curl_and_a_backfill_in_one_run(env):
     sandbox = subprocess.Popen(
         ["bash", "-c", f"exec {SANDBOX}"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
