@@ -109,6 +109,17 @@ class OrderLifecycle:
         bisect.insort(self.order_dates, (order.ordt.strftime("%Y%m%d"), order.orno))
         self.orders_by_cuor.setdefault(order.cuor, []).append(order.orno)
 
+    def remove_order(self, order: CustomerOrder) -> None:
+        """Forget a deleted customer order (``OIS100MI/DelHead``), and its place in the indexes."""
+        del self.orders[order.orno]
+        entry = (order.ordt.strftime("%Y%m%d"), order.orno)
+        index = bisect.bisect_left(self.order_dates, entry)
+        if index < len(self.order_dates) and self.order_dates[index] == entry:
+            del self.order_dates[index]
+        same_cuor = self.orders_by_cuor.get(order.cuor, [])
+        if order.orno in same_cuor:
+            same_cuor.remove(order.orno)
+
     def orders_from_date(self, ordt: str) -> Iterator[CustomerOrder]:
         """Orders dated ``ordt`` (YYYYMMDD, compared as text like the read engine does) or later, in
         order date then order number order: ``OIS175MI/LstHeadByDate`` without a scan."""
@@ -369,6 +380,26 @@ class OrderLifecycle:
             line.cancelled = True
         order.stat = "90"
         order.phase = "cancelled"
+        self._touch(order)
+        self.allocate_waiting()
+
+    def release_line(self, line: OrderLine) -> None:
+        """Give back to the warehouse balance what a line not delivered yet holds (allocated, on a
+        picking list): the line is deleted or closed, and leaves its delivery."""
+        if line.alqt or line.plqt:
+            balance = self.balances[(line.whlo, line.itno)]
+            balance.allocated -= line.alqt
+            balance.picking -= line.plqt
+            self._touch_balance(balance)
+        line.alqt = line.plqt = Decimal(0)
+        line.dlix = ""
+
+    def lines_changed(self, order: CustomerOrder) -> None:
+        """After lines were deleted or closed: an order with nothing left to deliver stops (phase
+        ``cancelled``: no step runs for it any more), one that waited only for those lines moves on,
+        and the stock they held goes to the orders waiting for it."""
+        if all(line.cancelled for line in order.lines):
+            order.phase = "cancelled"
         self._touch(order)
         self.allocate_waiting()
 

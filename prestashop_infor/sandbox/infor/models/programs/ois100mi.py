@@ -1,10 +1,16 @@
-"""OIS100MI, customer order interface: batch order entry (§10.1, §11.1) and its reads.
+"""OIS100MI, customer order interface: batch order entry (§10.1, §11.1), taking orders back, reads.
 
 Orders from outside M3 enter as batch orders with a temporary number (``AddBatchHead``), get a
 delivery address, lines and texts, and are released by ``Confirm``: checked like manual entry
 (customer, items, warehouses, credit stop) and, when they pass, turned into a customer order by the
 lifecycle (at once or after the batch job's delay). Rejected batch orders keep their reasons for
 ``LstErrMsgOrder`` and can be corrected and confirmed again.
+
+Customer orders are taken back before they leave the warehouse: ``DelLine`` deletes a line not on
+a picking list yet (status below 44: what it had allocated goes back to the balance; the head stays
+when it was the last line), ``DelHead`` deletes an order whose lines all may be deleted, ``CloLine``
+closes a line not delivered yet (status 99, the line kept with its history). The order's ORSL/ORST
+follow its lines; anything further on is refused with nothing changed.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from prestashop_infor.sandbox.infor.models.records import (
     BATCH_NO_LINES,
     BatchLine,
     BatchOrder,
+    CustomerOrder,
+    OrderLine,
 )
 from prestashop_infor.sandbox.infor.models.values import (
     MSG_CREDIT_STOP,
@@ -31,12 +39,15 @@ from prestashop_infor.sandbox.infor.models.values import (
     MSG_UNKNOWN_ITEM,
     MSG_WRONG_STATE,
     M3Failure,
+    mandatory,
     parse_date,
     parse_decimal,
 )
 
 ADDRESS_TYPES = ("1", "2", "3", "4")
 LINE_NUMBER = ("ORNO", "PONR", "POSX")  # the key order lines are read by
+PICKING_LIST_STATUS = "44"  # a line from here on is on a picking list: no more deleting it
+DELIVERED_STATUS = "66"  # a line from here on is delivered: no more closing it
 
 
 class OIS100MI(Program):
@@ -153,3 +164,64 @@ class OIS100MI(Program):
                 batch.stat = BATCH_ENTERED
                 m3.submit_batch(batch)
         return [{"ORNO": batch.orno, "STAT": batch.stat}]
+
+    # -- taking a customer order back --------------------------------------------------------------
+
+    def _order_line(self, f: Fields) -> tuple[CustomerOrder, OrderLine]:
+        """The order line ``ORNO``/``PONR``/``POSX`` names; every line of the emulator has suffix 0."""
+        for name, label in (("ORNO", "Order number"), ("PONR", "Order line")):
+            if not f.get(name):
+                raise mandatory(name, label)
+        order = self.m3._order(f["ORNO"])
+        ponr = parse_decimal(f, "PONR", None)
+        posx = parse_decimal(f, "POSX", Decimal(0))
+        line = next((ln for ln in order.lines if ln.ponr == ponr and posx == 0), None)
+        if line is None:
+            raise M3Failure(
+                MSG_NOT_FOUND, f"Order line {f['PONR']} of order {order.orno} does not exist", "PONR"
+            )
+        return order, line
+
+    def DelLine(self, f: Fields) -> Records:
+        """Delete a line not released for picking yet; the order head stays, even without lines."""
+        order, line = self._order_line(f)
+        if line.status >= PICKING_LIST_STATUS:
+            raise M3Failure(
+                MSG_WRONG_STATE,
+                f"Order line {line.ponr} has status {line.status} and cannot be deleted",
+                "PONR",
+            )
+        self.m3.release_line(line)
+        order.lines.remove(line)
+        self.m3.lines_changed(order)
+        return []
+
+    def DelHead(self, f: Fields) -> Records:
+        """Delete an order and its lines, when none of them is released for picking yet."""
+        order = self.m3._order(f["ORNO"])
+        too_far = [line for line in order.lines if line.status >= PICKING_LIST_STATUS]
+        if too_far:
+            raise M3Failure(
+                MSG_WRONG_STATE,
+                f"Order {order.orno} cannot be deleted: line {too_far[0].ponr} has status {too_far[0].status}",
+                "ORNO",
+            )
+        for line in order.lines:
+            self.m3.release_line(line)
+        self.m3.remove_order(order)
+        self.m3.allocate_waiting()
+        return []
+
+    def CloLine(self, f: Fields) -> Records:
+        """Close a line not delivered yet: its remaining quantity will not be delivered (status 99)."""
+        order, line = self._order_line(f)
+        if line.status >= DELIVERED_STATUS:
+            raise M3Failure(
+                MSG_WRONG_STATE,
+                f"Order line {line.ponr} has status {line.status} and cannot be closed",
+                "PONR",
+            )
+        self.m3.release_line(line)
+        line.cancelled = True
+        self.m3.lines_changed(order)
+        return []
