@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from prestashop_infor.infor import M3Client, M3TransactionError
+from prestashop_infor.infor import M3Client
 from prestashop_infor.store import Store, id_map, master_data, tables
 from prestashop_infor.sync.customers import ENTITY as CUSTOMER
 from prestashop_infor.sync.customers import MAIL_LENGTH, SHOP_CUSTOMER, normalize_email, shop_fields
@@ -26,6 +26,7 @@ from prestashop_infor.sync.field_merge import (
     change_outcome,
     merge_fields,
     merged_state,
+    read_records,
     shop_changed,
     wire,
 )
@@ -288,19 +289,11 @@ class _CustomerUpdates:
             if plan.state_key in fresh:
                 plan.data = dict(fresh[plan.state_key].data)
         plans = [p for p in work.values() if p.changed]
-        reads = self.m3.bulk(
-            [("CRS610MI", "GetBasicData", {"CUNO": p.cuno}) for p in plans], max_per_request=self.bulk_size
-        )
         self.report.checked += len(plans)
-        current: dict[str, Any] = {}
-        for plan, result in zip(plans, reads, strict=True):
-            if result.ok:
-                current[plan.cuno] = result.records[0] if result.records else {}
-            elif isinstance(result.error, M3TransactionError):
-                current[plan.cuno] = _MISSING
-            else:
-                raise result.error or RuntimeError("CRS610MI/GetBasicData failed")
-        return current
+        inputs = {p.cuno: {"CUNO": p.cuno} for p in plans}
+        return read_records(
+            self.m3, "CRS610MI", "GetBasicData", inputs, bulk_size=self.bulk_size, missing=_MISSING
+        )
 
     def decide(self, cuno: str, plan: _CustomerPlan, current: Any) -> Decision:
         if not plan.changed:  # only the shop side moved: recorded, no M3 call

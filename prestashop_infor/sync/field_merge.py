@@ -1,5 +1,6 @@
 """What the customer and item update passes (``sync.master_data``) share: the three-way merge of a
-record's fields, the values of an M3 change transaction and what M3's answer to it comes to."""
+record's fields, M3's records read before the writes, the values of an M3 change transaction and
+what M3's answer to it comes to."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from prestashop_infor.infor import M3GatewayError, M3TransactionError
+from prestashop_infor.infor import M3Client, M3GatewayError, M3TransactionError
 from prestashop_infor.infor.client import BulkResult
 from prestashop_infor.sync.errors import LoadError
 from prestashop_infor.sync.synchronizer import Bind, DeadLetter, Leave, Outcome
@@ -76,6 +77,31 @@ def shop_changed(desired: Mapping[str, str], data: Mapping[str, Any]) -> bool:
     """The shop's values differ from those last acted on (``data["sent"]``)."""
     sent = data.get("sent") or {}
     return any(sent.get(name) != value for name, value in desired.items())
+
+
+def read_records(
+    m3: M3Client,
+    program: str,
+    transaction: str,
+    inputs: Mapping[str, Mapping[str, str]],
+    *,
+    bulk_size: int,
+    missing: str,
+) -> dict[str, Any]:
+    """M3's record for each key of ``inputs`` (one bulk ``program/transaction`` with that key's
+    inputs), read just before the writes: ``missing`` where M3 answers that it has no such record;
+    any other failure raises (M3 unreachable is not the record's fault)."""
+    keys = list(inputs)
+    results = m3.bulk([(program, transaction, dict(inputs[key])) for key in keys], max_per_request=bulk_size)
+    current: dict[str, Any] = {}
+    for key, result in zip(keys, results, strict=True):
+        if result.ok:
+            current[key] = result.records[0] if result.records else {}
+        elif isinstance(result.error, M3TransactionError):
+            current[key] = missing
+        else:
+            raise result.error or RuntimeError(f"{program}/{transaction} failed")
+    return current
 
 
 def wire(fields: Mapping[str, str]) -> dict[str, str]:

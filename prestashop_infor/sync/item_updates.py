@@ -21,7 +21,7 @@ from typing import Any
 
 import pydantic
 
-from prestashop_infor.infor import M3Client, M3TransactionError
+from prestashop_infor.infor import M3Client
 from prestashop_infor.prestashop.models import Multilingual, pick_language
 from prestashop_infor.store import Store, id_map, master_data, tables
 from prestashop_infor.sync.errors import MappingFailure, SyncError, ValidationError, first_problem
@@ -31,6 +31,7 @@ from prestashop_infor.sync.field_merge import (
     change_outcome,
     merge_fields,
     merged_state,
+    read_records,
     shop_changed,
     wire,
 )
@@ -250,19 +251,9 @@ class _ItemUpdates:
             for p in work.values()
             if p.key not in fresh or fresh[p.key].target_key != p.itno or shop_changed(p.desired, p.data)
         ]
-        reads = self.m3.bulk(
-            [("MMS200MI", "Get", {"ITNO": p.itno}) for p in plans], max_per_request=self.bulk_size
-        )
         self.report.checked += len(plans)
-        current: dict[str, Any] = {}
-        for plan, result in zip(plans, reads, strict=True):
-            if result.ok:
-                current[plan.key] = result.records[0] if result.records else {}
-            elif isinstance(result.error, M3TransactionError):
-                current[plan.key] = _UNKNOWN
-            else:
-                raise result.error or RuntimeError("MMS200MI/Get failed")
-        return current
+        inputs = {p.key: {"ITNO": p.itno} for p in plans}
+        return read_records(self.m3, "MMS200MI", "Get", inputs, bulk_size=self.bulk_size, missing=_UNKNOWN)
 
     def decide(self, key: str, plan: _ItemPlan, current: Any) -> Decision:
         if current is None:
