@@ -53,11 +53,14 @@ ASSET_JOB = "__ASSET_JOB"
 #: run queue limits by (``dagster.yaml``). ``TRIGGER_TAG``: what asked for a sensor's run
 #: (``WEBHOOK_TRIGGER`` or ``M3_STATUS_TRIGGER``); a webhook run also carries the range of inbox ids
 #: it was asked for (``INBOX_IDS_TAG``: ``"<first>-<last>"``) and how many events (``EVENTS_TAG``),
-#: an M3 status run how many orders moved (``ORDERS_TAG``). ``DEMO_TAG``: which of the demo's own
-#: runs a run is.
+#: an M3 status run how many orders moved (``ORDERS_TAG``). A run that had not started when new
+#: webhooks arrived takes them (the sensor starts no second run): the sensor widens its
+#: ``INBOX_IDS_TAG`` and marks it ``TAKES_WEBHOOKS_TAG``, so an order's story names the run that read
+#: its webhooks whatever started it. ``DEMO_TAG``: which of the demo's own runs a run is.
 LANE_TAG = "prestashop_infor/lane"
 TRIGGER_TAG = "prestashop_infor/trigger"
 INBOX_IDS_TAG = "prestashop_infor/inbox_ids"
+TAKES_WEBHOOKS_TAG = "prestashop_infor/takes_webhooks"
 EVENTS_TAG = "prestashop_infor/events"
 ORDERS_TAG = "prestashop_infor/orders"
 DEMO_TAG = "prestashop_infor/demo"

@@ -516,3 +516,34 @@ def test_trace_tells_one_orders_story_in_time_order(world: World, capsys, monkey
     assert main(["trace", str(order_id), "--json"]) == 0
     steps = json.loads(capsys.readouterr().out)["steps"]
     assert [s["at"] for s in steps] == sorted(s["at"] for s in steps)
+
+
+def test_trace_names_the_run_that_took_an_orders_webhook_whatever_started_it(world: World, capsys, monkeypatch,
+                                                                              tmp_path: Path) -> None:  # fmt: skip
+    """A schedule run still queued when the webhook arrived takes it (the sensor starts no second run
+    and tags that run): the story links it; a webhook run over other inbox ids is not in it."""
+    import dagster as dg
+
+    from prestashop_infor import names
+    from prestashop_infor.store import inbox
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    order_id = world.place_order([(1, 1, 1)])
+    inbox.enqueue_many(world.store, [({"id": "evt-9", "event": "order.created", "contract_version": 1,
+                                       "resource": {"type": "orders", "id": order_id}}, "pending", 1)])  # fmt: skip
+    inbox_id = max(event.id for event in inbox.events_after(world.store, 0, limit=100))
+    with dg.DagsterInstance.get() as instance:
+        took = dg.DagsterRun(job_name="order_sync_job", run_id=str(uuid.uuid4()))
+        other = dg.DagsterRun(job_name="order_sync_job", run_id=str(uuid.uuid4()),
+                              tags={names.TRIGGER_TAG: names.WEBHOOK_TRIGGER,
+                                    names.INBOX_IDS_TAG: f"{inbox_id + 1}-{inbox_id + 5}"})  # fmt: skip
+        instance.add_run(took)
+        instance.add_run(other)
+        instance.add_run_tags(took.run_id, {names.INBOX_IDS_TAG: f"{inbox_id}-{inbox_id}",
+                                            names.TAKES_WEBHOOKS_TAG: "yes"})  # fmt: skip
+    assert main(["trace", str(order_id)]) == 0
+    out = capsys.readouterr().out
+    assert f"/runs/{took.run_id}" in out and "run order_sync_job" in out
+    assert other.run_id not in out

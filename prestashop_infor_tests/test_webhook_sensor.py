@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from prestashop_infor import names
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sync import sensors
 from prestashop_infor.defs.sync.sensors import prestashop_webhook_sensor
@@ -136,6 +137,9 @@ def test_a_run_not_started_yet_takes_the_new_events_and_a_started_one_does_not(s
     add(db, "order.status_changed")
     absorbed = evaluate(store, first.cursor)
     assert absorbed.run_requests == [] and absorbed.cursor == positions(2, 2)  # the queued run reads it
+    # ... and says so: an order's story names the run that took its webhook
+    tags = instance.get_run_by_id(queued.run_id).tags
+    assert tags[names.INBOX_IDS_TAG] == "2-2" and tags[names.TAKES_WEBHOOKS_TAG] == "yes"
     instance.handle_new_event(
         dg.EventLogEntry(
             error_info=None, level="debug", user_message="", run_id=queued.run_id, timestamp=0.0,

@@ -38,8 +38,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def _webhook_runs(inbox_ids: set[int], progress: Any = None) -> list[dict[str, Any]]:
-    """The Dagster runs the sensor started for these webhooks (by their inbox ids), with a link; none
-    when there is no Dagster instance (``DAGSTER_HOME``) to ask."""
+    """The Dagster runs the sensor started for these webhooks, or handed them to (by their inbox ids),
+    with a link; none when there is no Dagster instance (``DAGSTER_HOME``) to ask."""
     settings = _settings_now()
     if not inbox_ids or not settings.dagster_home:
         return []
@@ -50,7 +50,9 @@ def _webhook_runs(inbox_ids: set[int], progress: Any = None) -> list[dict[str, A
     except Exception:  # noqa: BLE001 - no instance to ask: the store's story is still told
         return []
     found = []
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={names.TRIGGER_TAG: names.WEBHOOK_TRIGGER}))
+    started = instance.get_runs(filters=dg.RunsFilter(tags={names.TRIGGER_TAG: names.WEBHOOK_TRIGGER}))
+    took = instance.get_runs(filters=dg.RunsFilter(tags={names.TAKES_WEBHOOKS_TAG: "yes"}))
+    runs = list({run.run_id: run for run in [*started, *took]}.values())
     for seen, run in enumerate(runs, start=1):
         if progress is not None:  # a busy shop has thousands of these runs
             progress(seen)

@@ -12,7 +12,8 @@ each evaluation looks at up to ``MAX_EVENTS`` new events per job:
   sensor that evaluates twice over the same range asks for nothing new;
 - a job with a run that has not started yet (queued, or starting) gets no second one: that run reads
   the shop after these events were accepted, so it covers them (an order's webhooks arriving
-  across two evaluations make one run, not two);
+  across two evaluations make one run, not two); that run is tagged with the inbox ids it took
+  (``names.TAKES_WEBHOOKS_TAG``), so ``prestashop-infor trace`` names it;
 - ``stock_sync_job`` runs one at a time: while a run of it is at work its new events wait (the
   cursor stays before them) and make one run when it ends. Every order moves stock; overlapping
   stock runs would only queue for the ``prestashop_stock`` pool, each holding a run slot;
@@ -99,6 +100,17 @@ def read_cursor(cursor: str | None) -> dict[str, int]:
     return {job: int(stored[job]) if str(stored.get(job, "")).isdigit() else 0 for job in JOBS}
 
 
+def _hand_over(instance: dg.DagsterInstance, run_id: str, first: int, last: int) -> None:
+    """Tag a run that has not started with the inbox ids it now covers (its range widened to
+    ``last``), so an order's story shows the run that read its webhooks."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return
+    start, _, _ = run.tags.get(names.INBOX_IDS_TAG, "").partition("-")
+    start = int(start) if start.isdigit() else first
+    instance.add_run_tags(run_id, {names.INBOX_IDS_TAG: f"{start}-{last}", names.TAKES_WEBHOOKS_TAG: "yes"})
+
+
 @dg.sensor(
     name="prestashop_webhook_sensor",
     jobs=[order_sync_job, stock_sync_job],
@@ -134,6 +146,7 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
             positions[job] = events[-1].id
             waiting = run_in_flight(context.instance, job, NOT_STARTED)
             if waiting:
+                _hand_over(context.instance, waiting, mine[0].id, mine[-1].id)
                 notes.append(f"{job}: {len(mine)} event(s) left to run {waiting}, not started yet")
                 continue
             ids = f"{mine[0].id}-{mine[-1].id}"
