@@ -25,6 +25,7 @@ from prestashop_infor.defs.sync import (
     bound_orders_exist_in_m3,
     infor_customers,
     infor_item_descriptions,
+    infor_order_cancellations,
     infor_sales_orders,
     order_to_m3,
     prestashop_order_status_updates,
@@ -322,8 +323,9 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     }
     assert selected["order_sync_job"] == {
         "prestashop_orders", "prestashop_customers", "prestashop_reference_data", "prestashop_products",
-        "infor_customers", "infor_sales_orders",
+        "infor_customers", "infor_sales_orders", "infor_order_cancellations",
     }  # fmt: skip
+    assert infor_order_cancellations.op.pool == "infor_erp"
     assert selected["order_status_job"] == {"infor_order_statuses", "prestashop_order_status_updates"}
     assert selected["stock_sync_job"] == {
         "infor_inventory", "prestashop_products", "prestashop_stock", "prestashop_stock_levels",
@@ -333,11 +335,12 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     graph = defs.resolve_asset_graph()
     parents = {key: {p.to_user_string() for p in graph.get(dg.AssetKey(key)).parent_keys}
                for key in ("prestashop_order_status_updates", "prestashop_stock_levels", "infor_sales_orders",
-                           "infor_item_descriptions")}  # fmt: skip
+                           "infor_item_descriptions", "infor_order_cancellations")}  # fmt: skip
     assert parents == {
         "infor_item_descriptions": {"prestashop_products"},
         "prestashop_order_status_updates": {"infor_order_statuses", "prestashop_reference_data"},
         "prestashop_stock_levels": {"infor_inventory", "prestashop_products", "prestashop_stock"},
+        "infor_order_cancellations": {"prestashop_orders", "prestashop_reference_data", "infor_sales_orders"},
         "infor_sales_orders": {
             "prestashop_orders",
             "prestashop_customers",
@@ -504,3 +507,48 @@ def test_back_office_runs_one_at_a_time(world: World) -> None:
         again = sensor().run_requests  # the same movement: the failed run stored nothing of it
         assert again and tick("stock_sync_schedule") == 1
         assert again[0].run_key != first[0].run_key  # a run key Dagster has seen would launch nothing
+
+
+def test_orders_cancelled_in_the_shop_are_cancelled_in_m3_or_alerted_by_the_order_sync(
+    world: World, monkeypatch
+) -> None:
+    """Issue 19 §1 through real runs: one order cancelled in the shop while M3 may still cancel it is
+    cancelled there; one M3 has shipped is a cancel_too_late finding with a private message on the
+    shop order, and finding_alert_sensor posts one alert for it."""
+    from prestashop_infor.defs.alerts import finding_alert_sensor
+    from prestashop_infor.prestashop import PrestashopClient
+    from prestashop_infor.sync.mapping import find_state
+    from prestashop_infor_tests.test_alerts import alert_receiver
+
+    assets = [*ORDER_SYNC, infor_order_cancellations]
+    world.materialize(assets)
+    with world.store() as store:
+        early, late = (int(b.source_key) for b in id_map.bindings(store, "sales_order")[:2])
+        orno = {key: id_map.binding(store, "sales_order", key).target_key for key in (early, late)}
+    world.sandbox(orno[late], "ship")
+    canceled = find_state(world.shop.records("order_states"), "test", "Canceled")
+    with PrestashopClient(world.resources["prestashop"].url, DEFAULT_API_KEY) as shop:
+        for order_id in (early, late):
+            shop.add_order_history(order_id, canceled)
+        result = metadata(world.materialize(assets), infor_order_cancellations)
+        assert (result["cancelled"], result["cancel_too_late"], result["shop_messages"]) == (1, 1, 1)
+        assert world.tenant.orders[orno[early]].orsl == "99"
+        assert world.tenant.orders[orno[late]].orsl == "66"  # shipped: nothing changed in M3
+        threads = shop.list("customer_threads", filters={"id_order": f"[{late}]"})
+        [message] = shop.list("customer_messages", filters={"id_customer_thread": f"[{threads[0]['id']}]"})
+        assert message["private"] == "1" and orno[late] in message["message"]
+    # the next run has nothing to do
+    again = metadata(world.materialize(assets), infor_order_cancellations)
+    assert (again["cancelled"], again["cancel_too_late"], again["shop_messages"]) == (0, 0, 0)
+
+    with alert_receiver() as (url, received), dg.instance_for_test() as instance:
+        monkeypatch.setenv("ALERT_WEBHOOK_URL", url)
+        resources = {"store": world.resources["store"]}
+        with dg.build_sensor_context(resources=resources, instance=instance) as context:
+            finding_alert_sensor(context)
+            cursor = context.cursor
+        with dg.build_sensor_context(resources=resources, instance=instance, cursor=cursor) as context:
+            finding_alert_sensor(context)  # seen already: no second alert
+    [(_, alert)] = received
+    assert (alert["kind"], alert["finding"], alert["order"]) == ("finding", "cancel_too_late", str(late))
+    assert "status 66" in alert["text"]

@@ -21,7 +21,11 @@ refuses the body (4xx) is logged with its answer. Links point at the Dagster UI 
   matching check (``defs/sync/stall_checks.py``), which the daemon records without a run, so the
   check turns red and green with the alerts.
 
-Both run by default, whatever ``PRESTASHOP_INFOR_SENSORS`` says: they only read and post, and a
+- ``finding_alert_sensor``: each new finding a person must act on (an order cancelled in the shop
+  that M3 had gone too far with: ``cancel_too_late``), once (``kind: finding``, ``finding``,
+  ``order``, ``dead_letter``, ``link``). Its cursor is the last dead letter it alerted on.
+
+All three run by default, whatever ``PRESTASHOP_INFOR_SENSORS`` says: they only read and post, and a
 stall happens precisely when nobody is looking.
 """
 
@@ -43,7 +47,8 @@ from prestashop_infor.defs.sync import stall_checks
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.retry import RetryPolicy, Transient
 from prestashop_infor.settings import Settings, SettingsError
-from prestashop_infor.sync import stalls
+from prestashop_infor.store.store import DeadLetter
+from prestashop_infor.sync import cancellation, stalls
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -268,4 +273,51 @@ def lane_stall_alert_sensor(
     return dg.SensorResult(skip_reason="; ".join([summary, *notes]), cursor=cursor, asset_events=checks)
 
 
-SENSORS = [run_failure_alert_sensor, lane_stall_alert_sensor]
+# -- findings a person must act on ------------------------------------------------------------------
+
+#: Dead-letter codes that need a person, not a replay: each new one is an alert.
+FINDINGS = {cancellation.TOO_LATE: cancellation.ENTITY}
+MAX_FINDING_ALERTS = 20  # per tick; more are summed up in one alert
+
+
+def finding_alert(letter: DeadLetter, ui_url: str) -> dict[str, Any]:
+    return alert_body(
+        f"order {letter.key}: {letter.error_code}: {letter.message}",
+        kind="finding", finding=letter.error_code, order=letter.key, dead_letter=letter.id,
+        link=f"{ui_url.rstrip('/')}/assets/infor_order_cancellations",
+    )  # fmt: skip
+
+
+@dg.sensor(
+    name="finding_alert_sensor",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Alerts (log, and ALERT_WEBHOOK_URL) once for each new finding a person must act on: an "
+    "order cancelled in the shop that M3 had gone too far with (cancel_too_late).",
+)
+def finding_alert_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SkipReason:
+    try:
+        settings = Settings.read()
+    except SettingsError as exc:
+        context.log.error(f"finding alerts paused until the settings are fixed: {exc}")
+        return dg.SkipReason(f"bad settings: {exc}")  # the cursor stays
+    seen = int(context.cursor) if (context.cursor or "").isdigit() else 0
+    with store.open() as db:
+        new = [
+            letter
+            for code, entity in FINDINGS.items()
+            for letter in db.dead_letters(entity=entity)
+            if letter.error_code == code and letter.id > seen
+        ]
+    for letter in sorted(new, key=lambda letter: letter.id)[:MAX_FINDING_ALERTS]:
+        raise_alert(finding_alert(letter, settings.dagster_ui_url), settings, context.log.error)
+    if len(new) > MAX_FINDING_ALERTS:
+        more = alert_body(f"{len(new) - MAX_FINDING_ALERTS} more findings: `prestashop-infor dlq list`",
+                          kind="finding", finding="more", count=len(new) - MAX_FINDING_ALERTS)  # fmt: skip
+        raise_alert(more, settings, context.log.error)
+    if new:
+        context.update_cursor(str(max(letter.id for letter in new)))
+    return dg.SkipReason(f"{len(new)} new finding(s) alerted")
+
+
+SENSORS = [run_failure_alert_sensor, lane_stall_alert_sensor, finding_alert_sensor]

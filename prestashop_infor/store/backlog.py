@@ -1,6 +1,6 @@
 """What is waiting: the shop orders not yet in M3 and the webhook events no run has taken yet, as
 the order sync takes its next batch and the stall checks and ``lane_stall_alert_sensor`` read them
-(read only).
+(read only), and the orders cancelled in the shop that M3 has not cancelled yet.
 
 An order waits for M3 when its snapshot (``ps_orders``) is in a state the mapping exports, the id
 map holds no M3 order for it and it has no open dead letter of the order sync (those wait for
@@ -23,6 +23,9 @@ import sqlalchemy as sa
 from prestashop_infor.store.inbox import PENDING
 from prestashop_infor.store.store import Store
 from prestashop_infor.store.tables import dead_letters, id_claims, id_map, ps_orders, webhook_inbox
+
+#: The dead-letter code of an order cancelled in the shop after M3 had gone too far with it.
+TOO_LATE = "cancel_too_late"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,35 @@ def pending_orders(
     query = sa.select(waiting.c.record).order_by(waiting.c.id).limit(limit)
     with store.engine.connect() as connection:
         return [json.loads(record) for record in connection.execute(query).scalars()]
+
+
+def orders_to_cancel(
+    store: Store, cancel_states: Collection[int], *, sent: str, entity: str, limit: int
+) -> list[tuple[int, int, str]]:
+    """Shop orders (``ps_orders``) in a state that cancels them, that M3 holds (bound to a ``sent``
+    entity of the id map) and that are not cancelled there yet (not bound to ``entity``, no open dead
+    letter of it); a ``cancel_too_late`` letter, open or resolved, is a person's to handle and is
+    never tried again. (order id, customer id, the bound M3 order's key), oldest id first, ``limit``
+    at most."""
+    order_key = sa.cast(ps_orders.c.id, sa.String)
+    done = sa.select(id_map.c.source_key).where(id_map.c.entity == entity)
+    lettered = sa.select(dead_letters.c.key).where(
+        dead_letters.c.entity == entity,
+        sa.or_(dead_letters.c.state == "open", dead_letters.c.error_code == TOO_LATE),
+    )
+    query = (
+        sa.select(ps_orders.c.id, ps_orders.c.id_customer, id_map.c.target_key)
+        .join(id_map, sa.and_(id_map.c.entity == sent, id_map.c.source_key == order_key))
+        .where(
+            ps_orders.c.current_state.in_(sorted(cancel_states)),
+            order_key.not_in(done),
+            order_key.not_in(lettered),
+        )
+        .order_by(ps_orders.c.id)
+        .limit(limit)
+    )
+    with store.engine.connect() as connection:
+        return [(int(i), int(c), str(k)) for i, c, k in connection.execute(query)]
 
 
 def count_pending_orders(store: Store, exportable_states: Collection[int], entity: str) -> int:

@@ -37,7 +37,7 @@ from prestashop_infor.infor import M3Client
 from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.store import DeadLetter
-from prestashop_infor.sync import customers, orders, status, stock
+from prestashop_infor.sync import cancellation, customers, orders, status, stock
 from prestashop_infor.sync.mapping import Mapping
 from prestashop_infor.sync.prestashop_extraction import CUSTOMERS, ORDERS, PRODUCTS, STOCK, process_batch
 
@@ -118,6 +118,11 @@ def why_not_replayable(letter: DeadLetter) -> str | None:
         return None if _record_id(letter) else f"key {letter.key!r} is not a PrestaShop order id"
     if letter.entity == stock.ENTITY:
         return None
+    if letter.entity == cancellation.ENTITY:
+        return (
+            "an order M3 could not cancel needs a person: stop the delivery in M3, or take the goods back "
+            "as a return; then mark the letter with `dlq resolve` (the order is not tried again)"
+        )
     if letter.entity in PRESTASHOP_RESOURCES:
         if letter.stage != "validate":
             return f"{letter.entity} letters are replayed at stage validate only, not {letter.stage}"

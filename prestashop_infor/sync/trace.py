@@ -1,6 +1,7 @@
 """Where is order N? One shop order's story in time order, from what the store holds: the webhooks
 received for it, its extraction, its M3 customer and customer order, the M3 states read, what was
-written back to the shop, and its dead letters (``prestashop-infor trace ORDER_ID``)."""
+written back to the shop, its cancellation in M3 (or the private message saying why it was too
+late) and its dead letters (``prestashop-infor trace ORDER_ID``)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
         written += [f"payment {push.payment_key}"] if push.payment_key else []
         steps.append(Step(push.updated_at, "written back to the shop",
                           (", ".join(written) or "nothing yet") + (" (closed)" if push.closed else "")))  # fmt: skip
-    for letter in store.dead_letters_of(["sales_order", "order_status", "orders"], key):
+    for letter in store.dead_letters_of(["sales_order", "order_status", "orders", "order_cancellation"], key):
         steps.append(Step(letter.first_seen, f"dead letter {letter.id} ({letter.entity}, {letter.stage})",
                           f"{letter.error_code}: {letter.message[:200]} [{letter.state}, "
                           f"{letter.attempts} attempt(s), last {letter.last_seen.isoformat()}]"))  # fmt: skip
@@ -63,4 +64,14 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
         steps.append(Step(binding.created_at, "in M3",
                           f"customer order {binding.target_key} (CUOR {binding.data.get('cuor', '?')}, "
                           f"batch order {binding.data.get('temp_orno', '?')}, customer {customer})"))  # fmt: skip
+    cancelled = id_map.binding(store, "order_cancellation", key)
+    if cancelled is not None and cancelled.created_at is not None:
+        by = "by the integration" if cancelled.data.get("closed_by") == "integration" else "found cancelled"
+        steps.append(Step(cancelled.created_at, "cancelled in M3",
+                          f"customer order {cancelled.target_key}: lines {', '.join(cancelled.data.get('lines', []))} "
+                          f"closed (CloLine, status 99), {by}"))  # fmt: skip
+    message = id_map.binding(store, "cancel_message", key)
+    if message is not None and message.created_at is not None:
+        steps.append(Step(message.created_at, "private message on the shop order",
+                          f"customer message {message.target_key}: why the cancellation did not reach M3"))  # fmt: skip
     return sorted(steps, key=lambda step: step.at)

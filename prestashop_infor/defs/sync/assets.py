@@ -27,6 +27,7 @@ from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.store import Store
 from prestashop_infor.store.backlog import count_pending_orders, pending_orders
 from prestashop_infor.store.reference_data import stored_order_states
+from prestashop_infor.sync.cancellation import cancel_orders, cancellation_states, write_too_late_messages
 from prestashop_infor.sync.master_data import (
     CustomerUpdateReport,
     ItemUpdateReport,
@@ -341,4 +342,47 @@ def _item_metadata(report: ItemUpdateReport) -> dict[str, Any]:
 infor_customers = dg.AssetKey("infor_customers")
 infor_sales_orders = dg.AssetKey("infor_sales_orders")
 
-ASSETS = [order_to_m3, infor_item_descriptions, prestashop_order_status_updates, prestashop_stock_levels]
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"infor"},
+    pool=ERP_POOL,
+    deps=["prestashop_orders", "prestashop_reference_data", "infor_sales_orders"],
+    description="Orders cancelled in the shop after they reached M3, cancelled in M3 (OIS100MI/CloLine on "
+    "every line) while M3 allows it (mapping cancellation.highest_m3_status, default before the picking "
+    "list); too late: nothing changes in M3, a cancel_too_late dead letter, an alert and a private message "
+    "on the shop order.",
+)
+def infor_order_cancellations(
+    config: OrderBatchConfig,
+    prestashop: PrestashopResource,
+    infor: InforResource,
+    store: StoreResource,
+    mapping: MappingResource,
+) -> dg.MaterializeResult:
+    rules = mapping.load()
+    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
+        states = cancellation_states(rules, stored_order_states(db))
+        report = cancel_orders(m3=m3, store=db, mapping=rules, cancel_states=states, limit=config.max_orders)
+        write_too_late_messages(prestashop=shop, store=db, mapping=rules, report=report)
+    too_late = [
+        {"order": order_id, "m3_status": status, "message": report.dead_lettered[order_id].message}
+        for order_id, status in report.too_late.items()
+    ]
+    return dg.MaterializeResult(
+        metadata={
+            **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
+            "cancelled_ids": _ids(report.cancelled),
+            "too_late": table(too_late, ["order", "m3_status", "message"]),
+            "left": table([{"order": k, "why": v} for k, v in report.left.items()], ["order", "why"]),
+        }
+    )
+
+
+ASSETS = [
+    order_to_m3,
+    infor_order_cancellations,
+    infor_item_descriptions,
+    prestashop_order_status_updates,
+    prestashop_stock_levels,
+]

@@ -109,11 +109,12 @@ order_sync_job = dg.define_asset_job(
         "prestashop_products",
         "infor_customers",
         "infor_sales_orders",
+        "infor_order_cancellations",
     ),
     executor_def=dg.in_process_executor,
     tags={**max_runtime_tags(names.ORDER_SYNC_JOB), **lane_tags("orders")},
     description="Extract the shop's changed orders, customers and products, gate them, then send the new "
-    "orders (their customers first) to M3.",
+    "orders (their customers first) to M3 and cancel there those cancelled in the shop.",
 )
 
 stock_sync_job = dg.define_asset_job(

@@ -266,6 +266,11 @@ _FIELDS: dict[str, list[str]] = {
         |meta_description:text L|meta_keywords:text L""",
     "tax_rule_groups": "name:text R max=64|active:bool|deleted:bool|date_add:datetime|date_upd:datetime",
     "taxes": "rate:dec3 R|active:bool|deleted:bool|name:text L R max=32",
+    # CustomerThread::$definition (classes/CustomerThread.php): the back office's order page opens a
+    # thread with id_contact 0 for an order's first message
+    "customer_threads": """id_lang:id>languages R|id_shop:id>shops|id_customer:id>customers|id_order:id>orders
+        |id_contact:id|id_product:id>products|email:email max=255|token:text R max=12|status:text
+        |date_add:datetime|date_upd:datetime""",
     "customer_messages": """id_employee:id>employees|id_customer_thread:id>customer_threads|ip_address:text
         |message:text R max=65000|file_name:text|user_agent:text|private:bool|date_add:datetime
         |date_upd:datetime|read:bool""",
@@ -318,6 +323,7 @@ _DESCRIPTIONS = {
     "tax_rule_groups": "Tax rule groups",
     "taxes": "The tax rate",
     "customer_messages": "Customer services messages",
+    "customer_threads": "Customer services threads",
 }
 
 

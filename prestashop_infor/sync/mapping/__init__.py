@@ -7,6 +7,7 @@ bad key (``status.prestashop_state.shipped: ...``). One module per section, the 
 
 - ``status``: M3 milestones <-> PrestaShop order states, by name or id, resolved against the shop's
   own ``/api/order_states`` (:meth:`StatusMap.resolve`) — never hard-coded ids;
+- ``cancellation``: the shop states that cancel an order in M3, and how far M3 may have gone with it;
 - ``currency``: converting order amounts to the ERP currency (the order's ``conversion_rate`` or a
   rates table, a rounding rule), keeping the original amounts next to the converted ones;
 - ``address``: ISO country codes, trimmed and cased fields, postcode formats, lines cut to M3's
@@ -35,6 +36,7 @@ from prestashop_infor.sync.mapping.address import (
     FittedAddress,
     text_parts,
 )
+from prestashop_infor.sync.mapping.cancellation import Cancellation
 from prestashop_infor.sync.mapping.currency import CurrencyRules, parse_decimal
 from prestashop_infor.sync.mapping.enrichment import Enrichment, OrderContext, OrderFields, Rule, RuleMatch
 from prestashop_infor.sync.mapping.items import ITEM_NUMBER_LENGTH, ItemRules
@@ -56,6 +58,7 @@ from prestashop_infor.sync.mapping.status import (
     StatusMap,
     _flag,
     _state_names,
+    find_state,
 )
 
 __all__ = [
@@ -71,6 +74,7 @@ __all__ = [
     "TEXT_LENGTH",
     "TOWN_LENGTH",
     "AddressRules",
+    "Cancellation",
     "Case",
     "CurrencyRules",
     "Enrichment",
@@ -91,6 +95,7 @@ __all__ = [
     "_flag",  # for sync.mapping_suggestions, which reads the shop's states as the status map does
     "_state_names",
     "customer_order_number",
+    "find_state",
     "load_mapping",
     "parse_decimal",
     "parse_mapping",

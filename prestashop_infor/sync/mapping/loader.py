@@ -14,6 +14,7 @@ from pydantic import Field
 
 from prestashop_infor.sync.errors import first_problem
 from prestashop_infor.sync.mapping.address import AddressRules
+from prestashop_infor.sync.mapping.cancellation import Cancellation
 from prestashop_infor.sync.mapping.currency import CurrencyRules
 from prestashop_infor.sync.mapping.enrichment import Enrichment
 from prestashop_infor.sync.mapping.items import ItemRules
@@ -33,6 +34,7 @@ class Mapping(Section):
     erp: ErpSettings = Field(default_factory=ErpSettings)
     orders: OrderSettings = Field(default_factory=OrderSettings)
     status: StatusMap = Field(default_factory=StatusMap)
+    cancellation: Cancellation = Field(default_factory=Cancellation)
     currency: CurrencyRules = Field(default_factory=CurrencyRules)
     address: AddressRules = Field(default_factory=AddressRules)
     items: ItemRules = Field(default_factory=ItemRules)

@@ -18,7 +18,7 @@ ALL_MILESTONES = (*MILESTONES, CANCELLED)
 BEFORE_CONFIRMED = -1  # the rank of shop states that come before the ERP confirms (awaiting payment...)
 
 
-def _status_code(value: Any) -> str:
+def status_code(value: Any) -> str:
     text = str(value).strip()
     if not (len(text) == 2 and text.isdigit()):
         raise ValueError(f"an M3 status is two digits, got {value!r}")
@@ -74,7 +74,7 @@ class StatusMap(Section):
                     f"{milestone!r}: ranges are given for {list(MILESTONES[:-1])} "
                     "(paid comes from the receivable, cancelled from STAT 90)"
                 )
-            low, high = (_status_code(b) for b in bounds)
+            low, high = (status_code(b) for b in bounds)
             if low > high:
                 raise ValueError(f"{milestone}: low {low} is above high {high}")
             checked[milestone] = (low, high)
@@ -112,46 +112,45 @@ class StatusMap(Section):
         """Bind the configured names/ids to the shop's states (records of ``/api/order_states``).
         Raises MappingError naming the key when a state does not exist or lacks the flag its
         milestone needs (shipped must be flagged shipped, paid flagged paid)."""
-        by_id: dict[int, MappingABC[str, Any]] = {}
-        by_name: dict[str, list[int]] = {}
-        for state in states:
-            state_id = int(state["id"])
-            by_id[state_id] = state
-            for name in _state_names(state):
-                by_name.setdefault(name.casefold(), []).append(state_id)
-
-        def find(path: str, ref: str | int) -> int:
-            if isinstance(ref, int) or str(ref).strip().isdigit():
-                state_id = int(ref)
-                if state_id not in by_id:
-                    raise MappingError(path, f"the shop has no order state with id {state_id}")
-                return state_id
-            ids = by_name.get(str(ref).strip().casefold(), [])
-            if not ids:
-                known = sorted({n for s in states for n in _state_names(s)})
-                raise MappingError(path, f"unknown order state {ref!r}; the shop has {known}")
-            if len(set(ids)) > 1:
-                raise MappingError(path, f"order state name {ref!r} is ambiguous (ids {sorted(set(ids))})")
-            return ids[0]
-
+        by_id = {int(state["id"]): state for state in states}
         targets: dict[str, int] = {}
         for milestone, ref in self.prestashop_state.items():
             if ref is None:
                 continue
             path = f"status.prestashop_state.{milestone}"
-            state_id = find(path, ref)
+            state_id = find_state(states, path, ref)
             flags = by_id[state_id]
             if milestone == "shipped" and not _flag(flags.get("shipped")):
                 raise MappingError(path, f"order state {ref!r} is not flagged shipped in the shop")
             if milestone == "paid" and not _flag(flags.get("paid")):
                 raise MappingError(path, f"order state {ref!r} is not flagged paid in the shop")
             targets[milestone] = state_id
-        excluded = {find(f"status.not_exported[{i}]", ref) for i, ref in enumerate(self.not_exported)}
+        excluded = {
+            find_state(states, f"status.not_exported[{i}]", ref) for i, ref in enumerate(self.not_exported)
+        }
         flags_by_id = {
             sid: {k: _flag(s.get(k)) for k in ("paid", "shipped", "delivery", "logable")}
             for sid, s in by_id.items()
         }
         return ResolvedStatusMap(targets, excluded, flags_by_id)
+
+
+def find_state(states: Sequence[MappingABC[str, Any]], path: str, ref: str | int) -> int:
+    """The id of the shop order state ``ref`` names (an id, or a name in any language); MappingError
+    at ``path`` when the shop has no such state or the name is ambiguous."""
+    if isinstance(ref, int) or str(ref).strip().isdigit():
+        state_id = int(ref)
+        if all(int(state["id"]) != state_id for state in states):
+            raise MappingError(path, f"the shop has no order state with id {state_id}")
+        return state_id
+    wanted = str(ref).strip().casefold()
+    ids = {int(state["id"]) for state in states for name in _state_names(state) if name.casefold() == wanted}
+    if not ids:
+        known = sorted({n for s in states for n in _state_names(s)})
+        raise MappingError(path, f"unknown order state {ref!r}; the shop has {known}")
+    if len(ids) > 1:
+        raise MappingError(path, f"order state name {ref!r} is ambiguous (ids {sorted(ids)})")
+    return ids.pop()
 
 
 def _state_names(state: MappingABC[str, Any]) -> list[str]:
