@@ -41,7 +41,7 @@ from typing import Any
 
 import psutil
 
-from prestashop_infor.processes import is_running
+from prestashop_infor.processes import is_running, process_age
 from prestashop_infor.settings import Settings
 
 SENSOR_LOOP_SECONDS = 1
@@ -248,7 +248,7 @@ def _is_worker_of_this_home(pid: int, *, started_before: float) -> bool:
         process = psutil.Process(pid)
         return (
             is_running(pid)
-            and process.create_time() < started_before
+            and time.time() - process_age(process) < started_before
             and process.environ().get("DAGSTER_HOME") == os.environ.get("DAGSTER_HOME")
         )
     except psutil.Error:

@@ -219,11 +219,26 @@ def describe(process: psutil.Process) -> str | None:
     return None
 
 
+def process_age(process: psutil.Process) -> float:
+    """Seconds since ``process`` started. On Linux from the boot clock and the process's start in
+    clock ticks since boot (``/proc/PID/stat``): ``psutil``'s ``create_time`` adds those ticks to the
+    boot time in whole seconds, up to a second off, and off by any step of the wall clock since
+    boot. Raises ``psutil.Error`` when the process is gone."""
+    try:
+        with open(f"/proc/{process.pid}/stat", encoding="ascii") as stat:
+            start_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22, starttime
+        return time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
+    except FileNotFoundError:
+        raise psutil.NoSuchProcess(process.pid) from None
+    except (OSError, ValueError, IndexError, AttributeError):  # no /proc (macOS): the wall clock's answer
+        return time.time() - process.create_time()
+
+
 def _settled_run(process: psutil.Process, stop_began: float) -> bool:
     """Neither a code server nor a process started less than ``LAUNCH_SECONDS`` before the stop began
     (``stop_began``: a ``time.monotonic()``): a run worker past its launch, or a helper of one."""
     try:
-        age = time.time() - (time.monotonic() - stop_began) - process.create_time()
+        age = process_age(process) - (time.monotonic() - stop_began)
     except psutil.Error:
         return False
     return age >= LAUNCH_SECONDS and not _code_server(process)

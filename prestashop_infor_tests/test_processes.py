@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from prestashop_infor.processes import is_running, processes_of_home, stop_home, stop_processes
+from prestashop_infor.processes import is_running, process_age, processes_of_home, stop_home, stop_processes
 
 SLEEP = [sys.executable, "-c", "import time; time.sleep(60)"]
 STUBBORN = [
@@ -119,3 +119,18 @@ def test_the_caller_and_its_ancestors_are_never_of_the_home(tmp_path: Path, spaw
     )
     assert shell.stdout.readline().strip() == "[]"  # not its parent shell, not itself
     assert shell.pid in _pids(processes_of_home(tmp_path))  # which is of the home for anyone else
+
+
+def test_a_process_age_is_read_from_the_boot_clock_not_the_rounded_boot_time():
+    """A process just started is a fraction of a second old (psutil's create_time adds its start to a
+    boot time in whole seconds: up to a second older, which made a run still in its launch look
+    settled to the demo's stop)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        age = process_age(psutil.Process(child.pid))
+        assert 0 <= age < 0.5, age
+        time.sleep(0.3)
+        assert 0.3 <= process_age(psutil.Process(child.pid)) < 0.8
+    finally:
+        child.kill()
+        child.wait(10)
