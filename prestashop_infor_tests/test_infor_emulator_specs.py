@@ -221,6 +221,10 @@ def test_outputs_match_the_specs_over_a_whole_lifecycle(env):
     read("OIS100MI", "LstLine", ORNO=ornr)
     read("OIS100MI", "LstHead", CUNO=cuno)
     assert read("ARS200MI", "LstInvoices", CUNO=cuno)[0]["RECO"] == "9"
+    repn = write("OIS390MI", "AddHead", WHLO="100", RORN=ornr)[0]["REPN"]
+    write("OIS390MI", "AddLine", WHLO="100", REPN=repn, RORL="1", REQ0="1")
+    assert read("OIS390MI", "GetHead", WHLO="100", REPN=repn)[0]["RESL"] == "11"
+    read("OIS390MI", "LstLine", WHLO="100", REPN=repn)
     # AddCfmPickList and AddAddress: test_infor_emulator_reads.py; the cancellation transactions
     # (no outputs): test_m3_emulator_cancellation.py
     elsewhere = {("MHS850MI", "AddCfmPickList"), ("CRS610MI", "AddAddress"), ("OIS100MI", "CloLine"),

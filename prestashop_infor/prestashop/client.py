@@ -7,14 +7,14 @@
 - ``reads``: list requests, full scans and the incremental ``changed_since``, records as plain dicts
   in the JSON shape of §7.2;
 - here: the client's construction and its writes, XML bodies (§3) without the fields a write must not
-  carry (§6.5): create, update, order histories and payments, stock quantities, tracking numbers.
+  carry (§6.5): create, update, order histories and payments, stock quantities, tracking numbers (a row per shipment).
 
 The errors (``errors``) and ``Page`` are importable from here too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -191,20 +191,34 @@ class PrestashopClient(ShopReads):
         """PUT a ``stock_availables`` row as read, whole, with a new absolute quantity (§6.6)."""
         return self.update("stock_availables", {**row, "quantity": int(quantity)})
 
-    def set_tracking_number(
-        self, order_id: int, tracking_number: str, *, send_email: bool = True
-    ) -> dict[str, Any] | None:
-        """Set the tracking number on the order's carrier row (the latest one if several) and PUT it
-        back whole, with ``sendemail=1`` for the in-transit email (§6.6). None when the row already
-        holds that number (nothing written, no second email)."""
+    def set_tracking_numbers(
+        self, order_id: int, numbers: Sequence[str], *, send_email: bool = True
+    ) -> list[str]:
+        """One ``order_carriers`` row per tracking number, as the shop keeps one row per shipment
+        (contract, order_carriers): a number a row holds already is left alone (also inside a row that
+        joined several with ", "); a new one goes on a row without a number (the oldest), else on a
+        new row of the order's carrier. Each is PUT whole with ``sendemail=1`` for the customer's
+        in-transit email (§6.6). Returns the numbers written, in order (none: nothing written, no
+        email). A row added but not filled (a run that stopped between the two) is filled next time."""
         rows = self.order_carriers(order_id)
         if not rows:
             raise PrestashopNotFound(f"order {order_id} has no order_carriers row", resource="order_carriers")
-        row = max(rows, key=lambda r: int(r["id"]))
-        if (row.get("tracking_number") or "") == tracking_number:
-            return None
+        held = {n.strip() for r in rows for n in str(r.get("tracking_number") or "").split(", ") if n.strip()}
+        free = sorted((r for r in rows if not r.get("tracking_number")), key=lambda r: int(r["id"]))
+        latest = max(rows, key=lambda r: int(r["id"]))
         params = {"sendemail": "1"} if send_email else {}
-        return self.update("order_carriers", {**row, "tracking_number": tracking_number}, params=params)
+        written = []
+        for number in numbers:
+            if number in held:
+                continue
+            row = free.pop(0) if free else self.create("order_carriers", {
+                "id_order": int(order_id), "id_carrier": latest.get("id_carrier") or 0, "id_order_invoice": 0,
+                "weight": 0, "shipping_cost_tax_excl": 0, "shipping_cost_tax_incl": 0, "tracking_number": "",
+            })  # fmt: skip
+            self.update("order_carriers", {**row, "tracking_number": number}, params=params)
+            held.add(number)
+            written.append(number)
+        return written
 
     def add_order_payment(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """POST ``order_payments`` (keyed by ``order_reference``, there is no ``id_order``)."""

@@ -145,8 +145,9 @@ def start_sandbox(
         shop,
         seed=settings.seed,
         advertised_host=settings.advertised_host,
-        # Customers pay their invoices three minutes after invoicing, so the demo reaches "paid".
-        lifecycle=LifecycleSettings(pay_after=timedelta(minutes=3)),
+        # Customers pay their invoices three minutes after invoicing, so the demo reaches "paid"; a share
+        # of the orders leaves M3 in two deliveries (--split-deliveries).
+        lifecycle=LifecycleSettings(pay_after=timedelta(minutes=3), split_share=settings.split_deliveries),
     )
     try:
         if history:

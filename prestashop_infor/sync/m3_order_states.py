@@ -29,6 +29,7 @@ from prestashop_infor.sync.mapping import MILESTONES
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 
 BINDING_ENTITY = "sales_order"
+PARTIALLY_SHIPPED = "partially_shipped"
 SHIPPED = "shipped"
 INVOICED = "invoiced"
 PAID = "paid"
@@ -222,7 +223,7 @@ def read_m3_orders(m3: M3Client, ornos: Sequence[str], *, mapping: SyncMapping) 
 
 def milestone_rank(milestone: str | None) -> int | None:
     """Where an M3 milestone sits on the fulfilment ladder ``confirmed < allocated < picking <
-    shipped < invoiced < paid`` (``mapping.MILESTONES``, fixed); None off it (``cancelled``, no
+    partially_shipped < shipped < invoiced < paid`` (``mapping.MILESTONES``, fixed); None off it (``cancelled``, no
     milestone yet). The one ranking of milestones: the status lane (here and ``status.Ladder``) and
     the reconciliation compare by it, and a shop state ranks on the same ladder
     (``ResolvedStatusMap.rank_of_state``)."""
@@ -241,7 +242,7 @@ def _needs_details(before: M3OrderState, now: M3OrderState) -> bool:
     return (
         before.fingerprint != now.fingerprint
         or before.error is not None
-        or (reached(now.milestone, SHIPPED) and not before.tracking_numbers)
+        or (reached(now.milestone, PARTIALLY_SHIPPED) and not before.tracking_numbers)
         or (reached(now.milestone, INVOICED) and not before.paid)
     )
 
@@ -250,7 +251,7 @@ def _read_details(m3: M3Client, states: Sequence[M3OrderState]) -> None:
     """Deliveries (tracking) of shipped orders and invoices/receivables (payment) of invoiced ones."""
     for state in states:
         state.raw = {}
-    _read_deliveries(m3, [s for s in states if reached(s.milestone, SHIPPED)])
+    _read_deliveries(m3, [s for s in states if reached(s.milestone, PARTIALLY_SHIPPED)])
     _read_invoices(m3, [s for s in states if s.error is None and reached(s.milestone, INVOICED)])
 
 

@@ -11,8 +11,10 @@ read what M3 did with it and show it in the shop, without ever moving an order b
    own order only), in this order (pitfall 8: the status email must not go out before the
    tracking number is stored, and a payment recorded first stops the shop adding its own when the
    new state is flagged ``paid``):
-   - the tracking number on the latest ``order_carriers`` row (whole record PUT, ``sendemail`` per
-     ``mapping.notifications.tracking_email``), only when it differs;
+   - each delivery's tracking number on its own ``order_carriers`` row (a row without a number, else
+     a new row of the order's carrier; whole record PUT, ``sendemail`` per
+     ``mapping.notifications.tracking_email``), as soon as the first delivery leaves (an order M3
+     delivers in several deliveries gets each number when its delivery ships), only new numbers;
    - the payment (``order_payments``, ``transaction_id`` = the M3 invoice keys, so a repeat is seen
      and never duplicated);
    - the state (POST ``order_histories``, ``sendemail`` per ``mapping.notifications.status_email``),
@@ -30,6 +32,7 @@ key) stop the run: they are not the order's fault and would fill the queue for n
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -53,7 +56,7 @@ from prestashop_infor.sync.m3_order_states import (
     CANCELLED,
     INVOICED,
     PAID,
-    SHIPPED,
+    PARTIALLY_SHIPPED,
     M3OrderState,
     read_order_states,
     stored_states,
@@ -322,17 +325,17 @@ def _push_one(
     report = StatusReport()
     current = int(shop_order["current_state"])
     milestone = state.milestone
-    tracking = _tracking_text(state) if ladder.reached(milestone, SHIPPED) else None
+    tracking = _tracking_numbers(state) if ladder.reached(milestone, PARTIALLY_SHIPPED) else []
     paid = state.paid and ladder.reached(milestone, INVOICED)
     pushed_tracking = push.tracking_number if push else None
     payment_key = push.payment_key if push else None
     changed = False
 
-    if tracking and (forced or tracking != pushed_tracking):
+    if tracking and (forced or _tracking_memory(tracking) != pushed_tracking):
         if _write_tracking(prestashop, mapping, order_id, tracking):
             report.tracking.append(order_id)
             changed = True
-        pushed_tracking = tracking
+        pushed_tracking = _tracking_memory(tracking)
 
     if paid and (forced or payment_key != state.payment_key):
         if _record_payment(prestashop, shop_order, state):
@@ -375,17 +378,20 @@ def _push_one(
 # --- shop writes -----------------------------------------------------------------------------------
 
 
-def _write_tracking(prestashop: PrestashopClient, mapping: SyncMapping, order_id: int, tracking: str) -> bool:
-    """Put ``tracking`` on the order's latest carrier row; False when the shop already has it."""
+def _write_tracking(
+    prestashop: PrestashopClient, mapping: SyncMapping, order_id: int, numbers: list[str]
+) -> bool:
+    """Each delivery's tracking number on its own carrier row of the order; False when the shop
+    holds them all already."""
     try:
-        written = prestashop.set_tracking_number(
-            order_id, tracking, send_email=bool(mapping.notifications.tracking_email)
+        written = prestashop.set_tracking_numbers(
+            order_id, numbers, send_email=bool(mapping.notifications.tracking_email)
         )
     except PrestashopNotFound:
         raise LoadError(
             "no_order_carrier", "order_carriers", f"order {order_id} has no order_carriers row"
         ) from None
-    return written is not None
+    return bool(written)
 
 
 def _record_payment(prestashop: PrestashopClient, shop_order: Mapping[str, Any], state: M3OrderState) -> bool:
@@ -448,12 +454,10 @@ def _unchanged(push: OrderPush | None, state: M3OrderState, ladder: Ladder) -> b
     return not waiting_for_payment
 
 
-def _tracking_text(state: M3OrderState) -> str | None:
-    """The tracking numbers of the order as the shop can store them: joined by ", " within 64
-    characters. A number the shop would refuse is an error naming ETRN, not a silent truncation."""
+def _tracking_numbers(state: M3OrderState) -> list[str]:
+    """The tracking numbers of the order's deliveries, each as the shop stores it (one carrier row
+    each). A number the shop would refuse is an error naming ETRN, not a silent truncation."""
     numbers = state.tracking_numbers
-    if not numbers:
-        return None
     for number in numbers:
         if not TRACKING_PATTERN.fullmatch(number):
             raise LoadError(
@@ -461,17 +465,19 @@ def _tracking_text(state: M3OrderState) -> str | None:
                 "ETRN",
                 f"tracking number {number!r} of order {state.orno} has characters PrestaShop refuses",
             )
-    text = numbers[0]
-    for number in numbers[1:]:
-        if len(text) + 2 + len(number) > TRACKING_MAX:
-            log.warning("order %s: tracking numbers beyond %s characters left out", state.orno, TRACKING_MAX)
-            break
-        text = f"{text}, {number}"
-    if len(text) > TRACKING_MAX:
-        raise LoadError(
-            "tracking_number_too_long", "ETRN", f"tracking number {text!r} is longer than {TRACKING_MAX}"
-        )
-    return text
+        if len(number) > TRACKING_MAX:
+            raise LoadError(
+                "tracking_number_too_long",
+                "ETRN",
+                f"tracking number {number!r} is longer than {TRACKING_MAX}",
+            )
+    return numbers
+
+
+def _tracking_memory(numbers: list[str]) -> str:
+    """What the push remembers of the numbers it wrote (64 characters): them, or their digest."""
+    text = ", ".join(numbers)
+    return text if len(text) <= TRACKING_MAX else "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:57]
 
 
 def _money(value: Any, name: str) -> Decimal:

@@ -188,7 +188,7 @@ def _visible_resources(shop: Shop, api_key: ApiKey) -> list[ResourceDef]:
     return [
         definition
         for name, definition in sorted(shop.definitions.items())
-        if api_key.permissions is None or name in api_key.permissions
+        if definition.served and (api_key.permissions is None or name in api_key.permissions)
     ]
 
 

@@ -99,6 +99,7 @@ class ResourceDef:
     fields: list[FieldDef]
     associations: list[AssociationDef]
     refused_methods: frozenset[str] = frozenset()  # 405 code 101
+    served: bool = True  # False: kept in the shop's database, but not a resource of this version's Webservice
     by_name: dict[str, FieldDef] = field(default_factory=dict)
     assoc_by_name: dict[str, AssociationDef] = field(default_factory=dict)
 
@@ -274,12 +275,26 @@ _FIELDS: dict[str, list[str]] = {
     "customer_messages": """id_employee:id>employees|id_customer_thread:id>customer_threads|ip_address:text
         |message:text R max=65000|file_name:text|user_agent:text|private:bool|date_add:datetime
         |date_upd:datetime|read:bool""",
+    # OrderSlip::$definition (classes/order/OrderSlip.php): the credit slip of a refund
+    "order_slip": """id_customer:id>customers R|id_order:id>orders R|conversion_rate:price R
+        |total_products_tax_excl:price R|total_products_tax_incl:price R|total_shipping_tax_excl:price R
+        |total_shipping_tax_incl:price R|amount:price|shipping_cost:int|shipping_cost_amount:price|partial:int
+        |date_add:datetime|date_upd:datetime|order_slip_type:int""",
+    # OrderReturn::$definition (classes/order/OrderReturn.php): a merchandise return the customer asked
+    # for. The class declares no webserviceParameters (no links), and no getter for its lines
+    # (order_return_detail): the Webservice never shows them (see models/returns.py).
+    "order_returns": "id_customer:id R|id_order:id R|question:text|state:text|date_add:datetime|date_upd:datetime",
 }
+
+# Resources a shop keeps whatever its version, served by the Webservice only from a major version on:
+# 1.7 and 8.x answer code 27 for order_returns (#17753); PR #33675 added it for 9.0.
+_SERVED_FROM = {"order_returns": 9}
 
 _ENTITIES = {
     "order_discounts": ("order_cart_rule", "order_cart_rules"),
     "order_histories": ("order_history", "order_histories"),
     "order_details": ("order_detail", "order_details"),
+    "order_slip": ("order_slip", "order_slips"),  # the root child is not the URL name (§7.1)
     "addresses": ("address", "addresses"),
     "categories": ("category", "categories"),
     "countries": ("country", "countries"),
@@ -297,6 +312,8 @@ _CLASS_NAMES = {
     "taxes": "Tax",
     "order_discounts": "OrderCartRule",
     "stock_availables": "StockAvailable",
+    "order_slip": "OrderSlip",
+    "order_returns": "OrderReturn",
 }
 
 _DESCRIPTIONS = {
@@ -324,6 +341,8 @@ _DESCRIPTIONS = {
     "taxes": "The tax rate",
     "customer_messages": "Customer services messages",
     "customer_threads": "Customer services threads",
+    "order_slip": "The Order slips",
+    "order_returns": "The Order returns",
 }
 
 
@@ -354,6 +373,23 @@ def _associations(resource: str, profile: str) -> list[AssociationDef]:
         ]
     if resource == "order_details":
         return [a("taxes", "tax", "taxes", "id", profile=profile)]
+    if resource == "order_slip":
+        # setter false, virtual_entity: computed by getWsOrderSlipDetails, ignored on write; its "id"
+        # is the slip's own id on every line (SELECT id_order_slip as id)
+        return [
+            a(
+                "order_slip_details",
+                "order_slip_detail",
+                None,
+                "id",
+                "id_order_detail",
+                "product_quantity",
+                "amount_tax_excl",
+                "amount_tax_incl",
+                virtual=True,
+                profile=profile,
+            )
+        ]
     if resource == "customers":
         return [a("groups", "group", "groups", "id", profile=profile)]
     if resource == "products":
@@ -420,8 +456,10 @@ def _associations(resource: str, profile: str) -> list[AssociationDef]:
     return []
 
 
-def resource_definitions(profile: str) -> dict[str, ResourceDef]:
-    """Every resource the emulator serves, with the field set of the given version profile."""
+def resource_definitions(profile: str, major_version: int | None = None) -> dict[str, ResourceDef]:
+    """Every resource the emulator keeps, with the field set of the given version profile; those the
+    Webservice of ``major_version`` (by default the profile's) does not serve are marked so."""
+    major = major_version if major_version is not None else (8 if profile == "8" else 1)
     definitions = {}
     for name, spec in _FIELDS.items():
         fields = [FieldDef("id", TYPES["id"])]
@@ -431,7 +469,15 @@ def resource_definitions(profile: str) -> dict[str, ResourceDef]:
                 fields.append(parsed)
         entity, list_root = _ENTITIES.get(name, (name[:-1], name))
         refused = frozenset({"POST", "DELETE"}) if name == "stock_availables" else frozenset()
+        served = major >= _SERVED_FROM.get(name, 0)
         definitions[name] = ResourceDef(
-            name, entity, list_root, _DESCRIPTIONS[name], fields, _associations(name, profile), refused
+            name,
+            entity,
+            list_root,
+            _DESCRIPTIONS[name],
+            fields,
+            _associations(name, profile),
+            refused,
+            served,
         )
     return definitions

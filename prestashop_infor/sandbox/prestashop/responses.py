@@ -68,6 +68,8 @@ def create_app(
         routes += [
             Route("/_sandbox/faults", _sandbox_faults(shop), methods=["GET", "POST"]),
             Route("/_sandbox/orders", _sandbox_orders(shop), methods=["POST"]),
+            Route("/_sandbox/orders/{order_id:int}/{action}", _sandbox_order_action(shop), methods=["POST"]),
+            Route("/_sandbox/order_returns", _sandbox_order_returns(shop), methods=["GET"]),
             Route("/_sandbox/outbox", _sandbox_outbox(shop), methods=["GET", "DELETE"]),
             Route("/_sandbox/events", _sandbox_events(shop), methods=["GET"]),
             Route("/_sandbox/records/{resource}", _sandbox_records(shop), methods=["GET"]),
@@ -304,6 +306,52 @@ def _sandbox_orders(shop: Shop):
                 status_code=400,
             )
         return JSONResponse({"id": order_id}, status_code=201)
+
+    return endpoint
+
+
+def _sandbox_order_action(shop: Shop):
+    """POST ``/_sandbox/orders/{id}/return`` ``{"lines": [[order_detail_id, qty]], "question": "..."}``:
+    the customer asks for a merchandise return; ``/refund`` ``{"lines": [...], "shipping": false}``: the
+    merchant refunds with a credit slip (``Shop.request_return``, ``Shop.refund``)."""
+
+    async def endpoint(request: Request) -> Response:
+        order_id, action = request.path_params["order_id"], request.path_params["action"]
+        if action not in ("return", "refund"):
+            return JSONResponse({"error": f"unknown order action {action!r}: return or refund"}, 404)
+        try:
+            payload = await request.json()
+            lines = [(int(line[0]), int(line[1])) for line in payload.get("lines", [])]
+            if action == "return":
+                return_id = shop.request_return(order_id, lines, str(payload.get("question", "")))
+                return JSONResponse({"id": return_id, "lines": shop.order_return_details[return_id]}, 201)
+            slip_id = shop.refund(order_id, lines, shipping=bool(payload.get("shipping", False)))
+        except (AttributeError, IndexError, TypeError, ValueError, json.JSONDecodeError) as error:
+            expected = '{"lines": [[order_detail_id, quantity]], ' + (
+                '"question": "..."}' if action == "return" else '"shipping": false}'
+            )
+            return JSONResponse({"error": f"bad {action}: {error}; expected {expected}"}, status_code=400)
+        return JSONResponse({"id": slip_id}, status_code=201)
+
+    return endpoint
+
+
+def _sandbox_order_returns(shop: Shop):
+    """GET ``/_sandbox/order_returns[?id_order=N]``: the merchandise returns with their lines, which
+    PrestaShop's Webservice never shows (``order_return_detail``)."""
+
+    async def endpoint(request: Request) -> Response:
+        wanted = request.query_params.get("id_order")
+        with shop.lock:
+            returns = [
+                {**record, "order_return_details": [
+                    {"id_order_detail": detail, "product_quantity": quantity}
+                    for detail, quantity in shop.order_return_details.get(record["id"], [])
+                ]}
+                for record in shop.records("order_returns")
+                if wanted is None or record["id_order"] == wanted
+            ]  # fmt: skip
+        return JSONResponse(returns)
 
     return endpoint
 

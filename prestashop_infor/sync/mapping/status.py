@@ -12,7 +12,11 @@ from pydantic import Field, field_validator
 
 from prestashop_infor.sync.mapping.section import MappingError, Section
 
-MILESTONES = ("confirmed", "allocated", "picking", "shipped", "invoiced", "paid")
+MILESTONES = ("confirmed", "allocated", "picking", "partially_shipped", "shipped", "invoiced", "paid")
+#: Milestones read from more than one field rather than from a range of ``m3_field``: ``paid`` from the
+#: receivable, ``partially_shipped`` from ORSL and ORST together (some lines delivered, not all).
+DERIVED = ("partially_shipped", "paid")
+PARTIALLY_SHIPPED = "partially_shipped"
 CANCELLED = "cancelled"
 ALL_MILESTONES = (*MILESTONES, CANCELLED)
 BEFORE_CONFIRMED = -1  # the rank of shop states that come before the ERP confirms (awaiting payment...)
@@ -29,9 +33,11 @@ class StatusMap(Section):
     """Both directions of the status map.
 
     M3 -> shop: ``milestone_of_m3`` places an order head on the ladder ``confirmed < allocated <
-    picking < shipped < invoiced < paid`` (``cancelled`` is terminal, off the ladder) from the
-    status field named by ``m3_field`` (``ORSL``, the least-progressed line, by default: an order is
-    "shipped" when every line is) and the ``m3_ranges``; ``prestashop_state`` says which shop state
+    picking < partially_shipped < shipped < invoiced < paid`` (``cancelled`` is terminal, off the
+    ladder) from the status field named by ``m3_field`` (``ORSL``, the least-progressed line, by
+    default: an order is "shipped" when every line is) and the ``m3_ranges``; with ``ORSL``, an order
+    some of whose lines are delivered (``ORST`` in the shipped range or beyond) and others not is
+    ``partially_shipped`` (M3 delivers it in several deliveries); ``prestashop_state`` says which shop state
     each milestone sets (a name or an id; null: the milestone changes nothing in the shop).
     Shop -> M3: ``not_exported`` lists the shop states whose orders are not sent to M3.
     """
@@ -69,10 +75,11 @@ class StatusMap(Section):
     def _ranges(cls, value: dict[str, Any]) -> dict[str, tuple[str, str]]:
         checked: dict[str, tuple[str, str]] = {}
         for milestone, bounds in value.items():
-            if milestone not in MILESTONES or milestone == "paid":
+            if milestone not in MILESTONES or milestone in DERIVED:
                 raise ValueError(
-                    f"{milestone!r}: ranges are given for {list(MILESTONES[:-1])} "
-                    "(paid comes from the receivable, cancelled from STAT 90)"
+                    f"{milestone!r}: ranges are given for {[m for m in MILESTONES if m not in DERIVED]} "
+                    "(paid comes from the receivable, partially_shipped from ORSL and ORST, cancelled from "
+                    "STAT 90)"
                 )
             low, high = (status_code(b) for b in bounds)
             if low > high:
@@ -106,6 +113,14 @@ class StatusMap(Section):
                 found = milestone
         if found == "invoiced" and (head.get("RECO") or "").strip() == "9":
             return "paid"
+        shipped = self.m3_ranges.get("shipped")
+        if (
+            self.m3_field == "ORSL"
+            and shipped
+            and shipped[0] <= orst <= max(high for _, high in self.m3_ranges.values())  # 99: a closed line
+            and MILESTONES.index(found or "confirmed") < MILESTONES.index(PARTIALLY_SHIPPED)
+        ):
+            return PARTIALLY_SHIPPED  # some lines delivered, not every one
         return found
 
     def resolve(self, states: Sequence[MappingABC[str, Any]]) -> ResolvedStatusMap:

@@ -32,6 +32,7 @@ _STATE_RULES = {
     ),
     "allocated": _StateRule(None, (), ("allocat", "reserved")),
     "picking": _StateRule(None, (), ("picking", "packing", "packed")),
+    "partially_shipped": _StateRule(None, (), ("partial",)),
     "shipped": _StateRule(lambda f: f["shipped"], ("Shipped",), ("ship", "sent"), "flagged shipped"),
     "invoiced": _StateRule(None, (), ("invoiced",)),
     "paid": _StateRule(

@@ -6,7 +6,9 @@ only translates HTTP:
 - ``tenant.py`` — ``M3Tenant``, the composed backend: records, programs, validation and rendering;
 - ``gateway.py`` — the ION API gateway: authorized app, OAuth grants and tokens, quota, faults;
 - ``records.py`` — the records a tenant keeps (items, balances, customers, orders, deliveries, ...);
-- ``lifecycle.py`` — the customer-order lifecycle on the tenant clock (``clock.py``);
+- ``lifecycle.py`` — the customer-order lifecycle on the tenant clock (``clock.py``), over the orders
+  ``order_index.py`` keeps;
+- ``returns.py`` — customer returns: received back into stock and credited (a credit note);
 - ``programs/`` — one module per MI program: its write rules and which records its reads read;
 - ``families/`` and ``reads.py`` — the records seen as M3 fields, and the generic read engine
   that serves every ``Get``/``Lst``/``Sel`` transaction from them, driven by the spec facts

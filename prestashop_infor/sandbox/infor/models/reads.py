@@ -55,6 +55,7 @@ RANGES: dict[str, tuple[str, int]] = {
     "FRST": ("STAT", 1), "TOST": ("STAT", -1), "SLFR": ("STAT", 1), "SLTO": ("STAT", -1),
     "FLNC": ("LNCD", 1), "TLNC": ("LNCD", -1), "FORC": ("RORC", 1), "TORC": ("RORC", -1),
     "ORSL": ("ORSL", 1), "ORST": ("ORST", -1),  # status range of order heads; status up to for lines
+    "FDAT": ("EPDT", 1), "TDAT": ("EPDT", -1),  # return dates of customer return lines
 }  # fmt: skip
 SINCE = "LMTS"
 FILTER_COUNT = "NFTR"

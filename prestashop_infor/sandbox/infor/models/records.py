@@ -1,6 +1,6 @@
 """The records one M3 tenant keeps: items, warehouses and balances, customers, batch and customer
-orders with their lines, deliveries, shipments, invoices and receivables, payment batches and stock
-messages. Plain dataclasses; the rules that change them live in the lifecycle and program modules,
+orders with their lines, deliveries, shipments, invoices and receivables, customer returns, payment
+batches and stock messages. Plain dataclasses; the rules that change them live in the lifecycle and program modules,
 and ``families/`` shows them to the read engine as M3 fields. The records a long history holds by
 the hundred thousand (orders, lines, deliveries, shipments, invoices) have slots: a third of the memory."""
 
@@ -265,6 +265,8 @@ class Invoice:
     reco: str = "0"
     paid: Decimal = Decimal(0)
     paid_on: date | None = None
+    repn: str = ""  # a credit note: the customer return (REPN) it credits; its amounts are negative
+    credited: tuple[str, str] | None = None  # a credit note: the invoice (YEA4, IVNO) it refers to
 
     @property
     def gross(self) -> Decimal:
@@ -273,6 +275,62 @@ class Invoice:
     @property
     def remaining(self) -> Decimal:
         return self.gross - self.paid
+
+
+# Customer returns (OIS390). Line status REST as M3 has it: 11 quantity advised, 22 quantity received
+# (12/13/23/33, partly received and inspected, do not happen: the emulator's warehouses inspect
+# nothing). The credit status CRES is one digit the specs name without values: 0 = not credited,
+# 9 = credited is the emulator's reading.
+RETURN_ADVISED = "11"
+RETURN_RECEIVED = "22"
+CREDIT_OPEN = "0"
+CREDIT_DONE = "9"
+
+
+@dataclass
+class ReturnLine:
+    """A line of a customer return: an item advised back, and what was received and credited."""
+
+    reli: int
+    itno: str
+    req0: Decimal  # advised (transport notified) quantity
+    sapr: Decimal  # the price it is credited at
+    orno: str  # the customer order line it returns (RORN/RORL on the way in, ORNO/PONR on the way out)
+    ponr: int
+    epdt: date
+    fields: dict[str, str]  # what AddLine was given
+    req1: Decimal = Decimal(0)  # received
+    req7: Decimal = Decimal(0)  # credited
+
+    @property
+    def rest(self) -> str:
+        return RETURN_RECEIVED if self.req1 >= self.req0 else RETURN_ADVISED
+
+    @property
+    def cres(self) -> str:
+        return CREDIT_DONE if self.req7 >= self.req0 else CREDIT_OPEN
+
+
+@dataclass
+class CustomerReturn:
+    """A customer return (REPN) to a warehouse, for a customer and usually one of its orders."""
+
+    repn: str
+    whlo: str
+    cuno: str
+    orno: str  # the customer order it refers to (RORN), "" for a return without one
+    cucd: str
+    epdt: date
+    head: dict[str, str]  # what AddHead was given
+    invoice: tuple[str, str] | None = None  # the invoice (YEA4, IVNO) it refers to
+    lines: list[ReturnLine] = field(default_factory=list)
+    credit: tuple[str, str] | None = None  # its credit note (YEA4, IVNO), once credited
+    due: datetime | None = None  # when the lifecycle receives and credits it (``credit_after``)
+    lmts: int = 0
+
+    @property
+    def rscd(self) -> str:
+        return self.head.get("RSCD", "")
 
 
 @dataclass

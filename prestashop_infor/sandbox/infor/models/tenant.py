@@ -1,6 +1,7 @@
 """``M3Tenant``: one M3 company behind its ION API gateway, composed of the parts of this package.
 
-It holds the records (``records.py``), runs the order lifecycle (``lifecycle.py``, mixed in),
+It holds the records (``records.py``), runs the order lifecycle (``lifecycle.py``, mixed in) and
+the customer returns (``returns.py``, mixed in),
 keeps the gateway (``gateway.py``) and answers MI transactions: every call is validated against the
 program's spec facts, then served by the program's hand-written rule (``programs/``) or, for reads,
 by the generic read engine (``reads.py``), and rendered as M3 renders records — only the spec's
@@ -29,6 +30,7 @@ from prestashop_infor.sandbox.infor.models.records import (
     BatchOrder,
     Customer,
     CustomerOrder,
+    CustomerReturn,
     Delivery,
     Invoice,
     Item,
@@ -38,6 +40,7 @@ from prestashop_infor.sandbox.infor.models.records import (
     Warehouse,
     WarehouseMessage,
 )
+from prestashop_infor.sandbox.infor.models.returns import CustomerReturns
 from prestashop_infor.sandbox.infor.models.values import (
     MSG_EXISTS,
     MSG_NOT_NUMERIC,
@@ -58,7 +61,7 @@ def _read_plan(program: str, transaction: str, rule: ReadRule) -> ReadPlan:
     return compile_read(load_specs()[program][transaction], rule)
 
 
-class M3Tenant(OrderLifecycle):
+class M3Tenant(OrderLifecycle, CustomerReturns):
     """One M3 tenant (company 100, division AAA) behind its ION API gateway."""
 
     def __init__(
@@ -98,13 +101,17 @@ class M3Tenant(OrderLifecycle):
         self.payment_batches: dict[str, PaymentBatch] = {}
         self.stock_messages: dict[tuple[str, str], StockMessage] = {}  # (partner, PMSN)
         self.warehouse_messages: dict[str, WarehouseMessage] = {}  # MSGN
+        self.returns: dict[str, CustomerReturn] = {}  # REPN
+        self.credit_notes: dict[str, list[tuple[str, str]]] = {}  # ORNO -> its credit notes (YEA4, IVNO)
         self.default_warehouse = "100"
         self.customer_template = "WEBTMPL"
         self._counters = {"temp": 5000000000, "order": 1000000000, "customer": 0, "delivery": 30000000000,
-                          "shipment": 7000000, "invoice": 100000000, "journal": 0, "message": 0}  # fmt: skip
+                          "shipment": 7000000, "invoice": 100000000, "journal": 0, "message": 0,
+                          "return": 8000000}  # fmt: skip
         self._lmts = 0
         self._schedule = []
         self._pending_batches = []
+        self._return_schedule = []
         self._seq = 0
         self._step_time = None
         self._lock = threading.RLock()
@@ -113,6 +120,11 @@ class M3Tenant(OrderLifecycle):
         self.handlers: dict[tuple[str, str], Handler] = self._handlers()
 
     # -- public API ----------------------------------------------------------------------------
+
+    def tick(self) -> int:
+        """Run every lifecycle step that is due on the tenant clock: the orders', then the returns'."""
+        with self._lock:
+            return super().tick() + self.credit_due_returns()
 
     def write_ionapi(self, path: str | Path, base_url: str) -> Path:
         """Write a `.ionapi` file pointing ``iu``/``pu`` at this emulator served on ``base_url``."""

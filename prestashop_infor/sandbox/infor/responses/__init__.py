@@ -8,11 +8,12 @@ Routes (``{ti}`` is the tenant):
 - ``GET /{ti}/M3/m3api-rest/v2/execute/{PROGRAM}/{TRANSACTION}[;matrix=params]?FIELD=value&...``
 - ``POST /{ti}/M3/m3api-rest/v2/execute`` — bulk, one program per request.
 - ``GET /{ti}/M3/m3api-rest/execute/{PROGRAM}/{TRANSACTION}`` — v1 (``MIRecord``/``NameValue``).
-- ``/_sandbox/...`` — advance the clock, ship/invoice/pay/cancel an order, adjust stock, inject
-  faults, expire tokens, set a quota, read a summary.
+- ``/_sandbox/...`` — advance the clock, ship/invoice/pay/cancel an order, receive a customer return,
+  adjust stock, inject faults, expire tokens, set a quota, read a summary.
 
 The routes of each part live in their own module: ``oauth`` (the gateway's token endpoints), ``mi``
-(M3 transactions), ``hooks`` (the sandbox hooks); ``wire`` holds what they answer alike.
+(M3 transactions), ``hooks`` and ``return_hooks`` (the sandbox hooks); ``wire`` holds what they answer
+alike.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from prestashop_infor.sandbox.infor.models import M3Tenant
 from prestashop_infor.sandbox.infor.responses.hooks import SandboxHooks
 from prestashop_infor.sandbox.infor.responses.mi import MiRoutes
 from prestashop_infor.sandbox.infor.responses.oauth import OAuthRoutes
+from prestashop_infor.sandbox.infor.responses.return_hooks import ReturnHooks
 
 
 def create_app(tenant: M3Tenant) -> Starlette:
     """The ASGI app serving one tenant."""
     oauth, mi, hooks = OAuthRoutes(tenant), MiRoutes(tenant), SandboxHooks(tenant)
+    returns = ReturnHooks(tenant)
     ti = "{tenant}"
     routes = [
         Route(f"/{ti}/as/token.oauth2", oauth.token, methods=["POST"]),
@@ -39,6 +42,7 @@ def create_app(tenant: M3Tenant) -> Starlette:
         Route("/_sandbox/state", hooks.sandbox_state, methods=["GET"]),
         Route("/_sandbox/advance", hooks.sandbox_advance, methods=["POST"]),
         Route("/_sandbox/orders/{orno}/{action}", hooks.sandbox_order, methods=["POST"]),
+        Route("/_sandbox/returns/{repn}/receive", returns.receive, methods=["POST"]),
         Route("/_sandbox/stock", hooks.sandbox_stock, methods=["POST"]),
         Route("/_sandbox/faults", hooks.sandbox_faults, methods=["POST", "DELETE"]),
         Route("/_sandbox/tokens/expire", hooks.sandbox_expire_tokens, methods=["POST"]),

@@ -1,5 +1,6 @@
-"""The sandbox-only hooks under ``/_sandbox/``: read a summary, advance the clock, ship, invoice,
-pay or cancel an order, adjust stock, inject faults, expire tokens, set a quota, change settings."""
+"""The sandbox-only hooks under ``/_sandbox/``: read a summary, advance the clock, ship (some lines
+of) an order, invoice, pay or cancel it, adjust stock, inject faults, expire tokens, set a quota,
+change settings."""
 
 from __future__ import annotations
 
@@ -76,7 +77,14 @@ class SandboxHooks:
             with self.m3.lock():
                 self.m3.tick()
                 if action == "ship":
-                    delivery = self.m3.ship_now(orno, body.get("tracking_number"))
+                    lines = body.get("lines")
+                    if lines is not None and not (
+                        isinstance(lines, list) and lines and all(type(ponr) is int for ponr in lines)
+                    ):
+                        return gateway_error(
+                            400, "Bad Request", 'expected {"lines": [1, 2], "tracking_number": "..."}'
+                        )
+                    delivery = self.m3.ship_now(orno, body.get("tracking_number"), lines=lines)
                     return JSONResponse(
                         {"ORNO": orno, "DLIX": delivery.dlix, "CONN": delivery.conn, "ETRN": delivery.etrn}
                     )

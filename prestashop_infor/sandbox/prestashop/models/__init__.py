@@ -9,7 +9,7 @@
 - ``bodies.py`` — write bodies read as PrestaShop reads them, with the emulator's own reader (§3, §6.1)
 - ``writes.py`` — create, update, delete and the validation of written values (§6)
 - ``orders.py`` — the order lifecycle: checkout, state changes, tracking, stock (§6.6);
-  ``checkout.py`` how an order is built
+  ``checkout.py`` how an order is built; ``returns.py`` merchandise returns and credit slips
 - ``events.py`` — the events recorded for webhooks and the customer email outbox
 - ``faults.py`` — faults injected on demand; ``clock.py`` — the shop clock; ``errors.py`` — error answers
 """

@@ -55,8 +55,8 @@ class Authentication:
 
     def check_access(self, api_key: ApiKey, resource: str, method: str) -> None:
         """Resource and method checks (§2, §4) once the key is known."""
-        if resource not in self.definitions:
-            names = sorted(self.definitions)
+        if resource not in self.definitions or not self.definitions[resource].served:
+            names = sorted(name for name, definition in self.definitions.items() if definition.served)
             raise WebserviceError(
                 400,
                 27,

@@ -22,6 +22,7 @@ from prestashop_infor.sandbox.prestashop.models.faults import Faults
 from prestashop_infor.sandbox.prestashop.models.orders import OrderLifecycle
 from prestashop_infor.sandbox.prestashop.models.query import Queries
 from prestashop_infor.sandbox.prestashop.models.records import RecordStore, Table
+from prestashop_infor.sandbox.prestashop.models.returns import Returns
 from prestashop_infor.sandbox.prestashop.models.writes import Writes
 from prestashop_infor.sandbox.prestashop.resources import resource_definitions
 
@@ -37,7 +38,7 @@ def profile_of(version: str) -> str:
     raise ValueError(f"unsupported PrestaShop version {version!r}: use 1.6.x, 1.7.x, 8.x or 9.x")
 
 
-class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Checkout, Notifications):
+class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Returns, Checkout, Notifications):
     """One emulated PrestaShop shop.
 
     ============================  ===============================================================
@@ -46,6 +47,7 @@ class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Checkou
     query.py (Queries)            ``query``: GET and HEAD (§5)
     writes.py (Writes)            ``write``: POST, PUT, PATCH, DELETE (§6)
     orders.py (OrderLifecycle)    ``place_order``, ``change_order_state``, stock and tracking rules
+    returns.py (Returns)          ``request_return``, ``refund``: merchandise returns, credit slips
     checkout.py (Checkout)        what the order builder reads: ``order_context``, ``catalog_line``
     events.py (Notifications)     ``events``, ``subscribe``, the email ``outbox``
     ============================  ===============================================================
@@ -73,7 +75,7 @@ class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Checkou
         self.webhook_sender: Any = None  # the sandbox's WebhookSender, when one is attached
         self.empty_list_as_object = empty_list_as_object  # JSON {"orders": []} instead of [] (§7.2 switch)
         self.lock = threading.RLock()
-        self.definitions = resource_definitions(self.profile)
+        self.definitions = resource_definitions(self.profile, int(version.split(".")[0]))
         self.tables = {name: Table(definition) for name, definition in self.definitions.items()}
         self.default_language = 1
         self.default_currency = 1
@@ -90,3 +92,5 @@ class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Checkou
         # indexes kept in step with writes (records.py)
         self._details_by_order: dict[int, list[int]] = {}
         self._stock_by_product: dict[tuple[int, int], int] = {}
+        # the lines of each merchandise return, which the Webservice never shows (returns.py)
+        self.order_return_details: dict[int, list[tuple[int, int]]] = {}

@@ -6,7 +6,7 @@ e.g. ``PS-TSH-01-BK-XL``). Seeding is linear in the number of orders: rows are c
 per-resource templates, so 50,000 orders take seconds, not minutes.
 
 One module per part of the shop, in the order they are seeded: ``reference`` (the install's
-reference data), ``catalog``, ``customers``, ``orders``.
+reference data), ``catalog``, ``customers``, ``orders``, ``returns``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from prestashop_infor.sandbox.prestashop.seed.customers import seed_customers
 from prestashop_infor.sandbox.prestashop.seed.orders import seed_orders
 from prestashop_infor.sandbox.prestashop.seed.reference import seed_reference_data
 from prestashop_infor.sandbox.prestashop.seed.reference import state_data as _state_data
+from prestashop_infor.sandbox.prestashop.seed.returns import seed_returns
 
 
 def seed_shop(
@@ -33,12 +34,15 @@ def seed_shop(
     *,
     languages: tuple[str, ...] = ("en",),
     customers: int | None = None,
+    returns: bool = True,
 ) -> Shop:
     """A seeded sandbox shop. Same ``seed`` and ``now`` → same shop, record for record.
 
     The seeded history ends at the shop clock's now: no record is dated later, on the wall clock,
     than ``shop.clock.local_text()`` at the end of seeding, so a client reading "up to now" sees
     every record (in the autumn fold the history stops at the first pass of the repeated hour).
+    With ``returns`` the refunded orders get their credit slips and a few delivered ones a
+    merchandise return (``seed.returns``); the orders, customers and products are the same either way.
     """
     if orders < 0:
         raise ValueError(f"orders must be >= 0, got {orders}")
@@ -55,6 +59,8 @@ def seed_shop(
     customer_count = customers if customers is not None else max(40, min(orders // 6, 20000))
     seed_customers(shop, rnd, customer_count, moment)
     seed_orders(shop, rnd, orders, moment)
+    if returns:
+        seed_returns(shop, seed, moment)
     shop.record_events = True
     return shop
 

@@ -15,7 +15,7 @@ field name. Computed fields win over echoed ones.
 One module per kind of record, as ``records.py`` groups them: ``stock`` (items, warehouses,
 balances), ``customers``, ``batch_orders`` (orders being entered, their texts and errors), ``orders``
 (customer orders and lines), ``deliveries`` (with picking lists and shipments), ``invoices`` (with
-receivables) and ``messages`` (interface messages); ``family`` holds the ``Family`` type and the
+receivables and credit notes), ``returns`` (customer returns) and ``messages`` (interface messages); ``family`` holds the ``Family`` type and the
 helpers their rows share. ``FAMILIES`` is every family by name, as program modules name them.
 """
 
@@ -42,6 +42,11 @@ from prestashop_infor.sandbox.infor.models.families.family import NOT_KEPT, NOTH
 from prestashop_infor.sandbox.infor.models.families.invoices import INVOICE, INVOICE_LINE, RECEIVABLE
 from prestashop_infor.sandbox.infor.models.families.messages import STOCK_MESSAGE, WAREHOUSE_MESSAGE
 from prestashop_infor.sandbox.infor.models.families.orders import ORDER, ORDER_LINE
+from prestashop_infor.sandbox.infor.models.families.returns import (
+    CUSTOMER_RETURN,
+    OPEN_RETURN_LINE,
+    RETURN_LINE,
+)
 from prestashop_infor.sandbox.infor.models.families.stock import BALANCE, ITEM, WAREHOUSE
 
 FAMILIES: dict[str, Family] = {
@@ -50,7 +55,7 @@ FAMILIES: dict[str, Family] = {
         ITEM, WAREHOUSE, BALANCE, CUSTOMER, CUSTOMER_ADDRESS, BATCH_ORDER, BATCH_LINE, BATCH_ADDRESS,
         ORDER_ADDRESS, BATCH_ERROR, ORDER_HEAD_TEXT, ORDER_LINE_TEXT, ORDER, ORDER_LINE, DELIVERY,
         DELIVERY_ADDRESS, DELIVERY_LINE, PICKING_LIST, SHIPMENT, INVOICE, INVOICE_LINE, RECEIVABLE,
-        STOCK_MESSAGE, WAREHOUSE_MESSAGE, NOTHING,
+        STOCK_MESSAGE, WAREHOUSE_MESSAGE, CUSTOMER_RETURN, RETURN_LINE, OPEN_RETURN_LINE, NOTHING,
     )
 }  # fmt: skip
 

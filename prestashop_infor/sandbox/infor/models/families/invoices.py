@@ -1,8 +1,14 @@
-"""Families of what is billed and owed: invoices, invoice lines and customer receivables."""
+"""Families of what is billed and owed: invoices, invoice lines and customer receivables.
+
+Credit notes (a customer return credited, ``models/returns.py``) are invoices too, with negative
+amounts: listed with their order's invoices, ``RXIN``/``RYEA`` naming the invoice they correct, their
+lines the returned quantities (negative ``IVQT``), their receivable a negative ``CUAM``. The
+emulator uses no invoice prefix, so an invoice's extended number ``EXIN`` is its number."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from prestashop_infor.sandbox.infor.models.families.family import (
@@ -25,6 +31,7 @@ def _invoice_row(m3: M3Tenant, inv: Invoice) -> Row:
     delivery = m3.deliveries.get(inv.dlix)
     name = customer.cunm if customer else ""
     head = order.head if order else {}
+    ryea, rxin = inv.credited or ("", "")
     return {
         **company_fields(m3), "ORNO": inv.orno, "WHLO": order.whlo if order else "", "DLIX": inv.dlix, "IVNO": inv.ivno,
         "YEA4": inv.yea4, "IVDT": inv.ivdt, "IDAT": inv.ivdt, "RGDT": inv.ivdt, "CUNO": inv.cuno, "CUN1": name,
@@ -33,6 +40,7 @@ def _invoice_row(m3: M3Tenant, inv: Invoice) -> Row:
         "RAFC": inv.remaining, "INST": "80" if inv.reco == "9" else "70", "RECO": inv.reco,
         "TEPY": head.get("TEPY", ""), "MODL": head.get("MODL", ""), "TEDL": head.get("TEDL", ""),
         "FACI": order.faci if order else "", "DLDT": delivery.dsdt if delivery else None, "CINO": inv.cino,
+        "EXIN": inv.ivno, "RXIN": rxin, "RYEA": ryea,
     }  # fmt: skip
 
 
@@ -41,9 +49,10 @@ def _invoices(m3: M3Tenant, ivno: str) -> list[Invoice]:
 
 
 def _invoices_of_order(m3: M3Tenant, orno: str) -> list[Invoice]:
+    """The order's invoice and its credit notes."""
     order = m3.orders.get(orno)
-    invoice = m3.invoices.get(order.invoice) if order and order.invoice else None
-    return [invoice] if invoice is not None else []
+    keys = [order.invoice] if order and order.invoice else []
+    return [m3.invoices[key] for key in [*keys, *m3.credit_notes.get(orno, ())] if key in m3.invoices]
 
 
 INVOICE = Family(
@@ -53,7 +62,7 @@ INVOICE = Family(
     row=_invoice_row,
     fields=field_set(
         "CONO DIVI ORNO WHLO DLIX IVNO YEA4 IVDT IDAT RGDT CUNO CUN1 CUNM PYNO CUN2 ORST CONN AMT1 AMT2 IVAV "
-        "VTAM CUCD DUDT RAFC INST RECO TEPY MODL TEDL FACI DLDT CINO"
+        "VTAM CUCD DUDT RAFC INST RECO TEPY MODL TEDL FACI DLDT CINO EXIN RXIN RYEA"
     ),
     index={
         "IVNO": _invoices,
@@ -68,6 +77,8 @@ class InvoiceLine(NamedTuple):
     invoice: Invoice
     order: CustomerOrder
     line: OrderLine
+    quantity: Decimal  # invoiced; negative on a credit note
+    price: Decimal  # net price
 
 
 def _invoice_lines(m3: M3Tenant, invoices: Iterable[Invoice]) -> Iterable[InvoiceLine]:
@@ -75,24 +86,31 @@ def _invoice_lines(m3: M3Tenant, invoices: Iterable[Invoice]) -> Iterable[Invoic
         order = m3.orders.get(inv.orno)
         if order is None:
             continue
+        if inv.repn:  # a credit note: the order lines its return brought back
+            credited = m3.returns[inv.repn].lines
+            for line in order.lines:
+                for returned in (r for r in credited if r.ponr == line.ponr and r.req7):
+                    yield InvoiceLine(inv, order, line, -returned.req7, returned.sapr)
+            continue
         for line in order.lines:
             if not line.cancelled and line.ivqt:
-                yield InvoiceLine(inv, order, line)
+                yield InvoiceLine(inv, order, line, line.ivqt, line.net_price)
 
 
 def _invoice_line_row(m3: M3Tenant, ref: InvoiceLine) -> Row:
-    inv, order, line = ref
-    net = money(line.net_amount)
+    inv, order, line, quantity, price = ref
+    net = money(price * quantity)
     vat = money(net * m3.lifecycle.vat_rate)
     customer = m3.customers.get(inv.cuno)
     item = m3.items.get(line.itno)
+    ryea, rivn = inv.credited or ("", "")
     return {
         **company_fields(m3), "IVNO": inv.ivno, "YEA4": inv.yea4, "ORNO": order.orno, "DLIX": inv.dlix,
-        "WHLO": line.whlo, "PONR": line.ponr, "POSX": 0, "ITNO": line.itno, "ITDS": line.itds, "IVQT": line.ivqt,
-        "IVQS": line.ivqt, "AMT1": net + vat, "AMT2": net, "VTAM": vat, "IVAM": net, "IVLA": net, "SAPR": line.sapr,
-        "NEPR": line.net_price, "PYNO": inv.cuno, "CUNM": customer.cunm if customer else "", "CUCD": inv.cucd,
+        "WHLO": line.whlo, "PONR": line.ponr, "POSX": 0, "ITNO": line.itno, "ITDS": line.itds, "IVQT": quantity,
+        "IVQS": quantity, "AMT1": net + vat, "AMT2": net, "VTAM": vat, "IVAM": net, "IVLA": net, "SAPR": line.sapr,
+        "NEPR": price, "PYNO": inv.cuno, "CUNM": customer.cunm if customer else "", "CUCD": inv.cucd,
         "IDAT": inv.ivdt, "DUDT": inv.dudt, "INST": "80" if inv.reco == "9" else "70",
-        "FACI": order.faci, "SPUN": item.unms if item else "", "ORDT": order.ordt,
+        "FACI": order.faci, "SPUN": item.unms if item else "", "ORDT": order.ordt, "RYEA": ryea, "RIVN": rivn,
     }  # fmt: skip
 
 
@@ -103,7 +121,7 @@ INVOICE_LINE = Family(
     row=_invoice_line_row,
     fields=field_set(
         "CONO DIVI IVNO YEA4 ORNO DLIX WHLO PONR POSX ITNO ITDS IVQT IVQS AMT1 AMT2 VTAM IVAM IVLA SAPR NEPR "
-        "PYNO CUNM CUCD IDAT DUDT INST FACI SPUN ORDT"
+        "PYNO CUNM CUCD IDAT DUDT INST FACI SPUN ORDT RYEA RIVN"
     ),
     index={
         "IVNO": lambda m3, v: _invoice_lines(m3, _invoices(m3, v)),

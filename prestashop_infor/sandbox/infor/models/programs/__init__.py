@@ -20,10 +20,11 @@ from prestashop_infor.sandbox.infor.models.programs.ois120mi import OIS120MI
 from prestashop_infor.sandbox.infor.models.programs.ois175mi import OIS175MI
 from prestashop_infor.sandbox.infor.models.programs.ois275mi import OIS275MI
 from prestashop_infor.sandbox.infor.models.programs.ois350mi import OIS350MI
+from prestashop_infor.sandbox.infor.models.programs.ois390mi import OIS390MI
 
 PROGRAMS: tuple[type[Program], ...] = (
     OIS100MI, OIS275MI, OIS120MI, OIS175MI, CRS610MI, MMS200MI, MMS005MI, MMS060MI, MMS850MI, MWS410MI,
-    MWS420MI, MHS850MI, DRS100MI, OIS350MI, ARS200MI, ARS040MI,
+    MWS420MI, MHS850MI, DRS100MI, OIS350MI, ARS200MI, ARS040MI, OIS390MI,
 )  # fmt: skip
 
 __all__ = ["PROGRAMS", "Fields", "Handler", "Program", "Records"]

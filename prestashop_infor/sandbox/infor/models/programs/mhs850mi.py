@@ -8,7 +8,7 @@ and external message number. Message lines, packages and sublines are not kept.
 from __future__ import annotations
 
 from prestashop_infor.sandbox.infor.models.programs.base import Fields, Program, Records
-from prestashop_infor.sandbox.infor.models.programs.mws420mi import picking_list_order
+from prestashop_infor.sandbox.infor.models.programs.mws420mi import picking_list
 from prestashop_infor.sandbox.infor.models.reads import read_table
 from prestashop_infor.sandbox.infor.models.records import WarehouseMessage
 
@@ -22,9 +22,8 @@ class MHS850MI(Program):
 
     def AddCfmPickList(self, f: Fields) -> Records:
         m3 = self.m3
-        order = picking_list_order(m3, f["DLIX"], f["PLSX"])
-        delivery = m3.deliveries[order.dlix]
-        m3.confirm_picking(order)
+        order, delivery = picking_list(m3, f["DLIX"], f["PLSX"])
+        m3.confirm_picking(order, delivery=delivery)
         msgn = str(m3._next("message"))
         m3.warehouse_messages[msgn] = WarehouseMessage(
             msgn, f["E0PA"], f["E065"], f.get("PMSN", ""), f["WHLO"], delivery.dlix, delivery.plsx, order.orno,

@@ -1,6 +1,8 @@
 """MWS410MI, delivery number toolbox (§11.6): delivery heads with status ``PGRS``, shipment
-``CONN``, forwarder and tracking number ``ETRN``, their lines and consignee address, read only.
-Packages and freight documents are not kept."""
+``CONN``, forwarder and tracking number ``ETRN``, their lines and consignee address, read only. An
+order delivered in several deliveries has a head per delivery number (DLIX), each with its own
+shipment and tracking number, and its lines under the delivery they went in. Packages and freight
+documents are not kept."""
 
 from __future__ import annotations
 

@@ -10,7 +10,9 @@ Customer orders are taken back before they leave the warehouse: ``DelLine`` dele
 a picking list yet (status below 44: what it had allocated goes back to the balance; the head stays
 when it was the last line), ``DelHead`` deletes an order whose lines all may be deleted, ``CloLine``
 closes a line not delivered yet (status 99, the line kept with its history). The order's ORSL/ORST
-follow its lines; anything further on is refused with nothing changed.
+follow its lines; anything further on is refused with nothing changed. Each line is judged on its
+own: in an order delivered in several deliveries, a line of a later delivery may still be closed
+after an earlier one left (``LstDelLineByCO`` gives each line's delivery).
 """
 
 from __future__ import annotations
