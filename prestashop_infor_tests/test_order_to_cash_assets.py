@@ -23,11 +23,14 @@ from prestashop_infor.defs.runtime import LANE_TAG
 from prestashop_infor.defs.sync import (
     MappingResource,
     bound_orders_exist_in_m3,
+    infor_credit_notes,
     infor_customers,
     infor_item_descriptions,
     infor_order_cancellations,
     infor_sales_orders,
+    infor_shop_refunds,
     order_to_m3,
+    prestashop_credit_slips,
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
@@ -327,10 +330,15 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     }
     assert selected["order_sync_job"] == {
         "prestashop_orders", "prestashop_customers", "prestashop_reference_data", "prestashop_products",
-        "infor_customers", "infor_sales_orders", "infor_order_cancellations",
+        "infor_customers", "infor_sales_orders", "infor_order_cancellations", "prestashop_order_slips",
+        "infor_shop_refunds",
     }  # fmt: skip
+    assert infor_shop_refunds.op.pool == "infor_erp"
     assert infor_order_cancellations.op.pool == "infor_erp"
-    assert selected["order_status_job"] == {"infor_order_statuses", "prestashop_order_status_updates"}
+    assert selected["order_status_job"] == {
+        "infor_order_statuses", "prestashop_order_status_updates", "infor_credit_notes", "prestashop_credit_slips"
+    }  # fmt: skip
+    assert prestashop_credit_slips.op.pool == "prestashop_order_writes"
     assert selected["stock_sync_job"] == {
         "infor_inventory", "prestashop_products", "prestashop_stock", "prestashop_stock_levels",
         "infor_item_descriptions",
@@ -339,12 +347,21 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     graph = defs.resolve_asset_graph()
     parents = {key: {p.to_user_string() for p in graph.get(dg.AssetKey(key)).parent_keys}
                for key in ("prestashop_order_status_updates", "prestashop_stock_levels", "infor_sales_orders",
-                           "infor_item_descriptions", "infor_order_cancellations")}  # fmt: skip
+                           "infor_item_descriptions", "infor_order_cancellations", "prestashop_credit_slips",
+                           "infor_credit_notes", "infor_shop_refunds")}  # fmt: skip
     assert parents == {
         "infor_item_descriptions": {"prestashop_products"},
         "prestashop_order_status_updates": {"infor_order_statuses", "prestashop_reference_data"},
         "prestashop_stock_levels": {"infor_inventory", "prestashop_products", "prestashop_stock"},
         "infor_order_cancellations": {"prestashop_orders", "prestashop_reference_data", "infor_sales_orders"},
+        "infor_credit_notes": set(),  # M3's invoice list, from the store's cursor
+        "prestashop_credit_slips": {"infor_credit_notes", "infor_sales_orders", "prestashop_reference_data"},
+        "infor_shop_refunds": {
+            "prestashop_order_slips",
+            "prestashop_orders",
+            "infor_sales_orders",
+            "infor_credit_notes",
+        },
         "infor_sales_orders": {
             "prestashop_orders",
             "prestashop_customers",
@@ -556,3 +573,28 @@ def test_orders_cancelled_in_the_shop_are_cancelled_in_m3_or_alerted_by_the_orde
     [(_, alert)] = received
     assert (alert["kind"], alert["finding"], alert["order"]) == ("finding", "cancel_too_late", str(late))
     assert "status 66" in alert["text"]
+
+
+def test_a_return_m3_credited_becomes_a_credit_slip_in_the_shop(world: World) -> None:
+    """Issue 19 §3 through real runs: M3 receives a return and credits it; the order status job's
+    credit-note assets put a credit slip on the shop order, once."""
+    world.materialize(ORDER_SYNC)
+    with world.store() as store:
+        binding = id_map.bindings(store, "sales_order")[0]
+    order_id, orno = int(binding.source_key), binding.target_key
+    world.sandbox(orno, "ship")
+    world.sandbox(orno, "invoice")
+    with world.resources["infor"].get_client() as m3:
+        repn = m3.execute_one("OIS390MI", "AddHead", WHLO="100", RORN=orno, RSCD="RET")["REPN"]
+        m3.execute("OIS390MI", "AddLine", WHLO="100", REPN=repn, RORL="1", REQ0="1")
+    httpx.post(f"{world.m3_url}/_sandbox/returns/{repn}/receive").raise_for_status()
+
+    credit_jobs = [infor_credit_notes, prestashop_credit_slips]
+    result = world.materialize(credit_jobs)
+    assert metadata(result, infor_credit_notes)["credit_notes"] == 1
+    slips = metadata(result, prestashop_credit_slips)
+    assert slips["credit_slips"] == 1 and slips["dead_lettered"] == 0
+    assert [int(s["id_order"]) for s in world.shop.records("order_slip")].count(order_id) == 1
+    again = world.materialize(credit_jobs)
+    assert metadata(again, infor_credit_notes)["credit_notes"] == 0
+    assert metadata(again, prestashop_credit_slips)["credit_slips"] == 0

@@ -63,6 +63,7 @@ LEAST_PRIVILEGES: dict[str, set[str]] = {
     "order_carriers": {"GET", "POST", "PUT"},  # a row per delivery
     "order_histories": {"POST"},
     "order_payments": {"GET", "POST", "PUT"},
+    "order_slip": {"GET", "POST"},  # a credit slip per M3 credit note
     "order_states": {"GET"},
     "orders": {"GET"},
     "products": {"GET"},

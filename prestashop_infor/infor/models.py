@@ -247,6 +247,11 @@ class Invoice:
     remaining: Decimal
     currency: str
 
+    @property
+    def is_credit(self) -> bool:
+        """A credit note (a return received, a credit given): its amounts are below zero."""
+        return self.gross_amount < 0
+
     @classmethod
     def from_record(cls, record: dict[str, str]) -> Invoice:
         return cls(

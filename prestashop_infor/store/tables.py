@@ -283,6 +283,34 @@ m3_items = sa.Table(
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 
+# M3's credit notes (revision 0009), added by ``infor_credit_notes`` as M3 lists new invoices: a
+# return received, or a credit without goods back. ``corrects`` is the invoice credited (RXIN).
+m3_credit_notes = sa.Table(
+    "m3_credit_notes",
+    metadata,
+    sa.Column("year", sa.String(4), primary_key=True),
+    sa.Column("ivno", sa.String(15), primary_key=True),
+    sa.Column("orno", sa.String(10), nullable=False, index=True),
+    sa.Column("amount", MONEY, nullable=False),  # gross, in the ERP currency: below 0
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("corrects", sa.String(14), nullable=False),
+    sa.Column("invoice_date", sa.Date, nullable=True),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
+# The shop's credit slips (revision 0009), read incrementally by ``prestashop_order_slips``: refunds
+# given in the shop (sent to M3 as credits) and the slips the integration wrote for M3's credit notes.
+ps_order_slips = sa.Table(
+    "ps_order_slips",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("id_order", sa.Integer, nullable=False, index=True),
+    sa.Column("amount", MONEY, nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("date_upd", UtcDateTime, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
 # PrestaShop combinations (revision 0003), read in full by ``prestashop_products`` (combinations
 # carry no date_upd): the references the stock push resolves M3 items with.
 ps_combinations = sa.Table(

@@ -53,7 +53,12 @@ class M3OrderState:
 
     @property
     def invoices(self) -> list[Invoice]:
-        return [Invoice.from_record(r) for r in self.raw.get("invoices", [])]
+        """The order's invoices; its credit notes (returns, credits) are ``credit_notes``."""
+        return [i for i in (Invoice.from_record(r) for r in self.raw.get("invoices", [])) if not i.is_credit]
+
+    @property
+    def credit_notes(self) -> list[Invoice]:
+        return [i for i in (Invoice.from_record(r) for r in self.raw.get("invoices", [])) if i.is_credit]
 
     @property
     def receivables(self) -> list[Receivable]:

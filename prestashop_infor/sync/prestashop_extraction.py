@@ -34,6 +34,7 @@ from prestashop_infor.sync.prestashop_schemas import (
     CustomerSchema,
     OrderRowSchema,
     OrderSchema,
+    OrderSlipSchema,
     OrderStateSchema,
     ProductSchema,
     StockSchema,
@@ -290,6 +291,17 @@ def _coded(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[
     }
 
 
+def _order_slip(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
+    return {
+        "id": int(record["id"]),
+        "id_order": int(record["id_order"]),
+        "amount": Decimal(str(record.get("amount") or "0")),
+        "record": json.dumps(record, sort_keys=True),
+        "date_upd": _utc(record["date_upd"], time_zone),
+        "loaded_at": loaded_at,
+    }
+
+
 def _order_state(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
     return {"id": int(record["id"]), "record": json.dumps(record, sort_keys=True), "loaded_at": loaded_at}
 
@@ -338,6 +350,9 @@ ADDRESSES = Entity(
 )
 COUNTRIES = Entity("countries", CountrySchema, "ps_countries", ("id", "iso_code"), _coded)
 CURRENCIES = Entity("currencies", CurrencySchema, "ps_currencies", ("id", "iso_code"), _coded)
+ORDER_SLIPS = Entity(
+    "order_slip", OrderSlipSchema, "ps_order_slips", ("id", "id_order", "amount", "date_upd"), _order_slip
+)
 ORDER_STATES = Entity("order_states", OrderStateSchema, "ps_order_states", ("id",), _order_state)
 COMBINATIONS = Entity(
     "combinations",

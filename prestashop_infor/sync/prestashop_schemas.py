@@ -163,6 +163,16 @@ class CurrencySchema(pa.DataFrameModel):
     iso_code: Series[str] = pa.Field(str_matches=r"^[A-Za-z]{3}$")
 
 
+class OrderSlipSchema(pa.DataFrameModel):
+    """One row per ``order_slip`` record (a credit slip: a refund given in the shop, or one the
+    integration wrote for an M3 credit note): its order and amount."""
+
+    id: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0, unique=True)
+    id_order: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0)
+    amount: Series[float] = pa.Field(coerce=True, ge=0)
+    date_upd: Series[str] = pa.Field(nullable=False)
+
+
 class OrderStateSchema(pa.DataFrameModel):
     """One row per ``order_states`` record: the states the status map is resolved against."""
 

@@ -6,10 +6,10 @@ late) and its dead letters (``prestashop-infor trace ORDER_ID``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from prestashop_infor.store import Store, backoffice, id_map, inbox, order_states, tables
+from prestashop_infor.store import Store, backoffice, credit_notes, id_map, inbox, order_states, tables
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,14 @@ class Step:
 
     def as_dict(self) -> dict[str, Any]:
         return {"at": self.at.isoformat(), "what": self.what, "detail": self.detail}
+
+
+def note_time(note: credit_notes.CreditNote, slip: id_map.Binding | None) -> datetime:
+    """When a credit note shows in the story: its slip's, else its invoice date's start (UTC)."""
+    if slip is not None and slip.created_at is not None:
+        return slip.created_at
+    day = note.invoice_date or datetime.now(UTC).date()
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def trace_order(store: Store, order_id: int) -> list[Step]:
@@ -70,6 +78,18 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
         steps.append(Step(cancelled.created_at, "cancelled in M3",
                           f"customer order {cancelled.target_key}: lines {', '.join(cancelled.data.get('lines', []))} "
                           f"closed (CloLine, status 99), {by}"))  # fmt: skip
+    binding_of = id_map.binding(store, "sales_order", key)
+    if binding_of is not None:
+        slips = {
+            b.source_key: b
+            for b in id_map.bindings(store, "credit_slip")
+            if b.data.get("order_id") == order_id
+        }
+        for note in credit_notes.credit_notes_of(store, [binding_of.target_key])[binding_of.target_key]:
+            slip = slips.get(note.key)
+            steps.append(Step(note_time(note, slip), "credited in M3",
+                              f"credit note {note.key} of {note.amount} {note.currency}"
+                              + (f": credit slip {slip.target_key} in the shop" if slip else ": no credit slip yet")))  # fmt: skip
     message = id_map.binding(store, "cancel_message", key)
     if message is not None and message.created_at is not None:
         steps.append(Step(message.created_at, "private message on the shop order",

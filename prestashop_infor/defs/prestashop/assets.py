@@ -24,6 +24,7 @@ from prestashop_infor.sync.prestashop_extraction import (
     COUNTRIES,
     CURRENCIES,
     CUSTOMERS,
+    ORDER_SLIPS,
     ORDER_STATES,
     ORDERS,
     PRODUCTS,
@@ -202,8 +203,26 @@ def prestashop_stock(
     return gated_result(_metadata(_in_full(context, STOCK, prestashop, store)), validation_gate)
 
 
+@dg.asset(
+    group_name=GROUP,
+    kinds={"prestashop", "pandera"},
+    metadata=gate_metadata(ORDER_SLIPS.schema),
+    check_specs=[failure_share_spec("prestashop_order_slips")],
+    description="PrestaShop credit slips (order_slip: refunds given in the shop, and the slips written for "
+    "M3's credit notes), read incrementally by date_upd, validated, upserted into ps_order_slips.",
+)
+def prestashop_order_slips(
+    context: dg.AssetExecutionContext,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    validation_gate: ValidationGateResource,
+) -> dg.MaterializeResult:
+    return gated_result(_incremental(context, ORDER_SLIPS, prestashop, store), validation_gate)
+
+
 ASSETS = [
     prestashop_orders,
+    prestashop_order_slips,
     prestashop_customers,
     prestashop_reference_data,
     prestashop_products,

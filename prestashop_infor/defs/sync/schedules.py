@@ -110,11 +110,14 @@ order_sync_job = dg.define_asset_job(
         "infor_customers",
         "infor_sales_orders",
         "infor_order_cancellations",
+        "prestashop_order_slips",
+        "infor_shop_refunds",
     ),
     executor_def=dg.in_process_executor,
     tags={**max_runtime_tags(names.ORDER_SYNC_JOB), **lane_tags("orders")},
     description="Extract the shop's changed orders, customers and products, gate them, then send the new "
-    "orders (their customers first) to M3 and cancel there those cancelled in the shop.",
+    "orders (their customers first) to M3, cancel there those cancelled in the shop and enter the shop's "
+    "refunds as M3 credits.",
 )
 
 stock_sync_job = dg.define_asset_job(
@@ -134,11 +137,17 @@ stock_sync_job = dg.define_asset_job(
 
 order_status_job = dg.define_asset_job(
     names.ORDER_STATUS_JOB,
-    selection=dg.AssetSelection.assets("infor_order_statuses", prestashop_order_status_updates),
+    selection=dg.AssetSelection.assets(
+        "infor_order_statuses",
+        prestashop_order_status_updates,
+        "infor_credit_notes",
+        "prestashop_credit_slips",
+    ),
     executor_def=dg.in_process_executor,
     tags={**max_runtime_tags(names.ORDER_STATUS_JOB), **lane_tags("order_status")},
     description="Read the M3 states of the orders in M3 and push status, tracking and payment to the shop "
-    "(what infor_order_status_sensor runs when M3 moved an order).",
+    "(what infor_order_status_sensor runs when M3 moved an order); M3's new credit notes become the "
+    "shop's credit slips.",
 )
 
 order_sync_schedule = dg.ScheduleDefinition(

@@ -8,6 +8,7 @@ bad key (``status.prestashop_state.shipped: ...``). One module per section, the 
 - ``status``: M3 milestones <-> PrestaShop order states, by name or id, resolved against the shop's
   own ``/api/order_states`` (:meth:`StatusMap.resolve`) — never hard-coded ids;
 - ``cancellation``: the shop states that cancel an order in M3, and how far M3 may have gone with it;
+- ``refunds``: the shop states an order takes when M3 credits it, in full or in part;
 - ``currency``: converting order amounts to the ERP currency (the order's ``conversion_rate`` or a
   rates table, a rounding rule), keeping the original amounts next to the converted ones;
 - ``address``: ISO country codes, trimmed and cased fields, postcode formats, lines cut to M3's
@@ -41,6 +42,7 @@ from prestashop_infor.sync.mapping.currency import CurrencyRules, parse_decimal
 from prestashop_infor.sync.mapping.enrichment import Enrichment, OrderContext, OrderFields, Rule, RuleMatch
 from prestashop_infor.sync.mapping.items import ITEM_NUMBER_LENGTH, ItemRules
 from prestashop_infor.sync.mapping.loader import DEFAULT_MAPPING, Mapping, load_mapping, parse_mapping
+from prestashop_infor.sync.mapping.refunds import Refunds
 from prestashop_infor.sync.mapping.section import MappingError
 from prestashop_infor.sync.mapping.settings import (
     ErpSettings,
@@ -87,6 +89,7 @@ __all__ = [
     "OrderContext",
     "OrderFields",
     "OrderSettings",
+    "Refunds",
     "ResolvedStatusMap",
     "Rule",
     "RuleMatch",

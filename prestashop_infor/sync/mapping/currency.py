@@ -41,6 +41,33 @@ class CurrencyRules(Section):
                 raise ValueError(f"{iso}: a rate must be positive, got {rate}")
         return value
 
+    def from_erp(
+        self, amount: Decimal, currency: str, erp_currency: str, conversion_rate: Decimal | None
+    ) -> Decimal:
+        """``amount`` in the ERP currency expressed in ``currency`` (an order's): :meth:`to_erp` the
+        other way round, rounded to cents."""
+        if currency == erp_currency:
+            converted = amount
+        elif self.source == "rates":
+            rate = self.rates.get(currency)
+            if rate is None:
+                raise MappingFailure(
+                    "unknown_currency_rate",
+                    "id_currency",
+                    f"no rate for {currency} in currency.rates (mapping.yaml)",
+                )
+            converted = amount / rate
+        else:
+            if conversion_rate is None or conversion_rate <= 0:
+                raise MappingFailure(
+                    "invalid_conversion_rate",
+                    "conversion_rate",
+                    f"the order's conversion_rate {conversion_rate} cannot convert {erp_currency} to {currency}",
+                )
+            converted = amount * conversion_rate
+        mode = ROUND_HALF_UP if self.rounding == "half_up" else ROUND_HALF_EVEN
+        return converted.quantize(Decimal("0.01"), rounding=mode)
+
     def to_erp(
         self, amount: Decimal, currency: str, erp_currency: str, conversion_rate: Decimal | None
     ) -> Decimal:

@@ -18,6 +18,7 @@ from prestashop_infor.sync.mapping.cancellation import Cancellation
 from prestashop_infor.sync.mapping.currency import CurrencyRules
 from prestashop_infor.sync.mapping.enrichment import Enrichment
 from prestashop_infor.sync.mapping.items import ItemRules
+from prestashop_infor.sync.mapping.refunds import Refunds
 from prestashop_infor.sync.mapping.section import MappingError, Section
 from prestashop_infor.sync.mapping.settings import ErpSettings, Notifications, OrderSettings, StockSettings
 from prestashop_infor.sync.mapping.status import StatusMap
@@ -35,6 +36,7 @@ class Mapping(Section):
     orders: OrderSettings = Field(default_factory=OrderSettings)
     status: StatusMap = Field(default_factory=StatusMap)
     cancellation: Cancellation = Field(default_factory=Cancellation)
+    refunds: Refunds = Field(default_factory=Refunds)
     currency: CurrencyRules = Field(default_factory=CurrencyRules)
     address: AddressRules = Field(default_factory=AddressRules)
     items: ItemRules = Field(default_factory=ItemRules)
