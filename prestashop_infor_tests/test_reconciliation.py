@@ -14,6 +14,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from prestashop_infor.defs import prestashop as prestashop_defs
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.reconciliation import (
@@ -23,7 +24,8 @@ from prestashop_infor.defs.reconciliation import (
     stock_reconciliation,
 )
 from prestashop_infor.defs.reconciliation.checks import stock_drops_usual
-from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+from prestashop_infor.defs.sync import infor_shop_refunds
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.sandbox import start_sandbox
 from prestashop_infor.serving import free_port
@@ -291,3 +293,63 @@ def test_a_fresh_history_agrees_and_the_planted_discrepancies_are_found_exactly_
     again = reconcile_range(resources, heal=True)  # a second heal changes nothing
     assert (again["healed_resent"], again["healed_statuses"], again["healed_unbound"]) == (0, 0, 0)
     assert again["findings"] == after["findings"]
+
+
+def test_money_against_m3_invoices_is_found_once_per_kind(store):
+    """Issue 19 §4 on stored snapshots: what M3 invoiced and credited against what the shop sent,
+    was paid and refunded; an order M3 has not invoiced yet says nothing about money."""
+    insert(store, tables.recon_shop_orders, [
+        {**shop_row(1), "paid": Decimal("24"), "refunded": Decimal(0)},  # agrees
+        {**shop_row(2), "paid": Decimal("24"), "refunded": Decimal(0)},  # M3 invoiced more than sent
+        {**shop_row(3), "paid": Decimal(0), "refunded": Decimal(0)},  # M3 paid, the shop shows nothing
+        {**shop_row(4), "paid": Decimal("24"), "refunded": Decimal(0)},  # M3 credited, no slip
+        {**shop_row(5), "paid": Decimal("24"), "refunded": Decimal("10")},  # a shop refund M3 lacks
+        {**shop_row(6), "paid": Decimal(0), "refunded": Decimal(0)},  # not invoiced yet
+    ])  # fmt: skip
+    money = {"invoiced": Decimal("20"), "credited": Decimal(0), "settled": False}
+    insert(store, tables.recon_m3_orders, [
+        {**m3_row("1000000001", "PS1"), **money, "settled": True},
+        {**m3_row("1000000002", "PS2"), **money, "invoiced": Decimal("25.50")},
+        {**m3_row("1000000003", "PS3"), **money, "settled": True},
+        {**m3_row("1000000004", "PS4"), **money, "credited": Decimal("10")},
+        {**m3_row("1000000005", "PS5"), **money},
+        {**m3_row("1000000006", "PS6"), "invoiced": None, "credited": None, "settled": None},
+    ])  # fmt: skip
+    report = reconcile.reconcile_orders(store, load_mapping(), DAY, DAY, now=NOW)
+    found = {(f.kind, f.key) for f in reconcile.open_findings(store, DAY, DAY)}
+    assert found == {
+        ("invoice_mismatch", "2"),
+        ("payment_missing_in_shop", "3"),
+        ("refund_missing_in_shop", "4"),
+        ("refund_missing_in_m3", "5"),
+    }
+    assert {kind for kind, count in report.counts.items() if count} == {kind for kind, _ in found}
+
+
+def test_planted_money_gaps_are_found_exactly_and_healed(history):
+    """Issue 19 §4 on the sandbox history: a payment missing in the shop, an M3 credit the shop has no
+    slip for, a shop refund M3 has not credited; each found once, nothing else; the heal records the
+    payment and the slip and enters the refund in M3."""
+    sandbox, resources, store = history
+    assert reconcile_range(resources)["findings"] == 0
+    days = [str(FIRST + timedelta(n)) for n in range((LAST - FIRST).days + 1)]
+    planted = sandbox.plant_discrepancies(seed=5, unpaid=1, credited=1, refunded=1, days=days)
+    found = reconcile_range(resources)
+    findings = {(f.kind, f.key) for f in reconcile.open_findings(store, FIRST, LAST)}
+    assert findings == (
+        {("payment_missing_in_shop", str(o)) for o in planted["unpaid"]}
+        | {("refund_missing_in_shop", str(o)) for o in planted["credited"]}
+        | {("refund_missing_in_m3", str(o)) for o in planted["refunded"]}
+    )
+    assert found["findings"] == 3
+    healed = reconcile_range(resources, heal=True)
+    assert (healed["healed_credit_slips"], healed["heal_failed"]) == (1, {})
+    reconcile_range(resources)
+    remaining = {(f.kind, f.key) for f in reconcile.open_findings(store, FIRST, LAST)}
+    # the payment and the slip are in the shop; the refund waits for the refund lane (its order is bound
+    # now), which enters it in M3, credited once M3 processes it
+    assert remaining <= {("refund_missing_in_m3", str(o)) for o in planted["refunded"]}
+    dg.materialize([prestashop_defs.prestashop_orders, prestashop_defs.prestashop_order_slips, infor_shop_refunds],
+                   resources={**resources, "validation_gate": ValidationGateResource()})  # fmt: skip
+    [refund] = [r for r in sandbox.infor.tenant.returns.values() if r.rscd == "CRO"]
+    assert refund.orno == sandbox.infor.tenant.orders_of_cuor(f"PS{planted['refunded'][0]}")[0].orno

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as shop_app
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.credit_notes import credit_notes_of
+from prestashop_infor.sync import reconcile
 from prestashop_infor.sync.credit_notes import ENTITY, push_credit_slips, read_credit_notes
 from prestashop_infor.sync.m3_order_states import read_m3_orders
 from prestashop_infor.sync.mapping import find_state, parse_mapping
@@ -277,3 +278,49 @@ def test_the_slips_the_integration_wrote_are_not_sent_back_to_m3(world: World):
     extract_changed(world.ps, world.store, ORDERS, time_zone=TIME_ZONE)
     report = send_refunds(m3=world.m3, store=world.store, mapping=world.mapping)
     assert report.counts()["sent_to_m3"] == 0 and report.sent == []
+
+
+# --- money reconciled against M3's invoices (issue 19 §4) ---------------------------------------------
+
+
+def money_findings(world: World) -> set[tuple[str, str]]:
+    day = NOW.date()
+    reconcile.snapshot_shop_orders(world.ps, world.store, world.mapping, day, day)
+    reconcile.snapshot_m3_orders(world.m3, world.store, world.mapping, day, day)
+    reconcile.reconcile_orders(world.store, world.mapping, day, day, now=NOW + timedelta(days=1))
+    money = {"invoice_mismatch", "payment_missing_in_shop", "refund_missing_in_shop", "refund_missing_in_m3"}
+    return {(f.kind, f.key) for f in reconcile.open_findings(world.store, day, day) if f.kind in money}
+
+
+def heal(world: World) -> reconcile.HealReport:
+    day = NOW.date()
+    return reconcile.heal(
+        world.store, world.ps, world.m3, world.mapping, reconcile.open_findings(world.store, day, day)
+    )
+
+
+def test_money_agrees_then_each_gap_is_found_and_healed_where_a_machine_may(world: World):
+    key = str(world.order_id)
+    assert money_findings(world) == set()  # invoiced as sent, nothing paid or credited yet
+
+    # M3 credits a return; the shop has no slip yet (its lane has not run): found, then healed
+    world.give_back("2", 1)
+    assert money_findings(world) == {("refund_missing_in_shop", key)}
+    assert len(heal(world).credit_slips) == 1 and len(world.slips()) == 1
+    assert money_findings(world) == set()
+
+    # M3's invoice is paid; the shop records no payment: found, then pushed by the status lane
+    assert world.m3_http.post(f"/_sandbox/orders/{world.orno}/pay", json={}).is_success
+    for payment in world.ps.order_payments(world.ps.get("orders", world.order_id)["reference"]):
+        world.shop.remove("order_payments", int(payment["id"]))  # the shop's own, from its paid state
+    assert ("payment_missing_in_shop", key) in money_findings(world)
+    assert world.order_id in heal(world).statuses_pushed
+    assert world.ps.order_payments(world.ps.get("orders", world.order_id)["reference"])
+    assert money_findings(world) == set()
+
+    # a refund given in the shop that M3 has not credited: found, and entered in M3 by the heal
+    slip = refund_in_shop(world, 0, 1)
+    assert money_findings(world) == {("refund_missing_in_m3", key)}
+    assert heal(world).refunds_sent == [slip]
+    assert world.m3_http.post(f"/_sandbox/returns/{return_number(world.mapping, slip)}/receive").is_success
+    assert money_findings(world) == set()

@@ -12,6 +12,12 @@ different orders, and breaks exactly one thing on each:
 - ``amount``: one M3 line's price goes up by 10 % (quantity unchanged): an amount mismatch only;
 - ``line``: one M3 line gets another item at the same price: a line mismatch, amount and status
   unchanged;
+- ``unpaid``: an invoiced order's M3 invoice is paid (if it was not) and the shop loses its payments
+  (payment missing in the shop);
+- ``credited``: M3 takes one unit of an invoiced order's first line back and credits it (a return
+  received, a credit note), the shop gets no credit slip (refund missing in the shop);
+- ``refunded``: the shop refunds one unit of an invoiced, paid order of two units or more (a credit
+  slip; the order stays in its state), M3 credits nothing (refund missing in M3);
 - ``stock``: a shop stock row (and its product total, as PrestaShop keeps it) moves off M3's
   availability for its item.
 
@@ -22,6 +28,7 @@ as ``POST /_sandbox/discrepancies`` on the shop emulator (``discrepancies_route`
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from dataclasses import dataclass, fields
@@ -38,7 +45,7 @@ from prestashop_infor.sandbox.infor.models import CustomerOrder, M3Tenant
 from prestashop_infor.sandbox.prestashop import Shop
 from prestashop_infor.sync.mapping import Mapping, customer_order_number, load_mapping
 
-ORDER_KINDS = ("dropped", "orphaned", "status_drift", "amount", "line")
+ORDER_KINDS = ("dropped", "orphaned", "status_drift", "amount", "line", "unpaid", "credited", "refunded")
 MAX_PER_KIND = 1000
 
 
@@ -52,6 +59,9 @@ class Discrepancies:
     status_drift: int = 0
     amount: int = 0
     line: int = 0
+    unpaid: int = 0
+    credited: int = 0
+    refunded: int = 0
     stock: int = 0
     days: tuple[date, ...] = ()
 
@@ -92,15 +102,23 @@ def plant_discrepancies(
     rnd = random.Random(wanted.seed)
     with shop.lock, m3.lock():
         pairs = _pairs(shop, m3, mapping, set(wanted.days))
+        where = f"on {', '.join(map(str, wanted.days))}" if wanted.days else "in the sandbox"
         needed = sum(getattr(wanted, kind) for kind in ORDER_KINDS)
         if needed > len(pairs):
-            where = f"on {', '.join(map(str, wanted.days))}" if wanted.days else "in the sandbox"
             raise ValueError(f"{needed} orders asked for, {len(pairs)} have an M3 counterpart {where}")
-        chosen = rnd.sample(pairs, needed)
+        chosen = rnd.sample(pairs, len(pairs))  # a reproducible order to take each kind's orders from
         planted: dict[str, list[Any]] = {}
         for kind in ORDER_KINDS:
             count = getattr(wanted, kind)
-            batch, chosen = chosen[:count], chosen[count:]
+            fits = _ELIGIBLE.get(kind, lambda *_: True)
+            batch = (
+                list(itertools.islice((pair for pair in chosen if fits(shop, m3, *pair)), count))
+                if count
+                else []
+            )
+            if len(batch) < count:
+                raise ValueError(f"{kind}: {count} orders asked for, {len(batch)} fit {where}")
+            chosen = [pair for pair in chosen if pair not in batch]
             plant = _PLANTERS[kind]
             for order_id, m3_order in batch:
                 plant(shop, m3, mapping, rnd, order_id, m3_order)
@@ -181,7 +199,54 @@ def _line(
     m3._touch(order)
 
 
-_PLANTERS = {"dropped": _drop, "orphaned": _orphan, "status_drift": _drift, "amount": _amount, "line": _line}
+def _invoiced(shop: Shop, m3: M3Tenant, order_id: int, order: CustomerOrder) -> bool:
+    return order.invoice is not None and not m3.credit_notes.get(order.orno)
+
+
+def _refundable(shop: Shop, m3: M3Tenant, order_id: int, order: CustomerOrder) -> bool:
+    row = shop.tables["orders"].rows[order_id]
+    return (
+        _invoiced(shop, m3, order_id, order)
+        and shop._field("orders", row, "total_paid_real") != "0.000000"
+        and sum(line.orqt for line in order.lines) >= 2
+        and not any(int(s["id_order"]) == order_id for s in shop.records("order_slip"))
+    )
+
+
+def _unpaid(
+    shop: Shop, m3: M3Tenant, mapping: Mapping, rnd: random.Random, order_id: int, order: CustomerOrder
+) -> None:
+    invoice = m3.invoices[order.invoice]
+    if invoice.reco != "9":
+        m3.pay_invoice(invoice, invoice.gross - invoice.paid, m3.today())
+    reference = shop._field("orders", shop.tables["orders"].rows[order_id], "reference")
+    for payment in [p for p in shop.records("order_payments") if p["order_reference"] == reference]:
+        shop.remove("order_payments", int(payment["id"]))
+
+
+def _credited(
+    shop: Shop, m3: M3Tenant, mapping: Mapping, rnd: random.Random, order_id: int, order: CustomerOrder
+) -> None:
+    line = order.lines[0]
+    repn = m3.execute("OIS390MI", "AddHead", {"WHLO": line.whlo, "RORN": order.orno, "RSCD": "RET"})[0][
+        "REPN"
+    ]
+    m3.execute("OIS390MI", "AddLine", {"WHLO": line.whlo, "REPN": repn, "RORL": str(line.ponr), "REQ0": "1"})
+    m3.receive_return_now(repn)
+
+
+def _refunded(
+    shop: Shop, m3: M3Tenant, mapping: Mapping, rnd: random.Random, order_id: int, order: CustomerOrder
+) -> None:
+    detail = min(shop._details_by_order[order_id])
+    shop.refund(order_id, [(detail, 1)])
+
+
+_ELIGIBLE = {"unpaid": _invoiced, "credited": _invoiced, "refunded": _refundable}
+_PLANTERS = {
+    "dropped": _drop, "orphaned": _orphan, "status_drift": _drift, "amount": _amount, "line": _line,
+    "unpaid": _unpaid, "credited": _credited, "refunded": _refunded,
+}  # fmt: skip
 
 
 def _plant_stock(

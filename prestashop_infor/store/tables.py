@@ -398,6 +398,10 @@ recon_shop_orders = sa.Table(
     sa.Column("amount", MONEY, nullable=True),  # lines in the ERP currency; None: prices not sent
     sa.Column("lines", sa.Text, nullable=False),  # JSON {ITNO: quantity}
     sa.Column("placed_at", sa.String(19), nullable=False),  # date_add as the shop gives it
+    # money (revision 0009), in the ERP currency: what the shop recorded as paid (order_payments), and
+    # refunded for products (order_slip), taxes as the order sync sends prices (orders.price)
+    sa.Column("paid", MONEY, nullable=True),
+    sa.Column("refunded", MONEY, nullable=True),
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 recon_m3_orders = sa.Table(
@@ -410,6 +414,11 @@ recon_m3_orders = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),  # STAT/ORSL/ORST as read
     sa.Column("amount", MONEY, nullable=False),  # sum of ORQT x SAPR
     sa.Column("lines", sa.Text, nullable=False),  # JSON {ITNO: quantity}
+    # money (revision 0009): invoiced (net, debit invoices), credited (net, credit notes, above zero),
+    # and whether every invoice is settled (nothing remains to pay); None before any invoice
+    sa.Column("invoiced", MONEY, nullable=True),
+    sa.Column("credited", MONEY, nullable=True),
+    sa.Column("settled", sa.Boolean, nullable=True),
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 recon_findings = sa.Table(

@@ -9,6 +9,7 @@ import dagster as dg
 from prestashop_infor.defs.prestashop.assets import (
     ASSETS,
     prestashop_customers,
+    prestashop_order_slips,
     prestashop_orders,
     prestashop_products,
     prestashop_stock,
@@ -31,6 +32,7 @@ __all__ = [
     "prestashop_customers",
     "prestashop_extract_job",
     "prestashop_extract_schedule",
+    "prestashop_order_slips",
     "prestashop_orders",
     "prestashop_products",
     "prestashop_stock",

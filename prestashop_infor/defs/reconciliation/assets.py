@@ -171,6 +171,8 @@ def order_reconciliation(
             "healed_resent": dg.MetadataValue.int(len(healed.resent)),
             "healed_unbound": dg.MetadataValue.int(len(healed.unbound)),
             "healed_statuses": dg.MetadataValue.int(len(healed.statuses_pushed)),
+            "healed_credit_slips": dg.MetadataValue.int(len(healed.credit_slips)),
+            "healed_refunds_to_m3": dg.MetadataValue.int(len(healed.refunds_sent)),
             "heal_failed": dg.MetadataValue.json({str(k): v for k, v in healed.failed.items()}),
             "left_to_people": dg.MetadataValue.int(healed.left_to_people),
         }

@@ -24,16 +24,24 @@ Three steps, each the body of one asset, each reading what the one before stored
    - ``amount_mismatch``: same lines, amounts differ by more than the tolerance;
    - ``status_mismatch``: cancelled on one side only, or shipped on one side only (the shop's state
      flagged shipped, or M3 at ``shipped`` or later on the one fulfilment ladder,
-     ``m3_order_states.milestone_rank``). A paid state says nothing of fulfilment and is not compared.
+     ``m3_order_states.milestone_rank``). A paid state says nothing of fulfilment and is not compared;
+   - money, for an order M3 has invoiced (``OIS350MI/LstInvHeadByCo`` per order, net amounts; the
+     shop's ``order_payments`` and ``order_slip`` of the day's orders, one OR-filtered request per
+     hundred orders): ``invoice_mismatch`` (M3 invoiced other than the lines sent),
+     ``payment_missing_in_shop`` (M3's invoices settled, no payment in the shop),
+     ``refund_missing_in_shop`` / ``refund_missing_in_m3`` (credits and the shop's product refunds
+     differ).
 
 :func:`reconcile_stock` compares the stored shop stock (``ps_stock``) with M3's availability
 (``m3_balances``) through the stock rules (``sync.stock``) and reports each drift.
 
 :func:`heal` re-drives what a machine may repair, through the code the other lanes run: a missing
 order is sent again by the order sync (its id-map binding dropped first if M3 no longer holds
-the order, so the binding never claims what M3 does not hold); a status M3 moved on is pushed by the
-status lane. Amount and line differences are a person's call: reported, never changed. Healing twice
-does nothing the second time: the order is in M3, the status in the shop.
+the order, so the binding never claims what M3 does not hold); a status M3 moved on, or a payment M3
+settled, is pushed by the status lane; M3's credit notes the shop lacks become credit slips and the
+shop's slips M3 lacks are entered there (``sync.credit_notes``, ``sync.refunds``). Amount, line and
+invoice differences are a person's call: reported, never changed. Healing twice does nothing the
+second time: the order is in M3, the status, payment and slips in the shop.
 
 The steps live in ``snapshots`` (1 and 2), ``findings`` (3 and the stock check) and ``healing``.
 """

@@ -4,6 +4,7 @@ stored as findings (``recon_findings``) and read back (``open_findings``)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,17 @@ from prestashop_infor.sync.mapping import Mapping as SyncMapping
 
 IN_FLIGHT = timedelta(minutes=30)  # a newer order may not be in M3 yet: not "missing"
 SHIPPED_RANK = milestone_rank(SHIPPED)  # a shop state ranks on the same ladder (rank_of_state)
-KINDS = ("missing_in_m3", "missing_in_shop", "line_mismatch", "amount_mismatch", "status_mismatch")
+KINDS = (
+    "missing_in_m3",
+    "missing_in_shop",
+    "line_mismatch",
+    "amount_mismatch",
+    "status_mismatch",
+    "invoice_mismatch",
+    "payment_missing_in_shop",
+    "refund_missing_in_shop",
+    "refund_missing_in_m3",
+)
 STOCK_KIND = "stock_drift"
 
 
@@ -154,6 +165,39 @@ def _compare(
     if problem:
         found.append(Finding(day, "status_mismatch", key, _shop_stage(order), row["milestone"] or "unconfirmed",
                              f"shop order {key} / M3 order {row['orno']}: {problem}"))  # fmt: skip
+    return found + _money_findings(order, row, tolerance)
+
+
+def _money_findings(order: Mapping[str, Any], row: Mapping[str, Any], tolerance: Decimal) -> list[Finding]:
+    """Money against M3's invoices, for an order M3 has invoiced (net amounts, the ERP currency):
+
+    - ``invoice_mismatch``: M3 invoiced other than the lines the shop order sent (``amount``);
+    - ``payment_missing_in_shop``: M3's invoices are settled, the shop records no payment;
+    - ``refund_missing_in_shop``: M3 credited more than the shop's credit slips refund;
+    - ``refund_missing_in_m3``: the shop's slips refund more than M3 credited (products only: a
+      shipping refund is the shop's own)."""
+    if row.get("invoiced") is None:
+        return []
+    day, key, orno = order["day"], str(order["order_id"]), row["orno"]
+    found = []
+    invoiced, credited = Decimal(row["invoiced"]), Decimal(row["credited"] or 0)
+    paid, refunded = Decimal(order.get("paid") or 0), Decimal(order.get("refunded") or 0)
+    slack = tolerance * max(1, len(json.loads(order["lines"])))  # a cent of rounding per line
+    if order["amount"] is not None and abs(Decimal(order["amount"]) - invoiced) > slack:
+        found.append(Finding(day, "invoice_mismatch", key, _money(order["amount"]), _money(invoiced),
+                             f"shop order {key}: lines {_money(order['amount'])}, M3 order {orno} invoiced "
+                             f"{_money(invoiced)}"))  # fmt: skip
+    if row.get("settled") and paid <= tolerance:
+        found.append(Finding(day, "payment_missing_in_shop", key, _money(paid), _money(invoiced),
+                             f"M3 order {orno}: its invoices are settled; shop order {key} records no payment"))  # fmt: skip
+    if credited - refunded > slack:
+        found.append(Finding(day, "refund_missing_in_shop", key, _money(refunded), _money(credited),
+                             f"M3 order {orno} credited {_money(credited)}; shop order {key} refunds "
+                             f"{_money(refunded)}"))  # fmt: skip
+    elif refunded - credited > slack:
+        found.append(Finding(day, "refund_missing_in_m3", key, _money(refunded), _money(credited),
+                             f"shop order {key} refunds {_money(refunded)}; M3 order {orno} credited "
+                             f"{_money(credited)}"))  # fmt: skip
     return found
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from prestashop_infor.infor import M3Client
+from prestashop_infor.infor.models import Invoice
 from prestashop_infor.prestashop import OrderRow, PrestashopClient
 from prestashop_infor.store import Store, reconciliation
 from prestashop_infor.sync.errors import MappingFailure
@@ -22,6 +23,7 @@ from prestashop_infor.sync.mapping import ResolvedStatusMap, customer_order_numb
 from prestashop_infor.sync.order_lines import OrderLine, order_line, unit_price
 
 SHOP_PAGE = 1_000  # shop orders per list request
+MONEY_KEYS = 100  # orders per payments / credit slips request (one OR filter)
 M3_PAGE = 2_000  # order heads per LstHeadByDate call
 
 
@@ -52,7 +54,10 @@ def snapshot_shop_orders(
     for page in shop.iter_pages("orders", filters={"date_add": window}, page_size=SHOP_PAGE):
         report.requests += 1
         catalogue = ShopLookups.for_order_lines(shop, store, page.records)
-        rows = [_shop_row(record, catalogue, mapping, status, currencies, now) for record in page.records]
+        money = _shop_money(shop, page.records, report)
+        rows = [
+            _shop_row(record, catalogue, mapping, status, currencies, now, money) for record in page.records
+        ]
         reconciliation.insert_shop_orders(store, rows)
         report.orders += len(rows)
         report.per_day.update(row["day"] for row in rows)
@@ -74,6 +79,35 @@ def _line(row: OrderRow, catalogue: ShopLookups, mapping: SyncMapping) -> OrderL
         )
 
 
+def _shop_money(
+    shop: PrestashopClient, orders: Sequence[Mapping[str, Any]], report: SnapshotReport
+) -> tuple[dict[str, list[dict[str, Any]]], dict[int, list[dict[str, Any]]]]:
+    """The page's payments (by order reference) and credit slips (by order id), read ``MONEY_KEYS``
+    orders at a time with one OR filter each."""
+    payments: dict[str, list[dict[str, Any]]] = {}
+    slips: dict[int, list[dict[str, Any]]] = {}
+    references = sorted({str(o.get("reference") or "") for o in orders} - {""})
+    ids = sorted({int(o["id"]) for o in orders})
+    for start in range(0, len(references), MONEY_KEYS):
+        wanted = "|".join(references[start : start + MONEY_KEYS])
+        for payment in shop.list("order_payments", filters={"order_reference": f"[{wanted}]"}, sort=None):
+            payments.setdefault(str(payment.get("order_reference") or ""), []).append(payment)
+        report.requests += 1
+    for start in range(0, len(ids), MONEY_KEYS):
+        wanted = "|".join(str(i) for i in ids[start : start + MONEY_KEYS])
+        for slip in shop.list("order_slip", filters={"id_order": f"[{wanted}]"}, sort=None):
+            slips.setdefault(int(slip.get("id_order") or 0), []).append(slip)
+        report.requests += 1
+    return payments, slips
+
+
+def _to_erp(mapping: SyncMapping, value: Any, currency: str, rate: Any) -> Decimal:
+    amount = parse_decimal(value or "0", "amount")
+    return mapping.currency.to_erp(
+        amount, currency, mapping.erp.currency, parse_decimal(rate or "1", "conversion_rate")
+    )
+
+
 def _shop_row(
     record: Mapping[str, Any],
     catalogue: ShopLookups,
@@ -81,6 +115,7 @@ def _shop_row(
     status: ResolvedStatusMap,
     currencies: Mapping[int, str],
     now: datetime,
+    money: tuple[Mapping[str, list[dict[str, Any]]], Mapping[int, list[dict[str, Any]]]] = ({}, {}),
 ) -> dict[str, Any]:
     order_id = int(record["id"])
     state_id = int(record.get("current_state") or 0)
@@ -95,6 +130,19 @@ def _shop_row(
         rate = parse_decimal(record.get("conversion_rate") or "1", "conversion_rate")
         amount = sum((line.erp_amount(mapping, currency, rate) for line in lines), Decimal(0))
     placed = str(record.get("date_add") or "")
+    payments, slips = money
+    currency = currencies.get(int(record.get("id_currency") or 0), "")
+    rate = record.get("conversion_rate") or "1"
+    paid = sum((_to_erp(mapping, p.get("amount"), currencies.get(int(p.get("id_currency") or 0), currency),
+                        p.get("conversion_rate") or rate)
+                for p in payments.get(str(record.get("reference") or ""), [])), Decimal(0))  # fmt: skip
+    taxed = (
+        "total_products_tax_incl"
+        if mapping.orders.price == "unit_price_tax_incl"
+        else "total_products_tax_excl"
+    )
+    refunded = sum((_to_erp(mapping, s.get(taxed), currency, s.get("conversion_rate") or rate)
+                    for s in slips.get(order_id, [])), Decimal(0))  # fmt: skip
     return {
         "order_id": order_id,
         "day": date.fromisoformat(placed[:10]),
@@ -105,6 +153,8 @@ def _shop_row(
         "amount": amount,
         "lines": json.dumps(dict(sorted(quantities.items()))),
         "placed_at": placed[:19],
+        "paid": paid,
+        "refunded": refunded,
         "loaded_at": now,
     }
 
@@ -154,8 +204,13 @@ def _m3_rows(
         max_per_request=mapping.orders.bulk_size,
         max_records=0,  # every line of each order (M3's default caps a list)
     )
+    invoices = m3.bulk(
+        [("OIS350MI", "LstInvHeadByCo", {"ORNO": head["ORNO"]}) for head, _ in heads],
+        max_per_request=mapping.orders.bulk_size,
+        max_records=0,
+    )
     rows = []
-    for (head, day), result in zip(heads, results, strict=True):
+    for (head, day), result, invoiced in zip(heads, results, invoices, strict=True):
         if not result.ok:
             raise result.error or RuntimeError(f"OIS100MI/LstLine failed for {head['ORNO']}")
         quantities: Counter[str] = Counter()
@@ -173,10 +228,28 @@ def _m3_rows(
                 "status": "/".join(head.get(f, "") for f in ("STAT", "ORSL", "ORST")),
                 "amount": amount,
                 "lines": json.dumps(dict(sorted(quantities.items()))),
+                **_m3_money(head["ORNO"], invoiced),
                 "loaded_at": now,
             }
         )
     return rows
+
+
+def _m3_money(orno: str, result: Any) -> dict[str, Any]:
+    """What M3 invoiced (net, debit invoices: the lines as the order sync sent them) and credited (net,
+    credit notes) for the order, and whether every invoice is settled (nothing remains to pay); all
+    None before its first invoice."""
+    if not result.ok:
+        raise result.error or RuntimeError(f"OIS350MI/LstInvHeadByCo failed for {orno}")
+    heads = [Invoice.from_record(record) for record in result.records]
+    if not heads:
+        return {"invoiced": None, "credited": None, "settled": None}
+    debit = [i for i in heads if not i.is_credit]
+    return {
+        "invoiced": sum((i.net_amount for i in debit), Decimal(0)),
+        "credited": -sum((i.net_amount for i in heads if i.is_credit), Decimal(0)),
+        "settled": bool(debit) and all(i.remaining <= 0 for i in debit),
+    }
 
 
 def _m3_date(value: str) -> date | None:

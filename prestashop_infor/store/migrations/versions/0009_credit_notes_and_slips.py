@@ -1,4 +1,5 @@
-"""M3's credit notes (returns and credits) and the shop's credit slips, as their extractions store them
+"""M3's credit notes (returns and credits) and the shop's credit slips, as their extractions store them;
+money in the reconciliation snapshots
 
 Revision ID: 0009
 Revises: 0008
@@ -42,9 +43,22 @@ def upgrade() -> None:
         schema=store_schema(),
     )
     op.create_index("ix_ps_order_slips_id_order", "ps_order_slips", ["id_order"], schema=store_schema())
+    for name in ("paid", "refunded"):
+        op.add_column(
+            "recon_shop_orders", sa.Column(name, sa.Numeric(20, 6), nullable=True), schema=store_schema()
+        )
+    for name in ("invoiced", "credited"):
+        op.add_column(
+            "recon_m3_orders", sa.Column(name, sa.Numeric(20, 6), nullable=True), schema=store_schema()
+        )
+    op.add_column("recon_m3_orders", sa.Column("settled", sa.Boolean, nullable=True), schema=store_schema())
 
 
 def downgrade() -> None:
+    for table, names in (("recon_m3_orders", ("settled", "credited", "invoiced")),
+                         ("recon_shop_orders", ("refunded", "paid"))):  # fmt: skip
+        for name in names:
+            op.drop_column(table, name, schema=store_schema())
     op.drop_index("ix_ps_order_slips_id_order", "ps_order_slips", schema=store_schema())
     op.drop_table("ps_order_slips", schema=store_schema())
     op.drop_index("ix_m3_credit_notes_orno", "m3_credit_notes", schema=store_schema())
