@@ -30,7 +30,7 @@ from prestashop_infor import names
 from prestashop_infor.cli import DEMO_LOGS, DEMO_STOP_SECONDS
 from prestashop_infor.processes import processes_of_home
 from prestashop_infor.serving import free_port
-from prestashop_infor.store import Store
+from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync import reconcile
 from prestashop_infor_tests.topology import wait_for
 
@@ -194,6 +194,16 @@ def _bound(home: Path, order_id: int) -> list[tuple]:
                   id=str(order_id))  # fmt: skip
 
 
+def _carried(home: Path, cancelled: int, returned: int, refunded: int) -> bool:
+    """The id map records the cancellation in M3, the refund entered in M3, the return's credit slip."""
+    with Store.from_url(_store_url(home)) as store:
+        return (
+            id_map.binding(store, "order_cancellation", cancelled) is not None
+            and any(b.data.get("order_id") == refunded for b in id_map.bindings(store, "shop_refund"))
+            and any(b.data.get("order_id") == returned for b in id_map.bindings(store, "credit_slip"))
+        )
+
+
 def _time_wait_on(ports: Ports) -> set[int]:
     wanted = {ports.dagster, ports.webhook, ports.prestashop, ports.infor}
     return {c.laddr.port for c in psutil.net_connections("tcp4")
@@ -268,6 +278,10 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
             expected.add((kind, key.format(order_id)))
         assert len(expected) == 4, planted
         summary = demo.wait_for_line(r"History reconciled, (\S+) to (\S+): ", 240, "the reconciliation")
+        # ... then the stories off the happy path, acted in the sandbox for the lanes to carry
+        after_sales = demo.wait_for_line(r"After-sales for the lanes to carry: order (\d+) cancelled in the shop, "
+                                         r"order (\d+) returned in M3 \(return \d+\), order (\d+) refunded in the "
+                                         r"shop \(credit slip \d+\)", 60, "the after-sales")  # fmt: skip
         first_day, last_day = date.fromisoformat(summary[1]), date.fromisoformat(summary[2])
         assert (last_day - first_day).days == HISTORY_DAYS - 2  # the first day of the history to yesterday
         with Store.from_url(_store_url(home)) as store:
@@ -318,6 +332,14 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
         assert any(re.search(r"order_sync_job \((prestashop_webhook_sensor|order_sync_schedule)\): started", line)
                    for line in demo.lines)  # fmt: skip
         first_start_runs = {r["runId"] for r in runs["runsOrError"]["results"]}
+
+        # The after-sales went across: the cancellation into M3 (its webhook), the refund into M3 as a
+        # credit (its webhook), M3's credit note for the return as a credit slip (the status lane's
+        # minute); each in the order's story
+        cancelled, returned, refunded = (int(after_sales[n]) for n in (1, 2, 3))
+        wait_for(
+            lambda: _carried(home, cancelled, returned, refunded), 150, "the after-sales in both systems"
+        )
 
         # No first-visit dialog: the instance turns Dagster's "join the community" off.
         assert _graphql(demo.url, "{ shouldShowNux }") == {"shouldShowNux": False}

@@ -328,3 +328,32 @@ def test_the_sandbox_binds_beyond_loopback_only_when_told_the_name_it_is_reached
         assert httpx.get(f"{started.prestashop_url}/api/", auth=(settings.api_key, "")).status_code == 200
     finally:
         started.stop()
+
+
+# ----------------------------------------------------------------------------- after-sales
+
+
+def test_after_sales_cancel_return_and_refund_one_order_each_as_people_would(fresh):
+    """Issue 19 §5: the demo's after-sales, acted in both emulators: an order M3 has not picked is
+    cancelled in the shop, one invoiced is returned and credited in M3, one paid is
+    refunded in the shop; three different orders, the same ones from the same seed."""
+    shop, m3 = _clients(fresh)
+    done = fresh.act_after_sales(seed=3)
+    assert set(done) == {"cancelled", "returned", "refunded"}
+    orders = [done[story]["order"] for story in ("cancelled", "returned", "refunded")]
+    assert len(set(orders)) == 3
+    canceled = next(int(s["id"]) for s in shop.order_states() if "Canceled" in str(s["name"]))
+    assert int(shop.get("orders", done["cancelled"]["order"])["current_state"]) == canceled
+    returned = next(iter(m3.execute("OIS100MI", "GetHead", ORNO=_orno(m3, done["returned"]["order"]))))
+    credits = [
+        i
+        for i in m3.execute("OIS350MI", "LstInvHeadByCo", ORNO=returned["ORNO"])
+        if i["AMT1"].startswith("-")
+    ]
+    assert len(credits) == 1
+    slips = shop.list("order_slip", filters={"id_order": f"[{done['refunded']['order']}]"})
+    assert [int(s["id"]) for s in slips] == [done["refunded"]["slip"]]
+
+
+def _orno(m3: M3Client, order_id: int) -> str:
+    return m3.execute("OIS120MI", "LstCOStopByCUOR", CUOR=f"PS{order_id}", maxrecs=1)[0]["ORNO"]

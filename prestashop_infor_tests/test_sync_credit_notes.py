@@ -239,6 +239,11 @@ def test_a_refund_given_in_the_shop_becomes_an_m3_credit_and_its_credit_note_bin
     assert (head["ORNO"], head["RSCD"]) == (world.orno, "CRO") and str(slip) in head["YREF"]
     assert [(line["PONR"], line["ORNO"]) for line in lines] == [("2", world.orno)]
     assert send_refunds(m3=world.m3, store=world.store, mapping=world.mapping).counts()["sent_to_m3"] == 0
+    story = {step.what: step.detail for step in trace_order(world.store, world.order_id)}
+    assert (
+        story["refund entered in M3"]
+        == f"credit slip {slip} as M3 return {head['REPN']} (credit without goods)"
+    )
 
     # M3 credits it; the credit note comes back as that slip's, the shop gets no second one
     assert world.m3_http.post(f"/_sandbox/returns/{return_number(world.mapping, slip)}/receive").is_success

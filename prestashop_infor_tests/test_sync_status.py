@@ -28,6 +28,7 @@ from prestashop_infor.store import Store, backoffice, id_map
 from prestashop_infor.sync.m3_order_states import read_order_states
 from prestashop_infor.sync.mapping import Mapping, parse_mapping
 from prestashop_infor.sync.status import push_order_status, push_order_statuses, push_stored_statuses
+from prestashop_infor.sync.trace import trace_order
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TIME_ZONE = "Europe/Paris"
@@ -560,6 +561,8 @@ def test_an_order_delivered_in_two_deliveries_gets_each_tracking_number_and_ship
     assert int(world.order(order_id)["current_state"]) == world.state_id("Shipped")
     in_transit = [e for e in world.shop.outbox[outbox:] if e.template == "in_transit"]
     assert len(in_transit) == 2  # the customer is told of each parcel
+    story = [step.detail for step in trace_order(world.store, order_id) if step.what == "M3 delivery"]
+    assert len(story) == 2 and {d.split("tracking ")[1] for d in story} == {"PARCEL-1", "PARCEL-2"}
     again = world.run(
         mapping,
     )

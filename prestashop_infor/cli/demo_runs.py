@@ -124,6 +124,28 @@ def _demo_start_runs(
         f"History reconciled, {first_day} to {last_day}: {len(findings)} finding(s) ({found}); "
         f"each day's result: {url}/assets/order_reconciliation?view=partitions"
     )
+    _act_after_sales(sandbox)
+
+
+def _act_after_sales(sandbox: Any) -> None:
+    """An order cancelled in the shop, one returned in M3, one refunded in the shop, for the lanes to
+    carry across within a minute; say which (``prestashop-infor trace N`` tells each story)."""
+    try:
+        done = sandbox.act_after_sales(seed=sandbox.settings.seed)
+    except ValueError as exc:
+        _say(f"No after-sales acted for the lanes to carry: {exc}")
+        return
+    told = []
+    if "cancelled" in done:
+        told.append(f"order {done['cancelled']['order']} cancelled in the shop")
+    if "returned" in done:
+        told.append(f"order {done['returned']['order']} returned in M3 (return {done['returned']['return']})")
+    if "refunded" in done:
+        told.append(
+            f"order {done['refunded']['order']} refunded in the shop (credit slip {done['refunded']['slip']})"
+        )
+    if told:
+        _say(f"After-sales for the lanes to carry: {', '.join(told)}; `prestashop-infor trace N` tells each.")
 
 
 DEMO_LAUNCH_ATTEMPTS = 3

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from prestashop_infor.sandbox.after_sales import act_after_sales
 from prestashop_infor.sandbox.discrepancies import Discrepancies, discrepancies_route, plant_discrepancies
 from prestashop_infor.sandbox.history import seed_history
 from prestashop_infor.sandbox.infor import InforSandbox, LifecycleSettings, start_infor_sandbox
@@ -80,6 +81,11 @@ class Sandbox:
         optional ``days`` (dates); returns what was planted, as ``POST /_sandbox/discrepancies``."""
         days = tuple(date.fromisoformat(d) if isinstance(d, str) else d for d in counts.pop("days", ()))
         return plant_discrepancies(self.shop, self.infor.tenant, Discrepancies(**counts, days=days))
+
+    def act_after_sales(self, seed: int) -> dict[str, Any]:
+        """Cancel an order in the shop, return one in M3, refund one in the shop (``after_sales.py``);
+        what was done, by story."""
+        return act_after_sales(self.shop, self.infor.tenant, seed=seed)
 
     def stop(self) -> None:
         if self.traffic is not None:

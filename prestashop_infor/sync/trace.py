@@ -49,12 +49,16 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
                           f"{order['row_count']} lines, total {order['total_paid_tax_incl']}"))  # fmt: skip
     state = order_states.load(store, [order_id]).get(order_id)
     if state is not None:
-        tracking = [d.get("ETRN") for d in state["details"].get("deliveries", []) if d.get("ETRN")]
+        deliveries = state["details"].get("deliveries", [])
         error = state["error"]
         steps.append(Step(state["read_at"], "M3 state read",
                           f"order {state['orno']}: {state['milestone'] or 'not confirmed yet'} "
-                          f"({state['fingerprint']})" + (f", tracking {', '.join(tracking)}" if tracking else "")
+                          f"({state['fingerprint']}), {len(deliveries)} deliver{'y' if len(deliveries) == 1 else 'ies'}"
                           + (f"; M3 refused: {error['message']}" if error else "")))  # fmt: skip
+        for delivery in sorted(deliveries, key=lambda d: d.get("DLIX", "")):
+            steps.append(Step(state["read_at"], "M3 delivery",
+                              f"delivery {delivery.get('DLIX', '?')}: "
+                              + (f"tracking {delivery['ETRN']}" if delivery.get("ETRN") else "not shipped yet")))  # fmt: skip
     push = backoffice.order_pushes_for(store, [order_id]).get(order_id)
     if push is not None:
         written = [f"state {push.state_id}"] if push.state_id else []
@@ -90,6 +94,10 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
             steps.append(Step(note_time(note, slip), "credited in M3",
                               f"credit note {note.key} of {note.amount} {note.currency}"
                               + (f": credit slip {slip.target_key} in the shop" if slip else ": no credit slip yet")))  # fmt: skip
+    for refund in id_map.bindings(store, "shop_refund"):
+        if refund.data.get("order_id") == order_id and refund.created_at is not None:
+            steps.append(Step(refund.created_at, "refund entered in M3",
+                              f"credit slip {refund.source_key} as M3 return {refund.target_key} (credit without goods)"))  # fmt: skip
     message = id_map.binding(store, "cancel_message", key)
     if message is not None and message.created_at is not None:
         steps.append(Step(message.created_at, "private message on the shop order",
