@@ -346,10 +346,13 @@ def test_planted_money_gaps_are_found_exactly_and_healed(history):
     assert (healed["healed_credit_slips"], healed["heal_failed"]) == (1, {})
     reconcile_range(resources)
     remaining = {(f.kind, f.key) for f in reconcile.open_findings(store, FIRST, LAST)}
-    # the payment and the slip are in the shop; the refund waits for the refund lane (its order is bound
-    # now), which enters it in M3, credited once M3 processes it
+    # the payment and the slip are in the shop; the refund is older than the order's binding, so the
+    # refund lane leaves it (a refund from before the integration is never sent blind) ...
     assert remaining <= {("refund_missing_in_m3", str(o)) for o in planted["refunded"]}
     dg.materialize([prestashop_defs.prestashop_orders, prestashop_defs.prestashop_order_slips, infor_shop_refunds],
                    resources={**resources, "validation_gate": ValidationGateResource()})  # fmt: skip
+    assert not [r for r in sandbox.infor.tenant.returns.values() if r.rscd == "CRO"]
+    # ... and the heal, for the order it found M3 lacking the refund, enters it
+    assert reconcile_range(resources, heal=True)["healed_refunds_to_m3"] == 1
     [refund] = [r for r in sandbox.infor.tenant.returns.values() if r.rscd == "CRO"]
     assert refund.orno == sandbox.infor.tenant.orders_of_cuor(f"PS{planted['refunded'][0]}")[0].orno

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -84,6 +84,14 @@ def credit_notes_of(store: Store, ornos: Iterable[str]) -> dict[str, list[Credit
     return found
 
 
+#: How far the shop's clock (a slip's date, to the second) may lag the integration's (the binding's).
+CLOCK_SLACK = timedelta(minutes=10)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class StoredSlip:
     """A shop credit slip as stored, with its order's M3 number and the order's record."""
@@ -96,10 +104,23 @@ class StoredSlip:
     order: dict
 
 
-def slips_to_send(store: Store, *, sent: str, ours: str, entity: str, limit: int) -> list[StoredSlip]:
+def slips_to_send(
+    store: Store,
+    *,
+    sent: str,
+    ours: str,
+    entity: str,
+    limit: int,
+    order_ids: Iterable[int] | None = None,
+    since_bound: bool = True,
+) -> list[StoredSlip]:
     """The stored shop slips of orders bound to an M3 order (``sent``) that the integration did not
-    write (not the target of an ``ours`` binding) and that are not sent yet (not bound to ``entity``,
-    no open dead letter of it), oldest first, ``limit`` at most."""
+    write (not the target of an ``ours`` binding), made since the order was bound (``CLOCK_SLACK`` allowed; a slip from before
+    the integration knew the order, e.g. a shop's refunds of the years before it was connected, is
+    the reconciliation's to report, never sent blind), and that are not sent yet (not bound to
+    ``entity``, no open dead letter of it), oldest first, ``limit`` at most. ``order_ids``: of these
+    orders only; ``since_bound=False``: older slips too (the reconciliation's heal, for the orders it
+    found M3 lacking a refund)."""
     slip_key = sa.cast(ps_order_slips.c.id, sa.String)
     order_key = sa.cast(ps_order_slips.c.id_order, sa.String)
     written = sa.select(id_map.c.target_key).where(id_map.c.entity == ours)
@@ -113,24 +134,27 @@ def slips_to_send(store: Store, *, sent: str, ours: str, entity: str, limit: int
             ps_order_slips.c.id_order,
             ps_order_slips.c.amount,
             ps_order_slips.c.record,
+            ps_order_slips.c.date_upd,
             id_map.c.target_key,
+            id_map.c.created_at,
             ps_orders.c.record.label("order_record"),
         )  # fmt: skip
         .join(id_map, sa.and_(id_map.c.entity == sent, id_map.c.source_key == order_key))
         .join(ps_orders, ps_orders.c.id == ps_order_slips.c.id_order)
         .where(slip_key.not_in(written), slip_key.not_in(done), slip_key.not_in(lettered))
+        .where(ps_order_slips.c.id_order.in_(sorted(set(order_ids))) if order_ids is not None else sa.true())
         .order_by(ps_order_slips.c.id)
-        .limit(limit)
     )
+    found: list[StoredSlip] = []
+    after = 0
     with store.engine.connect() as connection:
-        return [
-            StoredSlip(
-                int(r.id),
-                int(r.id_order),
-                Decimal(r.amount),
-                json.loads(r.record),
-                str(r.target_key),
-                json.loads(r.order_record),
-            )  # fmt: skip
-            for r in connection.execute(query)
-        ]
+        for _ in range(100_000):  # bounded: pages of ``limit`` slips past the older ones
+            rows = list(connection.execute(query.where(ps_order_slips.c.id > after).limit(limit)))
+            for r in rows:
+                if not since_bound or _aware(r.date_upd) >= _aware(r.created_at) - CLOCK_SLACK:
+                    found.append(StoredSlip(int(r.id), int(r.id_order), Decimal(r.amount), json.loads(r.record),
+                                            str(r.target_key), json.loads(r.order_record)))  # fmt: skip
+            if len(found) >= limit or len(rows) < limit:
+                return found[:limit]
+            after = int(rows[-1].id)
+    return found[:limit]

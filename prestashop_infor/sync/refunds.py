@@ -2,7 +2,9 @@
 of) on an order M3 holds becomes an M3 customer return that takes no goods back, so M3 credits the
 customer as it records such a credit (``OIS390MI``, transaction reason ``refunds.m3_credit_reason``).
 
-Which slips: those ``prestashop_order_slips`` stored on orders bound to an M3 order, that are not
+Which slips: those ``prestashop_order_slips`` stored on orders bound to an M3 order, made since the
+order was bound (a shop's refunds from before it was connected are the reconciliation's to report;
+its heal sends those it finds M3 lacking), that are not
 the integration's own (a slip written for an M3 credit note is bound to it in the id map) and not
 an M3 credit note's mirror (a stored credit note of the same amount on the order that no slip is
 bound to yet: the slip the credit-slip push is about to bind), and not sent yet.
@@ -72,10 +74,18 @@ class RefundReport:
                 "dead_lettered": len(self.dead_lettered), "busy": len(self.busy), "left": len(self.left)}  # fmt: skip
 
 
-def refunds_to_send(store: Store, report: RefundReport, *, limit: int) -> list[ShopRefund]:
+def refunds_to_send(
+    store: Store,
+    report: RefundReport,
+    *,
+    limit: int,
+    order_ids: Iterable[int] | None = None,
+    since_bound: bool = True,
+) -> list[ShopRefund]:
     """The stored shop slips to send (module docstring), oldest first; mirrors of M3 credit notes
     are counted in ``report.mirrors`` and left out."""
-    slips = slips_to_send(store, sent=SENT, ours=SLIPS_WRITTEN, entity=ENTITY, limit=limit)
+    slips = slips_to_send(store, sent=SENT, ours=SLIPS_WRITTEN, entity=ENTITY, limit=limit, order_ids=order_ids,
+                          since_bound=since_bound)  # fmt: skip
     notes = credit_notes_of(store, {slip.orno for slip in slips})
     bound_notes = {b.source_key for b in id_map.bindings(store, SLIPS_WRITTEN)}
     refunds = []
@@ -93,10 +103,20 @@ def refunds_to_send(store: Store, report: RefundReport, *, limit: int) -> list[S
     return refunds
 
 
-def send_refunds(*, m3: M3Client, store: Store, mapping: SyncMapping, limit: int = 200) -> RefundReport:
-    """Enter in M3 the shop's refunds it does not know of (module docstring)."""
+def send_refunds(
+    *,
+    m3: M3Client,
+    store: Store,
+    mapping: SyncMapping,
+    limit: int = 200,
+    order_ids: Iterable[int] | None = None,
+    since_bound: bool = True,
+) -> RefundReport:
+    """Enter in M3 the shop's refunds it does not know of (module docstring); ``order_ids`` and
+    ``since_bound=False``: the reconciliation's heal, for the orders it found M3 lacking a refund."""
     report = RefundReport()
-    work = {str(r.slip_id): r for r in refunds_to_send(store, report, limit=limit)}
+    work = {str(r.slip_id): r for r in refunds_to_send(store, report, limit=limit, order_ids=order_ids,
+                                                       since_bound=since_bound)}  # fmt: skip
     run = synchronize(work, _Refunds(m3, store, mapping, report), store, stale_after=STALE_CLAIM)
     report.busy = [int(k) for k in run.busy]
     report.left = {int(k): why for k, why in run.left.items()}

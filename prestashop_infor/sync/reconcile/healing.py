@@ -75,7 +75,9 @@ def heal(
     refunded = sorted({int(f.key) for f in findings if f.kind == "refund_missing_in_m3"})
     if refunded:  # the shop's slips M3 lacks: the refund lane enters those it has extracted
         report.adopted = sorted(set(report.adopted) | set(_adopt(store, mapping, refunded)))
-        report.refunds_sent = send_refunds(m3=m3, store=store, mapping=mapping).sent
+        report.refunds_sent = send_refunds(
+            m3=m3, store=store, mapping=mapping, order_ids=refunded, since_bound=False
+        ).sent
     report.left_to_people = sum(
         1
         for f in findings
