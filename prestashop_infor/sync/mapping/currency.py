@@ -41,40 +41,35 @@ class CurrencyRules(Section):
                 raise ValueError(f"{iso}: a rate must be positive, got {rate}")
         return value
 
+    def to_erp(
+        self, amount: Decimal, currency: str, erp_currency: str, conversion_rate: Decimal | None
+    ) -> Decimal:
+        """``amount`` in ``currency`` expressed in the ERP currency, rounded."""
+        converted = self._convert(amount, currency, erp_currency, conversion_rate, to_erp=True)
+        return converted.quantize(Decimal(1).scaleb(-self.decimals), rounding=self._mode())
+
     def from_erp(
         self, amount: Decimal, currency: str, erp_currency: str, conversion_rate: Decimal | None
     ) -> Decimal:
         """``amount`` in the ERP currency expressed in ``currency`` (an order's): :meth:`to_erp` the
         other way round, rounded to cents."""
-        if currency == erp_currency:
-            converted = amount
-        elif self.source == "rates":
-            rate = self.rates.get(currency)
-            if rate is None:
-                raise MappingFailure(
-                    "unknown_currency_rate",
-                    "id_currency",
-                    f"no rate for {currency} in currency.rates (mapping.yaml)",
-                )
-            converted = amount / rate
-        else:
-            if conversion_rate is None or conversion_rate <= 0:
-                raise MappingFailure(
-                    "invalid_conversion_rate",
-                    "conversion_rate",
-                    f"the order's conversion_rate {conversion_rate} cannot convert {erp_currency} to {currency}",
-                )
-            converted = amount * conversion_rate
-        mode = ROUND_HALF_UP if self.rounding == "half_up" else ROUND_HALF_EVEN
-        return converted.quantize(Decimal("0.01"), rounding=mode)
+        converted = self._convert(amount, currency, erp_currency, conversion_rate, to_erp=False)
+        return converted.quantize(Decimal("0.01"), rounding=self._mode())
 
-    def to_erp(
-        self, amount: Decimal, currency: str, erp_currency: str, conversion_rate: Decimal | None
+    def _convert(
+        self,
+        amount: Decimal,
+        currency: str,
+        erp_currency: str,
+        conversion_rate: Decimal | None,
+        *,
+        to_erp: bool,
     ) -> Decimal:
-        """``amount`` in ``currency`` expressed in the ERP currency, rounded."""
+        """The one conversion rule, either way: ``rates[ISO]`` ERP units per unit, or the order's
+        ``conversion_rate`` units per ERP unit."""
         if currency == erp_currency:
-            converted = amount
-        elif self.source == "rates":
+            return amount
+        if self.source == "rates":
             rate = self.rates.get(currency)
             if rate is None:
                 raise MappingFailure(
@@ -82,17 +77,18 @@ class CurrencyRules(Section):
                     "id_currency",
                     f"no rate for {currency} in currency.rates (mapping.yaml)",
                 )
-            converted = amount * rate
-        else:
-            if conversion_rate is None or conversion_rate <= 0:
-                raise MappingFailure(
-                    "invalid_conversion_rate",
-                    "conversion_rate",
-                    f"the order's conversion_rate {conversion_rate} cannot convert {currency} to {erp_currency}",
-                )
-            converted = amount / conversion_rate
-        mode = ROUND_HALF_UP if self.rounding == "half_up" else ROUND_HALF_EVEN
-        return converted.quantize(Decimal(1).scaleb(-self.decimals), rounding=mode)
+            return amount * rate if to_erp else amount / rate
+        if conversion_rate is None or conversion_rate <= 0:
+            source, target = (currency, erp_currency) if to_erp else (erp_currency, currency)
+            raise MappingFailure(
+                "invalid_conversion_rate",
+                "conversion_rate",
+                f"the order's conversion_rate {conversion_rate} cannot convert {source} to {target}",
+            )
+        return amount / conversion_rate if to_erp else amount * conversion_rate
+
+    def _mode(self) -> str:
+        return ROUND_HALF_UP if self.rounding == "half_up" else ROUND_HALF_EVEN
 
 
 def parse_decimal(value: Any, field: str) -> Decimal:
