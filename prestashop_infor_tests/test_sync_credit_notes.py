@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.sandbox.infor import LifecycleSettings, seed_tenant_from_shop
+from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, seed_tenant_from_shop
 from prestashop_infor.sandbox.infor import create_app as m3_app
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as shop_app
@@ -347,3 +347,41 @@ def test_a_refund_from_before_the_integration_knew_the_order_is_never_sent_blind
     healed = send_refunds(m3=world.m3, store=world.store, mapping=world.mapping, order_ids=[world.order_id],
                           since_bound=False)  # fmt: skip
     assert healed.sent == [old]
+
+
+def test_m3_down_before_the_return_leaves_the_refund_for_the_next_run(world: World):
+    slip = refund_in_shop(world, 0, 1)
+    world.tenant.gateway.faults.append(Fault(status=503, count=1_000, match="OIS390MI/AddHead"))
+    report = send_refunds(m3=world.m3, store=world.store, mapping=world.mapping)
+    assert (
+        report.left
+        and report.sent == []
+        and not [r for r in world.tenant.returns.values() if r.rscd == "CRO"]
+    )
+    assert id_map.claims(world.store, "shop_refund") == []
+    world.tenant.gateway.faults.clear()
+    assert send_refunds(m3=world.m3, store=world.store, mapping=world.mapping).sent == [slip]
+    assert len([r for r in world.tenant.returns.values() if r.rscd == "CRO"]) == 1
+
+
+def test_two_refund_runs_at_once_enter_one_return(world: World):
+    slip = refund_in_shop(world, 1, 1)
+    barrier, errors = threading.Barrier(2), []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            send_refunds(m3=world.m3, store=world.store, mapping=world.mapping)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    send_refunds(m3=world.m3, store=world.store, mapping=world.mapping)  # what one run saw busy
+    returns = [r for r in world.tenant.returns.values() if r.rscd == "CRO"]
+    assert len(returns) == 1 and len(returns[0].lines) == 1
+    assert id_map.binding(world.store, "shop_refund", slip).target_key == returns[0].repn
