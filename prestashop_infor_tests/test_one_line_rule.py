@@ -93,8 +93,8 @@ class Shop:
         return ORDER_STATES
 
     def list(self, resource: str, **_: Any) -> list[dict]:
-        assert resource == "currencies"
-        return CURRENCIES
+        assert resource in ("currencies", "order_payments", "order_slip")
+        return CURRENCIES if resource == "currencies" else []  # nothing paid or refunded: no money compared
 
     def iter_pages(self, resource: str, **_: Any):
         yield Page(resource, json.loads(json.dumps(ORDERS)), None, 1)
@@ -163,7 +163,11 @@ class M3:
         return self.heads
 
     def bulk(self, calls, **_: Any) -> list[BulkResult]:
-        return [BulkResult(p, t, True, self.lines[fields["ORNO"]]) for p, t, fields in calls]
+        """The lines of each order; no invoice yet (``OIS350MI/LstInvHeadByCo`` lists none)."""
+        return [
+            BulkResult(p, t, True, self.lines[fields["ORNO"]] if t == "LstLine" else [])
+            for p, t, fields in calls
+        ]
 
 
 def reconciled(store: Store, shop: Shop, m3: M3, mapping: Mapping) -> set[tuple[str, str]]:
