@@ -321,6 +321,20 @@ def test_filter_equality_forms(client, shop):
     assert _query_ids(client, "/api/orders?filter[current_state]=[5|10]") == both
 
 
+def test_a_filter_on_several_values_finds_each_as_a_scan_would(client, shop):
+    """``[A|B|C]`` is looked up value by value in a sorted view (an IN on an index, not a scan of the
+    table per request); the answer is the scan's: text ignoring case, numbers as numbers, order kept."""
+    payments = shop.records("order_payments")
+    references = sorted({p["order_reference"] for p in payments})[:5]
+    wanted = "|".join([references[0].lower(), *references[1:], "NOPE"])
+    expected = _expect(shop, "order_payments", lambda r: r["order_reference"] in references)
+    assert expected and _query_ids(client, f"/api/order_payments?filter[order_reference]=[{wanted}]") == expected
+    details = _expect(shop, "order_details", lambda r: r["id_order"] in ("3", "7", "12"))
+    assert details and _query_ids(client, "/api/order_details?filter[id_order]=[12|3|07]") == details
+    ids = ids_of(client.get("/api/order_details?filter[id_order]=[12|3|7]&sort=[id_DESC]", headers=JSON))
+    assert ids == sorted(details, reverse=True)
+
+
 def test_filter_range_is_inclusive_and_sorted(client, shop):
     expected = _expect(shop, "orders", lambda r: 10 <= r["id"] <= 20)
     assert _query_ids(client, "/api/orders?filter[id]=[10,20]") == expected == list(range(10, 21))

@@ -118,12 +118,15 @@ def compile_condition(f: FieldDef, condition: Condition, languages: list[int]) -
 
     op = condition.op
     bounds = None
+    values = None
     if op == "eq":
         wanted = {convert(v) for v in condition.values}
         predicate = lambda row: any(v in wanted for v in values_of(row))  # noqa: E731
         if len(wanted) == 1:
             only = next(iter(wanted))
             bounds = (only, True, only, True)
+        elif not f.i18n:
+            values = sorted(wanted)  # [A|B|C]: each value found in a sorted view (MySQL's IN on an index)
     elif op == "between":
         low, high = convert(condition.values[0]), convert(condition.values[1])
         predicate = lambda row: any(low <= v <= high for v in values_of(row))  # noqa: E731
@@ -151,18 +154,20 @@ def compile_condition(f: FieldDef, condition: Condition, languages: list[int]) -
                 texts = [] if row[pos] is None else [str(row[pos])]
             return any(regex.fullmatch(t) for t in texts)
 
-    return Predicate(predicate, f, bounds)
+    return Predicate(predicate, f, bounds, values)
 
 
 class Predicate:
-    """A filter predicate that also tells the query planner its bounds on its field."""
+    """A filter predicate that also tells the query planner its bounds on its field, or the values
+    it takes (``[A|B|C]``)."""
 
-    __slots__ = ("_test", "field", "bounds")
+    __slots__ = ("_test", "field", "bounds", "values")
 
-    def __init__(self, test: Callable[[Row], bool], field_def: FieldDef, bounds):
+    def __init__(self, test: Callable[[Row], bool], field_def: FieldDef, bounds, values=None):
         self._test = test
         self.field = field_def
         self.bounds = bounds
+        self.values = values
 
     def __call__(self, row: Row) -> bool:
         return self._test(row)

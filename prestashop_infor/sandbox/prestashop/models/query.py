@@ -310,13 +310,14 @@ class Queries:
         ordering: tuple[Any, list[int]] | None,
     ) -> list[int]:
         """``ids`` cut down to the rows a range filter on another field can hold (``date_add``
-        between two dates, sorted by id: a day of a year of orders), found in a sorted view of that
-        field and put back in the order of ``ids`` (the cached ``ordering``, or the database order
+        between two dates, sorted by id: a day of a year of orders), or the rows of a filter's values
+        (``[A|B|C]``, the payments of a page of orders), found in a sorted view of that field and put
+        back in the order of ``ids`` (the cached ``ordering``, or the database order
         when None). Only ever fewer candidates: the caller still tests every filter on every row."""
         best: list[int] | None = None
         for predicate in predicates:
-            bounds = getattr(predicate, "bounds", None)
-            if predicate is None or bounds is None:
+            bounds, values = getattr(predicate, "bounds", None), getattr(predicate, "values", None)
+            if predicate is None or (bounds is None and not values):
                 continue
             f = predicate.field
             if f.nullable or f.i18n:
@@ -330,16 +331,30 @@ class Queries:
 
             view, keys = table.cached(("view", f.name), build)
             assert keys is not None
-            lower, lower_inclusive, upper, upper_inclusive = bounds
-            low, high = 0, len(view)
-            if lower is not None:
-                low = bisect.bisect_left(keys, lower) if lower_inclusive else bisect.bisect_right(keys, lower)
-            if upper is not None:
-                high = (
-                    bisect.bisect_right(keys, upper) if upper_inclusive else bisect.bisect_left(keys, upper)
-                )
-            if best is None or max(high - low, 0) < len(best):
-                best = view[low:high]
+            if values:  # each value's run in the sorted view
+                candidates = [
+                    i
+                    for v in values
+                    for i in view[bisect.bisect_left(keys, v) : bisect.bisect_right(keys, v)]
+                ]
+            else:
+                lower, lower_inclusive, upper, upper_inclusive = bounds
+                low, high = 0, len(view)
+                if lower is not None:
+                    low = (
+                        bisect.bisect_left(keys, lower)
+                        if lower_inclusive
+                        else bisect.bisect_right(keys, lower)
+                    )
+                if upper is not None:
+                    high = (
+                        bisect.bisect_right(keys, upper)
+                        if upper_inclusive
+                        else bisect.bisect_left(keys, upper)
+                    )
+                candidates = view[low:high]
+            if best is None or len(candidates) < len(best):
+                best = candidates
         if best is None or len(best) >= len(ids):
             return ids
         if ordering is None:
