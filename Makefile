@@ -15,7 +15,7 @@ UV_VERSION := 0.13.9
 LOCK_ARGS ?=
 LOCK := $(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --quiet --custom-compile-command "make lock" $(LOCK_ARGS)
 
-.PHONY: demo test bench lint install dev lock clean
+.PHONY: demo test bench lint install dev lock clean module
 
 install: $(PRODUCT_STAMP)
 
@@ -58,6 +58,15 @@ bench: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check prestashop_infor prestashop_infor_tests benchmarks
 	$(BIN)/ruff format --check prestashop_infor prestashop_infor_tests benchmarks
+
+# The PrestaShop module (prestashop-module/README.md) as a shop's module uploader takes it: a zip whose
+# top folder is prestashopinfor/. Python's zipfile writes it, so no zip program is needed.
+MODULE_ZIP ?= dist/prestashopinfor.zip
+
+module: | $(BIN)/python
+	mkdir -p $(dir $(MODULE_ZIP))
+	rm -f $(MODULE_ZIP)
+	cd prestashop-module && $(abspath $(BIN)/python) -m zipfile -c $(abspath $(MODULE_ZIP)) prestashopinfor
 
 # Refreshes the locks from pyproject.toml: the product's first, then the dev tools' and the image's
 # constrained by it, so the tests and the image run exactly the versions the demo runs.

@@ -26,6 +26,8 @@ variable                                   meaning (default)
 ``PRESTASHOP_INFOR_SENSORS``               ``on``/``off`` starts the event-lane sensors (as the schedules)
 ``PRESTASHOP_INFOR_RECONCILIATION_START``  the first day of the reconciliation partitions (``2024-01-01``)
 ``WEBHOOK_SECRET``                         the webhook receiver's secret(s), comma-separated in a rotation
+``PS_WEBHOOKS_TOKEN``                      the token in the URL of the door for the ps_webhooks module,
+                                           comma-separated in a rotation (unset: the door is closed)
 ``ALERT_WEBHOOK_URL``                      where alerts (failed runs, stalled lanes) are posted (logged only
                                            when unset)
 ``ALERT_FORMAT``                           their body: ``json``, ``slack`` or ``teams`` (``json``)
@@ -44,6 +46,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import string
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -68,7 +71,10 @@ from prestashop_infor.sync.errors import field_problems
 SANDBOX_API_KEY = "ZQ5N8R2KX7WJ4M1TB6VY3HC9PLDF0GSE"  # the sandbox shop's Webservice key
 MIN_SECRET_LENGTH = 32
 # variables whose values never appear in a message (nor do the .ionapi secrets: see IonApiCredentials)
-SECRET_VARIABLES = frozenset({"PRESTASHOP_API_KEY", "WEBHOOK_SECRET", "INFOR_IONAPI_CS", "INFOR_IONAPI_SASK"})
+SECRET_VARIABLES = frozenset(
+    {"PRESTASHOP_API_KEY", "WEBHOOK_SECRET", "PS_WEBHOOKS_TOKEN", "INFOR_IONAPI_CS", "INFOR_IONAPI_SASK"}
+)
+_URL_SAFE = frozenset(string.ascii_letters + string.digits + "-_")  # what a token in a URL path holds
 MAX_HISTORY_DAYS = 1000  # sandbox history: a bit under three years
 MAX_ORDERS_PER_DAY = 2000
 
@@ -146,6 +152,8 @@ class Settings(BaseSettings):
     )
     dagster_home: str | None = Field(None, validation_alias="DAGSTER_HOME")
     webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET")
+    # the token in the URL of the door for shops running the ps_webhooks module; unset: the door is closed
+    ps_webhooks_token: SecretStr | None = Field(None, validation_alias="PS_WEBHOOKS_TOKEN")
     alert_webhook_url: str | None = Field(None, validation_alias="ALERT_WEBHOOK_URL")
     alert_format: AlertFormat = Field("json", validation_alias="ALERT_FORMAT")
     dagster_ui_url: str = Field("http://127.0.0.1:3000", validation_alias="PRESTASHOP_INFOR_DAGSTER_UI_URL")
@@ -295,6 +303,27 @@ class Settings(BaseSettings):
                 f"(too short: {', '.join(map(str, short)) or 'all'}); the value is not shown"
             )
         return secrets
+
+    def ps_webhooks_tokens(self) -> list[str]:
+        """The tokens that open the ps_webhooks door (``PS_WEBHOOKS_TOKEN``, comma-separated during a
+        rotation, as ``WEBHOOK_SECRET``); empty when it is unset, which keeps the door closed. Each is
+        at least 32 characters of letters, digits, ``-`` and ``_`` (it travels in a URL path)."""
+        if self.ps_webhooks_token is None:
+            return []
+        tokens = [
+            part.strip() for part in self.ps_webhooks_token.get_secret_value().split(",") if part.strip()
+        ]
+        bad = [
+            index + 1
+            for index, token in enumerate(tokens)
+            if len(token) < MIN_SECRET_LENGTH or not set(token) <= _URL_SAFE
+        ]
+        if not tokens or bad:
+            raise SettingsError(
+                f"PS_WEBHOOKS_TOKEN: every token needs at least {MIN_SECRET_LENGTH} characters, letters, digits, "
+                f"- and _ only (wrong: {', '.join(map(str, bad)) or 'all'}); the value is not shown"
+            )
+        return tokens
 
 
 @dataclass(frozen=True)

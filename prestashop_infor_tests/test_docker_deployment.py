@@ -42,6 +42,7 @@ IONAPI_KEYS = ("ti", "cn", "ci", "cs", "iu", "pu", "oa", "ot", "or", "saak", "sa
 # Read by the code location or the receiver only, never by a run.
 NOT_FOR_RUNS = {
     "WEBHOOK_SECRET",
+    "PS_WEBHOOKS_TOKEN",
     "PRESTASHOP_INFOR_SCHEDULES",
     "PRESTASHOP_INFOR_SENSORS",
     "DAGSTER_HOME",
@@ -343,7 +344,8 @@ def test_each_service_gets_only_the_variables_it_reads(services, instance_yaml):
     forwarded = set(instance_yaml["run_launcher"]["config"]["env_vars"])
     assert env["webserver"] == set(POSTGRES_ENV)
     assert env["migrate"] == STORE
-    assert env["webhook_receiver"] == STORE | {"WEBHOOK_SECRET", "PRESTASHOP_URL", "PRESTASHOP_ALLOW_HTTP"}
+    assert env["webhook_receiver"] == STORE | {"WEBHOOK_SECRET", "PS_WEBHOOKS_TOKEN", "PRESTASHOP_URL",
+                                               "PRESTASHOP_ALLOW_HTTP"}  # fmt: skip
     assert env["sandbox"] == {"WEBHOOK_SECRET"}
     assert env["daemon"] == forwarded  # it holds them only to hand them to each run
     assert env["user_code"] == forwarded | {

@@ -240,10 +240,10 @@ def test_as_root_on_debian_a_missing_chromium_is_installed_with_apt(bare_path: P
     chromium, chmod = bare_path / "chromium", shutil.which("chmod", path=os.defpath)
     install = f'printf "#!/bin/sh\\n" > "{chromium}"; {chmod} +x "{chromium}"'
     _executable(bare_path / "apt-get", f'#!/bin/sh\necho "apt-get $*" >> "{log}"\ncase "$1" in install) {install};; esac\n')  # fmt: skip
-    assert tools.ensure(use_apt=True) == ["chromium"]
+    assert tools.ensure((tools.CHROMIUM,), use_apt=True) == ["chromium"]
     assert log.read_text().splitlines() == ["apt-get update -qq", "apt-get install -y -qq chromium"]
     assert tools.CHROMIUM.find() == chromium
-    assert tools.ensure(use_apt=True) == []  # present now: nothing installed again
+    assert tools.ensure((tools.CHROMIUM,), use_apt=True) == []  # present now: nothing installed again
 
 
 def test_a_failing_apt_is_reported_with_its_own_words(bare_path: Path):
@@ -253,7 +253,7 @@ def test_a_failing_apt_is_reported_with_its_own_words(bare_path: Path):
     with pytest.raises(
         tools.MissingTool, match=r"`apt-get update -qq` failed \(exit 100\): E: Unable to locate"
     ):
-        tools.ensure(use_apt=True)
+        tools.ensure((tools.CHROMIUM,), use_apt=True)
 
 
 def test_the_chromium_named_by_the_environment_is_used_and_checked(

@@ -526,9 +526,11 @@ def test_the_receiver_gets_its_secret_the_store_and_the_shops_url_only():
         "PRESTASHOP_INFOR_DATABASE_URL",
         "PRESTASHOP_INFOR_DATABASE_SCHEMA",
         "WEBHOOK_SECRET",
+        "PS_WEBHOOKS_TOKEN",
         "PRESTASHOP_URL",
         "PRESTASHOP_ALLOW_HTTP",
     }
+    assert got["PS_WEBHOOKS_TOKEN"] == ("prestashop-infor-webhook", "PS_WEBHOOKS_TOKEN")
     assert got["PRESTASHOP_URL"] == ("prestashop-infor-shop", "PRESTASHOP_URL")  # not the shop's key
     assert got["WEBHOOK_SECRET"] == ("prestashop-infor-webhook", "WEBHOOK_SECRET")
     assert got["PRESTASHOP_ALLOW_HTTP"] == ("prestashop-infor-settings", "PRESTASHOP_ALLOW_HTTP")
@@ -581,7 +583,13 @@ def test_the_readme_creates_every_secret_and_a_run_gets_every_setting(values):
     run_gets = set(settings["data"]) | {
         key for name in _code_location_secrets(values) for key in secrets[name]
     }
-    not_for_runs = {"WEBHOOK_SECRET", "DAGSTER_HOME", ENV_FILE, "PRESTASHOP_INFOR_POOL_WAIT_SECONDS"}
+    not_for_runs = {
+        "WEBHOOK_SECRET",
+        "PS_WEBHOOKS_TOKEN",
+        "DAGSTER_HOME",
+        ENV_FILE,
+        "PRESTASHOP_INFOR_POOL_WAIT_SECONDS",
+    }
     needed = {str(f.validation_alias) for f in Settings.model_fields.values()} - not_for_runs
     assert needed <= run_gets, needed - run_gets
     assert {ENV_PREFIX + key.upper() for key in REQUIRED_KEYS} <= secrets["prestashop-infor-m3"]

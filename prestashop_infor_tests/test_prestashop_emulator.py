@@ -328,7 +328,9 @@ def test_a_filter_on_several_values_finds_each_as_a_scan_would(client, shop):
     references = sorted({p["order_reference"] for p in payments})[:5]
     wanted = "|".join([references[0].lower(), *references[1:], "NOPE"])
     expected = _expect(shop, "order_payments", lambda r: r["order_reference"] in references)
-    assert expected and _query_ids(client, f"/api/order_payments?filter[order_reference]=[{wanted}]") == expected
+    assert (
+        expected and _query_ids(client, f"/api/order_payments?filter[order_reference]=[{wanted}]") == expected
+    )
     details = _expect(shop, "order_details", lambda r: r["id_order"] in ("3", "7", "12"))
     assert details and _query_ids(client, "/api/order_details?filter[id_order]=[12|3|07]") == details
     ids = ids_of(client.get("/api/order_details?filter[id_order]=[12|3|7]&sort=[id_DESC]", headers=JSON))

@@ -3,10 +3,13 @@ when one is missing. ``make test`` runs ``python -m prestashop_infor_tests.tools
 root on Debian it installs what is missing with apt; anywhere else it stops with a message that names
 exactly what to install. ``make demo`` never comes here (the product needs none of these).
 
-Today that is Chromium for the UI test (``test_ui_browser.py``). It is, in this order:
+Chromium for the UI test (``test_ui_browser.py``) is, in this order:
 ``PRESTASHOP_INFOR_TEST_CHROMIUM`` (a Chromium or Chrome executable), ``chromium`` on ``PATH``
 (Debian's package), or the Chromium that ``python -m playwright install chromium`` downloaded.
-A PHP module's tests will add ``php`` (Debian's ``php-cli``) and ``phpunit`` to ``TOOLS``.
+The PrestaShop module's tests (``test_prestashop_module.py``) need ``php`` on ``PATH`` (Debian's
+``php-cli``) with its SQLite driver (``php-sqlite3``: the tests' stand-in database) and its curl
+extension (``php-curl``: the module sends with it), and ``phpunit`` on ``PATH`` (Debian's ``phpunit``,
+which brings ``php-parser`` along).
 """
 
 from __future__ import annotations
@@ -74,7 +77,64 @@ CHROMIUM = Tool(
         f"or set {CHROMIUM_ENV} to a Chromium or Chrome executable",
     ),
 )
-TOOLS = (CHROMIUM,)
+
+
+def php() -> Path | None:
+    """The PHP command line, or None when there is none."""
+    on_path = shutil.which("php")
+    return Path(on_path) if on_path else None
+
+
+def phpunit() -> Path | None:
+    """PHPUnit, or None when there is none."""
+    on_path = shutil.which("phpunit")
+    return Path(on_path) if on_path else None
+
+
+def _php_with(extension: str) -> Callable[[], Path | None]:
+    """Finds the PHP command line when it has ``extension``; None without PHP or without it."""
+
+    def find() -> Path | None:
+        path = php()
+        if path is None:
+            return None
+        check = [str(path), "-r", f"exit(extension_loaded('{extension}') ? 0 : 1);"]
+        done = subprocess.run(check, capture_output=True, timeout=60)
+        return path if done.returncode == 0 else None
+
+    return find
+
+
+PRESTASHOP_MODULE_TESTS = "the PrestaShop module's tests prestashop_infor_tests/test_prestashop_module.py"
+PHP = Tool(
+    name="PHP (command line)",
+    needed_by=PRESTASHOP_MODULE_TESTS,
+    find=php,
+    debian_package="php-cli",
+    elsewhere=("on macOS: brew install php", "elsewhere: a PHP 7.2 or newer command line named php on PATH"),
+)
+PHP_SQLITE = Tool(
+    name="PHP's SQLite driver (pdo_sqlite)",
+    needed_by=PRESTASHOP_MODULE_TESTS,
+    find=_php_with("pdo_sqlite"),
+    debian_package="php-sqlite3",
+    elsewhere=("on macOS: Homebrew's php has it", "elsewhere: enable pdo_sqlite in the php on PATH"),
+)
+PHP_CURL = Tool(
+    name="PHP's curl extension",
+    needed_by=PRESTASHOP_MODULE_TESTS,
+    find=_php_with("curl"),
+    debian_package="php-curl",
+    elsewhere=("on macOS: Homebrew's php has it", "elsewhere: enable curl in the php on PATH"),
+)
+PHPUNIT = Tool(
+    name="PHPUnit",
+    needed_by=PRESTASHOP_MODULE_TESTS,
+    find=phpunit,
+    debian_package="phpunit",
+    elsewhere=("on macOS: brew install phpunit", "elsewhere: PHPUnit 9 named phpunit on PATH"),
+)
+TOOLS = (CHROMIUM, PHP, PHP_SQLITE, PHP_CURL, PHPUNIT)
 
 
 def may_use_apt() -> bool:

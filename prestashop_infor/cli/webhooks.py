@@ -13,8 +13,8 @@ from prestashop_infor.store.store import shown_url
 
 
 def cmd_webhooks_serve(args: argparse.Namespace) -> int:
-    """Serve the receiver until Ctrl-C or SIGTERM: events verified with ``WEBHOOK_SECRET`` and
-    committed to the store's inbox before the answer."""
+    """Serve the receiver until Ctrl-C or SIGTERM: events verified with ``WEBHOOK_SECRET`` (and, with
+    ``PS_WEBHOOKS_TOKEN``, the ps_webhooks door) committed to the store's inbox before the answer."""
     import gc
 
     import uvicorn
@@ -24,12 +24,18 @@ def cmd_webhooks_serve(args: argparse.Namespace) -> int:
     settings = _settings_now()
     try:
         secrets = settings.webhook_secrets()
+        door_tokens = settings.ps_webhooks_tokens()
     except SettingsError as exc:
         raise ConfigurationError(str(exc)) from None
     store = _open_store(create=True)
     shops = [settings.prestashop_url] if settings.prestashop_url else []
-    app = create_app(store, secrets, shop_urls=shops)
+    app = create_app(store, secrets, shop_urls=shops, ps_webhooks_tokens=door_tokens)
     print(f"Webhook receiver: http://{args.host}:{args.port}/webhooks/prestashop", flush=True)
+    if door_tokens:  # the token is the door's only secret: never printed
+        print(
+            f"ps_webhooks:      http://{args.host}:{args.port}/webhooks/ps_webhooks/<PS_WEBHOOKS_TOKEN>",
+            flush=True,
+        )
     print(f"Inbox:            {shown_url(settings.store_url())}", flush=True)
     # The imports and the store's start-up leave about 150,000 long-lived objects that the cyclic
     # garbage collector would scan on every full collection: ~45 ms with the event loop stopped, which

@@ -1,4 +1,5 @@
-"""PrestaShop webhooks: the receiver that stores signed events in the inbox (``receiver``)."""
+"""PrestaShop webhooks: the receiver that stores signed events in the inbox (``receiver``), and its
+door for the unsigned payloads of the ps_webhooks module (``ps_webhooks``)."""
 
 from prestashop_infor.webhooks.receiver import create_app, sign, verify
 

@@ -11,6 +11,9 @@ and for a valid event of a type this release does not handle (stored as ``ignore
 client sends gets a 5xx; 503 means the store itself is unavailable, and the sender retries. Numbers in
 headers are bounded ASCII digits (a ``t`` that is not is 401, a Content-Length 400 or 413); the
 unsigned, informational ``X-PS-Webhook-Attempt`` is stored as unknown when it is not one.
+
+Beside it, ``POST /webhooks/ps_webhooks/<token>`` is the door for shops running the unsigned ps_webhooks
+module (``ps_webhooks``): open only with ``ps_webhooks_tokens``, its events go to the same inbox.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from prestashop_infor.names import EVENT_TYPES
 from prestashop_infor.store import Store, inbox
+from prestashop_infor.webhooks import ps_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -103,16 +108,22 @@ def verify(
     raise Refused(401, "the signature matches no active secret")
 
 
-def check_envelope(body: bytes, headers: Any, shop_urls: Sequence[str]) -> dict[str, Any]:
-    """The parsed envelope; ``Refused(400)`` naming what is wrong with it."""
+def parse_json(body: bytes) -> Any:
+    """The parsed body; ``Refused(400)`` when it is not JSON or nests deeper than ``MAX_DEPTH``."""
     try:
-        envelope = json.loads(body)
+        parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Refused(400, f"the body is not JSON: {exc}") from None
     except RecursionError:  # nested deeper than the parser goes
         raise Refused(400, f"the body is nested more than {MAX_DEPTH} levels deep") from None
-    if _depth(envelope) > MAX_DEPTH:  # the same answer whatever the stack depth of this parse or a later one
+    if _depth(parsed) > MAX_DEPTH:  # the same answer whatever the stack depth of this parse or a later one
         raise Refused(400, f"the body is nested more than {MAX_DEPTH} levels deep")
+    return parsed
+
+
+def check_envelope(body: bytes, headers: Any, shop_urls: Sequence[str]) -> dict[str, Any]:
+    """The parsed envelope; ``Refused(400)`` naming what is wrong with it."""
+    envelope = parse_json(body)
     if not isinstance(envelope, dict):
         raise Refused(400, "the body must be a JSON object (the event envelope)")
     event_id, event = envelope.get("id"), envelope.get("event")
@@ -164,19 +175,20 @@ def create_app(
     shop_urls: Sequence[str] = (),
     now: Callable[[], float] = time.time,
     max_body: int = MAX_BODY,
+    ps_webhooks_tokens: Sequence[str] = (),
 ) -> Starlette:
     """The receiver on ``store`` with the active ``secrets`` (several during a rotation); with
-    ``shop_urls``, events from other shops are refused."""
-    if not secrets:
-        raise ValueError("the receiver needs at least one secret")
+    ``shop_urls``, events from other shops are refused. With ``ps_webhooks_tokens`` (several during a
+    rotation) the ps_webhooks door is open to a URL ending in one of them; without, it is closed (404)."""
+    door_tokens = list(ps_webhooks_tokens)
+    if not secrets and not door_tokens:
+        raise ValueError("the receiver needs at least one secret (or a ps_webhooks token)")
     known_shops = [_base_url(url) for url in shop_urls]
     writer = _GroupCommit(store)
 
     async def receive(request: Request) -> JSONResponse:
         try:
-            kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if kind != "application/json":
-                raise Refused(415, f"Content-Type must be application/json, not {kind[:100] or '(none)'}")
+            _require_json(request)
             body = await _read_body(request, max_body)
             verify(
                 body,
@@ -189,12 +201,36 @@ def create_app(
         except Refused as refused:
             log.info("webhook refused (%s): %s", refused.status, refused.message)
             return JSONResponse({"error": refused.message}, status_code=refused.status)
-        status = inbox.PENDING if envelope["event"] in EVENT_TYPES else inbox.IGNORED
         # X-PS-Webhook-Attempt is informational (contract §3: logged and stored, never decides anything)
         # and not covered by the signature: one that is not a number (or absurdly long) is ignored and
         # stored as unknown, so that an authentic, verified event is not refused, and dead-lettered by
         # the sender, for a header that means nothing to its processing.
         attempt = _ascii_int(request.headers.get("x-ps-webhook-attempt"), ATTEMPT_DIGITS)
+        return await accept(envelope, attempt)
+
+    async def receive_ps_webhooks(request: Request) -> JSONResponse:
+        if not ps_webhooks.token_matches(request.path_params["token"], door_tokens):
+            # closed, or a wrong token: the very answer of a path that does not exist, and no log of it
+            raise HTTPException(status_code=404)
+        try:
+            _require_json(request)
+            body = await _read_body(request, max_body)
+            shop = known_shops[0] if known_shops else None
+            envelope = ps_webhooks.envelope_of(parse_json(body), shop_url=shop, received_at=now())
+        except Refused as refused:
+            log.info("ps_webhooks event refused (%s): %s", refused.status, refused.message)
+            return JSONResponse({"error": refused.message}, status_code=refused.status)
+        except ps_webhooks.Malformed as malformed:
+            log.info("ps_webhooks event refused (400): %s", malformed)
+            return JSONResponse({"error": str(malformed)}, status_code=400)
+        if envelope is None:  # the module's Test button: an empty object
+            return JSONResponse({"status": "test", "stored": False})
+        return await accept(envelope, None)  # the module sends once: no attempt number
+
+    async def accept(envelope: dict[str, Any], attempt: int | None) -> JSONResponse:
+        """Commit a verified event to the inbox (``ignored`` when this release does not handle its
+        type) and answer 202, or 503 when the store is unavailable."""
+        status = inbox.PENDING if envelope["event"] in EVENT_TYPES else inbox.IGNORED
         try:
             new = await writer.store(envelope, status, attempt)
         except Exception as exc:  # noqa: BLE001 - the store is down: the sender retries later
@@ -215,7 +251,11 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     return Starlette(
-        routes=[Route(PATH, receive, methods=["POST"]), Route("/health", health, methods=["GET"])]
+        routes=[
+            Route(PATH, receive, methods=["POST"]),
+            Route(ps_webhooks.PATH, receive_ps_webhooks, methods=["POST"]),
+            Route("/health", health, methods=["GET"]),
+        ]
     )
 
 
@@ -260,6 +300,13 @@ class _GroupCommit:
             for (*_, future), new in zip(batch, answers, strict=True):
                 if not future.done():
                     future.set_result(new)
+
+
+def _require_json(request: Request) -> None:
+    """``Refused(415)`` unless the request says its body is JSON."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise Refused(415, f"Content-Type must be application/json, not {kind[:100] or '(none)'}")
 
 
 async def _read_body(request: Request, max_body: int) -> bytes:

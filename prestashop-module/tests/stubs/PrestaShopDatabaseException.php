@@ -1,0 +1,5 @@
+<?php
+/** classes/exception/PrestaShopDatabaseException.php */
+class PrestaShopDatabaseException extends Exception
+{
+}
