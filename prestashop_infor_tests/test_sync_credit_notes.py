@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,7 +35,6 @@ from prestashop_infor.sync.prestashop_extraction import ORDER_SLIPS, ORDERS, ext
 from prestashop_infor.sync.refunds import return_number, send_refunds
 from prestashop_infor.sync.trace import trace_order
 
-NOW = datetime.now(UTC).replace(microsecond=0)  # the shop's clock: its slips are dated after the bindings
 TIME_ZONE = "Europe/Paris"
 LINES = [(1, 1, 2), (29, 0, 1)]
 
@@ -46,7 +45,9 @@ class Terminated(BaseException):
 
 class World:
     def __init__(self, tmp_path: Path):
-        self.shop = seed_shop(seed=7, orders=3, now=NOW)
+        # the shop's clock starts now: its slips are dated after the bindings the test makes
+        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.shop = seed_shop(seed=7, orders=3, now=self.now)
         self.tenant = seed_tenant_from_shop(self.shop, lifecycle=LifecycleSettings.manual())
         self.shop_http, self.m3_http = TestClient(shop_app(self.shop)), TestClient(m3_app(self.tenant))
         self.ps = PrestashopClient("http://testserver", DEFAULT_API_KEY, http_client=self.shop_http,
@@ -57,7 +58,7 @@ class World:
         self.mapping = parse_mapping({})
         self.states = self.ps.order_states()
         self.store.upsert("ps_currencies", [  # as prestashop_reference_data stores them
-            {"id": int(c["id"]), "iso_code": c["iso_code"], "record": json.dumps(c), "loaded_at": NOW}
+            {"id": int(c["id"]), "iso_code": c["iso_code"], "record": json.dumps(c), "loaded_at": self.now}
             for c in self.ps.list("currencies")
         ])  # fmt: skip
         customer = next(c for c in self.shop.records("customers") if c["id"] > 10)
@@ -77,7 +78,7 @@ class World:
         return repn
 
     def run(self):
-        read_credit_notes(self.m3, self.store, today=NOW.date())
+        read_credit_notes(self.m3, self.store, today=self.tenant.clock.now().date())
         return push_credit_slips(
             prestashop=self.ps, store=self.store, mapping=self.mapping, order_states=self.states
         )
@@ -178,7 +179,7 @@ def test_a_shop_that_refuses_to_answer_leaves_the_note_for_the_next_run(world: W
 
 def test_two_runs_at_once_write_one_slip(world: World):
     world.give_back("1", 2)
-    read_credit_notes(world.m3, world.store, today=NOW.date())
+    read_credit_notes(world.m3, world.store, today=world.tenant.clock.now().date())
     barrier, errors = threading.Barrier(2), []
 
     def run() -> None:
@@ -201,12 +202,12 @@ def test_two_runs_at_once_write_one_slip(world: World):
 
 
 def test_the_cursor_reads_only_what_m3_invoiced_since(world: World):
-    first = read_credit_notes(world.m3, world.store, today=NOW.date())
+    first = read_credit_notes(world.m3, world.store, today=world.tenant.clock.now().date())
     assert first.invoices_read >= 1 and first.credit_notes == []
     world.give_back("2", 1)
-    again = read_credit_notes(world.m3, world.store, today=NOW.date())
+    again = read_credit_notes(world.m3, world.store, today=world.tenant.clock.now().date())
     assert again.invoices_read == 1 and [n.orno for n in again.credit_notes] == [world.orno]
-    assert read_credit_notes(world.m3, world.store, today=NOW.date()).invoices_read == 0
+    assert read_credit_notes(world.m3, world.store, today=world.tenant.clock.now().date()).invoices_read == 0
 
 
 # --- a refund given in the shop -> an M3 credit ------------------------------------------------------
@@ -288,17 +289,22 @@ def test_the_slips_the_integration_wrote_are_not_sent_back_to_m3(world: World):
 # --- money reconciled against M3's invoices (issue 19 §4) ---------------------------------------------
 
 
+def order_day(world: World) -> date:
+    """The day the order was placed, in the shop's time zone (the reconciliation's day of it)."""
+    return date.fromisoformat(world.ps.get("orders", world.order_id)["date_add"][:10])
+
+
 def money_findings(world: World) -> set[tuple[str, str]]:
-    day = NOW.date()
+    day = order_day(world)
     reconcile.snapshot_shop_orders(world.ps, world.store, world.mapping, day, day)
     reconcile.snapshot_m3_orders(world.m3, world.store, world.mapping, day, day)
-    reconcile.reconcile_orders(world.store, world.mapping, day, day, now=NOW + timedelta(days=1))
+    reconcile.reconcile_orders(world.store, world.mapping, day, day, now=world.now + timedelta(days=1))
     money = {"invoice_mismatch", "payment_missing_in_shop", "refund_missing_in_shop", "refund_missing_in_m3"}
     return {(f.kind, f.key) for f in reconcile.open_findings(world.store, day, day) if f.kind in money}
 
 
 def heal(world: World) -> reconcile.HealReport:
-    day = NOW.date()
+    day = order_day(world)
     return reconcile.heal(
         world.store, world.ps, world.m3, world.mapping, reconcile.open_findings(world.store, day, day)
     )

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -69,8 +69,10 @@ class CreditRead:
     without_order: int = 0  # credit notes with no customer order on their lines: not the shop's
 
 
-def read_credit_notes(m3: M3Client, store: Store, *, today: date) -> CreditRead:
-    """Store the credit notes M3 made since the last run (module docstring); what was read."""
+def read_credit_notes(m3: M3Client, store: Store, *, today: date | None = None) -> CreditRead:
+    """Store the credit notes M3 made since the last run (module docstring); what was read. The
+    years read are M3's own (its server date, ``OIS100MI/GetServerTime``) unless ``today`` is given."""
+    today = today or m3.server_time().date or datetime.now(UTC).date()
     position: dict[str, int] = {k: int(v) for k, v in json.loads(store.get_cursor(CURSOR) or "{}").items()}
     read = CreditRead()
     credits: list[tuple[str, dict[str, str]]] = []

@@ -14,7 +14,6 @@ once; the id map's claims keep every write exactly-once even without the pools.
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -391,7 +390,7 @@ def infor_order_cancellations(
 )
 def infor_credit_notes(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
     with infor.get_client() as m3, store.open() as db:
-        read = read_credit_notes(m3, db, today=datetime.now(UTC).date())
+        read = read_credit_notes(m3, db)
     return dg.MaterializeResult(
         metadata={
             "invoices_read": dg.MetadataValue.int(read.invoices_read),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 
 from prestashop_infor.infor import M3Client
 from prestashop_infor.prestashop import PrestashopClient
@@ -68,7 +67,7 @@ def heal(
     credited = sorted({int(f.key) for f in findings if f.kind == "refund_missing_in_shop"})
     if credited:  # M3's credit notes, as slips (on orders the id map knows: bind those it does not)
         report.adopted = sorted(set(report.adopted) | set(_adopt(store, mapping, credited)))
-        read_credit_notes(m3, store, today=date.today())
+        read_credit_notes(m3, store)
         report.credit_slips = push_credit_slips(
             prestashop=shop, store=store, mapping=mapping, order_states=shop.order_states()
         ).slips
