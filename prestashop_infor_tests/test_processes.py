@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -38,7 +39,8 @@ def spawn() -> Iterator:
     yield start
     for child in started:
         for process in _family(child.pid):
-            process.kill()
+            with contextlib.suppress(psutil.NoSuchProcess):  # it may end between the listing and now
+                process.kill()
         child.kill()
         child.wait(timeout=10)
 
