@@ -56,18 +56,24 @@ class UntakenEvents:
     count: int
 
 
+def still_to_do(key: Any, entity: str, *, final_codes: Collection[str] = ()) -> Any:
+    """The condition that ``key`` (a source key expression) is work a lane of ``entity`` still has:
+    not bound to ``entity`` in the id map, and no open dead letter of it (a letter waits for a
+    replay); a letter whose code is in ``final_codes`` ends the work even once resolved."""
+    bound = sa.select(id_map.c.source_key).where(id_map.c.entity == entity)
+    held = dead_letters.c.state == "open"
+    if final_codes:
+        held = sa.or_(held, dead_letters.c.error_code.in_(sorted(final_codes)))
+    lettered = sa.select(dead_letters.c.key).where(dead_letters.c.entity == entity, held)
+    return sa.and_(key.not_in(bound), key.not_in(lettered))
+
+
 def pending_orders_query(exportable_states: Collection[int], entity: str) -> Any:
     """The ``ps_orders`` rows waiting for M3 (exportable, not bound to an ``entity`` of the id map,
     no open dead letter of it), as a select of the whole rows."""
-    bound = sa.select(id_map.c.source_key).where(id_map.c.entity == entity)
-    lettered = sa.select(dead_letters.c.key).where(
-        dead_letters.c.entity == entity, dead_letters.c.state == "open"
-    )
     order_key = sa.cast(ps_orders.c.id, sa.String)
     return sa.select(ps_orders).where(
-        ps_orders.c.current_state.in_(sorted(exportable_states)),
-        order_key.not_in(bound),
-        order_key.not_in(lettered),
+        ps_orders.c.current_state.in_(sorted(exportable_states)), still_to_do(order_key, entity)
     )
 
 
@@ -95,18 +101,12 @@ def orders_to_cancel(
     never tried again. (order id, customer id, the bound M3 order's key), oldest id first, ``limit``
     at most."""
     order_key = sa.cast(ps_orders.c.id, sa.String)
-    done = sa.select(id_map.c.source_key).where(id_map.c.entity == entity)
-    lettered = sa.select(dead_letters.c.key).where(
-        dead_letters.c.entity == entity,
-        sa.or_(dead_letters.c.state == "open", dead_letters.c.error_code == TOO_LATE),
-    )
     query = (
         sa.select(ps_orders.c.id, ps_orders.c.id_customer, id_map.c.target_key)
         .join(id_map, sa.and_(id_map.c.entity == sent, id_map.c.source_key == order_key))
         .where(
             ps_orders.c.current_state.in_(sorted(cancel_states)),
-            order_key.not_in(done),
-            order_key.not_in(lettered),
+            still_to_do(order_key, entity, final_codes=(TOO_LATE,)),
         )
         .order_by(ps_orders.c.id)
         .limit(limit)

@@ -13,8 +13,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from prestashop_infor.store.backlog import still_to_do
 from prestashop_infor.store.store import Store
-from prestashop_infor.store.tables import dead_letters, id_map, m3_credit_notes, ps_order_slips, ps_orders
+from prestashop_infor.store.tables import id_map, m3_credit_notes, ps_order_slips, ps_orders
 
 
 @dataclass(frozen=True)
@@ -56,14 +57,10 @@ def credit_notes_to_slip(store: Store, *, sent: str, entity: str, limit: int) ->
     entity) that have no shop credit slip yet (not bound to ``entity``, no open dead letter of it):
     (shop order id, note), oldest first, ``limit`` at most."""
     key = m3_credit_notes.c.year + ":" + m3_credit_notes.c.ivno
-    done = sa.select(id_map.c.source_key).where(id_map.c.entity == entity)
-    lettered = sa.select(dead_letters.c.key).where(
-        dead_letters.c.entity == entity, dead_letters.c.state == "open"
-    )
     query = (
         sa.select(id_map.c.source_key.label("order_id"), m3_credit_notes)
         .join(id_map, sa.and_(id_map.c.entity == sent, id_map.c.target_key == m3_credit_notes.c.orno))
-        .where(key.not_in(done), key.not_in(lettered))
+        .where(still_to_do(key, entity))
         .order_by(m3_credit_notes.c.year, m3_credit_notes.c.ivno)
         .limit(limit)
     )
@@ -124,10 +121,6 @@ def slips_to_send(
     slip_key = sa.cast(ps_order_slips.c.id, sa.String)
     order_key = sa.cast(ps_order_slips.c.id_order, sa.String)
     written = sa.select(id_map.c.target_key).where(id_map.c.entity == ours)
-    done = sa.select(id_map.c.source_key).where(id_map.c.entity == entity)
-    lettered = sa.select(dead_letters.c.key).where(
-        dead_letters.c.entity == entity, dead_letters.c.state == "open"
-    )
     query = (
         sa.select(
             ps_order_slips.c.id,
@@ -141,7 +134,7 @@ def slips_to_send(
         )  # fmt: skip
         .join(id_map, sa.and_(id_map.c.entity == sent, id_map.c.source_key == order_key))
         .join(ps_orders, ps_orders.c.id == ps_order_slips.c.id_order)
-        .where(slip_key.not_in(written), slip_key.not_in(done), slip_key.not_in(lettered))
+        .where(slip_key.not_in(written), still_to_do(slip_key, entity))
         .where(ps_order_slips.c.id_order.in_(sorted(set(order_ids))) if order_ids is not None else sa.true())
         .order_by(ps_order_slips.c.id)
     )
