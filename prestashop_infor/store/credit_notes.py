@@ -89,6 +89,13 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def slip_ids_of(store: Store, order_id: int) -> list[int]:
+    """The ids of the stored shop credit slips of one order."""
+    query = sa.select(ps_order_slips.c.id).where(ps_order_slips.c.id_order == int(order_id))
+    with store.engine.connect() as connection:
+        return sorted(int(i) for i in connection.execute(query).scalars())
+
+
 @dataclass(frozen=True)
 class StoredSlip:
     """A shop credit slip as stored, with its order's M3 number and the order's record."""

@@ -182,10 +182,10 @@ class _Slips:
         """Per note: the shop order, its credit slips and the slip ids bound to notes already. A shop
         that does not answer stops the run (nothing written)."""
         current: dict[str, Any] = {}
-        bound = {b.target_key for b in id_map.bindings(self.store, ENTITY)}
         for order_id in sorted({item.order_id for item in work.values()}):
             order = self.shop.get("orders", order_id)
             slips = self.shop.list("order_slip", filters={"id_order": f"[{order_id}]"})
+            bound = set(id_map.bindings_to(self.store, ENTITY, [str(slip["id"]) for slip in slips]))
             for key, item in work.items():
                 if item.order_id == order_id:
                     current[key] = (order, slips, bound)

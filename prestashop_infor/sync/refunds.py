@@ -87,7 +87,9 @@ def refunds_to_send(
     slips = slips_to_send(store, sent=SENT, ours=SLIPS_WRITTEN, entity=ENTITY, limit=limit, order_ids=order_ids,
                           since_bound=since_bound)  # fmt: skip
     notes = credit_notes_of(store, {slip.orno for slip in slips})
-    bound_notes = {b.source_key for b in id_map.bindings(store, SLIPS_WRITTEN)}
+    bound_notes = set(
+        id_map.bindings_for(store, SLIPS_WRITTEN, [n.key for found in notes.values() for n in found])
+    )
     refunds = []
     for slip in slips:
         if any(

@@ -82,20 +82,18 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
         steps.append(Step(cancelled.created_at, "cancelled in M3",
                           f"customer order {cancelled.target_key}: lines {', '.join(cancelled.data.get('lines', []))} "
                           f"closed (CloLine, status 99), {by}"))  # fmt: skip
-    binding_of = id_map.binding(store, "sales_order", key)
-    if binding_of is not None:
-        slips = {
-            b.source_key: b
-            for b in id_map.bindings(store, "credit_slip")
-            if b.data.get("order_id") == order_id
-        }
-        for note in credit_notes.credit_notes_of(store, [binding_of.target_key])[binding_of.target_key]:
+    if binding is not None:
+        notes = credit_notes.credit_notes_of(store, [binding.target_key])[binding.target_key]
+        slips = id_map.bindings_for(store, "credit_slip", [note.key for note in notes])
+        for note in notes:
             slip = slips.get(note.key)
             steps.append(Step(note_time(note, slip), "credited in M3",
                               f"credit note {note.key} of {note.amount} {note.currency}"
                               + (f": credit slip {slip.target_key} in the shop" if slip else ": no credit slip yet")))  # fmt: skip
-    for refund in id_map.bindings(store, "shop_refund"):
-        if refund.data.get("order_id") == order_id and refund.created_at is not None:
+    for refund in id_map.bindings_for(
+        store, "shop_refund", credit_notes.slip_ids_of(store, order_id)
+    ).values():
+        if refund.created_at is not None:
             steps.append(Step(refund.created_at, "refund entered in M3",
                               f"credit slip {refund.source_key} as M3 return {refund.target_key} (credit without goods)"))  # fmt: skip
     message = id_map.binding(store, "cancel_message", key)
