@@ -6,7 +6,10 @@ from __future__ import annotations
 
 #: The webhook event types this release handles (contract ``webhooks.md`` §6): the receiver stores
 #: them as pending, any other well-formed type as ignored. The part before the dot is the resource
-#: the sensor routes on (``order``, ``customer``, ``address``, ``product``, ``combination``, ``stock``).
+#: the sensor routes on (``order``, ``customer``, ``address``, ``product``, ``combination``, ``stock``,
+#: ``order_return``). The ``order_return`` events are this project's addition to the contract (its
+#: §6 lets a sender add names): PrestaShop's Webservice never shows a merchandise return's lines, so
+#: the module sends them in the event's ``data`` (``prestashop-module/``, docs/order-to-cash.md).
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
 ORDER_UPDATED = "order.updated"
@@ -25,6 +28,8 @@ COMBINATION_CREATED = "combination.created"
 COMBINATION_UPDATED = "combination.updated"
 COMBINATION_DELETED = "combination.deleted"
 STOCK_UPDATED = "stock.updated"
+ORDER_RETURN_CREATED = "order_return.created"
+ORDER_RETURN_UPDATED = "order_return.updated"
 EVENT_TYPES = frozenset(
     {
         ORDER_CREATED, ORDER_STATUS_CHANGED, ORDER_UPDATED, ORDER_TRACKING_UPDATED, ORDER_PAYMENT_CONFIRMED,
@@ -33,6 +38,7 @@ EVENT_TYPES = frozenset(
         PRODUCT_CREATED, PRODUCT_UPDATED, PRODUCT_DELETED,
         COMBINATION_CREATED, COMBINATION_UPDATED, COMBINATION_DELETED,
         STOCK_UPDATED,
+        ORDER_RETURN_CREATED, ORDER_RETURN_UPDATED,
     }
 )  # fmt: skip
 

@@ -60,10 +60,18 @@ DATA_HINTS = {
         for action in ("created", "updated", "deleted")
     },
     "stock.updated": {"id_product", "id_product_attribute", "id_shop", "quantity"},
+    **{
+        f"order_return.{action}": {"id_order_return", "id_order", "id_customer", "state", "date_upd", "lines"}
+        for action in ("created", "updated")
+    },
 }  # fmt: skip
 #: webhooks.md §6: the Webservice resource each event names.
 RESOURCE_TYPES = {"order": "orders", "customer": "customers", "address": "addresses", "product": "products",
-                  "combination": "combinations", "stock": "stock_availables"}  # fmt: skip
+                  "combination": "combinations", "stock": "stock_availables",
+                  "order_return": "order_returns"}  # fmt: skip
+#: The fields of each of an ``order_return`` event's ``lines`` (the module's addition: the Webservice
+#: never shows a return's lines).
+RETURN_LINE = {"id_order_detail", "product_quantity"}
 SHOP_DATE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")  # shop-local, verbatim (§4)
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 #: webhooks.md §4: the envelope's fields.
@@ -180,8 +188,18 @@ def test_every_envelope_carries_the_contracts_fields(signed_requests):
                 assert SHOP_DATE.fullmatch(value), (event, name, value)
             elif name in ("reference", "tracking_number"):
                 assert isinstance(value, str)
+            elif name == "lines":  # the scenario's return has two lines
+                assert isinstance(value, list) and value, (event, value)
+                for line in value:
+                    assert isinstance(line, dict) and set(line) == RETURN_LINE, (event, line)
+                    assert all(_is_int(number) for number in line.values()), (event, line)
             else:
-                assert isinstance(value, int) and not isinstance(value, bool), (event, name, value)
+                assert _is_int(value), (event, name, value)
+
+
+def _is_int(value: Any) -> bool:
+    """A JSON integer (``bool`` is an ``int`` in Python, ``true`` is not one in JSON)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @pytest.mark.parametrize("sender", ["curl", "stream"])

@@ -56,6 +56,10 @@ class PrestashopInfor extends Module
      * an OrderCarrier, including the back office's (which then also fires
      * actionAdminOrdersTrackingNumberUpdate: both would send the same change twice), the Webservice's
      * and carrier modules'. Payments come from actionPaymentConfirmation, as the contract names it.
+     *
+     * A customer's merchandise return comes from actionOrderReturn, not actionObjectOrderReturnAddAfter:
+     * OrderReturn::add() fires the latter before the return's lines are saved (addReturnDetail), and
+     * the event carries the lines (the Webservice never shows them).
      */
     const HOOKS = [
         'actionValidateOrder',
@@ -77,6 +81,8 @@ class PrestashopInfor extends Module
         'actionObjectCombinationUpdateAfter',
         'actionObjectCombinationDeleteAfter',
         'actionUpdateQuantity',
+        'actionOrderReturn',
+        'actionObjectOrderReturnUpdateAfter',
     ];
 
     /** @var callable (): int the time, in Unix seconds (tests set their own) */
@@ -99,7 +105,7 @@ class PrestashopInfor extends Module
         parent::__construct();
 
         $this->displayName = $this->l('PrestaShop to Infor M3 webhooks');
-        $this->description = $this->l('Sends orders, customers, addresses, products, combinations and stock changes to the Infor M3 integration as signed webhooks, from an outbox, with retries.');
+        $this->description = $this->l('Sends orders, merchandise returns, customers, addresses, products, combinations and stock changes to the Infor M3 integration as signed webhooks, from an outbox, with retries.');
         $this->confirmUninstall = $this->l('The events still in the outbox will never be sent. Uninstall?');
     }
 
@@ -325,6 +331,31 @@ class PrestashopInfor extends Module
         );
     }
 
+    /**
+     * controllers/front/OrderFollowController.php, postProcess(): a customer's merchandise return,
+     * 'orderReturn' (classes/order/OrderReturn.php), once it is saved (add(), state 1) and its lines
+     * too (addReturnDetail()):
+     *   Hook::exec('actionOrderReturn', ['orderReturn' => $orderReturn]);
+     */
+    public function hookActionOrderReturn($params)
+    {
+        $orderReturn = isset($params['orderReturn']) ? $params['orderReturn'] : null;
+        $this->recordOrderReturn(EventTypes::ORDER_RETURN_CREATED, 'actionOrderReturn', $orderReturn);
+    }
+
+    /**
+     * classes/ObjectModel.php, update(): 'object' (an OrderReturn). The merchant changing the return's
+     * state in the back office: controllers/admin/AdminReturnController.php, postProcess()
+     * ($orderReturn->save()), and the Symfony merchandise return page,
+     * src/Adapter/OrderReturn/CommandHandler/UpdateOrderReturnStateHandler.php ($orderReturn->update()).
+     * Deleting one line of a return (OrderReturn::deleteOrderReturnDetail) fires no hook.
+     */
+    public function hookActionObjectOrderReturnUpdateAfter($params)
+    {
+        $orderReturn = isset($params['object']) ? $params['object'] : null;
+        $this->recordOrderReturn(EventTypes::ORDER_RETURN_UPDATED, 'actionObjectOrderReturnUpdateAfter', $orderReturn);
+    }
+
     private function recordOrderCreated($order, string $hook)
     {
         $this->record(EventTypes::ORDER_CREATED, $hook, $this->shopOf($order), 'orders', (int) $order->id, [
@@ -384,6 +415,50 @@ class PrestashopInfor extends Module
                 'id_product' => (int) $combination->id_product,
             ]);
         }
+    }
+
+    /**
+     * classes/order/OrderReturn.php: a return has no shop of its own; the shop is its order's. Its
+     * lines are read from the database (OrderReturn::getOrdersReturnDetail), as the hook's object does
+     * not hold them. The Webservice resource is "order_returns".
+     */
+    private function recordOrderReturn(string $event, string $hook, $orderReturn)
+    {
+        if (!Validate::isLoadedObject($orderReturn)) {
+            return;
+        }
+        $this->record($event, $hook, $this->shopOf(new Order((int) $orderReturn->id_order)), 'order_returns', (int) $orderReturn->id, [
+            'id_order_return' => (int) $orderReturn->id,
+            'id_order' => (int) $orderReturn->id_order,
+            'id_customer' => (int) $orderReturn->id_customer,
+            'state' => (int) $orderReturn->state,
+            'date_upd' => $this->dateUpd($orderReturn),
+            'lines' => self::orderReturnLines((int) $orderReturn->id),
+        ]);
+    }
+
+    /**
+     * The lines of a return: OrderReturn::getOrdersReturnDetail() gives the order_return_detail rows
+     * (id_order_return, id_order_detail, id_customization, product_quantity; strings, in no set
+     * order), one per customization of a product line. One line per id_order_detail, its quantities
+     * summed, in id_order_detail order.
+     */
+    private static function orderReturnLines(int $idOrderReturn): array
+    {
+        $rows = OrderReturn::getOrdersReturnDetail($idOrderReturn);
+        $quantities = [];
+        foreach (is_array($rows) ? $rows : [] as $row) {
+            $idOrderDetail = (int) $row['id_order_detail'];
+            $quantities[$idOrderDetail] = (isset($quantities[$idOrderDetail]) ? $quantities[$idOrderDetail] : 0)
+                + (int) $row['product_quantity'];
+        }
+        ksort($quantities);
+        $lines = [];
+        foreach ($quantities as $idOrderDetail => $quantity) {
+            $lines[] = ['id_order_detail' => $idOrderDetail, 'product_quantity' => $quantity];
+        }
+
+        return $lines;
     }
 
     /**

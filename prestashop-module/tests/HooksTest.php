@@ -18,6 +18,7 @@ final class HooksTest extends ModuleTestCase
         'product' => ['id_product', 'date_upd'],
         'combination' => ['id_product_attribute', 'id_product'],
         'stock.updated' => ['id_product', 'id_product_attribute', 'id_shop', 'quantity'],
+        'order_return' => ['id_order_return', 'id_order', 'id_customer', 'state', 'date_upd', 'lines'],
     ];
 
     public function testInstallCreatesTheTablesTheSettingsAndTheHooks()
@@ -30,7 +31,8 @@ final class HooksTest extends ModuleTestCase
         $this->assertMatchesRegularExpression('/^[0-9a-f]{48}$/', Configuration::getGlobalValue(PrestashopInfor::CONFIG_CRON_TOKEN));
         foreach (['actionValidateOrder', 'actionValidateOrderAfter', 'actionOrderStatusPostUpdate', 'actionObjectOrderCarrierUpdateAfter',
                   'actionPaymentConfirmation', 'actionObjectCustomerUpdateAfter', 'actionObjectAddressAddAfter',
-                  'actionObjectProductUpdateAfter', 'actionObjectCombinationUpdateAfter', 'actionUpdateQuantity', 'actionOrderSlipAdd'] as $hook) {
+                  'actionObjectProductUpdateAfter', 'actionObjectCombinationUpdateAfter', 'actionUpdateQuantity', 'actionOrderSlipAdd',
+                  'actionOrderReturn', 'actionObjectOrderReturnUpdateAfter'] as $hook) {
             $this->assertContains($hook, PrestashopInfor::HOOKS);
             $this->assertTrue(method_exists($this->module, 'hook' . ucfirst($hook)), $hook);
         }
@@ -121,6 +123,117 @@ final class HooksTest extends ModuleTestCase
         $this->assertSame(['type' => 'stock_availables', 'id' => null], self::envelope($row)['resource']);
         $this->assertNull($row['resource_id']);
         $this->assertSame('stock:13:0:1', $row['resource_key']);
+    }
+
+    public function testACustomersReturnCarriesItsLines()
+    {
+        // controllers/front/OrderFollowController.php: add(), addReturnDetail(), then the hook
+        $this->hook('actionOrderReturn', ['orderReturn' => new OrderReturn(ShopScenario::ORDER_RETURN)]);
+        $rows = $this->outboxRows();
+        $this->assertCount(1, $rows);
+        $envelope = self::envelope($rows[0]);
+        $this->assertSame('order_return.created', $envelope['event']);
+        $this->assertSame('actionOrderReturn', $envelope['source_hook']);
+        $this->assertSame(['type' => 'order_returns', 'id' => 4, 'href' => 'https://shop.example/api/order_returns/4'], $envelope['resource']);
+        $this->assertSame(1, $envelope['resource_version']);
+        $this->assertSame(['id_shop' => 1, 'id_shop_group' => 1, 'url' => 'https://shop.example', 'ps_version' => '8.1.4'], $envelope['shop']);
+        $this->assertSame([
+            'id_order_return' => 4,
+            'id_order' => 5,
+            'id_customer' => 7,
+            'state' => 1,
+            'date_upd' => '2024-06-03 10:15:00',
+            'lines' => [
+                ['id_order_detail' => 21, 'product_quantity' => 1],
+                ['id_order_detail' => 22, 'product_quantity' => 2],
+            ],
+        ], $envelope['data']);
+        $this->assertSame(['order_returns', '4', 'order_returns:4'], [$rows[0]['resource_type'], (string) $rows[0]['resource_id'], $rows[0]['resource_key']]);
+        // the database's strings are JSON integers in the body
+        $this->assertStringContainsString('"state":1,', $rows[0]['envelope']);
+        $this->assertStringContainsString('"lines":[{"id_order_detail":21,"product_quantity":1},{"id_order_detail":22,"product_quantity":2}]', $rows[0]['envelope']);
+    }
+
+    public function testAReturnsLinesSumTheirCustomizationsInOrderDetailOrder()
+    {
+        // one order_return_detail row per customization of a product line (classes/order/OrderReturn.php,
+        // addReturnDetail), read back in no set order
+        OrderReturn::saved(11, ['id_customer' => 7, 'id_order' => 5, 'state' => '1', 'question' => 'Wrong print',
+            'date_add' => '2024-06-04 08:00:00', 'date_upd' => '2024-06-04 08:00:00']);
+        OrderReturn::savedDetail(11, 31, 1, 5);
+        OrderReturn::savedDetail(11, 30, 4);
+        OrderReturn::savedDetail(11, 31, 2, 6);
+        $this->hook('actionOrderReturn', ['orderReturn' => new OrderReturn(11)]);
+        $this->assertSame([
+            ['id_order_detail' => 30, 'product_quantity' => 4],
+            ['id_order_detail' => 31, 'product_quantity' => 3],
+        ], self::envelope($this->outboxRows()[0])['data']['lines']);
+    }
+
+    public function testAStateChangeInTheBackOfficeRecordsOrderReturnUpdated()
+    {
+        $this->hook('actionOrderReturn', ['orderReturn' => new OrderReturn(ShopScenario::ORDER_RETURN)]);
+        // controllers/admin/AdminReturnController.php: the state from the form, then save() (update())
+        $orderReturn = new OrderReturn(ShopScenario::ORDER_RETURN);
+        $orderReturn->state = 2;
+        $orderReturn->date_upd = '2024-06-05 14:30:00';
+        $this->hook('actionObjectOrderReturnUpdateAfter', ['object' => $orderReturn]);
+        list($created, $updated) = $this->outboxRows();
+        $envelope = self::envelope($updated);
+        $this->assertSame(['order_return.created', 'order_return.updated'], [$created['event'], $updated['event']]);
+        $this->assertSame('actionObjectOrderReturnUpdateAfter', $envelope['source_hook']);
+        $this->assertSame(['type' => 'order_returns', 'id' => 4, 'href' => 'https://shop.example/api/order_returns/4'], $envelope['resource']);
+        $this->assertSame(2, $envelope['resource_version'], 'the versions of a return count on from its creation');
+        $this->assertSame([
+            'id_order_return' => 4,
+            'id_order' => 5,
+            'id_customer' => 7,
+            'state' => 2,
+            'date_upd' => '2024-06-05 14:30:00',
+            'lines' => [
+                ['id_order_detail' => 21, 'product_quantity' => 1],
+                ['id_order_detail' => 22, 'product_quantity' => 2],
+            ],
+        ], $envelope['data']);
+    }
+
+    public function testAReturnWithoutLinesIsStillRecorded()
+    {
+        OrderReturn::saved(12, ['id_customer' => 7, 'id_order' => 5, 'state' => '1', 'question' => 'Broken',
+            'date_add' => '2024-06-04 08:00:00', 'date_upd' => '2024-06-04 08:00:00']);
+        $this->hook('actionObjectOrderReturnUpdateAfter', ['object' => new OrderReturn(12)]);
+        $row = $this->outboxRows()[0];
+        $this->assertSame([], self::envelope($row)['data']['lines']);
+        $this->assertStringContainsString('"lines":[]', $row['envelope']);
+    }
+
+    public function testAReturnNotSavedRecordsNothing()
+    {
+        $this->hook('actionOrderReturn', ['orderReturn' => new OrderReturn()]);
+        $this->hook('actionOrderReturn', []);
+        $this->hook('actionObjectOrderReturnUpdateAfter', ['object' => new OrderReturn(99)]);
+        $this->assertSame([], $this->outboxRows());
+    }
+
+    public function testAReturnBelongsToItsOrdersShop()
+    {
+        Shop::$featureActive = true;
+        Shop::$shops[2] = [2, 'second.example', '/fr/'];
+        Shop::setContext(Shop::CONTEXT_SHOP, 2);
+        Configuration::updateValue(PrestashopInfor::CONFIG_RECEIVER_URLS, 'https://second-pipeline.example/webhooks/prestashop');
+        Shop::setContext(Shop::CONTEXT_SHOP, 1);
+        Order::saved(8, ['id_shop' => 2, 'id_shop_group' => 2, 'id_customer' => 7, 'reference' => 'SECONDSHO',
+            'current_state' => 5, 'date_add' => '2024-05-31 18:00:00', 'date_upd' => '2024-05-31 18:00:00']);
+        OrderReturn::saved(13, ['id_customer' => 7, 'id_order' => 8, 'state' => '1', 'question' => 'Too big',
+            'date_add' => '2024-06-04 08:00:00', 'date_upd' => '2024-06-04 08:00:00']);
+        OrderReturn::savedDetail(13, 50, 1);
+
+        $this->hook('actionOrderReturn', ['orderReturn' => new OrderReturn(13)]);
+        $row = $this->outboxRows()[0];
+        $envelope = self::envelope($row);
+        $this->assertSame('https://second-pipeline.example/webhooks/prestashop', $row['receiver_url']);
+        $this->assertSame(['id_shop' => 2, 'id_shop_group' => 2, 'url' => 'https://second.example/fr', 'ps_version' => '8.1.4'], $envelope['shop']);
+        $this->assertSame('https://second.example/fr/api/order_returns/13', $envelope['resource']['href']);
     }
 
     public function testVersionsCountPerResourceAndSurviveThePurge()

@@ -26,6 +26,13 @@ final class EventTypes
     const COMBINATION_UPDATED = 'combination.updated';
     const COMBINATION_DELETED = 'combination.deleted';
     const STOCK_UPDATED = 'stock.updated';
+    /**
+     * Merchandise returns: this project's addition to the contract (webhooks.md §6 lets senders add
+     * names; prestashop_infor/names.py knows them). PrestaShop's Webservice never shows a return's
+     * lines, so these events carry them in `data`.
+     */
+    const ORDER_RETURN_CREATED = 'order_return.created';
+    const ORDER_RETURN_UPDATED = 'order_return.updated';
 
     /**
      * Not a v1 event: the contract defines no test event, but lets senders add names and has
@@ -53,5 +60,7 @@ final class EventTypes
         self::COMBINATION_UPDATED,
         self::COMBINATION_DELETED,
         self::STOCK_UPDATED,
+        self::ORDER_RETURN_CREATED,
+        self::ORDER_RETURN_UPDATED,
     ];
 }

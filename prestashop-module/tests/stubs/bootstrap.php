@@ -22,6 +22,7 @@ require_once __DIR__ . '/PrestaShopLogger.php';
 require_once __DIR__ . '/Module.php';
 require_once __DIR__ . '/ModuleFrontController.php';
 require_once __DIR__ . '/ObjectModel.php';
+require_once __DIR__ . '/OrderReturn.php';
 require_once __DIR__ . '/StockAvailable.php';
 require_once __DIR__ . '/SymfonyConsole.php';
 
@@ -33,6 +34,7 @@ function prestashop_stubs_reset()
     Shop::reset();
     Context::reset();
     ObjectModel::$rows = [];
+    OrderReturn::$details = [];
     StockAvailable::$ids = [];
     Tools::$values = [];
     PrestaShopLogger::$messages = [];
