@@ -29,6 +29,7 @@ from prestashop_infor.defs.sync import (
     infor_order_cancellations,
     infor_sales_orders,
     infor_shop_refunds,
+    infor_shop_returns,
     order_to_m3,
     prestashop_credit_slips,
     prestashop_order_status_updates,
@@ -331,9 +332,10 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     assert selected["order_sync_job"] == {
         "prestashop_orders", "prestashop_customers", "prestashop_reference_data", "prestashop_products",
         "infor_customers", "infor_sales_orders", "infor_order_cancellations", "prestashop_order_slips",
-        "infor_shop_refunds",
+        "infor_shop_refunds", "prestashop_order_returns", "infor_shop_returns",
     }  # fmt: skip
     assert infor_shop_refunds.op.pool == "infor_erp"
+    assert infor_shop_returns.op.pool == "infor_erp"
     assert infor_order_cancellations.op.pool == "infor_erp"
     assert selected["order_status_job"] == {
         "infor_order_statuses", "prestashop_order_status_updates", "infor_credit_notes", "prestashop_credit_slips"

@@ -265,7 +265,12 @@ def test_a_customer_returns_lines_of_a_delivered_order(shop):
         str(order_id), order["id_customer"], "1", "Wrong size")  # fmt: skip
     assert stored["date_add"] == shop.clock.local_text()
     assert shop.order_return_details[return_id] == [(int(first["id"]), 1), (int(second["id"]), 1)]
-    assert events_since(shop, start) == [("order.updated", "actionOrderReturn", order_id)]
+    assert events_since(shop, start) == [("order_return.created", "actionOrderReturn", order_id)]
+    assert shop.events[-1]["resource"] == {"type": "order_returns", "id": return_id}
+    assert shop.events[-1]["data"]["lines"] == [
+        {"id_order_detail": int(first["id"]), "product_quantity": 1},
+        {"id_order_detail": int(second["id"]), "product_quantity": 1},
+    ]
     assert client.get("orders", order_id)["date_upd"] == order["date_upd"]
 
     returns = dict(shop.order_return_details)
@@ -276,6 +281,32 @@ def test_a_customer_returns_lines_of_a_delivered_order(shop):
         with pytest.raises(ValueError):
             shop.request_return(target, lines)
     assert shop.order_return_details == returns
+
+
+def test_the_merchant_moves_a_return_and_the_module_event_carries_its_lines(shop):
+    http, client = serve(shop)
+    order_id = order_of(shop, [2])
+    (detail,) = details_of(client, order_id)
+    return_id = shop.request_return(order_id, [(int(detail["id"]), 2)])
+    start = len(shop.events)
+    shop.clock.advance(timedelta(minutes=5))
+
+    answer = http.post(f"/_sandbox/order_returns/{return_id}", json={"state": 2})  # accepted
+    assert answer.status_code == 200 and answer.json()["state"] == "2"
+    (event,) = shop.events[start:]
+    assert (event["event"], event["source_hook"]) == (
+        "order_return.updated",
+        "actionObjectOrderReturnUpdateAfter",
+    )
+    assert event["data"] == {"id_order_return": return_id, "id_order": order_id,
+                             "id_customer": int(client.get("orders", order_id)["id_customer"]), "state": 2,
+                             "date_upd": shop.clock.local_text(),
+                             "lines": [{"id_order_detail": int(detail["id"]), "product_quantity": 2}]}  # fmt: skip
+    for bad in ({"state": 9}, {"stat": 2}, {"state": "x"}):
+        assert http.post(f"/_sandbox/order_returns/{return_id}", json=bad).status_code == 400
+    assert http.post("/_sandbox/order_returns/99999", json={"state": 2}).status_code == 400
+    assert len(shop.events) == start + 1
+    assert shop.record("order_returns", return_id)["state"] == "2"
 
 
 # ----------------------------------------------------------------------------- sandbox hooks

@@ -4,7 +4,7 @@ event id before the receiver answers, read by the sensors in id order."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,11 +88,15 @@ def _row(envelope: Mapping[str, Any], status: str, attempt: int | None) -> dict[
     }
 
 
-def events_after(store: Store, after_id: int, *, limit: int = 1000) -> list[InboxEvent]:
-    """The stored events with an id above ``after_id``, oldest first (the sensors' read)."""
+def events_after(
+    store: Store, after_id: int, *, limit: int = 1000, events: Collection[str] | None = None
+) -> list[InboxEvent]:
+    """The stored events with an id above ``after_id``, oldest first (the sensors' read); of the
+    types ``events`` only, when given."""
     query = (
         sa.select(webhook_inbox)
         .where(webhook_inbox.c.id > after_id)
+        .where(webhook_inbox.c.event.in_(sorted(events)) if events is not None else sa.true())
         .order_by(webhook_inbox.c.id)
         .limit(limit)
     )

@@ -311,6 +311,22 @@ ps_order_slips = sa.Table(
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 
+# PrestaShop merchandise returns (revision 0010), as the module's ``order_return.*`` webhooks carry
+# them (the Webservice never shows a return's lines): the newest per return, by the shop's date_upd
+# (verbatim, shop-local) then the inbox id of the event that brought it.
+ps_order_returns = sa.Table(
+    "ps_order_returns",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("id_order", sa.Integer, nullable=False, index=True),
+    sa.Column("id_customer", sa.Integer, nullable=False),
+    sa.Column("state", sa.Integer, nullable=False),
+    sa.Column("lines", sa.Text, nullable=False),  # JSON: [[id_order_detail, quantity], ...]
+    sa.Column("date_upd", sa.String(19), nullable=False),
+    sa.Column("inbox_id", sa.Integer, nullable=False),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
 # PrestaShop combinations (revision 0003), read in full by ``prestashop_products`` (combinations
 # carry no date_upd): the references the stock push resolves M3 items with.
 ps_combinations = sa.Table(

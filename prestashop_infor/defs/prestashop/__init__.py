@@ -8,6 +8,7 @@ import dagster as dg
 
 from prestashop_infor.defs.prestashop.assets import (
     ASSETS,
+    WEBHOOK_INBOX,
     prestashop_customers,
     prestashop_order_slips,
     prestashop_orders,
@@ -19,13 +20,14 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.prestashop.schedules import prestashop_extract_job, prestashop_extract_schedule
 
 defs = dg.Definitions(
-    assets=ASSETS,
+    assets=[*ASSETS, WEBHOOK_INBOX],
     jobs=[prestashop_extract_job],
     schedules=[prestashop_extract_schedule],
 )
 
 __all__ = [
     "ASSETS",
+    "WEBHOOK_INBOX",
     "FAILURE_SHARE_CHECK",
     "PrestashopResource",
     "defs",

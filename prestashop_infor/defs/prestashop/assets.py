@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from prestashop_infor.defs.metadata import frame_table
+from prestashop_infor.defs.metadata import frame_table, table
 from prestashop_infor.defs.prestashop.checks import failure_share_spec, gated_result
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
@@ -34,6 +34,7 @@ from prestashop_infor.sync.prestashop_extraction import (
     extract_all,
     extract_changed,
 )
+from prestashop_infor.sync.returns import read_shop_returns
 
 GROUP = "prestashop"
 REFERENCE_DATA = (ORDER_STATES, COUNTRIES, CURRENCIES)  # prestashop_reference_data
@@ -220,9 +221,45 @@ def prestashop_order_slips(
     return gated_result(_incremental(context, ORDER_SLIPS, prestashop, store), validation_gate)
 
 
+#: The receiver's inbox (``prestashop-infor webhooks serve`` writes it, no run does): drawn so the
+#: graph shows where the merchandise returns come from.
+WEBHOOK_INBOX = dg.AssetSpec(
+    "prestashop_webhook_inbox",
+    group_name=GROUP,
+    kinds={"prestashop"},
+    description="The webhook events the receiver accepted (table webhook_inbox): signed, stored once per "
+    "event id. Written by `prestashop-infor webhooks serve`, not by a run; the sensors start runs from it.",
+)
+
+
+@dg.asset(
+    group_name=GROUP,
+    kinds={"prestashop"},
+    deps=[WEBHOOK_INBOX],
+    description="PrestaShop merchandise returns with their lines, as the module's order_return.created and "
+    "order_return.updated webhooks carry them (the Webservice never shows a return's lines): read from the "
+    "inbox after this asset's cursor, checked (a malformed event becomes a dead letter naming the field), "
+    "the newest version of each return upserted into ps_order_returns.",
+)
+def prestashop_order_returns(store: StoreResource) -> dg.MaterializeResult:
+    with store.open() as db:
+        read = read_shop_returns(db)
+    letters = [{"inbox_id": k, "problem": v} for k, v in read.invalid.items()]
+    return dg.MaterializeResult(
+        metadata={
+            "events": dg.MetadataValue.int(read.events),
+            "stored": dg.MetadataValue.int(read.stored),
+            "invalid": dg.MetadataValue.int(len(read.invalid)),
+            "return_ids": dg.MetadataValue.text(", ".join(str(i) for i in sorted(set(read.returns))[:50])),
+            "dead_letters": table(letters, ["inbox_id", "problem"]),
+        }
+    )
+
+
 ASSETS = [
     prestashop_orders,
     prestashop_order_slips,
+    prestashop_order_returns,
     prestashop_customers,
     prestashop_reference_data,
     prestashop_products,

@@ -13,7 +13,7 @@ from prestashop_infor.settings import Settings
 # In-process: a step of the multiprocess executor costs about 2 s of process start, more than the work.
 prestashop_extract_job = dg.define_asset_job(
     names.PRESTASHOP_EXTRACT_JOB,
-    selection=dg.AssetSelection.groups(GROUP),
+    selection=dg.AssetSelection.groups(GROUP).materializable(),
     executor_def=dg.in_process_executor,
     tags=max_runtime_tags(names.PRESTASHOP_EXTRACT_JOB),
     description="Extract orders, customers, products (incrementally) and stock (in full) from PrestaShop.",

@@ -38,6 +38,7 @@ from prestashop_infor.sync.master_data import (
 from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
 from prestashop_infor.sync.orders import ShopLookups, SyncReport, sync_orders
 from prestashop_infor.sync.refunds import send_refunds
+from prestashop_infor.sync.returns import send_returns
 from prestashop_infor.sync.status import push_stored_statuses
 from prestashop_infor.sync.stock import push_stock_levels
 
@@ -455,9 +456,36 @@ def infor_shop_refunds(
     )
 
 
+@dg.asset(
+    group_name=GROUP,
+    kinds={"infor"},
+    pool=ERP_POOL,
+    deps=["prestashop_order_returns", "prestashop_orders", "infor_sales_orders"],
+    description="Merchandise returns the merchant accepted in the shop (mapping returns.shop_states) entered in "
+    "M3 as customer returns (OIS390MI AddHead/AddLine, RSCD returns.m3_return_reason), once: the return's "
+    "number is derived from the shop's return id. When the goods arrive M3 credits the customer and the credit "
+    "note comes back as the shop's credit slip.",
+)
+def infor_shop_returns(
+    infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    rules = mapping.load()
+    with infor.get_client() as m3, store.open() as db:
+        report = send_returns(m3=m3, store=db, mapping=rules)
+    letters = [{"return": k, "code": e.code, "message": e.message} for k, e in report.dead_lettered.items()]
+    return dg.MaterializeResult(
+        metadata={
+            **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
+            "sent_ids": _ids(report.sent),
+            "dead_letters": table(letters, ["return", "code", "message"]),
+        }
+    )
+
+
 ASSETS = [
     order_to_m3,
     infor_shop_refunds,
+    infor_shop_returns,
     infor_order_cancellations,
     infor_credit_notes,
     prestashop_credit_slips,

@@ -112,6 +112,8 @@ order_sync_job = dg.define_asset_job(
         "infor_order_cancellations",
         "prestashop_order_slips",
         "infor_shop_refunds",
+        "prestashop_order_returns",
+        "infor_shop_returns",
     ),
     executor_def=dg.in_process_executor,
     tags={**max_runtime_tags(names.ORDER_SYNC_JOB), **lane_tags("orders")},

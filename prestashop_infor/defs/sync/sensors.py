@@ -2,7 +2,7 @@
 flow back on their own.
 
 ``prestashop_webhook_sensor`` routes each event by type to the job that materializes the right
-assets (the same assets the schedules run): order, customer and address events to
+assets (the same assets the schedules run): order, customer, address and merchandise return events to
 ``order_sync_job`` (extract the changed orders, customers and addresses, send the new orders to M3);
 product, combination and stock events to ``stock_sync_job`` (the stock push and its reads, the
 item descriptions). Its cursor keeps, per job, the id of the last inbox event that job has seen, and
@@ -61,6 +61,7 @@ ROUTES = {
     "order": order_sync_job.name,
     "customer": order_sync_job.name,
     "address": order_sync_job.name,
+    "order_return": order_sync_job.name,
     "product": stock_sync_job.name,
     "combination": stock_sync_job.name,
     "stock": stock_sync_job.name,
@@ -117,7 +118,7 @@ def _hand_over(instance: dg.DagsterInstance, run_id: str, first: int, last: int)
     minimum_interval_seconds=1,  # every loop of `prestashop-infor daemon` (1 s; Dagster's own: 5 s)
     default_status=_default_status(),
     description="New webhook events in the inbox, up to 1,000 per job at a time, become one run per job "
-    "that has work (orders, customers, addresses: order_sync_job at once; products, combinations, "
+    "that has work (orders, customers, addresses, returns: order_sync_job at once; products, combinations, "
     "stock: stock_sync_job, gathered for 10 s, one run at a time); no second run while one has not "
     "started." + lanes_note(),
 )

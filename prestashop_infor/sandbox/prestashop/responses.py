@@ -70,6 +70,7 @@ def create_app(
             Route("/_sandbox/orders", _sandbox_orders(shop), methods=["POST"]),
             Route("/_sandbox/orders/{order_id:int}/{action}", _sandbox_order_action(shop), methods=["POST"]),
             Route("/_sandbox/order_returns", _sandbox_order_returns(shop), methods=["GET"]),
+            Route("/_sandbox/order_returns/{return_id:int}", _sandbox_return_state(shop), methods=["POST"]),
             Route("/_sandbox/outbox", _sandbox_outbox(shop), methods=["GET", "DELETE"]),
             Route("/_sandbox/events", _sandbox_events(shop), methods=["GET"]),
             Route("/_sandbox/records/{resource}", _sandbox_records(shop), methods=["GET"]),
@@ -352,6 +353,21 @@ def _sandbox_order_returns(shop: Shop):
                 if wanted is None or record["id_order"] == wanted
             ]  # fmt: skip
         return JSONResponse(returns)
+
+    return endpoint
+
+
+def _sandbox_return_state(shop: Shop):
+    """POST ``/_sandbox/order_returns/{id}`` ``{"state": 2}``: the merchant moves a merchandise return
+    to a return state in the back office (``Shop.set_return_state``)."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            payload = await request.json()
+            shop.set_return_state(request.path_params["return_id"], int(payload["state"]))
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as error:
+            return JSONResponse({"error": f'bad return state: {error}; expected {{"state": 2}}'}, 400)
+        return JSONResponse(shop.record("order_returns", request.path_params["return_id"]))
 
     return endpoint
 

@@ -9,6 +9,7 @@ bad key (``status.prestashop_state.shipped: ...``). One module per section, the 
   own ``/api/order_states`` (:meth:`StatusMap.resolve`) — never hard-coded ids;
 - ``cancellation``: the shop states that cancel an order in M3, and how far M3 may have gone with it;
 - ``refunds``: the shop states an order takes when M3 credits it, in full or in part;
+- ``returns``: which merchandise returns of the shop go to M3, and how M3 records them;
 - ``currency``: converting order amounts to the ERP currency (the order's ``conversion_rate`` or a
   rates table, a rounding rule), keeping the original amounts next to the converted ones;
 - ``address``: ISO country codes, trimmed and cased fields, postcode formats, lines cut to M3's
@@ -43,6 +44,7 @@ from prestashop_infor.sync.mapping.enrichment import Enrichment, OrderContext, O
 from prestashop_infor.sync.mapping.items import ITEM_NUMBER_LENGTH, ItemRules
 from prestashop_infor.sync.mapping.loader import DEFAULT_MAPPING, Mapping, load_mapping, parse_mapping
 from prestashop_infor.sync.mapping.refunds import Refunds
+from prestashop_infor.sync.mapping.returns import Returns
 from prestashop_infor.sync.mapping.section import MappingError
 from prestashop_infor.sync.mapping.settings import (
     ErpSettings,
@@ -90,6 +92,7 @@ __all__ = [
     "OrderFields",
     "OrderSettings",
     "Refunds",
+    "Returns",
     "ResolvedStatusMap",
     "Rule",
     "RuleMatch",

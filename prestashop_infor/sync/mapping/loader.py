@@ -19,11 +19,14 @@ from prestashop_infor.sync.mapping.currency import CurrencyRules
 from prestashop_infor.sync.mapping.enrichment import Enrichment
 from prestashop_infor.sync.mapping.items import ItemRules
 from prestashop_infor.sync.mapping.refunds import Refunds
+from prestashop_infor.sync.mapping.returns import Returns
 from prestashop_infor.sync.mapping.section import MappingError, Section
 from prestashop_infor.sync.mapping.settings import ErpSettings, Notifications, OrderSettings, StockSettings
 from prestashop_infor.sync.mapping.status import StatusMap
 
 DEFAULT_MAPPING = Path(__file__).parents[1] / "default_mapping.yaml"
+#: How far apart the two derived series of M3 return numbers must start (slip ids, return ids below it).
+RETURN_SERIES = 1_000_000_000
 
 
 class Mapping(Section):
@@ -37,6 +40,7 @@ class Mapping(Section):
     status: StatusMap = Field(default_factory=StatusMap)
     cancellation: Cancellation = Field(default_factory=Cancellation)
     refunds: Refunds = Field(default_factory=Refunds)
+    returns: Returns = Field(default_factory=Returns)
     currency: CurrencyRules = Field(default_factory=CurrencyRules)
     address: AddressRules = Field(default_factory=AddressRules)
     items: ItemRules = Field(default_factory=ItemRules)
@@ -71,6 +75,14 @@ def parse_mapping(raw: Any, *, source: str = "mapping") -> Mapping:
         problem, more = first_problem(exc)
         also = f" (and {more} more problem(s))" if more else ""
         raise MappingError(problem.path, f"{problem.reason}{also}") from None
+    series = sorted([("refunds.m3_return_number_base", mapping.refunds.m3_return_number_base),
+                     ("returns.m3_return_number_base", mapping.returns.m3_return_number_base)], key=lambda s: s[1])  # fmt: skip
+    if series[1][1] - series[0][1] < RETURN_SERIES:
+        raise MappingError(
+            series[1][0],
+            f"must be at least {RETURN_SERIES:,} from {series[0][0]} ({series[0][1]}): the two number "
+            "series of M3 returns (base + the shop record's id) would meet",
+        )
     if not mapping.reviewed:
         raise MappingError(
             "reviewed",

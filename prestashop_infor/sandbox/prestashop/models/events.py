@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from prestashop_infor import names
 from prestashop_infor.sandbox.prestashop.models.records import Row, Table
 from prestashop_infor.sandbox.prestashop.resources import ResourceDef
 
@@ -56,6 +57,7 @@ class Notifications:
     subscribers: list[Callable[[Event], None]]
     outbox: list[Email]
     record_events: bool
+    _emit_order_return: Callable[[str, str, int], None]  # models.returns
 
     def subscribe(self, callback: Callable[[Event], None]) -> None:
         """Call ``callback(event)`` for every event (the webhook sender plugs in here)."""
@@ -79,6 +81,11 @@ class Notifications:
 
     def _emit_object_event(self, resource: str, action: str, record_id: int, row: Row) -> None:
         """``actionObject<Class>AddAfter`` / ``UpdateAfter`` / ``DeleteAfter`` as a ``<name>.<action>`` event."""
+        if resource == "order_returns" and action == "updated":  # the module's event, with the lines
+            self._emit_order_return(
+                names.ORDER_RETURN_UPDATED, "actionObjectOrderReturnUpdateAfter", record_id
+            )
+            return
         singular = _OBJECT_EVENTS.get(resource)
         if singular is None:
             return

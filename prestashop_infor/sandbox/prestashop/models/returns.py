@@ -22,8 +22,11 @@ The Webservice serves ``order_slip`` (its lines are the virtual ``order_slip_det
 ``order_returns`` before 9.0, and never the return's lines: ``OrderReturn`` has no Webservice getter
 for ``order_return_detail`` (classes/order/OrderReturn.php), so the shop keeps them here, in
 ``Shop.order_return_details`` (return id -> [(order detail id, quantity)]). The webhooks contract
-names no slip or return event: both emit ``order.updated`` for their order (with the hook that fired
-in ``source_hook``), so a receiver re-reads the order and its details.
+names no slip or return event: a slip emits ``order.updated`` for its order (``actionOrderSlipAdd``
+in ``source_hook``), so a receiver re-reads the order and its details; a return emits what the
+project's module sends, ``order_return.created`` (``actionOrderReturn``) and, when the merchant
+changes its state (``set_return_state``, or a Webservice PUT from 9.0),
+``order_return.updated``, each with the return's lines.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ class Returns:
     def request_return(self, order_id: int, lines: Lines, question: str = "") -> int:
         """A customer asks to send back ``lines`` of a delivered order; returns the return's id."""
         with self.lock:
-            order = self._order_row(order_id)
+            self._order_row(order_id)  # no such order: ValueError
             if not self._has_reached(order_id, lambda state: state == DELIVERED_STATE):
                 raise ValueError(f"order {order_id} has not been delivered: it cannot be returned yet")
             wanted = self._checked_lines(order_id, lines)
@@ -78,14 +81,41 @@ class Returns:
                 if quantity > left:
                     raise ValueError(f"order detail {detail_id} has {left} left to return, not {quantity}")
             return_id = self.add_return(order_id, wanted, question, state=1, when=self.clock.local_text())
-            self._emit(
-                names.ORDER_UPDATED,
-                "actionOrderReturn",
-                "orders",
-                order_id,
-                {"id_order": order_id, "date_upd": self._field("orders", order, "date_upd")},
-            )
+            self._emit_order_return(names.ORDER_RETURN_CREATED, "actionOrderReturn", return_id)
             return return_id
+
+    def set_return_state(self, return_id: int, state: int) -> None:
+        """The merchant moves a return to ``state`` in the back office (accepts it: 2, receives the
+        package: 3, denies it: 4, completes it: 5); ``actionObjectOrderReturnUpdateAfter`` fires."""
+        with self.lock:
+            row = self.tables["order_returns"].rows.get(int(return_id))
+            if row is None:
+                raise ValueError(f"no merchandise return {return_id} in this shop")
+            if int(state) not in RETURN_STATES:
+                raise ValueError(f"no return state {state}: the shop has {sorted(RETURN_STATES)}")
+            by_name = self.definitions["order_returns"].by_name
+            row = list(row)
+            row[by_name["state"].pos] = str(int(state))
+            row[by_name["date_upd"].pos] = self.clock.local_text()
+            self.tables["order_returns"].rows[int(return_id)] = row
+            self.tables["order_returns"].touch()
+            self._emit_order_return(
+                names.ORDER_RETURN_UPDATED, "actionObjectOrderReturnUpdateAfter", return_id
+            )
+
+    def _emit_order_return(self, event: str, hook: str, return_id: int) -> None:
+        """The module's ``order_return.*`` event: the return with its lines (prestashop-module/README.md),
+        which the Webservice never shows."""
+        row = self.tables["order_returns"].rows[int(return_id)]
+        by_name = self.definitions["order_returns"].by_name
+        data = {
+            "id_order_return": int(return_id),
+            **{name: int(row[by_name[name].pos]) for name in ("id_order", "id_customer", "state")},
+            "date_upd": row[by_name["date_upd"].pos],
+            "lines": [{"id_order_detail": detail, "product_quantity": quantity}
+                      for detail, quantity in sorted(self.order_return_details.get(int(return_id), []))],
+        }  # fmt: skip
+        self._emit(event, hook, "order_returns", int(return_id), data)
 
     def refund(self, order_id: int, lines: Lines, shipping: bool = False) -> int:
         """The merchant refunds ``lines`` of a paid order (and its shipping); returns the slip's id."""
