@@ -194,13 +194,15 @@ def _bound(home: Path, order_id: int) -> list[tuple]:
                   id=str(order_id))  # fmt: skip
 
 
-def _carried(home: Path, cancelled: int, returned: int, refunded: int) -> bool:
-    """The id map records the cancellation in M3, the refund entered in M3, the return's credit slip."""
+def _carried(home: Path, cancelled: int, returned: int, refunded: int, shop_return: int) -> bool:
+    """The id map records the cancellation in M3, the refund entered in M3, the return's credit slip,
+    the shop's return entered in M3."""
     with Store.from_url(_store_url(home)) as store:
         return (
             id_map.binding(store, "order_cancellation", cancelled) is not None
             and any(b.data.get("order_id") == refunded for b in id_map.bindings(store, "shop_refund"))
             and any(b.data.get("order_id") == returned for b in id_map.bindings(store, "credit_slip"))
+            and any(b.data.get("order_id") == shop_return for b in id_map.bindings(store, "shop_return"))
         )
 
 
@@ -281,7 +283,8 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
         # ... then the stories off the happy path, acted in the sandbox for the lanes to carry
         after_sales = demo.wait_for_line(r"After-sales for the lanes to carry: order (\d+) cancelled in the shop, "
                                          r"order (\d+) returned in M3 \(return \d+\), order (\d+) refunded in the "
-                                         r"shop \(credit slip \d+\)", 60, "the after-sales")  # fmt: skip
+                                         r"shop \(credit slip \d+\), order (\d+) returned in the shop \(merchandise "
+                                         r"return \d+\)", 60, "the after-sales")  # fmt: skip
         first_day, last_day = date.fromisoformat(summary[1]), date.fromisoformat(summary[2])
         assert (last_day - first_day).days == HISTORY_DAYS - 2  # the first day of the history to yesterday
         with Store.from_url(_store_url(home)) as store:
@@ -336,10 +339,11 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
         # The after-sales went across: the cancellation into M3 (its webhook), the refund into M3 as a
         # credit (its webhook), M3's credit note for the return as a credit slip (the status lane's
         # minute); each in the order's story
-        cancelled, returned, refunded = (int(after_sales[n]) for n in (1, 2, 3))
+        cancelled, returned, refunded, shop_return = (int(after_sales[n]) for n in (1, 2, 3, 4))
         wait_for(
-            lambda: _carried(home, cancelled, returned, refunded), 150, "the after-sales in both systems"
-        )
+            lambda: _carried(home, cancelled, returned, refunded, shop_return), 150,
+            "the after-sales in both systems",
+        )  # fmt: skip
 
         # No first-visit dialog: the instance turns Dagster's "join the community" off.
         assert _graphql(demo.url, "{ shouldShowNux }") == {"shouldShowNux": False}

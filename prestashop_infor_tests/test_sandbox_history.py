@@ -336,12 +336,13 @@ def test_the_sandbox_binds_beyond_loopback_only_when_told_the_name_it_is_reached
 def test_after_sales_cancel_return_and_refund_one_order_each_as_people_would(fresh):
     """Issue 19 §5: the demo's after-sales, acted in both emulators: an order M3 has not picked is
     cancelled in the shop, one invoiced is returned and credited in M3, one paid is
-    refunded in the shop; three different orders, the same ones from the same seed."""
+    refunded in the shop, one shipped is returned in the shop and the merchant accepts it; four
+    different orders, the same ones from the same seed."""
     shop, m3 = _clients(fresh)
     done = fresh.act_after_sales(seed=3)
-    assert set(done) == {"cancelled", "returned", "refunded"}
-    orders = [done[story]["order"] for story in ("cancelled", "returned", "refunded")]
-    assert len(set(orders)) == 3
+    assert set(done) == {"cancelled", "returned", "refunded", "return_requested"}
+    orders = [done[story]["order"] for story in ("cancelled", "returned", "refunded", "return_requested")]
+    assert len(set(orders)) == 4
     canceled = next(int(s["id"]) for s in shop.order_states() if "Canceled" in str(s["name"]))
     assert int(shop.get("orders", done["cancelled"]["order"])["current_state"]) == canceled
     returned = next(iter(m3.execute("OIS100MI", "GetHead", ORNO=_orno(m3, done["returned"]["order"]))))
@@ -353,6 +354,12 @@ def test_after_sales_cancel_return_and_refund_one_order_each_as_people_would(fre
     assert len(credits) == 1
     slips = shop.list("order_slip", filters={"id_order": f"[{done['refunded']['order']}]"})
     assert [int(s["id"]) for s in slips] == [done["refunded"]["slip"]]
+    requested = done["return_requested"]
+    assert int(shop.get("orders", requested["order"])["current_state"]) == 5  # delivered, then returned
+    (shop_return,) = [r for r in fresh.shop.records("order_returns") if r["id"] == requested["return"]]
+    assert (shop_return["id_order"], shop_return["state"]) == (str(requested["order"]), "2")  # accepted
+    assert [e["event"] for e in fresh.shop.events if e["resource"]["type"] == "order_returns"] == [
+        "order_return.created", "order_return.updated"]  # fmt: skip
 
 
 def _orno(m3: M3Client, order_id: int) -> str:

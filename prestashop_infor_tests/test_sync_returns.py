@@ -34,6 +34,7 @@ from prestashop_infor.sync.returns import (
     return_number,
     send_returns,
 )
+from prestashop_infor.sync.trace import trace_order
 from prestashop_infor_tests.test_sync_credit_notes import TIME_ZONE, Terminated, World
 
 LATER = timedelta(minutes=5)  # past read_shop_returns' settling time
@@ -105,6 +106,16 @@ def test_an_accepted_return_is_entered_in_m3_once_and_its_credit_comes_back_as_a
     assert [(line.ponr, line.req0) for line in m3.lines] == [(1, 1), (2, 1)]
     assert id_map.binding(world.store, ENTITY, return_id).target_key == m3.repn
     assert world.send().counts() == dict.fromkeys(report.counts(), 0)  # once
+    story = trace_order(world.store, world.order_id)
+    told = {step.what: step.detail for step in story}
+    assert told["return requested in the shop"] == (
+        f"merchandise return {return_id} (state 2): 1 of row {world.details[0]}, 1 of row {world.details[1]}"
+    )
+    assert (
+        told["return entered in M3"] == f"merchandise return {return_id} as M3 return {m3.repn} (goods back)"
+    )
+    assert [s.detail.split(" (")[0] for s in story if s.what == "webhook received"][-2:] == [
+        names.ORDER_RETURN_CREATED, names.ORDER_RETURN_UPDATED]  # fmt: skip
     assert world.read().events == 0  # the cursor moved past the events
 
     assert world.m3_http.post(f"/_sandbox/returns/{m3.repn}/receive").is_success  # the goods arrive

@@ -128,8 +128,8 @@ def _demo_start_runs(
 
 
 def _act_after_sales(sandbox: Any) -> None:
-    """An order cancelled in the shop, one returned in M3, one refunded in the shop, for the lanes to
-    carry across within a minute; say which (``prestashop-infor trace N`` tells each story)."""
+    """An order cancelled in the shop, one returned in M3, one refunded in the shop, one returned in
+    the shop, for the lanes to carry across within a minute; say which (``prestashop-infor trace N`` tells each story)."""
     try:
         done = sandbox.act_after_sales(seed=sandbox.settings.seed)
     except ValueError as exc:
@@ -144,6 +144,9 @@ def _act_after_sales(sandbox: Any) -> None:
         told.append(
             f"order {done['refunded']['order']} refunded in the shop (credit slip {done['refunded']['slip']})"
         )
+    if "return_requested" in done:
+        story = done["return_requested"]
+        told.append(f"order {story['order']} returned in the shop (merchandise return {story['return']})")
     if told:
         _say(f"After-sales for the lanes to carry: {', '.join(told)}; `prestashop-infor trace N` tells each.")
 

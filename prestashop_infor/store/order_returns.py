@@ -82,6 +82,17 @@ def returns_of(store: Store, ids: Iterable[int]) -> dict[int, ShopReturn]:
         return {int(row.id): _return(row) for row in rows}
 
 
+def returns_of_order(store: Store, order_id: int) -> list[tuple[ShopReturn, datetime]]:
+    """The stored returns of one shop order, with when each was last stored, oldest first."""
+    query = (
+        sa.select(ps_order_returns)
+        .where(ps_order_returns.c.id_order == int(order_id))
+        .order_by(ps_order_returns.c.id)
+    )
+    with store.engine.connect() as connection:
+        return [(_return(row), row.loaded_at) for row in connection.execute(query)]
+
+
 def returns_to_send(
     store: Store, states: Collection[int], *, sent: str, entity: str, limit: int
 ) -> list[ReturnToSend]:

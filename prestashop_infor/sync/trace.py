@@ -1,7 +1,7 @@
 """Where is order N? One shop order's story in time order, from what the store holds: the webhooks
 received for it, its extraction, its M3 customer and customer order, the M3 states read, what was
 written back to the shop, its cancellation in M3 (or the private message saying why it was too
-late) and its dead letters (``prestashop-infor trace ORDER_ID``)."""
+late), its returns and refunds, and its dead letters (``prestashop-infor trace ORDER_ID``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from prestashop_infor.store import Store, backoffice, credit_notes, id_map, inbox, order_states, tables
+from prestashop_infor.store import (
+    Store,
+    backoffice,
+    credit_notes,
+    id_map,
+    inbox,
+    order_returns,
+    order_states,
+    tables,
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,23 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
         if refund.created_at is not None:
             steps.append(Step(refund.created_at, "refund entered in M3",
                               f"credit slip {refund.source_key} as M3 return {refund.target_key} (credit without goods)"))  # fmt: skip
+    shop_returns = order_returns.returns_of_order(store, order_id)
+    sent = id_map.bindings_for(store, "shop_return", [r.id for r, _ in shop_returns])
+    for shop_return, loaded_at in shop_returns:
+        for event in inbox.events_about(store, "order_returns", shop_return.id):
+            steps.append(Step(event.received_at, "webhook received",
+                              f"{event.event} (return {shop_return.id}, attempt {event.attempt or '?'}, "
+                              f"inbox id {event.id}, {event.status})", inbox_id=event.id))  # fmt: skip
+        lines = ", ".join(f"{quantity} of row {detail}" for detail, quantity in shop_return.lines)
+        steps.append(Step(loaded_at, "return requested in the shop",
+                          f"merchandise return {shop_return.id} (state {shop_return.state}): {lines}"))  # fmt: skip
+        entered = sent.get(str(shop_return.id))
+        if entered is not None and entered.created_at is not None:
+            steps.append(Step(entered.created_at, "return entered in M3",
+                              f"merchandise return {shop_return.id} as M3 return {entered.target_key} (goods back)"))  # fmt: skip
+        for letter in store.dead_letters_of(["shop_return"], shop_return.id):
+            steps.append(Step(letter.first_seen, f"dead letter {letter.id} ({letter.entity}, {letter.stage})",
+                              f"{letter.error_code}: {letter.message[:200]} [{letter.state}]"))  # fmt: skip
     message = id_map.binding(store, "cancel_message", key)
     if message is not None and message.created_at is not None:
         steps.append(Step(message.created_at, "private message on the shop order",
