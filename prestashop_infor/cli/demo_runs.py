@@ -36,7 +36,7 @@ _DISCREPANCY_WORDS = {
 }
 _DEMO_ASSETS_QUERY = """
 { repositoriesOrError { __typename ... on RepositoryConnection { nodes {
-    name location { name } assetNodes { assetKey { path } groupName } } } } }
+    name location { name } assetNodes { assetKey { path } groupName isMaterializable } } } } }
 """
 _DEMO_LAUNCH_MUTATION = """
 mutation Launch($params: ExecutionParams!) { launchRun(executionParams: $params) {
@@ -80,7 +80,8 @@ def _demo_start_runs(
         except Exception:  # noqa: BLE001 - not up yet: the webserver or the code location is starting
             continue
         for repository in repositories.get("nodes", []):
-            keys = [n["assetKey"] for n in repository["assetNodes"] if n["groupName"] in DEMO_GROUPS]
+            keys = [n["assetKey"] for n in repository["assetNodes"]
+                    if n["groupName"] in DEMO_GROUPS and n["isMaterializable"]]  # not the webhook inbox  # fmt: skip
             if keys:
                 location = {
                     "repositoryLocationName": repository["location"]["name"],
