@@ -9,6 +9,7 @@ only translates HTTP:
 - ``lifecycle.py`` — the customer-order lifecycle on the tenant clock (``clock.py``), over the orders
   ``order_index.py`` keeps;
 - ``returns.py`` — customer returns: received back into stock and credited (a credit note);
+- ``credit.py`` — credit control: a customer's credit limit and exposure, orders held for credit;
 - ``programs/`` — one module per MI program: its write rules and which records its reads read;
 - ``families/`` and ``reads.py`` — the records seen as M3 fields, and the generic read engine
   that serves every ``Get``/``Lst``/``Sel`` transaction from them, driven by the spec facts

@@ -88,7 +88,10 @@ class Customer:
     cutm: str = ""
     cutp: str = "0"
     stat: str = "20"
-    credit_stop: bool = False
+    credit_stop: bool = False  # BLCD 1: customer stop, every order held (models/credit.py)
+    # CRL3, credit limit 3: the most the customer may owe in outstanding invoices and orders not
+    # invoiced yet; 0 = no limit (models/credit.py)
+    credit_limit: Decimal = Decimal(0)
     rgdt: date | None = None
     lmdt: date | None = None
     chno: int = 1
@@ -129,6 +132,10 @@ class BatchOrder:
     ornr: str = ""
     errors: list[tuple[str, str, str, str]] = field(default_factory=list)  # LEVL, MSID, MDTA, TX60
     confirmed: bool = False
+
+    @property
+    def cuor(self) -> str:
+        return self.head.get("CUOR", "")
 
 
 @dataclass(slots=True)

@@ -1,7 +1,7 @@
 """``M3Tenant``: one M3 company behind its ION API gateway, composed of the parts of this package.
 
-It holds the records (``records.py``), runs the order lifecycle (``lifecycle.py``, mixed in) and
-the customer returns (``returns.py``, mixed in),
+It holds the records (``records.py``), runs the order lifecycle (``lifecycle.py``, mixed in),
+the customer returns (``returns.py``, mixed in) and the credit control (``credit.py``, mixed in),
 keeps the gateway (``gateway.py``) and answers MI transactions: every call is validated against the
 program's spec facts, then served by the program's hand-written rule (``programs/``) or, for reads,
 by the generic read engine (``reads.py``), and rendered as M3 renders records — only the spec's
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from prestashop_infor.sandbox.infor.models.clock import SimClock
+from prestashop_infor.sandbox.infor.models.credit import CreditControl
 from prestashop_infor.sandbox.infor.models.gateway import Gateway
 from prestashop_infor.sandbox.infor.models.lifecycle import LifecycleSettings, OrderLifecycle
 from prestashop_infor.sandbox.infor.models.programs import PROGRAMS, Handler, Program
@@ -61,7 +62,7 @@ def _read_plan(program: str, transaction: str, rule: ReadRule) -> ReadPlan:
     return compile_read(load_specs()[program][transaction], rule)
 
 
-class M3Tenant(OrderLifecycle, CustomerReturns):
+class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl):
     """One M3 tenant (company 100, division AAA) behind its ION API gateway."""
 
     def __init__(

@@ -18,14 +18,20 @@ MSG_UNKNOWN_FIELD = "EMI0103"
 MSG_UNKNOWN_TRANSACTION = "EMI0104"
 MSG_NOT_NUMERIC = "EMI0105"
 MSG_INVALID_DATE = "EMI0106"
+MSG_NOT_EMULATED = "EMI0107"  # an input M3 would keep and act on that the emulator does not model
 MSG_NOT_FOUND = "EMI0201"
 MSG_EXISTS = "EMI0202"
 MSG_WRONG_STATE = "EMI0203"
 MSG_CHANGED = "EMI0204"  # the record was changed by another user since the change number given
 MSG_UNKNOWN_CUSTOMER = "EMI0301"
 MSG_UNKNOWN_ITEM = "EMI0302"
-MSG_CREDIT_STOP = "EMI0303"
+MSG_CREDIT_STOP = "EMI0303"  # the customer is stopped (CRS610 BLCD 1): no order passes
 MSG_NO_LINES = "EMI0304"
+# Over the credit limit: an id of its own, not MSG_CREDIT_STOP. M3 tells the two apart (a customer
+# stop holds every order until a person lifts it; a limit holds only what does not fit, and a
+# smaller order or a payment lets the next one through), and a caller should be able to as well;
+# the order held for either waits at batch status 30 all the same.
+MSG_CREDIT_LIMIT = "EMI0305"
 
 
 class M3Failure(Exception):

@@ -9,7 +9,8 @@ Routes (``{ti}`` is the tenant):
 - ``POST /{ti}/M3/m3api-rest/v2/execute`` — bulk, one program per request.
 - ``GET /{ti}/M3/m3api-rest/execute/{PROGRAM}/{TRANSACTION}`` — v1 (``MIRecord``/``NameValue``).
 - ``/_sandbox/...`` — advance the clock, ship/invoice/pay/cancel an order, receive a customer return,
-  adjust stock, inject faults, expire tokens, set a quota, read a summary.
+  release a batch order held for credit, set a customer's credit limit and stop, adjust stock, inject
+  faults, expire tokens, set a quota, read a summary.
 
 The routes of each part live in their own module: ``oauth`` (the gateway's token endpoints), ``mi``
 (M3 transactions), ``hooks`` and ``return_hooks`` (the sandbox hooks); ``wire`` holds what they answer
@@ -43,6 +44,8 @@ def create_app(tenant: M3Tenant) -> Starlette:
         Route("/_sandbox/advance", hooks.sandbox_advance, methods=["POST"]),
         Route("/_sandbox/orders/{orno}/{action}", hooks.sandbox_order, methods=["POST"]),
         Route("/_sandbox/returns/{repn}/receive", returns.receive, methods=["POST"]),
+        Route("/_sandbox/batch_orders/{orno}/release", hooks.sandbox_release_batch, methods=["POST"]),
+        Route("/_sandbox/customers/{cuno}/credit", hooks.sandbox_customer_credit, methods=["POST"]),
         Route("/_sandbox/stock", hooks.sandbox_stock, methods=["POST"]),
         Route("/_sandbox/faults", hooks.sandbox_faults, methods=["POST", "DELETE"]),
         Route("/_sandbox/tokens/expire", hooks.sandbox_expire_tokens, methods=["POST"]),

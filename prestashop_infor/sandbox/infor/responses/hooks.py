@@ -1,6 +1,6 @@
 """The sandbox-only hooks under ``/_sandbox/``: read a summary, advance the clock, ship (some lines
-of) an order, invoice, pay or cancel it, adjust stock, inject faults, expire tokens, set a quota,
-change settings."""
+of) an order, invoice, pay or cancel it, release a batch order held for credit, set a customer's
+credit limit and stop, adjust stock, inject faults, expire tokens, set a quota, change settings."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from prestashop_infor.sandbox.infor.models import Fault, M3Failure, M3Tenant
+from prestashop_infor.sandbox.infor.models.values import MSG_NOT_FOUND, dec
 from prestashop_infor.sandbox.infor.responses.wire import flag, gateway_error
 
 
@@ -106,6 +107,59 @@ class SandboxHooks:
         except M3Failure as failure:
             return self._hook_error(failure)
         return gateway_error(404, "Not Found", f"unknown order action {action!r}")
+
+    async def sandbox_release_batch(self, request: Request) -> Response:
+        """A person in M3 releases a batch order held for credit (status 30): it becomes a customer
+        order as ``Confirm`` makes one, whatever the limit. 404 for an unknown batch order, 400 for
+        one not held."""
+        try:
+            batch = self.m3.release_credit_hold(request.path_params["orno"])
+        except M3Failure as failure:
+            return JSONResponse(
+                {"error": failure.code, "field": failure.field, "message": failure.message},
+                status_code=404 if failure.code == MSG_NOT_FOUND else 400,
+            )
+        return JSONResponse({"ORNO": batch.orno, "STAT": batch.stat, "ORNR": batch.ornr})
+
+    async def sandbox_customer_credit(self, request: Request) -> Response:
+        """Set a customer's credit limit (CRL3, ``"limit"``: a number of at least 0, 0 = no limit)
+        and/or customer stop (BLCD, ``"stop"``: true or false), as a person would in CRS610.
+        Answers the customer's credit data and exposure; 404 for an unknown customer."""
+        usage = 'expected {"limit": "500.00"} and/or {"stop": true|false}'
+        try:
+            body = await self._json(request)
+        except M3Failure as failure:
+            return gateway_error(400, "Bad Request", f"{failure.message}: {usage}")
+        unknown = sorted(set(body) - {"limit", "stop"})
+        if unknown or not body:
+            problem = f"unknown key(s) {', '.join(unknown)}" if unknown else "nothing to set"
+            return gateway_error(400, "Bad Request", f"{problem}: {usage}")
+        limit = None
+        if "limit" in body:
+            raw = body["limit"]
+            try:
+                if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+                    raise InvalidOperation
+                limit = Decimal(str(raw).strip())
+                if not limit.is_finite() or limit < 0 or len(dec(limit.quantize(Decimal("0.01")))) > 15:
+                    raise InvalidOperation
+            except InvalidOperation:
+                message = f"limit must be an amount from 0 (no limit) to 15 digits, got {raw!r}: {usage}"
+                return gateway_error(400, "Bad Request", message)
+        stop = body.get("stop")
+        if "stop" in body and not isinstance(stop, bool):
+            return gateway_error(400, "Bad Request", f"stop must be true or false, got {stop!r}: {usage}")
+        cuno = request.path_params["cuno"]
+        with self.m3.lock():
+            self.m3.tick()
+            customer = self.m3.customers.get(cuno)
+            if customer is None:
+                return gateway_error(404, "Not Found", f"Customer number {cuno} does not exist")
+            self.m3.set_credit(customer, limit=limit, stop=stop)
+            receivables = self.m3.open_receivables(cuno)
+            orders = self.m3.order_value_not_invoiced(cuno)
+            return JSONResponse({"CUNO": cuno, "CRL3": dec(customer.credit_limit), "BLCD": "1" if customer.credit_stop else "0",
+                                 "TOIN": dec(receivables), "TBLG": dec(orders), "exposure": dec(receivables + orders)})  # fmt: skip
 
     async def sandbox_stock(self, request: Request) -> Response:
         try:

@@ -30,7 +30,11 @@ from prestashop_infor.sandbox.infor.models.families.batch_orders import (
     ORDER_HEAD_TEXT,
     ORDER_LINE_TEXT,
 )
-from prestashop_infor.sandbox.infor.models.families.customers import CUSTOMER, CUSTOMER_ADDRESS
+from prestashop_infor.sandbox.infor.models.families.customers import (
+    CUSTOMER,
+    CUSTOMER_ADDRESS,
+    CUSTOMER_FINANCIAL,
+)
 from prestashop_infor.sandbox.infor.models.families.deliveries import (
     DELIVERY,
     DELIVERY_ADDRESS,
@@ -52,7 +56,7 @@ from prestashop_infor.sandbox.infor.models.families.stock import BALANCE, ITEM, 
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        ITEM, WAREHOUSE, BALANCE, CUSTOMER, CUSTOMER_ADDRESS, BATCH_ORDER, BATCH_LINE, BATCH_ADDRESS,
+        ITEM, WAREHOUSE, BALANCE, CUSTOMER, CUSTOMER_FINANCIAL, CUSTOMER_ADDRESS, BATCH_ORDER, BATCH_LINE, BATCH_ADDRESS,
         ORDER_ADDRESS, BATCH_ERROR, ORDER_HEAD_TEXT, ORDER_LINE_TEXT, ORDER, ORDER_LINE, DELIVERY,
         DELIVERY_ADDRESS, DELIVERY_LINE, PICKING_LIST, SHIPMENT, INVOICE, INVOICE_LINE, RECEIVABLE,
         STOCK_MESSAGE, WAREHOUSE_MESSAGE, CUSTOMER_RETURN, RETURN_LINE, OPEN_RETURN_LINE, NOTHING,

@@ -1,4 +1,9 @@
-"""Families of the customer master: customers and their addresses (CRS610MI)."""
+"""Families of the customer master: customers, their financial data and their addresses (CRS610MI).
+
+A customer's credit limits (``models/credit.py``): the emulator keeps credit limit 3 (``CRL3``); limits
+1, 2 and 4 (``CRLM``, ``CRL2``, ``ODUD``) are 0, no limit. ``GetFinancial`` reads ``customer_financial``, the
+customer with what it owes (``TOIN`` outstanding invoices, ``TBLG`` orders not invoiced): worked out
+for the one customer asked for, not for every customer a list reads."""
 
 from __future__ import annotations
 
@@ -25,7 +30,21 @@ def _customer_row(m3: M3Tenant, c: Customer) -> Row:
         "YREF": c.yref, "MAIL": c.mail, "CSCD": c.cscd, "ECAR": c.ecar, "STAT": c.stat, "TOWN": c.town,
         "CUCD": c.cucd, "LMDT": c.lmdt, "RGDT": c.rgdt, "CHNO": c.chno, "LMTS": c.lmts,
         "WHLO": m3.default_warehouse, "PYNO": c.cuno, "BLCD": "1" if c.credit_stop else "0",
+        "CRLM": 0, "CRL2": 0, "CRL3": c.credit_limit,
     }  # fmt: skip
+
+
+def _customer_financial_row(m3: M3Tenant, c: Customer) -> Row:
+    return {
+        **_customer_row(m3, c),
+        "ODUD": 0,
+        "TOIN": m3.open_receivables(c.cuno),
+        "TBLG": m3.order_value_not_invoiced(c.cuno),
+    }
+
+
+def _customer(m3: M3Tenant, cuno: str) -> list[Customer]:
+    return [c for c in [m3.customers.get(cuno)] if c is not None]
 
 
 CUSTOMER = Family(
@@ -35,10 +54,20 @@ CUSTOMER = Family(
     row=_customer_row,
     fields=field_set(
         "CONO DIVI LNCD CUNO CUNM CUA1 CUA2 CUA3 CUA4 PONO PHNO CUTP ALCU YREF MAIL CSCD ECAR STAT TOWN CUCD "
-        "LMDT RGDT CHNO LMTS WHLO PYNO BLCD"
+        "LMDT RGDT CHNO LMTS WHLO PYNO BLCD CRLM CRL2 CRL3"
     ),
-    index={"CUNO": lambda m3, v: [c for c in [m3.customers.get(v)] if c is not None]},
+    index={"CUNO": _customer},
     labels={"CUNO": "Customer number"},
+)
+
+CUSTOMER_FINANCIAL = Family(
+    "customer_financial",
+    key=CUSTOMER.key,
+    objects=CUSTOMER.objects,
+    row=_customer_financial_row,
+    fields=CUSTOMER.fields | field_set("ODUD TOIN TBLG"),
+    index={"CUNO": _customer},
+    labels=CUSTOMER.labels,
 )
 
 

@@ -1,22 +1,31 @@
 """CRS610MI, customer interface (§11.3): customers created from a template (``Add``, numbered by
-the emulator when ``CUNO`` is omitted), changed (``ChgBasicData``), their extra addresses
-(``AddAddress``) and their reads.
+the emulator when ``CUNO`` is omitted), changed (``ChgBasicData``), their financial data
+(``ChgFinancial``, ``GetFinancial``: credit limit and customer stop, ``models/credit.py``), their
+extra addresses (``AddAddress``) and their reads.
 
 ``ChgBasicData`` changes only the fields given (a blank input leaves a field as it is, ``?`` blanks
 it), refuses a ``CHNO`` that is not the customer's change number any more (changed by another user
 since it was read), and moves the change number, ``LMDT`` and ``LMTS`` (so ``LstByNumber`` with
-``LMTS`` lists the customer as changed)."""
+``LMTS`` lists the customer as changed). ``ChgFinancial`` does the same for the name, language and
+currency, and sets credit limit 3 (``CRL3``, 0 = no limit) and the customer stop (``BLCD`` 0 or 1);
+credit limits 1, 2 and 4 (``CRLM``, ``CRL2``, ``ODUD``) are refused unless 0: the emulator does not
+model them, and would rather say so than keep a limit it never checks."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from prestashop_infor.sandbox.infor.models.programs.base import Fields, Program, Records
 from prestashop_infor.sandbox.infor.models.reads import read_table
 from prestashop_infor.sandbox.infor.models.records import Customer, CustomerAddress
 from prestashop_infor.sandbox.infor.models.values import (
     MSG_EXISTS,
+    MSG_NOT_EMULATED,
     MSG_NOT_FOUND,
     MSG_WRONG_STATE,
     M3Failure,
+    money,
+    parse_decimal,
 )
 
 #: Add inputs kept on the customer record (lower-case attribute of ``Customer``).
@@ -25,15 +34,21 @@ CUSTOMER_FIELDS = ("CUA1", "CUA2", "CUA3", "CUA4", "PONO", "TOWN", "CSCD", "ECAR
 #: ChgBasicData inputs kept on the customer record; the others are accepted and not kept.
 CHANGEABLE_FIELDS = ("CUNM", "CUA1", "CUA2", "CUA3", "CUA4", "PONO", "TOWN", "CSCD", "ECAR", "PHNO", "MAIL",
                      "LNCD", "ALCU", "YREF", "CUTP", "STAT")  # fmt: skip
+#: ChgFinancial inputs kept as given; CRL3 and BLCD are kept too, the others accepted and not kept.
+FINANCIAL_FIELDS = ("CUNM", "LNCD", "CUCD")
+#: The credit limits M3 has and the emulator does not model: label of each.
+UNMODELLED_LIMITS = {"CRLM": "Credit limit 1 - max overdue invoices", "CRL2": "Credit limit 2 - max out.invoices",
+                     "ODUD": "Credit limit 4 - max days on invoices"}  # fmt: skip
 
 
 class CRS610MI(Program):
     name = "CRS610MI"
     reads = read_table(
         customer=(
-            "GetBasicData", "GetFinancial", "GetOrderInfo", "GetRentalData", "GetServOrdInfo", "LstByMarketDim",
+            "GetBasicData", "GetOrderInfo", "GetRentalData", "GetServOrdInfo", "LstByMarketDim",
             "LstByName", "LstByNumber", "LstBySearchKey",
         ),
+        customer_financial=("GetFinancial",),
         customer_address=("GetAddress", "LstAddresses"),
         not_kept=(
             # customer groups, invoice recipients, charges, templates and user-defined code tables
@@ -51,6 +66,35 @@ class CRS610MI(Program):
         customer = self._customer(f["CUNO"])
         self.change(customer, f, CHANGEABLE_FIELDS, ("CUNM", "Customer name"), f"Customer {customer.cuno}")
         return [{"CUNO": customer.cuno}]
+
+    def ChgFinancial(self, f: Fields) -> Records:
+        """Change the customer's financial data: credit limit 3 and customer stop (what the credit
+        check reads), name, language and currency; checked in full before anything changes."""
+        customer = self._customer(f["CUNO"])
+        for name, label in UNMODELLED_LIMITS.items():
+            if parse_decimal(f, name, Decimal(0)) != 0:
+                raise M3Failure(
+                    MSG_NOT_EMULATED,
+                    f"{label} ({name}) is not kept by this emulator: its credit check uses credit limit 3 "
+                    "(CRL3, max outstanding invoices + orders)",
+                    name,
+                )
+        limit = parse_decimal(f, "CRL3", None)
+        if limit is not None and limit < 0:
+            raise M3Failure(
+                MSG_WRONG_STATE, f"Credit limit 3 (CRL3) must not be negative, got {f['CRL3']}", "CRL3"
+            )
+        stop = f.get("BLCD")
+        if stop is not None and stop.lstrip("0") not in ("", "1"):
+            raise M3Failure(
+                MSG_WRONG_STATE, f"Customer stop (BLCD) is 0 or 1 in this emulator, got {stop}", "BLCD"
+            )
+        self.change(customer, f, FINANCIAL_FIELDS, ("CUNM", "Customer name"), f"Customer {customer.cuno}")
+        if limit is not None:
+            customer.credit_limit = money(limit)
+        if stop is not None:
+            customer.credit_stop = stop.lstrip("0") == "1"
+        return []
 
     def AddAddress(self, f: Fields) -> Records:
         customer = self._customer(f["CUNO"])

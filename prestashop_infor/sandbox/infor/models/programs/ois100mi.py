@@ -2,9 +2,11 @@
 
 Orders from outside M3 enter as batch orders with a temporary number (``AddBatchHead``), get a
 delivery address, lines and texts, and are released by ``Confirm``: checked like manual entry
-(customer, items, warehouses, credit stop) and, when they pass, turned into a customer order by the
+(customer, items, warehouses, credit) and, when they pass, turned into a customer order by the
 lifecycle (at once or after the batch job's delay). Rejected batch orders keep their reasons for
-``LstErrMsgOrder`` and can be corrected and confirmed again.
+``LstErrMsgOrder`` and can be corrected and confirmed again. One that fails the credit check (the
+customer stopped, or its credit limit exceeded: ``models/credit.py``) is held at status 30 until a
+person releases it; ``CheckCredit`` asks that question before an order is entered.
 
 Customer orders are taken back before they leave the warehouse: ``DelLine`` deletes a line not on
 a picking list yet (status below 44: what it had allocated goes back to the balance; the head stays
@@ -29,10 +31,12 @@ from prestashop_infor.sandbox.infor.models.records import (
     BATCH_NO_LINES,
     BatchLine,
     BatchOrder,
+    Customer,
     CustomerOrder,
     OrderLine,
 )
 from prestashop_infor.sandbox.infor.models.values import (
+    MSG_CREDIT_LIMIT,
     MSG_CREDIT_STOP,
     MSG_NO_LINES,
     MSG_NOT_FOUND,
@@ -41,6 +45,7 @@ from prestashop_infor.sandbox.infor.models.values import (
     MSG_UNKNOWN_ITEM,
     MSG_WRONG_STATE,
     M3Failure,
+    dec,
     mandatory,
     parse_date,
     parse_decimal,
@@ -157,15 +162,56 @@ class OIS100MI(Program):
                 batch.errors.append(("2", MSG_NOT_FOUND, line.whlo, f"Warehouse {line.whlo} does not exist"))
             if unknown or unknown_whlo:
                 batch.stat = BATCH_LINE_ERROR
-            elif customer.credit_stop:
+            elif (hold := self._credit_hold(customer, batch)) is not None:
                 batch.stat = BATCH_CREDIT_STOP
-                batch.errors.append(
-                    ("1", MSG_CREDIT_STOP, batch.cuno, f"Customer {batch.cuno} is credit-stopped")
-                )
+                batch.errors.append(hold)
             else:
                 batch.stat = BATCH_ENTERED
                 m3.submit_batch(batch)
         return [{"ORNO": batch.orno, "STAT": batch.stat}]
+
+    def _credit_hold(self, customer: Customer, batch: BatchOrder) -> tuple[str, str, str, str] | None:
+        """Why the credit check holds the batch order (its error: LEVL, MSID, MDTA, TX60), or None:
+        the customer is stopped, or its exposure plus the order's value exceeds its credit limit."""
+        if customer.credit_stop:
+            return ("1", MSG_CREDIT_STOP, batch.cuno, f"Customer {batch.cuno} is credit-stopped")
+        value = self.m3.batch_order_value(batch) if customer.credit_limit > 0 else Decimal(0)
+        exposure = self.m3.over_credit_limit(customer, value)
+        if exposure is None:
+            return None
+        limit = dec(customer.credit_limit)
+        text = f"Credit limit {limit} exceeded: exposure {dec(exposure)}, order {dec(value)}"
+        return ("1", MSG_CREDIT_LIMIT, batch.cuno, text)
+
+    def CheckCredit(self, f: Fields) -> Records:
+        """Whether an order of ``AMNT`` (in the customer's currency; none: 0) would pass the credit
+        check of order entry: no records when it would, M3's error when the customer is stopped or
+        its exposure plus the amount exceeds its credit limit (at the limit passes)."""
+        m3 = self.m3
+        cuno = f["CUNO"]
+        customer = m3.customers.get(cuno)
+        if customer is None:
+            raise M3Failure(MSG_NOT_FOUND, f"Customer number {cuno} does not exist", "CUNO")
+        cucd = f.get("CUCD")
+        if cucd is not None and cucd != customer.cucd:
+            raise M3Failure(
+                MSG_WRONG_STATE,
+                f"Currency {cucd} is not the currency {customer.cucd} of customer {cuno}: "
+                "the emulator checks amounts in the customer's currency only",
+                "CUCD",
+            )
+        amount = parse_decimal(f, "AMNT", Decimal(0)) or Decimal(0)
+        if customer.credit_stop:
+            raise M3Failure(MSG_CREDIT_STOP, f"Customer {cuno} is credit-stopped", "CUNO")
+        exposure = m3.over_credit_limit(customer, amount)
+        if exposure is not None:
+            raise M3Failure(
+                MSG_CREDIT_LIMIT,
+                f"Credit limit exceeded for customer {cuno}: limit {dec(customer.credit_limit)}, "
+                f"exposure {dec(exposure)}, amount {dec(amount)}",
+                "AMNT",
+            )
+        return []
 
     # -- taking a customer order back --------------------------------------------------------------
 
