@@ -332,7 +332,7 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     assert selected["order_sync_job"] == {
         "prestashop_orders", "prestashop_customers", "prestashop_reference_data", "prestashop_products",
         "infor_customers", "infor_sales_orders", "infor_order_cancellations", "prestashop_order_slips",
-        "infor_shop_refunds", "prestashop_order_returns", "infor_shop_returns",
+        "infor_shop_refunds", "prestashop_order_returns", "infor_shop_returns", "prestashop_credit_holds",
     }  # fmt: skip
     assert infor_shop_refunds.op.pool == "infor_erp"
     assert infor_shop_returns.op.pool == "infor_erp"

@@ -48,7 +48,7 @@ from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.retry import RetryPolicy, Transient
 from prestashop_infor.settings import Settings, SettingsError
 from prestashop_infor.store.store import DeadLetter
-from prestashop_infor.sync import cancellation, stalls
+from prestashop_infor.sync import cancellation, credit_gate, stalls
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -276,7 +276,13 @@ def lane_stall_alert_sensor(
 # -- findings a person must act on ------------------------------------------------------------------
 
 #: Dead-letter codes that need a person, not a replay: each new one is an alert.
-FINDINGS = {cancellation.TOO_LATE: cancellation.ENTITY}
+#: The findings a person must act on: code -> the dead letters' entity.
+FINDINGS = {cancellation.TOO_LATE: cancellation.ENTITY, credit_gate.CREDIT_HOLD: credit_gate.CREDIT_HOLD}
+#: Where the UI shows each finding's story.
+FINDING_ASSETS = {
+    cancellation.TOO_LATE: "infor_order_cancellations",
+    credit_gate.CREDIT_HOLD: "prestashop_credit_holds",
+}
 MAX_FINDING_ALERTS = 20  # per tick; more are summed up in one alert
 
 
@@ -284,7 +290,7 @@ def finding_alert(letter: DeadLetter, ui_url: str) -> dict[str, Any]:
     return alert_body(
         f"order {letter.key}: {letter.error_code}: {letter.message}",
         kind="finding", finding=letter.error_code, order=letter.key, dead_letter=letter.id,
-        link=f"{ui_url.rstrip('/')}/assets/infor_order_cancellations",
+        link=f"{ui_url.rstrip('/')}/assets/{FINDING_ASSETS[letter.error_code]}",
     )  # fmt: skip
 
 
@@ -293,7 +299,8 @@ def finding_alert(letter: DeadLetter, ui_url: str) -> dict[str, Any]:
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Alerts (log, and ALERT_WEBHOOK_URL) once for each new finding a person must act on: an "
-    "order cancelled in the shop that M3 had gone too far with (cancel_too_late).",
+    "order cancelled in the shop that M3 had gone too far with (cancel_too_late), an order of a business "
+    "customer M3 holds for credit (credit_hold).",
 )
 def finding_alert_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SkipReason:
     try:

@@ -33,7 +33,6 @@ person's: the order is not tried again.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -46,6 +45,7 @@ from prestashop_infor.sync.errors import LoadError, SyncError
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.mapping import MappingError, find_state
 from prestashop_infor.sync.mapping.cancellation import Cancellation
+from prestashop_infor.sync.shop_messages import private_message
 from prestashop_infor.sync.synchronizer import Bind, DeadLetter, Decision, Leave, Outcome, Write, synchronize
 
 ENTITY = "order_cancellation"
@@ -215,37 +215,12 @@ def write_too_late_messages(
             continue
         order_id, payload = int(letter.key), letter.payload or {}
         text = too_late_message(letter.message)
-        message_id = _private_message(prestashop, order_id, int(payload.get("customer_id") or 0), text)
+        message_id = private_message(prestashop, order_id, int(payload.get("customer_id") or 0), text)
         id_map.bind(store, MESSAGE_ENTITY, order_id, str(message_id))
         done.append(order_id)
     if report is not None:
         report.messages.extend(done)
     return done
-
-
-def _private_message(shop: PrestashopClient, order_id: int, customer_id: int, text: str) -> int:
-    """The id of the shop's private message ``text`` on the order: found in the order's customer
-    threads (a write that committed unheard is not repeated), else written, in a new thread if the
-    order has none."""
-    threads = shop.list("customer_threads", filters={"id_order": f"[{order_id}]"})
-    for thread in threads:
-        for message in shop.list("customer_messages", filters={"id_customer_thread": f"[{thread['id']}]"}):
-            if str(message.get("message", "")) == text:
-                return int(message["id"])
-    if threads:
-        thread_id = int(threads[0]["id"])
-    else:
-        thread = shop.create(
-            "customer_threads",
-            {"id_order": order_id, "id_customer": customer_id, "id_lang": 1, "id_contact": 0,
-             "status": "open", "token": secrets.token_hex(6)},
-        )  # fmt: skip
-        thread_id = int(thread["id"])
-    written = shop.create(
-        "customer_messages",
-        {"id_customer_thread": thread_id, "id_employee": 0, "message": text, "private": 1},
-    )
-    return int(written["id"])
 
 
 def cancellation_states(mapping: SyncMapping, order_states: Sequence[Mapping[str, Any]]) -> frozenset[int]:

@@ -179,6 +179,7 @@ class PlannedOrder:
     source_fingerprint: str
     email: str = ""
     customer: CustomerRecord | None = None
+    customer_group: int | None = None  # the shop customer's default group (the credit gate's key)
     cuno: str = ""
     head: dict[str, Any] = field(default_factory=dict)
     address: dict[str, Any] = field(default_factory=dict)
@@ -228,6 +229,7 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
             "unknown_customer", "id_customer", f"the shop has no customer {order.id_customer}"
         )
     plan.email = normalize_email(customer.get("email"))
+    plan.customer_group = _int_or_none(customer.get("id_default_group"))
     delivery = shop.record("addresses", order.id_address_delivery)
     if delivery is None:
         raise MappingFailure(

@@ -12,7 +12,10 @@ number ``CUOR``:
 - **a customer order** (``OIS120MI/LstCOStopByCUOR``, or a batch order at 90 with its ``ORNR``):
   done, ``recovered``;
 - **a batch order M3 rejected** (15/20/25/55) or **credit-stopped** (30): a dead letter with M3's
-  messages (``LstErrMsgOrder``); once a person fixes and releases it in OIS275, a replay binds it;
+  messages (``LstErrMsgOrder``); once a person fixes and releases it in OIS275, a replay binds it.
+  A credit-stopped order of a customer behind the credit gate (``BatchOrder.gated``, mapping
+  ``credit``) is ``held`` instead: no dead letter, the next run looks it up again and binds it once
+  a person has released the stop in M3;
 - **a batch order not (yet) a customer order** (``STAT`` 10, no ``ORNR``): **finished**. Its head
   is checked against the shop order (a field M3 left blank is no contradiction), its delivery address and lines are read (``GetAddress``,
   ``LstBatchLine``, lines matched on the customer's line number ``CUPO``) and checked too, the
@@ -82,6 +85,8 @@ class BatchOrder:
     status: str = ""
     origin: str = ""
     m3_head: dict[str, str] = field(default_factory=dict)  # the batch head M3 held (LstBatchHead)
+    gated: bool = False  # a customer behind the credit gate: M3's credit stop holds, it fails nothing
+    credit_note: str = ""  # what the credit check said before Confirm (limit, CheckCredit's answer)
 
 
 @dataclass
@@ -90,6 +95,7 @@ class EntryReport:
 
     done: list[BatchOrder] = field(default_factory=list)  # M3 holds the customer order: bind these
     waiting: dict[int, str] = field(default_factory=dict)  # confirmed, no customer order yet: why
+    held: dict[int, str] = field(default_factory=dict)  # gated orders M3 holds for credit: why
     failed: dict[int, SyncError] = field(default_factory=dict)
 
     def keys(self, *origins: str) -> list[int]:
@@ -371,6 +377,13 @@ class _Steps:
             values.update({v: k for k, v in order.head.items() if k in ("WHLO", "CUNO", "FACI", "ORTP")})
             values.update({line["WHLO"]: "WHLO" for line in order.lines if line.get("WHLO")})
             error = batch_errors(result.records if result.ok else [], values)
+            if order.gated and order.status == BATCH_CREDIT_STOP:
+                self.report.held[order.key] = (
+                    (f"{order.credit_note} " if order.credit_note else "") + f"M3 holds batch order "
+                    f"{order.temp_orno} for credit ({error.message}); once the stop is released in M3 "
+                    "(OIS275), the next cycle sends the order on"
+                )
+                continue
             what = "is credit-stopped" if order.status == BATCH_CREDIT_STOP else "was rejected"
             note = (
                 f" (batch order {order.temp_orno} {what}, status {order.status}: correct or release it in "

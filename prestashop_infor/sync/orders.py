@@ -23,11 +23,13 @@ DLQ replay and the reconciliation re-drive call it). For a batch of orders:
 6. customers: ``sync.customers.upsert_customers`` (one bulk ``CRS610MI/Add`` for the new ones);
 7. item check: ``MMS200MI/Get`` once per distinct item: an unknown item is a ``load`` dead
    letter with M3's code and field, and no half-built batch order is left in M3;
-8. into M3 (``sync.order_entry``): what M3 already holds for the order's ``CUOR`` is looked up
+8. into M3 (``sync.order_entry``): the orders of customers behind the credit gate first pass M3's
+   credit check (``sync.credit_gate``); what M3 already holds for the order's ``CUOR`` is looked up
    first: a customer order is bound (``recovered``), a batch order an earlier run left unfinished
    is checked and finished (``finished``), a rejected or credit-stopped one is a ``load`` dead
-   letter with M3's message id; the others are entered (head, address, lines, ``Confirm``,
-   ``GetOrderNo``);
+   letter with M3's message id (a gated customer's credit stop is ``held`` instead: a
+   ``credit_hold`` finding, looked up again next run); the others are entered (head, address,
+   lines, ``Confirm``, ``GetOrderNo``);
 9. bind in the id map, only orders M3 holds as customer orders (final ``ORNR``; the temporary
    number in ``data``). A confirmed batch order M3 has not turned into a customer order yet is
    ``waiting``: not bound, looked up again by the next run.
@@ -55,6 +57,8 @@ from prestashop_infor.infor import M3Client, M3TransactionError
 from prestashop_infor.prestashop import Order
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.reference_data import known_m3_items
+from prestashop_infor.sync.credit_gate import CREDIT_HOLD, check_credit, credit_hold
+from prestashop_infor.sync.credit_gate import STAGE as CREDIT_STAGE
 from prestashop_infor.sync.customers import upsert_customers
 from prestashop_infor.sync.errors import SyncError, ValidationError, first_problem
 from prestashop_infor.sync.m3_order_request import (
@@ -101,6 +105,8 @@ class SyncReport:
     # confirmed, but M3 has not created the customer order yet: not bound, looked up again next run
     # (subset of skipped), with the reason
     waiting: dict[int, str] = field(default_factory=dict)
+    # gated customers' orders M3 holds for credit (subset of waiting): a credit_hold finding each
+    held: dict[int, str] = field(default_factory=dict)
     # bound, but the shop content changed since (subset of skipped)
     changed: list[int] = field(default_factory=list)
     # bound by this call and sent with a warning (each a dict: code, field, message), e.g.
@@ -122,6 +128,7 @@ class SyncReport:
             "recovered": len(self.recovered),
             "finished": len(self.finished),
             "waiting": len(self.waiting),
+            "held_for_credit": len(self.held),
             "changed": len(self.changed),
             ADDRESS_OVERFLOW: sum(
                 any(w["code"] == ADDRESS_OVERFLOW for w in found) for found in self.warnings.values()
@@ -349,8 +356,12 @@ class _OrderEntry:
                 plan.head["CUNO"] = plan.cuno
                 ready.append(plan)
         entries = [
-            BatchOrder(p.order_id, p.cuor, p.cuno, p.head, p.address, p.lines, texts=p.texts) for p in ready
-        ]
+            BatchOrder(p.order_id, p.cuor, p.cuno, p.head, p.address, p.lines, texts=p.texts,
+                       gated=self.mapping.credit.gated(p.customer_group))
+            for p in ready
+        ]  # fmt: skip
+        check_credit([entry for entry in entries if entry.gated], self.m3, self.mapping.erp.currency)
+        ready_by_id = {p.order_id: p for p in ready}
         items = {line["ITNO"] for entry in entries for line in entry.lines}
         entry = enter_orders(
             entries,
@@ -364,6 +375,16 @@ class _OrderEntry:
             if order.key not in entry.failed:
                 yield str(order.key), Bind(order)
         for order_id, why in entry.waiting.items():
+            yield str(order_id), Leave(why)
+        if entry.held:
+            held = {int(k): ready_by_id[int(k)] for k in entry.held}
+            self.store.quarantine_many([
+                credit_hold(why).dead_letter(CREDIT_HOLD, order_id, {"customer_id": held[order_id].order.id_customer,
+                                                                   "cuno": held[order_id].cuno})
+                for order_id, why in entry.held.items()
+            ])  # fmt: skip
+            self.report.held.update(entry.held)
+        for order_id, why in entry.held.items():
             yield str(order_id), Leave(why)
 
     def bind(self, bound: MappingABC[str, tuple[PlannedOrder, BatchOrder]]) -> None:
@@ -388,6 +409,7 @@ class _OrderEntry:
         )  # fmt: skip
         for stage in ("load", "map", "validate"):
             self.store.resolve_dead_letters(ENTITY, [int(key) for key in bound], stage)
+        self.store.resolve_dead_letters(CREDIT_HOLD, [int(key) for key in bound], CREDIT_STAGE)
 
     def dead_letter(self, failed: MappingABC[str, tuple[PlannedOrder, SyncError]]) -> None:
         letters = []

@@ -75,7 +75,9 @@ def trace_order(store: Store, order_id: int) -> list[Step]:
         written += [f"payment {push.payment_key}"] if push.payment_key else []
         steps.append(Step(push.updated_at, "written back to the shop",
                           (", ".join(written) or "nothing yet") + (" (closed)" if push.closed else "")))  # fmt: skip
-    for letter in store.dead_letters_of(["sales_order", "order_status", "orders", "order_cancellation"], key):
+    for letter in store.dead_letters_of(
+        ["sales_order", "order_status", "orders", "order_cancellation", "credit_hold"], key
+    ):
         steps.append(Step(letter.first_seen, f"dead letter {letter.id} ({letter.entity}, {letter.stage})",
                           f"{letter.error_code}: {letter.message[:200]} [{letter.state}, "
                           f"{letter.attempts} attempt(s), last {letter.last_seen.isoformat()}]"))  # fmt: skip

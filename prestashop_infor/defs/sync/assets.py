@@ -28,6 +28,7 @@ from prestashop_infor.store import Store
 from prestashop_infor.store.backlog import count_pending_orders, pending_orders
 from prestashop_infor.store.reference_data import stored_order_states
 from prestashop_infor.sync.cancellation import cancel_orders, cancellation_states, write_too_late_messages
+from prestashop_infor.sync.credit_gate import CREDIT_HOLD, notify_credit_holds
 from prestashop_infor.sync.credit_notes import push_credit_slips, read_credit_notes
 from prestashop_infor.sync.master_data import (
     CustomerUpdateReport,
@@ -482,8 +483,36 @@ def infor_shop_returns(
     )
 
 
+@dg.asset(
+    group_name=GROUP,
+    kinds={"prestashop"},
+    pool=SHOP_ORDERS_POOL,
+    deps=["infor_sales_orders", "prestashop_reference_data"],
+    description="Orders of business customers M3 holds for credit (mapping credit; the credit_hold findings "
+    "infor_sales_orders records): the shop order takes credit.awaiting_state and gets a private message "
+    "saying why, once per hold.",
+)
+def prestashop_credit_holds(
+    prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    rules = mapping.load()
+    with prestashop.get_client() as shop, store.open() as db:
+        told = notify_credit_holds(
+            prestashop=shop, store=db, mapping=rules, order_states=stored_order_states(db)
+        )
+        held = len(db.dead_letters(state="open", entity=CREDIT_HOLD))
+    return dg.MaterializeResult(
+        metadata={
+            "held_for_credit": dg.MetadataValue.int(held),
+            "told": dg.MetadataValue.int(len(told)),
+            "told_order_ids": _ids(told),
+        }  # fmt: skip
+    )
+
+
 ASSETS = [
     order_to_m3,
+    prestashop_credit_holds,
     infor_shop_refunds,
     infor_shop_returns,
     infor_order_cancellations,

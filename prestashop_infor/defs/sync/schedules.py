@@ -114,6 +114,7 @@ order_sync_job = dg.define_asset_job(
         "infor_shop_refunds",
         "prestashop_order_returns",
         "infor_shop_returns",
+        "prestashop_credit_holds",
     ),
     executor_def=dg.in_process_executor,
     tags={**max_runtime_tags(names.ORDER_SYNC_JOB), **lane_tags("orders")},

@@ -10,6 +10,7 @@ bad key (``status.prestashop_state.shipped: ...``). One module per section, the 
 - ``cancellation``: the shop states that cancel an order in M3, and how far M3 may have gone with it;
 - ``refunds``: the shop states an order takes when M3 credits it, in full or in part;
 - ``returns``: which merchandise returns of the shop go to M3, and how M3 records them;
+- ``credit``: the credit gate for business customers (which groups, the shop state while M3 holds an order);
 - ``currency``: converting order amounts to the ERP currency (the order's ``conversion_rate`` or a
   rates table, a rounding rule), keeping the original amounts next to the converted ones;
 - ``address``: ISO country codes, trimmed and cased fields, postcode formats, lines cut to M3's
@@ -39,6 +40,7 @@ from prestashop_infor.sync.mapping.address import (
     text_parts,
 )
 from prestashop_infor.sync.mapping.cancellation import Cancellation
+from prestashop_infor.sync.mapping.credit import CreditGate
 from prestashop_infor.sync.mapping.currency import CurrencyRules, parse_decimal
 from prestashop_infor.sync.mapping.enrichment import Enrichment, OrderContext, OrderFields, Rule, RuleMatch
 from prestashop_infor.sync.mapping.items import ITEM_NUMBER_LENGTH, ItemRules
@@ -80,6 +82,7 @@ __all__ = [
     "AddressRules",
     "Cancellation",
     "Case",
+    "CreditGate",
     "CurrencyRules",
     "Enrichment",
     "ErpSettings",

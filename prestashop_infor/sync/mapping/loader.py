@@ -15,6 +15,7 @@ from pydantic import Field
 from prestashop_infor.sync.errors import first_problem
 from prestashop_infor.sync.mapping.address import AddressRules
 from prestashop_infor.sync.mapping.cancellation import Cancellation
+from prestashop_infor.sync.mapping.credit import CreditGate
 from prestashop_infor.sync.mapping.currency import CurrencyRules
 from prestashop_infor.sync.mapping.enrichment import Enrichment
 from prestashop_infor.sync.mapping.items import ItemRules
@@ -41,6 +42,7 @@ class Mapping(Section):
     cancellation: Cancellation = Field(default_factory=Cancellation)
     refunds: Refunds = Field(default_factory=Refunds)
     returns: Returns = Field(default_factory=Returns)
+    credit: CreditGate = Field(default_factory=CreditGate)
     currency: CurrencyRules = Field(default_factory=CurrencyRules)
     address: AddressRules = Field(default_factory=AddressRules)
     items: ItemRules = Field(default_factory=ItemRules)
