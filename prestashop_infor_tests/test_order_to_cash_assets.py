@@ -371,6 +371,7 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
             "prestashop_products",
             "infor_customers",
             "infor_items",
+            "infor_inventory",  # enrichment warehouse "stock"
         },
     }
 

@@ -23,8 +23,9 @@ from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store
+from prestashop_infor.sync import reconcile
 from prestashop_infor.sync.infor_extraction import extract_inventory
-from prestashop_infor.sync.mapping import parse_mapping
+from prestashop_infor.sync.mapping import MappingError, parse_mapping
 from prestashop_infor.sync.prestashop_extraction import (
     COMBINATIONS,
     PRODUCTS,
@@ -66,8 +67,7 @@ class World:
 
     def extract(self, mapping=BOTH_WAREHOUSES) -> None:
         """What the upstream assets do: M3's changed balances and the shop's catalogue and stock into the store."""
-        on_hand = mapping.stock.warehouses if mapping.stock.quantity_field == "STQT" else ()
-        extract_inventory(self.m3, self.store, stqt_warehouses=on_hand)
+        extract_inventory(self.m3, self.store, stqt_warehouses=mapping.stock.on_hand_warehouses())
         extract_changed(self.prestashop, self.store, PRODUCTS, time_zone="UTC")
         for entity in (COMBINATIONS, STOCK):
             extract_all(self.prestashop, self.store, entity, time_zone="UTC", batch_size=200)
@@ -191,6 +191,48 @@ def test_warehouse_rule_and_quantity_field(world: World) -> None:
     assert world.quantity(simple_id) == world.expected(item, ("100",)) == 12
     world.run(mapping=parse_mapping({"stock": {"warehouses": ["100", "200"], "quantity_field": "STQT"}}))
     assert world.quantity(simple_id) == 42
+
+
+def test_each_warehouse_has_its_rules_and_they_combine_as_the_mapping_says(world: World) -> None:
+    simple_id, item = a_simple_product(world.shop)
+    world.tenant.set_balance("100", item, 12)
+    world.tenant.set_balance("200", item, 30)
+    rules = {
+        "warehouses": ["100", "200"],
+        "reserve": 2,
+        "per_warehouse": {"200": {"quantity_field": "STQT", "reserve": 5}},
+    }
+    world.run(mapping=parse_mapping({"stock": rules}))
+    assert world.quantity(simple_id) == (12 - 2) + (30 - 5)  # each warehouse less its own reserve, summed
+
+    first = parse_mapping({"stock": {**rules, "combine": "first_available", "warehouses": ["200", "100"]}})
+    world.run(mapping=first)
+    assert world.quantity(simple_id) == 25  # the first warehouse that has any: 200
+    world.tenant.set_balance("200", item, 4)  # below its reserve: none to sell there
+    world.run(mapping=first)
+    assert world.quantity(simple_id) == 10  # then 100
+
+    world.tenant.set_balance("100", item, 1)  # reserves never make a quantity negative
+    world.run(mapping=first)
+    assert world.quantity(simple_id) == 0
+
+    world.tenant.set_balance("100", item, 40)
+    world.extract(first)
+    (drift,) = [f for f in reconcile.reconcile_stock(world.store, first) if f.key == f"{simple_id}:0"]
+    assert "per warehouse 100: 38, 200: 0; first_available" in drift.detail
+
+
+@pytest.mark.parametrize(
+    ("stock", "problem"),
+    [({"warehouses": ["100"], "per_warehouse": {"300": {"reserve": 1}}}, "not in warehouses"),
+     ({"warehouses": ["100", "100"]}, "each warehouse once"),
+     ({"reserve": -1}, "greater than or equal to 0"),
+     ({"combine": "per_carrier"}, "first_available")],
+)  # fmt: skip
+def test_bad_stock_rules_are_refused_naming_the_key(stock: dict, problem: str) -> None:
+    with pytest.raises(MappingError, match=problem) as refused:
+        parse_mapping({"stock": stock})
+    assert str(refused.value).startswith("stock")
 
 
 def test_unknown_item_is_reported_not_fatal(world: World) -> None:

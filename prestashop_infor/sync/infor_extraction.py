@@ -70,7 +70,7 @@ def extract_inventory(
     valid, quarantined = gate(BalanceSchema, records, store, "m3_balances", key_field="ITNO")
     rows = [
         {"itno": r["ITNO"], "whlo": r["WHLO"], "av01": m3_decimal(r, "AV01"), "av02": m3_decimal(r, "AV02"),
-         "loaded_at": datetime.now(UTC)}
+         "stqt": None, "loaded_at": datetime.now(UTC)}  # every row every column: one insert for all
         for r in valid.to_dict("records")
     ]  # fmt: skip
     if stqt_warehouses:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from prestashop_infor.prestashop import Order, PrestashopClient
@@ -29,6 +30,7 @@ from prestashop_infor.sync.mapping import (
     ResolvedStatusMap,
     text_parts,
 )
+from prestashop_infor.sync.mapping.enrichment import WAREHOUSE_WITH_STOCK
 from prestashop_infor.sync.order_lines import order_line
 
 ADDRESS_OVERFLOW = "address_overflow"  # warning: the delivery address went partly into the order text
@@ -55,8 +57,10 @@ class ShopLookups:
         products: Iterable[MappingABC[str, Any]] = (),
         combinations: Iterable[MappingABC[str, Any]] = (),
         order_states: Iterable[MappingABC[str, Any]] | None = None,
+        stock: Callable[[Collection[str]], MappingABC[str, MappingABC[str, int]]] | None = None,
     ):
         self.client = client
+        self._stock = stock
         self._records: dict[str, dict[int, dict[str, Any]]] = {
             "customers": {int(r["id"]): dict(r) for r in customers},
             "addresses": {int(r["id"]): dict(r) for r in addresses},
@@ -77,6 +81,7 @@ class ShopLookups:
         orders: Sequence[MappingABC[str, Any]],
         *,
         order_states: Iterable[MappingABC[str, Any]] | None = None,
+        stock: Callable[[Collection[str]], MappingABC[str, MappingABC[str, int]]] | None = None,
     ) -> ShopLookups:
         """What mapping these orders needs, from what the upstream assets stored: customers and
         their addresses, countries and currencies (``prestashop_customers``), products and
@@ -106,6 +111,7 @@ class ShopLookups:
             products=products,
             combinations=combinations,
             order_states=order_states,  # already read by the caller, or read once when first needed
+            stock=stock,
         )
 
     @classmethod
@@ -122,6 +128,11 @@ class ShopLookups:
         lookups.prefetch("products", [_int_or_none(r.get("product_id")) or 0 for r in rows])
         lookups.prefetch("combinations", [_int_or_none(r.get("product_attribute_id")) or 0 for r in rows])
         return lookups
+
+    def stock_of(self, items: Collection[str]) -> MappingABC[str, MappingABC[str, int]]:
+        """Per item, per M3 warehouse: the whole units ``infor_inventory`` stored (``warehouse:
+        stock``); nothing when the caller gave no store (a replay: the first warehouse is taken)."""
+        return self._stock(items) if self._stock is not None else {}
 
     def prefetch(self, resource: str, ids: Iterable[int]) -> None:
         """Read the records of ``ids`` not yet known, in a few list reads."""
@@ -273,6 +284,8 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
     enrichment = mapping.enrichment.for_order(
         OrderContext(order.id_shop, order.id_carrier, delivery_iso, order.module, currency)
     )
+    if enrichment.warehouse == WAREHOUSE_WITH_STOCK:
+        enrichment = enrichment.model_copy(update={"warehouse": warehouse_with_stock(lines, shop, mapping)})
     head: dict[str, Any] = {
         "CUOR": plan.cuor,
         "YREF": order.reference[:30],
@@ -317,6 +330,19 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
     }
     if plan.warnings:
         plan.data["warnings"] = plan.warnings
+
+
+def warehouse_with_stock(lines: Sequence[MappingABC[str, Any]], shop: ShopLookups, mapping: Mapping) -> str:
+    """``warehouse: stock``: the first of ``stock.warehouses`` whose stored balances (in whole units,
+    after the stock rules) hold every line's quantity; none does: the first (M3 backorders)."""
+    wanted: dict[str, int] = {}
+    for line in lines:
+        wanted[line["ITNO"]] = wanted.get(line["ITNO"], 0) + int(Decimal(str(line["ORQT"])))
+    held = shop.stock_of(wanted)
+    for whlo in mapping.stock.warehouses:
+        if all(held.get(item, {}).get(whlo, 0) >= quantity for item, quantity in wanted.items()):
+            return whlo
+    return mapping.stock.warehouses[0]
 
 
 def customer_address(

@@ -2,11 +2,11 @@
 
 It reads what its upstream assets stored and nothing else from the same sources:
 
-1. M3's balances per item and warehouse (``m3_balances``, kept by ``infor_inventory``): per item,
-   the balances of the configured warehouses (``mapping.stock.warehouses``) summed, in the
-   configured field (``mapping.stock.quantity_field``: ``AV01``, ``AV02`` or ``STQT``). M3
-   quantities may have decimals and go below zero (over-allocation); the shop gets whole units,
-   rounded down, never below 0.
+1. M3's balances per item and warehouse (``m3_balances``, kept by ``infor_inventory``): per item
+   and configured warehouse (``mapping.stock.warehouses``), the warehouse's quantity field
+   (``AV01``, ``AV02`` or ``STQT``) less its reserve, as whole units rounded down, never below 0
+   (M3 quantities may have decimals and go below zero: over-allocation); the warehouses then
+   combine (``mapping.stock.combine``: their sum, or the first that has any).
 2. The shop's products and combinations (``ps_products``, ``ps_combinations``, kept by
    ``prestashop_products``) resolved to item numbers with the order direction's own rules
    (``mapping.items.resolve``), and its stock rows (``ps_stock``, kept by ``prestashop_stock``).
@@ -31,10 +31,12 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
+
+import sqlalchemy as sa
 
 from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.prestashop.client import PrestashopAuthError, PrestashopError, PrestashopUnavailable
@@ -201,18 +203,45 @@ def shop_item_index(store: Store, mapping: SyncMapping) -> ShopIndex:
 
 
 def _available(store: Store, mapping: SyncMapping) -> tuple[dict[str, int], set[str]]:
-    """Per item with a balance in a configured warehouse: the sum of the configured quantity field
-    as whole shop units; and every item M3 keeps a balance for."""
-    wanted = set(mapping.stock.warehouses)
-    column = mapping.stock.quantity_field.lower()
-    totals: dict[str, Decimal] = {}
+    """Per item with a balance in a configured warehouse: the shop quantity (``warehouse_quantities``
+    combined by ``stock.combine``); and every item M3 keeps a balance for."""
+    per_item, items = warehouse_quantities(store, mapping)
+    return {item: mapping.stock.combined(found) for item, found in per_item.items()}, items
+
+
+def warehouse_quantities(
+    store: Store, mapping: SyncMapping, items_of: Collection[str] | None = None
+) -> tuple[dict[str, dict[str, int]], set[str]]:
+    """Per item, per configured warehouse with a balance: whole shop units of the warehouse's
+    quantity field less its reserve (``mapping.stock``); and every item M3 keeps a balance for.
+    ``items_of``: of these items only (the order sync choosing a warehouse)."""
+    rules = mapping.stock
+    wanted = set(rules.warehouses)
+    per_item: dict[str, dict[str, int]] = {}
     items: set[str] = set()
-    for balance in store.rows(tables.m3_balances, order_by="itno"):
+    for balance in (
+        store.rows(tables.m3_balances, order_by="itno") if items_of is None else _balances_of(store, items_of)
+    ):
         items.add(balance["itno"])
-        if balance["whlo"] not in wanted or balance[column] is None:
+        whlo = balance["whlo"]
+        if whlo not in wanted:
             continue
-        totals[balance["itno"]] = totals.get(balance["itno"], Decimal(0)) + Decimal(balance[column])
-    return {item: shop_quantity(total) for item, total in totals.items()}, items
+        quantity = balance[rules.field_of(whlo).lower()]
+        if quantity is None:
+            continue
+        per_item.setdefault(balance["itno"], {})[whlo] = shop_quantity(
+            Decimal(quantity) - rules.reserve_of(whlo)
+        )
+    return per_item, items
+
+
+def _balances_of(store: Store, items: Collection[str]) -> list[dict[str, Any]]:
+    wanted, table, found = sorted(set(items)), tables.m3_balances, []
+    with store.engine.connect() as connection:
+        for start in range(0, len(wanted), 500):
+            query = sa.select(table).where(table.c.itno.in_(wanted[start : start + 500]))
+            found += [dict(row) for row in connection.execute(query).mappings()]
+    return found
 
 
 def shop_quantity(m3_quantity: Decimal) -> int:

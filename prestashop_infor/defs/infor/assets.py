@@ -77,7 +77,7 @@ def infor_inventory(
     validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
     stock = mapping.load().stock
-    on_hand = stock.warehouses if stock.quantity_field == "STQT" else ()
+    on_hand = stock.on_hand_warehouses()
     with infor.get_client() as client, store.open() as db:
         extraction = extract_inventory(client, db, stqt_warehouses=on_hand)
     return gated_result(

@@ -41,7 +41,7 @@ from prestashop_infor.sync.orders import ShopLookups, SyncReport, sync_orders
 from prestashop_infor.sync.refunds import send_refunds
 from prestashop_infor.sync.returns import send_returns
 from prestashop_infor.sync.status import push_stored_statuses
-from prestashop_infor.sync.stock import push_stock_levels
+from prestashop_infor.sync.stock import push_stock_levels, warehouse_quantities
 
 GROUP = "order_to_cash"
 ERP_POOL = "infor_erp"
@@ -124,6 +124,7 @@ def _ids(values: Iterable[Any]) -> dg.MetadataValue:
                 "prestashop_products",
                 "infor_customers",
                 "infor_items",  # the items it found in M3 are not asked for again
+                "infor_inventory",  # enrichment warehouse "stock": the warehouse that holds the lines
             ],
             description="Shop orders as confirmed M3 sales orders (OIS100MI batch: head, address, lines, "
             "confirm), exactly once: id map, then an M3 lookup by the customer order number; bound only "
@@ -150,7 +151,8 @@ def order_to_m3(
         exportable = states.status_map(rules).exportable_states()
         db.set_cursor(EXPORTABLE_STATES_CURSOR, json.dumps(exportable))
         orders = pending_orders(db, exportable, SALES_ORDER, limit=config.max_orders)
-        lookups = ShopLookups.from_store(shop, db, orders, order_states=states.order_states())
+        lookups = ShopLookups.from_store(shop, db, orders, order_states=states.order_states(),
+                                         stock=lambda items: warehouse_quantities(db, rules, items)[0])  # fmt: skip
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
         remaining = count_pending_orders(db, exportable, SALES_ORDER)
     yield dg.MaterializeResult(

@@ -6,16 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from prestashop_infor.sync.mapping.section import Section
+
+#: ``warehouse: stock``: the order goes to the first of ``stock.warehouses`` that holds every line.
+WAREHOUSE_WITH_STOCK = "stock"
 
 
 class OrderFields(Section):
     """M3 order-head values; null means "not sent" (M3 takes the customer's or the template's)."""
 
     order_type: str | None = Field(default=None, max_length=3)  # ORTP
-    warehouse: str | None = Field(default=None, max_length=3)  # WHLO
+    # WHLO; "stock": the first of stock.warehouses that holds every line (sync.m3_order_request)
+    warehouse: str | None = Field(default=None, max_length=5)
     facility: str | None = Field(default=None, max_length=3)  # FACI
     project: str | None = Field(default=None, max_length=7)  # PROJ
     project_element: str | None = Field(default=None, max_length=8)  # ELNO
@@ -25,6 +29,13 @@ class OrderFields(Section):
     payment_method: str | None = Field(default=None, max_length=3)  # PYCD
     cost_center: str | None = Field(default=None, max_length=10)  # an AIT dimension value
     cost_center_dimension: Literal["AIT1", "AIT2", "AIT3", "AIT4", "AIT5", "AIT6", "AIT7"] | None = None
+
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse(cls, value: str | None) -> str | None:
+        if value is not None and value != WAREHOUSE_WITH_STOCK and len(value) > 3:
+            raise ValueError(f"an M3 warehouse (WHLO, at most 3 characters) or {WAREHOUSE_WITH_STOCK!r}")
+        return value
 
     def head_fields(self) -> dict[str, str]:
         """The fields sent on ``AddBatchHead``. The cost centre is not among them: M3 order

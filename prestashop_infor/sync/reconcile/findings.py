@@ -251,17 +251,20 @@ def reconcile_stock(store: Store, mapping: SyncMapping, *, today: date | None = 
     """The shop's stored stock against what the stock push would write (M3 availability through the
     stock rules): one ``stock_drift`` per product or combination that differs, stored for ``today``
     in place of that day's stock findings."""
-    from prestashop_infor.sync.stock import planned_shop_quantities
+    from prestashop_infor.sync.stock import planned_shop_quantities, warehouse_quantities
 
     today = today or datetime.now(UTC).date()
+    per_warehouse, _ = warehouse_quantities(store, mapping)
     found = []
     for (product_id, combination_id), (itno, shop_quantity, m3_quantity) in sorted(
         planned_shop_quantities(store, mapping).items()
     ):
         if shop_quantity != m3_quantity:
+            where = ", ".join(f"{whlo}: {n}" for whlo, n in sorted(per_warehouse.get(itno, {}).items()))
             found.append(
                 Finding(today, STOCK_KIND, f"{product_id}:{combination_id}", str(m3_quantity), str(shop_quantity),
-                        f"item {itno}: the shop shows {shop_quantity}, M3 makes it {m3_quantity} available")
+                        f"item {itno}: the shop shows {shop_quantity}, M3 makes it {m3_quantity} available "
+                        f"(per warehouse {where}; {mapping.stock.combine})")
             )  # fmt: skip
     reconciliation.delete_findings(store, "stock", today, today)
     _store_findings(store, "stock", found, datetime.now(UTC))
