@@ -6,22 +6,25 @@ Resources are bound once for all integrations in ``prestashop_infor.defs``; this
 
 import dagster as dg
 
+from prestashop_infor.defs.sync import credits
+from prestashop_infor.defs.sync.assets import ASSETS as SYNC_ASSETS
 from prestashop_infor.defs.sync.assets import (
-    ASSETS,
-    infor_credit_notes,
     infor_customers,
     infor_item_descriptions,
     infor_order_cancellations,
     infor_sales_orders,
-    infor_shop_refunds,
-    infor_shop_returns,
     order_to_m3,
     prestashop_credit_holds,
-    prestashop_credit_slips,
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
 from prestashop_infor.defs.sync.checks import CHECKS, bound_orders_exist_in_m3
+from prestashop_infor.defs.sync.credits import (
+    infor_credit_notes,
+    infor_shop_refunds,
+    infor_shop_returns,
+    prestashop_credit_slips,
+)
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import (
     order_status_job,
@@ -33,6 +36,8 @@ from prestashop_infor.defs.sync.schedules import (
 )
 from prestashop_infor.defs.sync.sensors import SENSORS, prestashop_webhook_sensor
 from prestashop_infor.defs.sync.stall_checks import STALL_CHECKS
+
+ASSETS = [*SYNC_ASSETS, *credits.ASSETS]
 
 defs = dg.Definitions(
     assets=ASSETS,

@@ -29,7 +29,6 @@ from prestashop_infor.store.backlog import count_pending_orders, pending_orders
 from prestashop_infor.store.reference_data import stored_order_states
 from prestashop_infor.sync.cancellation import cancel_orders, cancellation_states, write_too_late_messages
 from prestashop_infor.sync.credit_gate import CREDIT_HOLD, notify_credit_holds
-from prestashop_infor.sync.credit_notes import push_credit_slips, read_credit_notes
 from prestashop_infor.sync.master_data import (
     CustomerUpdateReport,
     ItemUpdateReport,
@@ -38,8 +37,6 @@ from prestashop_infor.sync.master_data import (
 )
 from prestashop_infor.sync.orders import ENTITY as SALES_ORDER
 from prestashop_infor.sync.orders import ShopLookups, SyncReport, sync_orders
-from prestashop_infor.sync.refunds import send_refunds
-from prestashop_infor.sync.returns import send_returns
 from prestashop_infor.sync.status import push_stored_statuses
 from prestashop_infor.sync.stock import push_stock_levels, warehouse_quantities
 
@@ -93,7 +90,7 @@ def stored_exportable_states(store: Store) -> list[int] | None:
     return [int(state) for state in json.loads(value)] if value else None
 
 
-def _ids(values: Iterable[Any]) -> dg.MetadataValue:
+def listed_ids(values: Iterable[Any]) -> dg.MetadataValue:
     listed = list(values)
     shown = ", ".join(str(value) for value in listed[:LISTED_IDS])
     return dg.MetadataValue.text(
@@ -169,10 +166,10 @@ def order_to_m3(
         asset_key="infor_sales_orders",
         metadata={
             **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
-            "created_ids": _ids(report.created),
-            "updated_ids": _ids(report.updated),
-            "skipped_ids": _ids(report.skipped),
-            "dead_lettered_ids": _ids(report.dead_lettered),
+            "created_ids": listed_ids(report.created),
+            "updated_ids": listed_ids(report.updated),
+            "skipped_ids": listed_ids(report.skipped),
+            "dead_lettered_ids": listed_ids(report.dead_lettered),
             "dead_letters": table(letters, ["order", "stage", "code", "field", "message"]),
             # sent, but with a warning: e.g. address_overflow (the full address is in the order text)
             "warnings": table(warnings, ["order", "code", "field", "message"]),
@@ -195,7 +192,7 @@ def _customer_metadata(
         "orders_considered": dg.MetadataValue.int(orders_considered),
         "created": dg.MetadataValue.int(len(created)),
         **{name: dg.MetadataValue.int(count) for name, count in updates.counts().items()},
-        "updated_ids": _ids(updates.updated),
+        "updated_ids": listed_ids(updates.updated),
         "kept_m3_edit_fields": table(
             [{"customer": c, "fields": ", ".join(f)} for c, f in updates.kept_m3_edits.items()],
             ["customer", "fields"],
@@ -214,8 +211,8 @@ def _customer_metadata(
         "found_in_m3": dg.MetadataValue.int(len(report.customers_found)),
         # a failed customer's orders are dead letters of infor_sales_orders (same error)
         "dead_lettered": dg.MetadataValue.int(len(errors)),
-        "created_ids": _ids(report.customer_numbers[email] for email in report.customers_created),
-        "skipped_ids": _ids(skipped),
+        "created_ids": listed_ids(report.customer_numbers[email] for email in report.customers_created),
+        "skipped_ids": listed_ids(skipped),
         "dead_letters": table(errors, ["email", "code", "field", "message"]),
     }
 
@@ -249,10 +246,10 @@ def prestashop_order_status_updates(
             "skipped": dg.MetadataValue.int(len(report.skipped)),
             "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
             "left_for_next_run": dg.MetadataValue.int(len(report.left_for_next_run)),
-            "state_change_ids": _ids(report.updated),
-            "tracking_ids": _ids(report.tracking),
-            "payment_ids": _ids(report.payments),
-            "dead_lettered_ids": _ids(report.dead_lettered),
+            "state_change_ids": listed_ids(report.updated),
+            "tracking_ids": listed_ids(report.tracking),
+            "payment_ids": listed_ids(report.payments),
+            "dead_lettered_ids": listed_ids(report.dead_lettered),
         }
     )
 
@@ -297,7 +294,7 @@ def prestashop_stock_levels(
             "dead_lettered": dg.MetadataValue.int(len(report.dead_lettered)),
             "left_for_next_run": dg.MetadataValue.int(len(report.left_for_next_run)),
             "changes": table(changes, ["item", "product", "combination", "old", "new"]),
-            "unknown_item_numbers": _ids(report.unknown_items),
+            "unknown_item_numbers": listed_ids(report.unknown_items),
         }
     )
 
@@ -324,7 +321,7 @@ def infor_item_descriptions(
 def _item_metadata(report: ItemUpdateReport) -> dict[str, Any]:
     return {
         **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
-        "updated_ids": _ids(report.updated),
+        "updated_ids": listed_ids(report.updated),
         "kept_m3_edit_fields": table(
             [{"item": i, "fields": ", ".join(f)} for i, f in report.kept_m3_edits.items()], ["item", "fields"]
         ),
@@ -334,7 +331,7 @@ def _item_metadata(report: ItemUpdateReport) -> dict[str, Any]:
         "ambiguous_items": table(
             [{"item": i, "shop": ", ".join(k)} for i, k in report.ambiguous.items()], ["item", "shop"]
         ),
-        "unresolved_ids": _ids(report.unresolved),
+        "unresolved_ids": listed_ids(report.unresolved),
         "error_details": table(
             [
                 {"key": k, "code": e.code, "field": e.field, "message": e.message}
@@ -378,109 +375,9 @@ def infor_order_cancellations(
     return dg.MaterializeResult(
         metadata={
             **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
-            "cancelled_ids": _ids(report.cancelled),
+            "cancelled_ids": listed_ids(report.cancelled),
             "too_late": table(too_late, ["order", "m3_status", "message"]),
             "left": table([{"order": k, "why": v} for k, v in report.left.items()], ["order", "why"]),
-        }
-    )
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds={"infor"},
-    description="M3's credit notes (a return received, a credit without goods back) on customer orders, "
-    "found in M3's invoice list (OIS350MI/LstInvHead) from where the last run stopped, with their order "
-    "from their lines; kept in m3_credit_notes.",
-)
-def infor_credit_notes(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
-    with infor.get_client() as m3, store.open() as db:
-        read = read_credit_notes(m3, db)
-    return dg.MaterializeResult(
-        metadata={
-            "invoices_read": dg.MetadataValue.int(read.invoices_read),
-            "credit_notes": dg.MetadataValue.int(len(read.credit_notes)),
-            "without_order": dg.MetadataValue.int(read.without_order),
-            "credit_note_ids": _ids(f"{n.key} ({n.orno})" for n in read.credit_notes),
-        }
-    )
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds={"prestashop"},
-    pool=SHOP_ORDERS_POOL,
-    deps=["infor_credit_notes", "infor_sales_orders", "prestashop_reference_data"],
-    description="Each M3 credit note on an order the integration sent, as a credit slip (order_slip) on the "
-    "shop order, once; the order's refunded state (mapping refunds) once its products are credited.",
-)
-def prestashop_credit_slips(
-    prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource
-) -> dg.MaterializeResult:
-    rules = mapping.load()
-    with prestashop.get_client() as shop, store.open() as db:
-        report = push_credit_slips(
-            prestashop=shop, store=db, mapping=rules, order_states=stored_order_states(db)
-        )
-    letters = [
-        {"credit_note": k, "code": e.code, "message": e.message} for k, e in report.dead_lettered.items()
-    ]
-    return dg.MaterializeResult(
-        metadata={
-            **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
-            "credit_slip_ids": _ids(report.slips),
-            "refunded_order_ids": _ids(report.refunded),
-            "dead_letters": table(letters, ["credit_note", "code", "message"]),
-        }
-    )
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds={"infor"},
-    pool=ERP_POOL,
-    deps=["prestashop_order_slips", "prestashop_orders", "infor_sales_orders", "infor_credit_notes"],
-    description="Refunds given in the shop (credit slips M3 does not know of) entered in M3 as customer "
-    "returns that take no goods back (OIS390MI, mapping refunds.m3_credit_reason), once: the return's number "
-    "is derived from the slip; M3's credit note then comes back as that slip's.",
-)
-def infor_shop_refunds(
-    infor: InforResource, store: StoreResource, mapping: MappingResource
-) -> dg.MaterializeResult:
-    rules = mapping.load()
-    with infor.get_client() as m3, store.open() as db:
-        report = send_refunds(m3=m3, store=db, mapping=rules)
-    letters = [{"slip": k, "code": e.code, "message": e.message} for k, e in report.dead_lettered.items()]
-    return dg.MaterializeResult(
-        metadata={
-            **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
-            "sent_ids": _ids(report.sent),
-            "dead_letters": table(letters, ["slip", "code", "message"]),
-        }
-    )
-
-
-@dg.asset(
-    group_name=GROUP,
-    kinds={"infor"},
-    pool=ERP_POOL,
-    deps=["prestashop_order_returns", "prestashop_orders", "infor_sales_orders"],
-    description="Merchandise returns the merchant accepted in the shop (mapping returns.shop_states) entered in "
-    "M3 as customer returns (OIS390MI AddHead/AddLine, RSCD returns.m3_return_reason), once: the return's "
-    "number is derived from the shop's return id. When the goods arrive M3 credits the customer and the credit "
-    "note comes back as the shop's credit slip.",
-)
-def infor_shop_returns(
-    infor: InforResource, store: StoreResource, mapping: MappingResource
-) -> dg.MaterializeResult:
-    rules = mapping.load()
-    with infor.get_client() as m3, store.open() as db:
-        report = send_returns(m3=m3, store=db, mapping=rules)
-    letters = [{"return": k, "code": e.code, "message": e.message} for k, e in report.dead_lettered.items()]
-    return dg.MaterializeResult(
-        metadata={
-            **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
-            "sent_ids": _ids(report.sent),
-            "dead_letters": table(letters, ["return", "code", "message"]),
         }
     )
 
@@ -507,7 +404,7 @@ def prestashop_credit_holds(
         metadata={
             "held_for_credit": dg.MetadataValue.int(held),
             "told": dg.MetadataValue.int(len(told)),
-            "told_order_ids": _ids(told),
+            "told_order_ids": listed_ids(told),
         }  # fmt: skip
     )
 
@@ -515,11 +412,7 @@ def prestashop_credit_holds(
 ASSETS = [
     order_to_m3,
     prestashop_credit_holds,
-    infor_shop_refunds,
-    infor_shop_returns,
     infor_order_cancellations,
-    infor_credit_notes,
-    prestashop_credit_slips,
     infor_item_descriptions,
     prestashop_order_status_updates,
     prestashop_stock_levels,
