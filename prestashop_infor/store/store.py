@@ -344,12 +344,18 @@ class Store:
 
     def rows_by_id(self, table: sa.Table | str, ids: Iterable[int]) -> list[dict[str, Any]]:
         """The rows of ``table`` whose ``id`` is one of ``ids`` (absent ids are left out)."""
+        return self.rows_where_in(table, "id", {int(i) for i in ids})
+
+    def rows_where_in(
+        self, table: sa.Table | str, column: str, values: Iterable[Any]
+    ) -> list[dict[str, Any]]:
+        """The rows of ``table`` whose ``column`` holds one of ``values``, 500 values a query."""
         table = self.table(table)
-        wanted = sorted({int(i) for i in ids})
+        wanted = sorted(set(values))
         found: list[dict[str, Any]] = []
         with self.engine.connect() as connection:
             for start in range(0, len(wanted), 500):
-                query = sa.select(table).where(table.c.id.in_(wanted[start : start + 500]))
+                query = sa.select(table).where(table.c[column].in_(wanted[start : start + 500]))
                 found += [dict(row) for row in connection.execute(query).mappings()]
         return found
 

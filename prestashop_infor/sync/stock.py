@@ -36,8 +36,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-import sqlalchemy as sa
-
 from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.prestashop.client import PrestashopAuthError, PrestashopError, PrestashopUnavailable
 from prestashop_infor.store import Store, tables
@@ -220,7 +218,9 @@ def warehouse_quantities(
     per_item: dict[str, dict[str, int]] = {}
     items: set[str] = set()
     for balance in (
-        store.rows(tables.m3_balances, order_by="itno") if items_of is None else _balances_of(store, items_of)
+        store.rows(tables.m3_balances, order_by="itno")
+        if items_of is None
+        else store.rows_where_in(tables.m3_balances, "itno", items_of)
     ):
         items.add(balance["itno"])
         whlo = balance["whlo"]
@@ -233,15 +233,6 @@ def warehouse_quantities(
             Decimal(quantity) - rules.reserve_of(whlo)
         )
     return per_item, items
-
-
-def _balances_of(store: Store, items: Collection[str]) -> list[dict[str, Any]]:
-    wanted, table, found = sorted(set(items)), tables.m3_balances, []
-    with store.engine.connect() as connection:
-        for start in range(0, len(wanted), 500):
-            query = sa.select(table).where(table.c.itno.in_(wanted[start : start + 500]))
-            found += [dict(row) for row in connection.execute(query).mappings()]
-    return found
 
 
 def shop_quantity(m3_quantity: Decimal) -> int:
