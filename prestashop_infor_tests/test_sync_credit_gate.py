@@ -10,29 +10,20 @@ Both emulators over HTTP in process, a real SQLite store, the code ``infor_sales
 
 from __future__ import annotations
 
-import json
-import threading
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.defs.alerts import FINDINGS
-from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.sandbox.infor import LifecycleSettings, seed_tenant_from_shop
-from prestashop_infor.sandbox.infor import create_app as m3_app
-from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
-from prestashop_infor.sandbox.prestashop import create_app as shop_app
-from prestashop_infor.store import Store, id_map
+from prestashop_infor.store import id_map
 from prestashop_infor.sync.credit_gate import CREDIT_HOLD, NOTICE, notify_credit_holds
 from prestashop_infor.sync.mapping import MappingError, find_state, parse_mapping
 from prestashop_infor.sync.orders import ShopLookups, sync_orders
 from prestashop_infor.sync.trace import trace_order
+from prestashop_infor_tests.concurrency import at_once
+from prestashop_infor_tests.two_systems import TwoSystems
 
-TIME_ZONE = "Europe/Paris"
 BUSINESS, GUEST = 3, 2  # the sandbox's customer groups: registered customers, guests
 AWAITING = "On backorder (not paid)"
 
@@ -41,25 +32,9 @@ class Terminated(BaseException):
     """A run stopped right after the shop stored a write: it never hears the answer."""
 
 
-class World:
+class World(TwoSystems):
     def __init__(self, tmp_path: Path, groups: tuple[int, ...] = (BUSINESS,)):
-        self.now = datetime.now(UTC).replace(microsecond=0)
-        self.shop = seed_shop(seed=7, orders=3, now=self.now)
-        self.tenant = seed_tenant_from_shop(self.shop, lifecycle=LifecycleSettings.manual())
-        self.shop_http, self.m3_http = TestClient(shop_app(self.shop)), TestClient(m3_app(self.tenant))
-        self.ps = PrestashopClient("http://testserver", DEFAULT_API_KEY, http_client=self.shop_http,
-                                   time_zone=TIME_ZONE, backoff=0.001)  # fmt: skip
-        credentials = IonApiCredentials.from_dict(self.tenant.ionapi("http://testserver"))
-        self.m3 = M3Client(credentials, http_client=self.m3_http, sleep=lambda _s: None)
-        self.store = Store.from_url(f"sqlite:///{tmp_path}/store.db")
-        self.mapping = parse_mapping(
-            {"credit": {"customer_groups": list(groups), "awaiting_state": AWAITING}}
-        )
-        self.states = self.ps.order_states()
-        self.store.upsert("ps_currencies", [
-            {"id": int(c["id"]), "iso_code": c["iso_code"], "record": json.dumps(c), "loaded_at": self.now}
-            for c in self.ps.list("currencies")
-        ])  # fmt: skip
+        super().__init__(tmp_path, {"credit": {"customer_groups": list(groups), "awaiting_state": AWAITING}})
 
     def customer(self, group: int) -> int:
         return next(int(c["id"]) for c in self.shop.records("customers")
@@ -94,11 +69,6 @@ class World:
         threads = self.ps.list("customer_threads", filters={"id_order": f"[{order_id}]"})
         return [m["message"] for t in threads
                 for m in self.ps.list("customer_messages", filters={"id_customer_thread": f"[{t['id']}]"})]  # fmt: skip
-
-    def close(self) -> None:
-        self.store.dispose()
-        self.shop_http.close()
-        self.m3_http.close()
 
 
 @pytest.fixture
@@ -180,21 +150,7 @@ def test_the_awaiting_state_written_unheard_is_not_written_twice(world: World):
 def test_two_runs_at_once_enter_one_held_batch_order(world: World):
     customer = world.known_customer(BUSINESS, "10.00")
     order_id = world.shop.place_order(customer, [(1, 1, 3)])
-    barrier, errors = threading.Barrier(2), []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            world.sync(order_id)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    at_once(lambda: world.sync(order_id))
     assert len(world.batch_orders(order_id)) == 1
     assert len(world.store.dead_letters(state="open", entity=CREDIT_HOLD)) == 1
 

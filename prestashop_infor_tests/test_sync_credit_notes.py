@@ -8,34 +8,28 @@ Both emulators over HTTP in process, a real SQLite store, the code the ``infor_c
 
 from __future__ import annotations
 
-import json
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
-from prestashop_infor.infor import IonApiCredentials, M3Client
-from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, seed_tenant_from_shop
-from prestashop_infor.sandbox.infor import create_app as m3_app
-from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
-from prestashop_infor.sandbox.prestashop import create_app as shop_app
-from prestashop_infor.store import Store, id_map
+from prestashop_infor.sandbox.infor import Fault
+from prestashop_infor.store import id_map
 from prestashop_infor.store.credit_notes import credit_notes_of
 from prestashop_infor.sync import reconcile
 from prestashop_infor.sync.credit_notes import ENTITY, push_credit_slips, read_credit_notes
 from prestashop_infor.sync.m3_order_states import read_m3_orders
-from prestashop_infor.sync.mapping import find_state, parse_mapping
+from prestashop_infor.sync.mapping import find_state
 from prestashop_infor.sync.orders import ShopLookups, sync_orders
 from prestashop_infor.sync.prestashop_extraction import ORDER_SLIPS, ORDERS, extract_changed
 from prestashop_infor.sync.refunds import return_number, send_refunds
 from prestashop_infor.sync.trace import trace_order
+from prestashop_infor_tests.concurrency import at_once
+from prestashop_infor_tests.two_systems import TIME_ZONE, TwoSystems
 
-TIME_ZONE = "Europe/Paris"
 LINES = [(1, 1, 2), (29, 0, 1)]
 
 
@@ -43,24 +37,9 @@ class Terminated(BaseException):
     """A run stopped from outside right after the shop stored a write: it never hears the answer."""
 
 
-class World:
+class World(TwoSystems):
     def __init__(self, tmp_path: Path):
-        # the shop's clock starts now: its slips are dated after the bindings the test makes
-        self.now = datetime.now(UTC).replace(microsecond=0)
-        self.shop = seed_shop(seed=7, orders=3, now=self.now)
-        self.tenant = seed_tenant_from_shop(self.shop, lifecycle=LifecycleSettings.manual())
-        self.shop_http, self.m3_http = TestClient(shop_app(self.shop)), TestClient(m3_app(self.tenant))
-        self.ps = PrestashopClient("http://testserver", DEFAULT_API_KEY, http_client=self.shop_http,
-                                   time_zone=TIME_ZONE, backoff=0.001)  # fmt: skip
-        credentials = IonApiCredentials.from_dict(self.tenant.ionapi("http://testserver"))
-        self.m3 = M3Client(credentials, http_client=self.m3_http, sleep=lambda _s: None)
-        self.store = Store.from_url(f"sqlite:///{tmp_path}/store.db")
-        self.mapping = parse_mapping({})
-        self.states = self.ps.order_states()
-        self.store.upsert("ps_currencies", [  # as prestashop_reference_data stores them
-            {"id": int(c["id"]), "iso_code": c["iso_code"], "record": json.dumps(c), "loaded_at": self.now}
-            for c in self.ps.list("currencies")
-        ])  # fmt: skip
+        super().__init__(tmp_path)
         customer = next(c for c in self.shop.records("customers") if c["id"] > 10)
         self.order_id = self.shop.place_order(customer["id"], LINES)
         report = sync_orders([self.ps.get("orders", self.order_id)], shop_lookups=ShopLookups(self.ps), m3=self.m3,
@@ -88,11 +67,6 @@ class World:
 
     def state(self) -> int:
         return int(self.ps.get("orders", self.order_id)["current_state"])
-
-    def close(self) -> None:
-        self.store.dispose()
-        self.shop_http.close()
-        self.m3_http.close()
 
 
 @pytest.fixture
@@ -372,21 +346,7 @@ def test_m3_down_before_the_return_leaves_the_refund_for_the_next_run(world: Wor
 
 def test_two_refund_runs_at_once_enter_one_return(world: World):
     slip = refund_in_shop(world, 1, 1)
-    barrier, errors = threading.Barrier(2), []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            send_refunds(m3=world.m3, store=world.store, mapping=world.mapping)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    at_once(lambda: send_refunds(m3=world.m3, store=world.store, mapping=world.mapping))
     send_refunds(m3=world.m3, store=world.store, mapping=world.mapping)  # what one run saw busy
     returns = [r for r in world.tenant.returns.values() if r.rscd == "CRO"]
     assert len(returns) == 1 and len(returns[0].lines) == 1

@@ -11,7 +11,6 @@ and ``infor_shop_returns`` assets run."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +34,7 @@ from prestashop_infor.sync.returns import (
     send_returns,
 )
 from prestashop_infor.sync.trace import trace_order
+from prestashop_infor_tests.concurrency import at_once
 from prestashop_infor_tests.test_sync_credit_notes import TIME_ZONE, Terminated, World
 
 LATER = timedelta(minutes=5)  # past read_shop_returns' settling time
@@ -241,21 +241,7 @@ def test_a_return_m3_refuses_is_a_dead_letter_and_not_retried_blind(world: Retur
 def test_two_runs_at_once_enter_one_return(world: Returns):
     return_id = world.ask([(0, 2)])
     world.read()
-    barrier, errors = threading.Barrier(2), []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            world.send()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    at_once(world.send)
     world.send()  # what one run saw busy
     (m3,) = world.m3_returns()
     assert len(m3.lines) == 1 and id_map.binding(world.store, ENTITY, return_id).target_key == m3.repn
