@@ -92,6 +92,8 @@ def refunds_to_send(
         back = returned.get(slip.order_id, {})
         if lines and all(quantity <= back.get(detail, 0) for detail, quantity in lines):
             report.returned.append(slip.slip_id)  # the refund of a return M3 credits itself
+            for detail, quantity in lines:  # a second slip for the same lines is a refund of its own
+                back[detail] -= quantity
             continue
         rows = tuple(int(r["id"]) for r in (slip.order.get("associations") or {}).get("order_rows") or [])
         refunds.append(ShopRefund(slip.slip_id, slip.order_id, slip.orno, slip.amount, lines, rows))
