@@ -33,6 +33,8 @@ def _p(regex: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
+_PRICE = r"\d{1,10}(\.\d{1,9})?"  # Validate::isPrice; isNegativePrice also allows a leading "-"
+_DATE_FORMAT = r"\d{4}-(0?\d|1[0-2])-(0?\d|[12]\d|3[01])( \d{2}:\d{2}:\d{2})?"  # Validate::isDateFormat
 TYPES: dict[str, FieldType] = {
     "id": FieldType("id", "0", "int", "isUnsignedId", _p(r"\d+")),
     "int": FieldType("int", "0", "int", "isInt", _p(r"[-+]?\d+")),
@@ -53,6 +55,11 @@ TYPES: dict[str, FieldType] = {
         "tracking", "", "", "isTrackingNumber", _p(r"[~:#,%&_=\(\)\[\]\.\? \+\-@/a-zA-Z0-9]*")
     ),
     "reference": FieldType("reference", "", "", "isReference", _p(r"[^<>;={}]*")),
+    # the validators of SpecificPrice (classes/Validate.php): a DATETIME column checked by isDateFormat
+    "negprice": FieldType("negprice", "0.000000", "float", "isNegativePrice", _p("-?" + _PRICE), 6),
+    "uprice": FieldType("uprice", "0.000000", "float", "isPrice", _p(_PRICE), 6),
+    "reduction": FieldType("reduction", "", "", "isReductionType", _p(r"amount|percentage")),
+    "dateformat": FieldType("datetime", "0000-00-00 00:00:00", "", "isDateFormat", _p(_DATE_FORMAT)),
 }
 
 
@@ -284,6 +291,13 @@ _FIELDS: dict[str, list[str]] = {
     # for. The class declares no webserviceParameters (no links), and no getter for its lines
     # (order_return_detail): the Webservice never shows them (see models/returns.py).
     "order_returns": "id_customer:id R|id_order:id R|question:text|state:text|date_add:datetime|date_upd:datetime",
+    # SpecificPrice (classes/SpecificPrice.php, alike from 1.6 to 9): the linked fields of $webserviceParameters
+    # first, then $definition's others; ids 0 mean "all", price -1 "the product's price" (models/prices.py)
+    "specific_prices": """id_shop_group:id>shop_groups|id_shop:id>shops R|id_cart:id>carts R|id_product:id>products R
+        |id_product_attribute:id>product_attributes|id_currency:id>currencies R|id_country:id>countries R
+        |id_group:id>groups R|id_customer:id>customers R|id_specific_price_rule:id|price:negprice R
+        |from_quantity:uint R|reduction:uprice R|reduction_tax:bool R|reduction_type:reduction R
+        |from:dateformat R|to:dateformat R""",
 }
 
 # Resources a shop keeps whatever its version, served by the Webservice only from a major version on:
@@ -343,6 +357,7 @@ _DESCRIPTIONS = {
     "customer_threads": "Customer services threads",
     "order_slip": "The Order slips",
     "order_returns": "The Order returns",
+    "specific_prices": "Specific price management",
 }
 
 

@@ -10,6 +10,7 @@
 - ``writes.py`` — create, update, delete and the validation of written values (§6)
 - ``orders.py`` — the order lifecycle: checkout, state changes, tracking, stock (§6.6);
   ``checkout.py`` how an order is built; ``returns.py`` merchandise returns and credit slips
+- ``prices.py`` — specific prices as the database stores them, and their unique key
 - ``events.py`` — the events recorded for webhooks and the customer email outbox
 - ``faults.py`` — faults injected on demand; ``clock.py`` — the shop clock; ``errors.py`` — error answers
 """

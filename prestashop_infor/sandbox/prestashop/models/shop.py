@@ -20,6 +20,7 @@ from prestashop_infor.sandbox.prestashop.models.clock import ShopClock
 from prestashop_infor.sandbox.prestashop.models.events import Email, Event, Notifications
 from prestashop_infor.sandbox.prestashop.models.faults import Faults
 from prestashop_infor.sandbox.prestashop.models.orders import OrderLifecycle
+from prestashop_infor.sandbox.prestashop.models.prices import SpecificPrices
 from prestashop_infor.sandbox.prestashop.models.query import Queries
 from prestashop_infor.sandbox.prestashop.models.records import RecordStore, Table
 from prestashop_infor.sandbox.prestashop.models.returns import Returns
@@ -38,7 +39,17 @@ def profile_of(version: str) -> str:
     raise ValueError(f"unsupported PrestaShop version {version!r}: use 1.6.x, 1.7.x, 8.x or 9.x")
 
 
-class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Returns, Checkout, Notifications):
+class Shop(
+    RecordStore,
+    Authentication,
+    Queries,
+    Writes,
+    OrderLifecycle,
+    Returns,
+    SpecificPrices,
+    Checkout,
+    Notifications,
+):
     """One emulated PrestaShop shop.
 
     ============================  ===============================================================
@@ -48,6 +59,7 @@ class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Returns
     writes.py (Writes)            ``write``: POST, PUT, PATCH, DELETE (§6)
     orders.py (OrderLifecycle)    ``place_order``, ``change_order_state``, stock and tracking rules
     returns.py (Returns)          ``request_return``, ``refund``: merchandise returns, credit slips
+    prices.py (SpecificPrices)    ``specific_prices`` as the database stores them, its unique key
     checkout.py (Checkout)        what the order builder reads: ``order_context``, ``catalog_line``
     events.py (Notifications)     ``events``, ``subscribe``, the email ``outbox``
     ============================  ===============================================================
@@ -94,3 +106,4 @@ class Shop(RecordStore, Authentication, Queries, Writes, OrderLifecycle, Returns
         self._stock_by_product: dict[tuple[int, int], int] = {}
         # the lines of each merchandise return, which the Webservice never shows (returns.py)
         self.order_return_details: dict[int, list[tuple[int, int]]] = {}
+        self._price_keys: tuple[int, dict[tuple, int]] = (-1, {})  # specific prices' unique key (prices.py)
