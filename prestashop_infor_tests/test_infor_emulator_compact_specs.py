@@ -43,4 +43,4 @@ def test_the_compact_facts_agree_with_the_swagger_specs_read_independently():
 def test_no_swagger_spec_ships_in_the_package():
     package = Path(prestashop_infor.__file__).parent
     assert not list(package.rglob("*.swagger.json"))
-    assert len(list(FIXTURES.glob("*.swagger.json"))) == 17 and (FIXTURES / "README.md").exists()
+    assert len(list(FIXTURES.glob("*.swagger.json"))) == 18 and (FIXTURES / "README.md").exists()

@@ -140,7 +140,7 @@ def test_every_read_answers_from_the_records_with_spec_fields(world, program, tr
 def test_most_reads_are_served_from_kept_records(world):
     tenant, _, _ = world
     kept = [(p, t) for p, t in READS if tenant.programs[p].reads[t].family != "not_kept"]
-    assert len(READS) == 222 and len(kept) == 142, (len(READS), len(kept))
+    assert len(READS) == 229 and len(kept) == 147, (len(READS), len(kept))
 
 
 def test_every_read_transaction_has_a_rule_and_a_handler():

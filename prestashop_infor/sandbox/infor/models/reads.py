@@ -24,10 +24,11 @@ filter, and so do key inputs outside the index; optional keys *position* (record
 values onward, the index compared as a whole from its first field given, one not given counting as
 blank: the stricter reading of contract §9, so a client that does not check keys fails in tests);
 ``NFTR`` turns leading keys into filters, and the rule may say that a required key positions
-(``LstItmByItm``). A client that pages as against M3, restarting from the last key it got, so sees
-every record once. Nothing matching is an empty list, never an error. Every record is projected
-onto the transaction's own output fields; the tenant renders the values as strings within the
-spec's lengths.
+(``LstItmByItm``) or that an optional key not given is blank and filters (``OIS017MI``'s ``CUNO``: a
+price list for any customer is the one whose customer is blank). A client that pages as against M3,
+restarting from the last key it got, so sees every record once. Nothing matching is an empty list,
+never an error. Every record is projected onto the transaction's own output fields; the tenant
+renders the values as strings within the spec's lengths.
 """
 
 from __future__ import annotations
@@ -72,6 +73,9 @@ class ReadRule:
     position: tuple[str, ...] = ()  # required key inputs M3 positions on instead of filtering by
     params: tuple[str, ...] = ()  # required inputs that are parameters of the answer, not keys
     index: tuple[str, ...] = ()  # the fields a list reads by, where not its key inputs in spec order
+    # optional key inputs that are part of the record's identity: not given, they are read as blank
+    # and filter like a required key (a price list's customer blank is the list for any customer)
+    blank: tuple[str, ...] = ()
 
 
 def read_table(**families: Iterable[str]) -> dict[str, ReadRule]:
@@ -137,6 +141,11 @@ def compile_read(spec: TransactionSpec, rule: ReadRule) -> ReadPlan:
                 f"{spec.program}/{spec.transaction}: required input {f.name} is no field of family {family.name}"
             )
         inputs.append(Input(f.name, kind, f.required, f.numeric, target, direction))
+    odd = [name for name in rule.blank if not any(i.name == name and i.kind == "key" for i in inputs)]
+    if odd:
+        raise ValueError(
+            f"{spec.program}/{spec.transaction}: blank inputs {odd} are no keys of family {family.name}"
+        )
     return ReadPlan(spec, rule, family, tuple(inputs), key_order(spec, rule, family, inputs))
 
 
@@ -232,7 +241,8 @@ class ReadEngine:
         """The records of one call, projected onto the transaction's outputs (lazily, so the caller
         can stop at ``maxrecs``)."""
         family = plan.family
-        given = [(i, fields[i.name]) for i in plan.inputs if i.name in fields]
+        blank = plan.rule.blank
+        given = [(i, fields.get(i.name, "")) for i in plan.inputs if i.name in fields or i.name in blank]
         if not family.kept:
             return self._not_kept(plan, given)
         keys = [(i, v) for i, v in given if i.kind == "key"]
@@ -251,6 +261,7 @@ class ReadEngine:
                 (i, v)
                 for i, v in keys
                 if (i.required and i.name not in plan.rule.position)
+                or i.name in blank
                 or i.name in leading
                 or i.target not in listed_by
             ]
@@ -308,6 +319,7 @@ class ReadEngine:
         family = plan.family
         if not exact:
             return M3Failure(MSG_NOT_FOUND, "Record does not exist")
+        exact = self._walk_order(plan, exact)
         rows = self._rows(family, self._candidates(family, exact[:1]))
         failing = exact[-1]
         for i, value in exact:
@@ -317,7 +329,19 @@ class ReadEngine:
                 break
         i, value = failing
         label = family.labels.get(i.name) or plan.spec.inputs[i.name].description
-        return M3Failure(MSG_NOT_FOUND, f"{label} {value} does not exist", i.name)
+        return M3Failure(MSG_NOT_FOUND, f"{label} {value or '(blank)'} does not exist", i.name)
+
+    @staticmethod
+    def _walk_order(plan: ReadPlan, exact: list[tuple[Input, str]]) -> list[tuple[Input, str]]:
+        """The keys in the order ``_missing`` checks them: spec order, but a key read as blank when
+        not given (``ReadRule.blank``) belongs to what the record hangs off, so it comes before the
+        last field of the family's key (a price list line: the list's customer before the item)."""
+        blank = [(i, v) for i, v in exact if i.name in plan.rule.blank]
+        if not blank:
+            return exact
+        rest = [(i, v) for i, v in exact if i.name not in plan.rule.blank]
+        at = next((n for n, (i, _) in enumerate(rest) if i.target == plan.family.key[-1]), len(rest))
+        return rest[:at] + blank + rest[at:]
 
     @staticmethod
     def _not_kept(plan: ReadPlan, given: list[tuple[Input, str]]) -> Iterator[Row]:

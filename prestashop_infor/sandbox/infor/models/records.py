@@ -1,8 +1,9 @@
 """The records one M3 tenant keeps: items, warehouses and balances, customers, batch and customer
 orders with their lines, deliveries, shipments, invoices and receivables, customer returns, payment
-batches and stock messages. Plain dataclasses; the rules that change them live in the lifecycle and program modules,
-and ``families/`` shows them to the read engine as M3 fields. The records a long history holds by
-the hundred thousand (orders, lines, deliveries, shipments, invoices) have slots: a third of the memory."""
+batches, stock messages and sales price lists. Plain dataclasses; the rules that change them live
+in the lifecycle and program modules, and ``families/`` shows them to the read engine as M3 fields.
+The records a long history holds by the hundred thousand (orders, lines, deliveries, shipments,
+invoices) have slots: a third of the memory."""
 
 from __future__ import annotations
 
@@ -88,6 +89,8 @@ class Customer:
     cutm: str = ""
     cutp: str = "0"
     stat: str = "20"
+    pltb: str = ""  # price list table: the emulator reads it as the price list (PRRF) it prices by
+    dipc: Decimal = Decimal(0)  # discount percentage, kept and shown, not applied by order entry
     credit_stop: bool = False  # BLCD 1: customer stop, every order held (models/credit.py)
     # CRL3, credit limit 3: the most the customer may owe in outstanding invoices and orders not
     # invoiced yet; 0 = no limit (models/credit.py)
@@ -338,6 +341,65 @@ class CustomerReturn:
     @property
     def rscd(self) -> str:
         return self.head.get("RSCD", "")
+
+
+@dataclass
+class GradPrice:
+    """A quantity break of a price list line (OIS017MI ``AddGradSlsPrc``): from ``qtyl`` units on,
+    the item sells at ``sapr`` (given, or the line's price times the adjustment factor ``pcof``)."""
+
+    qtyl: Decimal
+    sapr: Decimal
+    pcof: Decimal = Decimal(0)
+    lmdt: date | None = None
+    lmts: int = 0
+
+
+@dataclass
+class BasePrice:
+    """An item's line in a price list (OIS017MI ``AddBasePrice``): its sales price for ``sacd``
+    units of ``spun``, valid from ``vfdt`` (the list's from date unless given) to ``lvdt`` (None: as
+    long as the list), and its quantity breaks by lowest quantity."""
+
+    itno: str
+    sapr: Decimal
+    vfdt: date
+    lvdt: date | None = None
+    sacd: int = 1
+    spun: str = "EA"
+    ntcd: str = ""
+    cmno: str = ""
+    breaks: dict[Decimal, GradPrice] = field(default_factory=dict)  # QTYL -> break
+    rgdt: date | None = None
+    lmdt: date | None = None
+    chno: int = 1
+    lmts: int = 0
+
+
+@dataclass
+class PriceList:
+    """A sales price list head (OIS017MI ``AddPriceList``): identified by price list, currency,
+    customer (blank: any customer) and valid-from date, so one ``PRRF`` is several lists: one per
+    currency and from date. ``fields`` keeps what ``AddPriceList``/``ChgPriceList`` were given."""
+
+    prrf: str
+    cucd: str
+    cuno: str
+    fvdt: date
+    lvdt: date
+    tx40: str
+    tx15: str = ""
+    crtp: str = "1"
+    fields: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, BasePrice] = field(default_factory=dict)  # ITNO -> line
+    rgdt: date | None = None
+    lmdt: date | None = None
+    chno: int = 1
+    lmts: int = 0
+
+    @property
+    def key(self) -> tuple[str, str, str, date]:
+        return (self.prrf, self.cucd, self.cuno, self.fvdt)
 
 
 @dataclass

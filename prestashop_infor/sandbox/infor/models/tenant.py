@@ -1,7 +1,8 @@
 """``M3Tenant``: one M3 company behind its ION API gateway, composed of the parts of this package.
 
 It holds the records (``records.py``), runs the order lifecycle (``lifecycle.py``, mixed in),
-the customer returns (``returns.py``, mixed in) and the credit control (``credit.py``, mixed in),
+the customer returns (``returns.py``, mixed in), the credit control (``credit.py``, mixed in) and the
+sales price lists (``prices.py``, mixed in),
 keeps the gateway (``gateway.py``) and answers MI transactions: every call is validated against the
 program's spec facts, then served by the program's hand-written rule (``programs/``) or, for reads,
 by the generic read engine (``reads.py``), and rendered as M3 renders records — only the spec's
@@ -15,7 +16,7 @@ import itertools
 import json
 import threading
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from prestashop_infor.sandbox.infor.models.clock import SimClock
 from prestashop_infor.sandbox.infor.models.credit import CreditControl
 from prestashop_infor.sandbox.infor.models.gateway import Gateway
 from prestashop_infor.sandbox.infor.models.lifecycle import LifecycleSettings, OrderLifecycle
+from prestashop_infor.sandbox.infor.models.prices import CURRENCIES, PriceLists
 from prestashop_infor.sandbox.infor.models.programs import PROGRAMS, Handler, Program
 from prestashop_infor.sandbox.infor.models.reads import ReadEngine, ReadPlan, ReadRule, compile_read
 from prestashop_infor.sandbox.infor.models.records import (
@@ -36,6 +38,7 @@ from prestashop_infor.sandbox.infor.models.records import (
     Invoice,
     Item,
     PaymentBatch,
+    PriceList,
     Shipment,
     StockMessage,
     Warehouse,
@@ -62,7 +65,7 @@ def _read_plan(program: str, transaction: str, rule: ReadRule) -> ReadPlan:
     return compile_read(load_specs()[program][transaction], rule)
 
 
-class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl):
+class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl, PriceLists):
     """One M3 tenant (company 100, division AAA) behind its ION API gateway."""
 
     def __init__(
@@ -104,6 +107,8 @@ class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl):
         self.warehouse_messages: dict[str, WarehouseMessage] = {}  # MSGN
         self.returns: dict[str, CustomerReturn] = {}  # REPN
         self.credit_notes: dict[str, list[tuple[str, str]]] = {}  # ORNO -> its credit notes (YEA4, IVNO)
+        self.price_lists: dict[tuple[str, str, str, date], PriceList] = {}  # (PRRF, CUCD, CUNO, FVDT)
+        self.currencies: set[str] = set(CURRENCIES)
         self.default_warehouse = "100"
         self.customer_template = "WEBTMPL"
         self._counters = {"temp": 5000000000, "order": 1000000000, "customer": 0, "delivery": 30000000000,

@@ -9,12 +9,12 @@ Routes (``{ti}`` is the tenant):
 - ``POST /{ti}/M3/m3api-rest/v2/execute`` — bulk, one program per request.
 - ``GET /{ti}/M3/m3api-rest/execute/{PROGRAM}/{TRANSACTION}`` — v1 (``MIRecord``/``NameValue``).
 - ``/_sandbox/...`` — advance the clock, ship/invoice/pay/cancel an order, receive a customer return,
-  release a batch order held for credit, set a customer's credit limit and stop, adjust stock, inject
-  faults, expire tokens, set a quota, read a summary.
+  release a batch order held for credit, set a customer's credit limit and stop, set a sales price,
+  adjust stock, inject faults, expire tokens, set a quota, read a summary.
 
 The routes of each part live in their own module: ``oauth`` (the gateway's token endpoints), ``mi``
-(M3 transactions), ``hooks`` and ``return_hooks`` (the sandbox hooks); ``wire`` holds what they answer
-alike.
+(M3 transactions), ``hooks``, ``return_hooks`` and ``price_hooks`` (the sandbox hooks); ``wire``
+holds what they answer alike.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from prestashop_infor.sandbox.infor.models import M3Tenant
 from prestashop_infor.sandbox.infor.responses.hooks import SandboxHooks
 from prestashop_infor.sandbox.infor.responses.mi import MiRoutes
 from prestashop_infor.sandbox.infor.responses.oauth import OAuthRoutes
+from prestashop_infor.sandbox.infor.responses.price_hooks import PriceHooks
 from prestashop_infor.sandbox.infor.responses.return_hooks import ReturnHooks
 
 
 def create_app(tenant: M3Tenant) -> Starlette:
     """The ASGI app serving one tenant."""
     oauth, mi, hooks = OAuthRoutes(tenant), MiRoutes(tenant), SandboxHooks(tenant)
-    returns = ReturnHooks(tenant)
+    returns, prices = ReturnHooks(tenant), PriceHooks(tenant)
     ti = "{tenant}"
     routes = [
         Route(f"/{ti}/as/token.oauth2", oauth.token, methods=["POST"]),
@@ -46,6 +47,7 @@ def create_app(tenant: M3Tenant) -> Starlette:
         Route("/_sandbox/returns/{repn}/receive", returns.receive, methods=["POST"]),
         Route("/_sandbox/batch_orders/{orno}/release", hooks.sandbox_release_batch, methods=["POST"]),
         Route("/_sandbox/customers/{cuno}/credit", hooks.sandbox_customer_credit, methods=["POST"]),
+        Route("/_sandbox/prices", prices.set_price, methods=["POST"]),
         Route("/_sandbox/stock", hooks.sandbox_stock, methods=["POST"]),
         Route("/_sandbox/faults", hooks.sandbox_faults, methods=["POST", "DELETE"]),
         Route("/_sandbox/tokens/expire", hooks.sandbox_expire_tokens, methods=["POST"]),

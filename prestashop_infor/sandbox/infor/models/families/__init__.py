@@ -15,8 +15,9 @@ field name. Computed fields win over echoed ones.
 One module per kind of record, as ``records.py`` groups them: ``stock`` (items, warehouses,
 balances), ``customers``, ``batch_orders`` (orders being entered, their texts and errors), ``orders``
 (customer orders and lines), ``deliveries`` (with picking lists and shipments), ``invoices`` (with
-receivables and credit notes), ``returns`` (customer returns) and ``messages`` (interface messages); ``family`` holds the ``Family`` type and the
-helpers their rows share. ``FAMILIES`` is every family by name, as program modules name them.
+receivables and credit notes), ``returns`` (customer returns), ``prices`` (sales price lists, their
+lines and quantity breaks) and ``messages`` (interface messages); ``family`` holds the ``Family``
+type and the helpers their rows share. ``FAMILIES`` is every family by name, as program modules name them.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from prestashop_infor.sandbox.infor.models.families.family import NOT_KEPT, NOTH
 from prestashop_infor.sandbox.infor.models.families.invoices import INVOICE, INVOICE_LINE, RECEIVABLE
 from prestashop_infor.sandbox.infor.models.families.messages import STOCK_MESSAGE, WAREHOUSE_MESSAGE
 from prestashop_infor.sandbox.infor.models.families.orders import ORDER, ORDER_LINE
+from prestashop_infor.sandbox.infor.models.families.prices import BASE_PRICE, GRADUATED_PRICE, PRICE_LIST
 from prestashop_infor.sandbox.infor.models.families.returns import (
     CUSTOMER_RETURN,
     OPEN_RETURN_LINE,
@@ -59,7 +61,8 @@ FAMILIES: dict[str, Family] = {
         ITEM, WAREHOUSE, BALANCE, CUSTOMER, CUSTOMER_FINANCIAL, CUSTOMER_ADDRESS, BATCH_ORDER, BATCH_LINE, BATCH_ADDRESS,
         ORDER_ADDRESS, BATCH_ERROR, ORDER_HEAD_TEXT, ORDER_LINE_TEXT, ORDER, ORDER_LINE, DELIVERY,
         DELIVERY_ADDRESS, DELIVERY_LINE, PICKING_LIST, SHIPMENT, INVOICE, INVOICE_LINE, RECEIVABLE,
-        STOCK_MESSAGE, WAREHOUSE_MESSAGE, CUSTOMER_RETURN, RETURN_LINE, OPEN_RETURN_LINE, NOTHING,
+        STOCK_MESSAGE, WAREHOUSE_MESSAGE, CUSTOMER_RETURN, RETURN_LINE, OPEN_RETURN_LINE, PRICE_LIST, BASE_PRICE,
+        GRADUATED_PRICE, NOTHING,
     )
 }  # fmt: skip
 

@@ -3,7 +3,9 @@
 A customer's credit limits (``models/credit.py``): the emulator keeps credit limit 3 (``CRL3``); limits
 1, 2 and 4 (``CRLM``, ``CRL2``, ``ODUD``) are 0, no limit. ``GetFinancial`` reads ``customer_financial``, the
 customer with what it owes (``TOIN`` outstanding invoices, ``TBLG`` orders not invoiced): worked out
-for the one customer asked for, not for every customer a list reads."""
+for the one customer asked for, not for every customer a list reads. Its price list table ``PLTB``
+(the price list it buys by, ``models/prices.py``) and discount percentage ``DIPC`` are shown by the
+reads whose spec lists them (``GetOrderInfo``; ``DIPC`` by the lists too)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ def _customer_row(m3: M3Tenant, c: Customer) -> Row:
         "YREF": c.yref, "MAIL": c.mail, "CSCD": c.cscd, "ECAR": c.ecar, "STAT": c.stat, "TOWN": c.town,
         "CUCD": c.cucd, "LMDT": c.lmdt, "RGDT": c.rgdt, "CHNO": c.chno, "LMTS": c.lmts,
         "WHLO": m3.default_warehouse, "PYNO": c.cuno, "BLCD": "1" if c.credit_stop else "0",
-        "CRLM": 0, "CRL2": 0, "CRL3": c.credit_limit,
+        "CRLM": 0, "CRL2": 0, "CRL3": c.credit_limit, "PLTB": c.pltb, "DIPC": c.dipc,
     }  # fmt: skip
 
 
@@ -54,7 +56,7 @@ CUSTOMER = Family(
     row=_customer_row,
     fields=field_set(
         "CONO DIVI LNCD CUNO CUNM CUA1 CUA2 CUA3 CUA4 PONO PHNO CUTP ALCU YREF MAIL CSCD ECAR STAT TOWN CUCD "
-        "LMDT RGDT CHNO LMTS WHLO PYNO BLCD CRLM CRL2 CRL3"
+        "LMDT RGDT CHNO LMTS WHLO PYNO BLCD CRLM CRL2 CRL3 PLTB DIPC"
     ),
     index={"CUNO": _customer},
     labels={"CUNO": "Customer number"},

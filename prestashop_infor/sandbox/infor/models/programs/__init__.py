@@ -15,6 +15,7 @@ from prestashop_infor.sandbox.infor.models.programs.mms200mi import MMS200MI
 from prestashop_infor.sandbox.infor.models.programs.mms850mi import MMS850MI
 from prestashop_infor.sandbox.infor.models.programs.mws410mi import MWS410MI
 from prestashop_infor.sandbox.infor.models.programs.mws420mi import MWS420MI
+from prestashop_infor.sandbox.infor.models.programs.ois017mi import OIS017MI
 from prestashop_infor.sandbox.infor.models.programs.ois100mi import OIS100MI
 from prestashop_infor.sandbox.infor.models.programs.ois120mi import OIS120MI
 from prestashop_infor.sandbox.infor.models.programs.ois175mi import OIS175MI
@@ -24,7 +25,7 @@ from prestashop_infor.sandbox.infor.models.programs.ois390mi import OIS390MI
 
 PROGRAMS: tuple[type[Program], ...] = (
     OIS100MI, OIS275MI, OIS120MI, OIS175MI, CRS610MI, MMS200MI, MMS005MI, MMS060MI, MMS850MI, MWS410MI,
-    MWS420MI, MHS850MI, DRS100MI, OIS350MI, ARS200MI, ARS040MI, OIS390MI,
+    MWS420MI, MHS850MI, DRS100MI, OIS350MI, ARS200MI, ARS040MI, OIS390MI, OIS017MI,
 )  # fmt: skip
 
 __all__ = ["PROGRAMS", "Fields", "Handler", "Program", "Records"]

@@ -1,7 +1,8 @@
 """CRS610MI, customer interface (§11.3): customers created from a template (``Add``, numbered by
 the emulator when ``CUNO`` is omitted), changed (``ChgBasicData``), their financial data
 (``ChgFinancial``, ``GetFinancial``: credit limit and customer stop, ``models/credit.py``), their
-extra addresses (``AddAddress``) and their reads.
+order data (``ChgOrderInfo``: the price list table ``PLTB`` and discount percentage ``DIPC``,
+``models/prices.py``), their extra addresses (``AddAddress``) and their reads.
 
 ``ChgBasicData`` changes only the fields given (a blank input leaves a field as it is, ``?`` blanks
 it), refuses a ``CHNO`` that is not the customer's change number any more (changed by another user
@@ -9,7 +10,9 @@ since it was read), and moves the change number, ``LMDT`` and ``LMTS`` (so ``Lst
 ``LMTS`` lists the customer as changed). ``ChgFinancial`` does the same for the name, language and
 currency, and sets credit limit 3 (``CRL3``, 0 = no limit) and the customer stop (``BLCD`` 0 or 1);
 credit limits 1, 2 and 4 (``CRLM``, ``CRL2``, ``ODUD``) are refused unless 0: the emulator does not
-model them, and would rather say so than keep a limit it never checks."""
+model them, and would rather say so than keep a limit it never checks. ``ChgOrderInfo`` sets the
+price list table (``PLTB``: a price list that exists, ``?`` none) and the discount percentage (``DIPC``,
+0 to 100), name and language the same way; its other inputs are accepted and not kept."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from prestashop_infor.sandbox.infor.models.programs.base import Fields, Program,
 from prestashop_infor.sandbox.infor.models.reads import read_table
 from prestashop_infor.sandbox.infor.models.records import Customer, CustomerAddress
 from prestashop_infor.sandbox.infor.models.values import (
+    CLEAR,
     MSG_EXISTS,
     MSG_NOT_EMULATED,
     MSG_NOT_FOUND,
@@ -36,6 +40,8 @@ CHANGEABLE_FIELDS = ("CUNM", "CUA1", "CUA2", "CUA3", "CUA4", "PONO", "TOWN", "CS
                      "LNCD", "ALCU", "YREF", "CUTP", "STAT")  # fmt: skip
 #: ChgFinancial inputs kept as given; CRL3 and BLCD are kept too, the others accepted and not kept.
 FINANCIAL_FIELDS = ("CUNM", "LNCD", "CUCD")
+#: ChgOrderInfo inputs kept as given; DIPC is kept too, the others accepted and not kept.
+ORDER_INFO_FIELDS = ("CUNM", "LNCD", "PLTB")
 #: The credit limits M3 has and the emulator does not model: label of each.
 UNMODELLED_LIMITS = {"CRLM": "Credit limit 1 - max overdue invoices", "CRL2": "Credit limit 2 - max out.invoices",
                      "ODUD": "Credit limit 4 - max days on invoices"}  # fmt: skip
@@ -94,6 +100,22 @@ class CRS610MI(Program):
             customer.credit_limit = money(limit)
         if stop is not None:
             customer.credit_stop = stop.lstrip("0") == "1"
+        return []
+
+    def ChgOrderInfo(self, f: Fields) -> Records:
+        """Change the customer's order data: the price list it buys by and its discount percentage."""
+        customer = self._customer(f["CUNO"])
+        pltb = f.get("PLTB", CLEAR)
+        if pltb != CLEAR and not self.m3.price_lists_named(pltb):
+            raise M3Failure(MSG_NOT_FOUND, f"Price list {pltb} does not exist", "PLTB")
+        discount = parse_decimal(f, "DIPC", None)
+        if discount is not None and not 0 <= discount <= 100:
+            raise M3Failure(
+                MSG_WRONG_STATE, f"Discount percentage (DIPC) is 0 to 100, got {f['DIPC']}", "DIPC"
+            )
+        self.change(customer, f, ORDER_INFO_FIELDS, ("CUNM", "Customer name"), f"Customer {customer.cuno}")
+        if discount is not None:
+            customer.dipc = discount
         return []
 
     def AddAddress(self, f: Fields) -> Records:
