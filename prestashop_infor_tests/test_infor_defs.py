@@ -14,6 +14,7 @@ from prestashop_infor.defs.infor import (
     infor_inventory,
     infor_items,
     infor_order_statuses,
+    infor_price_lists,
 )
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.sync.resources import MappingResource
@@ -22,6 +23,7 @@ from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_t
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.settings import SettingsError
 from prestashop_infor.store import Store, id_map, order_states
+from prestashop_infor.store.prices import stored_m3_prices
 from prestashop_infor.store.reference_data import known_m3_items
 
 ITEMS = [(f"SKU-{n}", f"Item {n}", "3.50") for n in range(12)]
@@ -118,6 +120,23 @@ def test_order_statuses_are_read_for_the_orders_the_id_map_follows(world):
     assert stored[1]["details"]["deliveries"][0]["ETRN"]  # the tracking number is read for the shipped one
 
 
+def test_todays_prices_are_read_gated_and_stored(world):
+    """infor_price_lists: the seeded tenant's lists valid today, their base prices and breaks."""
+    tenant, _, resources, store_path = world
+    result = dg.materialize([infor_price_lists], resources=resources)
+    assert result.success
+    m = meta(result, infor_price_lists)
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.passed and m["quarantined"] == 0
+    today = tenant.clock.now().date()
+    valid = [pl for pl in tenant.price_lists.values() if pl.fvdt <= today <= pl.lvdt]
+    expected = sum(1 + len(line.breaks) for pl in valid for line in pl.lines.values())
+    assert m["extracted"] == m["dagster/row_count"] == expected > 0
+    assert m["price_lists_in_m3"] == len(tenant.price_lists) > len(valid)
+    with Store.from_url(f"sqlite:///{store_path}") as store:
+        assert len(stored_m3_prices(store)) == expected
+
+
 def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
     defs = dg.Definitions(
         assets=infor_assets,
@@ -129,7 +148,7 @@ def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
         },  # fmt: skip
     )
     assert {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()} == {
-        "infor_items", "infor_inventory", "infor_order_statuses"}  # fmt: skip
+        "infor_items", "infor_inventory", "infor_order_statuses", "infor_price_lists"}  # fmt: skip
     monkeypatch.setenv("INFOR_IONAPI_CS", "s3cr3t-value")
     monkeypatch.delenv("INFOR_IONAPI_FILE", raising=False)
     resource = InforResource()  # reads the environment when a run starts, holds nothing itself

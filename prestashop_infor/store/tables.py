@@ -271,6 +271,23 @@ m3_balances = sa.Table(
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 
+# M3's sales prices valid on the day ``infor_price_lists`` read them (revision 0011), replaced in
+# full by each of its runs: per price list (PRRF, currency, customer or blank for any), item and
+# from-quantity (1: the base price; more: a quantity break), the price and the list's validity.
+m3_prices = sa.Table(
+    "m3_prices",
+    metadata,
+    sa.Column("prrf", sa.String(10), primary_key=True),
+    sa.Column("cucd", sa.String(3), primary_key=True),
+    sa.Column("cuno", sa.String(10), primary_key=True),
+    sa.Column("itno", sa.String(15), primary_key=True),
+    sa.Column("from_quantity", sa.Numeric(20, 6), primary_key=True),
+    sa.Column("price", sa.Numeric(20, 6), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_to", sa.Date, nullable=True),
+    sa.Column("loaded_at", UtcDateTime, nullable=False),
+)
+
 # M3's items as ``infor_items`` validated them (revision 0008), replaced in full by each of its runs:
 # the items the order step knows exist without asking M3 again.
 m3_items = sa.Table(

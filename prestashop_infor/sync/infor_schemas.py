@@ -35,6 +35,20 @@ class BalanceSchema(pa.DataFrameModel):
     AV02: Series[float] = pa.Field(coerce=True, ge=0)
 
 
+class PriceSchema(pa.DataFrameModel):
+    """M3 sales prices valid today (OIS017MI lists, base prices and quantity breaks), one row per
+    list, item and from-quantity."""
+
+    PRRF: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 10})
+    CUCD: Series[str] = pa.Field(str_matches=r"^[A-Z]{3}$")
+    CUNO: Series[str] = pa.Field(str_length={"max_value": 10})  # blank: the list of any customer
+    ITNO: Series[str] = pa.Field(str_length={"min_value": 1, "max_value": 15})
+    FVDT: Series[str] = pa.Field(str_matches=r"^\d{8}$")
+    LVDT: Series[str] = pa.Field(str_matches=r"^(\d{8})?$")
+    QTYL: Series[float] = pa.Field(coerce=True, gt=0)
+    SAPR: Series[float] = pa.Field(coerce=True, ge=0)
+
+
 class OrderStatusSchema(pa.DataFrameModel):
     """OIS100MI/LstHead rows: header status and lowest/highest line status of each order."""
 

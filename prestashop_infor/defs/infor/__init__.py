@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from prestashop_infor.defs.infor.assets import ASSETS, infor_inventory, infor_items, infor_order_statuses
+from prestashop_infor.defs.infor.assets import (
+    ASSETS,
+    infor_inventory,
+    infor_items,
+    infor_order_statuses,
+    infor_price_lists,
+)
 from prestashop_infor.defs.infor.resources import InforResource
 
 infor_assets = ASSETS
@@ -24,4 +30,5 @@ __all__ = [
     "infor_inventory",
     "infor_items",
     "infor_order_statuses",
+    "infor_price_lists",
 ]

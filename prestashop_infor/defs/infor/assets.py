@@ -8,19 +8,21 @@ verdict of the blocking failure-share check declared on the asset, judged in the
 those numbers (this run's own batch; the rule is ``prestashop_infor.defs.prestashop.checks``).
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 
 from prestashop_infor.defs.infor.resources import InforResource
-from prestashop_infor.defs.metadata import frame_table
+from prestashop_infor.defs.metadata import frame_table, table
 from prestashop_infor.defs.prestashop.checks import failure_share_spec, gated_result
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.schemas import gate_metadata
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.sync.infor_extraction import M3Extraction, extract_inventory, extract_items
-from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema, OrderStatusSchema
+from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema, OrderStatusSchema, PriceSchema
 from prestashop_infor.sync.m3_order_states import read_order_states
+from prestashop_infor.sync.price_lists import read_price_lists
 
 GROUP = "infor"
 PREVIEW_ROWS = 5
@@ -127,4 +129,33 @@ def infor_order_statuses(
     )
 
 
-ASSETS = [infor_items, infor_inventory, infor_order_statuses]
+@dg.asset(
+    group_name=GROUP,
+    kinds={"infor", "pandera"},
+    metadata=gate_metadata(PriceSchema),
+    check_specs=[failure_share_spec("infor_price_lists")],
+    description="M3 sales prices valid today (OIS017MI: the price lists, chosen per list, currency and customer by "
+    "the latest from-date not after today, never the first list; their base prices and quantity breaks), "
+    "gated, replacing m3_prices. OIS017MI has no change stamp: every run reads every list.",
+)
+def infor_price_lists(
+    infor: InforResource, store: StoreResource, validation_gate: ValidationGateResource
+) -> dg.MaterializeResult:
+    with infor.get_client() as client, store.open() as db:
+        read = read_price_lists(client, db, today=client.server_time().date or datetime.now(UTC).date())
+    lists = [
+        {"list": p, "currency": c, "customer": u or "(any)", "valid_from": f} for p, c, u, f in read.chosen
+    ]
+    metadata = {
+        "dagster/row_count": dg.MetadataValue.int(read.prices),
+        "extracted": dg.MetadataValue.int(read.extracted),
+        "valid": dg.MetadataValue.int(read.extracted - read.quarantined),
+        "quarantined": dg.MetadataValue.int(read.quarantined),
+        "failure_share": dg.MetadataValue.float(read.quarantined / read.extracted if read.extracted else 0.0),
+        "price_lists_in_m3": dg.MetadataValue.int(read.lists),
+        "lists_valid_today": table(lists, ["list", "currency", "customer", "valid_from"]),
+    }
+    return gated_result(metadata, validation_gate)
+
+
+ASSETS = [infor_items, infor_inventory, infor_order_statuses, infor_price_lists]
