@@ -194,16 +194,22 @@ def _bound(home: Path, order_id: int) -> list[tuple]:
                   id=str(order_id))  # fmt: skip
 
 
-def _carried(home: Path, cancelled: int, returned: int, refunded: int, shop_return: int) -> bool:
-    """The id map records the cancellation in M3, the refund entered in M3, the return's credit slip,
-    the shop's return entered in M3."""
+def _carried(home: Path, cancelled: int, returned: int, refunded: int, shop_return: int) -> dict[str, bool]:
+    """Per story, whether the id map records it carried: the cancellation in M3, the refund entered
+    in M3, the return's credit slip, the shop's return entered in M3."""
     with Store.from_url(_store_url(home)) as store:
-        return (
-            id_map.binding(store, "order_cancellation", cancelled) is not None
-            and any(b.data.get("order_id") == refunded for b in id_map.bindings(store, "shop_refund"))
-            and any(b.data.get("order_id") == returned for b in id_map.bindings(store, "credit_slip"))
-            and any(b.data.get("order_id") == shop_return for b in id_map.bindings(store, "shop_return"))
-        )
+        return {
+            "cancelled": id_map.binding(store, "order_cancellation", cancelled) is not None,
+            "refunded": any(
+                b.data.get("order_id") == refunded for b in id_map.bindings(store, "shop_refund")
+            ),
+            "returned": any(
+                b.data.get("order_id") == returned for b in id_map.bindings(store, "credit_slip")
+            ),
+            "shop_return": any(
+                b.data.get("order_id") == shop_return for b in id_map.bindings(store, "shop_return")
+            ),
+        }
 
 
 def _time_wait_on(ports: Ports) -> set[int]:
@@ -340,10 +346,16 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
         # credit (its webhook), M3's credit note for the return as a credit slip (the status lane's
         # minute); each in the order's story
         cancelled, returned, refunded, shop_return = (int(after_sales[n]) for n in (1, 2, 3, 4))
-        wait_for(
-            lambda: _carried(home, cancelled, returned, refunded, shop_return), 150,
-            "the after-sales in both systems",
-        )  # fmt: skip
+        carried: dict[str, bool] = {}
+
+        def all_carried() -> bool:
+            carried.update(_carried(home, cancelled, returned, refunded, shop_return))
+            return all(carried.values())
+
+        try:
+            wait_for(all_carried, 150, "the after-sales in both systems")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {carried}") from None
 
         # No first-visit dialog: the instance turns Dagster's "join the community" off.
         assert _graphql(demo.url, "{ shouldShowNux }") == {"shouldShowNux": False}

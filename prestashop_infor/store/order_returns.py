@@ -1,7 +1,9 @@
 """The shop's merchandise returns (table ``ps_order_returns``), as the module's ``order_return.*``
 webhooks carry them: PrestaShop's Webservice never shows a return's lines, so the events are their
-only source. Each return keeps its newest version: the shop's ``date_upd`` (verbatim, shop-local),
-then the inbox id of the event, decide, so an event delivered late never overwrites a newer one."""
+only source. Each return keeps its newest version: the module's per-resource ``resource_version``
+(it counts every event of one return), then the shop's ``date_upd`` (verbatim, shop-local; two
+events of one second are common: a request and the merchant's acceptance), then the inbox id,
+decide, so an event delivered late never overwrites a newer one."""
 
 from __future__ import annotations
 
@@ -26,6 +28,11 @@ class ShopReturn:
     lines: tuple[tuple[int, int], ...]  # (order detail id, quantity)
     date_upd: str  # shop-local, verbatim
     inbox_id: int  # the inbox event that brought this version
+    version: int = 0  # the module's resource_version (0: the event had none)
+
+    def order(self) -> tuple[int, str, int]:
+        """What decides which of two versions of a return is the newer."""
+        return self.version, self.date_upd, self.inbox_id
 
 
 @dataclass(frozen=True)
@@ -40,20 +47,19 @@ def store_returns(store: Store, returns: Iterable[ShopReturn]) -> int:
     newest: dict[int, ShopReturn] = {}
     for found in returns:
         kept = newest.get(found.id)
-        if kept is None or (found.date_upd, found.inbox_id) > (kept.date_upd, kept.inbox_id):
+        if kept is None or found.order() > kept.order():
             newest[found.id] = found
     if not newest:
         return 0
     now = datetime.now(UTC)
     insert = store._insert(ps_order_returns)
+    new, old = insert.excluded, ps_order_returns.c
     newer = sa.or_(
-        insert.excluded.date_upd > ps_order_returns.c.date_upd,
-        sa.and_(
-            insert.excluded.date_upd == ps_order_returns.c.date_upd,
-            insert.excluded.inbox_id > ps_order_returns.c.inbox_id,
-        ),
+        new.version > old.version,
+        sa.and_(new.version == old.version, new.date_upd > old.date_upd),
+        sa.and_(new.version == old.version, new.date_upd == old.date_upd, new.inbox_id > old.inbox_id),
     )
-    columns = ("id_order", "id_customer", "state", "lines", "date_upd", "inbox_id", "loaded_at")
+    columns = ("id_order", "id_customer", "state", "lines", "date_upd", "version", "inbox_id", "loaded_at")
     statement = insert.on_conflict_do_update(
         index_elements=[ps_order_returns.c.id],
         set_={name: insert.excluded[name] for name in columns},
@@ -62,7 +68,7 @@ def store_returns(store: Store, returns: Iterable[ShopReturn]) -> int:
     rows = [
         {"id": r.id, "id_order": r.id_order, "id_customer": r.id_customer, "state": r.state,
          "lines": json.dumps([list(line) for line in r.lines]), "date_upd": r.date_upd,
-         "inbox_id": r.inbox_id, "loaded_at": now}
+         "version": r.version, "inbox_id": r.inbox_id, "loaded_at": now}
         for r in newest.values()
     ]  # fmt: skip
     with store.engine.begin() as connection:
@@ -71,7 +77,8 @@ def store_returns(store: Store, returns: Iterable[ShopReturn]) -> int:
 
 def _return(row: sa.Row) -> ShopReturn:
     return ShopReturn(int(row.id), int(row.id_order), int(row.id_customer), int(row.state),
-                      tuple((int(d), int(q)) for d, q in json.loads(row.lines)), row.date_upd, int(row.inbox_id))  # fmt: skip
+                      tuple((int(d), int(q)) for d, q in json.loads(row.lines)), row.date_upd, int(row.inbox_id),
+                      int(row.version))  # fmt: skip
 
 
 def returns_of(store: Store, ids: Iterable[int]) -> dict[int, ShopReturn]:

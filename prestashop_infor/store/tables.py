@@ -329,8 +329,8 @@ ps_order_slips = sa.Table(
 )
 
 # PrestaShop merchandise returns (revision 0010), as the module's ``order_return.*`` webhooks carry
-# them (the Webservice never shows a return's lines): the newest per return, by the shop's date_upd
-# (verbatim, shop-local) then the inbox id of the event that brought it.
+# them (the Webservice never shows a return's lines): the newest per return, by the module's
+# per-resource version, then the shop's date_upd (verbatim, shop-local), then the inbox id.
 ps_order_returns = sa.Table(
     "ps_order_returns",
     metadata,
@@ -340,6 +340,7 @@ ps_order_returns = sa.Table(
     sa.Column("state", sa.Integer, nullable=False),
     sa.Column("lines", sa.Text, nullable=False),  # JSON: [[id_order_detail, quantity], ...]
     sa.Column("date_upd", sa.String(19), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),  # the module's resource_version (0: none)
     sa.Column("inbox_id", sa.Integer, nullable=False),
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )

@@ -6,7 +6,8 @@ and ``order_return.updated`` webhooks, and the receiver's inbox is their source:
 
 1. ``read_shop_returns`` takes the inbox's return events after its cursor, checks each event's
    ``data`` (a malformed one becomes a dead letter of entity ``order_return_event`` naming what is
-   wrong; the others go on) and keeps each return's newest version in ``ps_order_returns``. The
+   wrong; the others go on) and keeps each return's newest version in ``ps_order_returns`` (the
+   module's ``resource_version``, then ``date_upd``, then the inbox id). The
    cursor stays ``SETTLE`` behind the newest events: on PostgreSQL two receiver transactions may
    commit their inbox ids out of order, so the events of the last moments are read again next time
    (storing a version twice changes nothing) and none is passed over;
@@ -101,8 +102,12 @@ def read_shop_returns(store: Store, *, now: datetime | None = None) -> ReturnsRe
             lines: dict[int, int] = {}
             for line in data.lines:
                 lines[line.id_order_detail] = lines.get(line.id_order_detail, 0) + line.product_quantity
+            version = event.body.get("resource_version")
+            version = (
+                version if isinstance(version, int) and not isinstance(version, bool) and version > 0 else 0
+            )
             found.append(ShopReturn(data.id_order_return, data.id_order, data.id_customer, data.state,
-                                    tuple(sorted(lines.items())), data.date_upd, event.id))  # fmt: skip
+                                    tuple(sorted(lines.items())), data.date_upd, event.id, version))  # fmt: skip
             read.returns.append(data.id_order_return)
         read.events += len(events)
         read.stored += store_returns(store, found)

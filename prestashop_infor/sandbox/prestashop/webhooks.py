@@ -118,6 +118,8 @@ class WebhookSender:
             "resource": resource,
             "data": event.get("data") or {},
         }
+        if "resource_version" in event:  # the module's per-resource counter (its return events)
+            envelope["resource_version"] = event["resource_version"]
         body = json.dumps(envelope).encode()
         now = time.monotonic()
         with self._lock:

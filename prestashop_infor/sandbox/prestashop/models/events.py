@@ -64,17 +64,26 @@ class Notifications:
         self.subscribers.append(callback)
 
     def _emit(
-        self, event: str, hook: str, resource: str, record_id: int | None, data: dict[str, Any]
+        self,
+        event: str,
+        hook: str,
+        resource: str,
+        record_id: int | None,
+        data: dict[str, Any],
+        version: int | None = None,
     ) -> None:
-        """Record a webhook-worthy event (contract webhooks.md §6) and tell subscribers."""
+        """Record a webhook-worthy event (contract webhooks.md §6) and tell subscribers; ``version``:
+        the module's per-resource ``resource_version`` (sent with the events only the module sends)."""
         if not self.record_events:
             return
-        payload = {
+        payload: dict[str, Any] = {
             "event": event,
             "source_hook": hook,
             "resource": {"type": resource, "id": record_id},
             "data": data,
         }
+        if version is not None:
+            payload["resource_version"] = version
         self.events.append(payload)
         for subscriber in list(self.subscribers):
             subscriber(payload)

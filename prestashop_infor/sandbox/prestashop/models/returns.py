@@ -65,6 +65,7 @@ class Returns:
     clock: ShopClock
     lock: threading.RLock
     order_return_details: dict[int, list[tuple[int, int]]]
+    counters: dict[str, int]
     _details_by_order: dict[int, list[int]]
 
     # ------------------------------------------------------------------ the shop's Python API
@@ -115,7 +116,9 @@ class Returns:
             "lines": [{"id_order_detail": detail, "product_quantity": quantity}
                       for detail, quantity in sorted(self.order_return_details.get(int(return_id), []))],
         }  # fmt: skip
-        self._emit(event, hook, "order_returns", int(return_id), data)
+        key = f"order_return_events:{int(return_id)}"  # the module counts each return's events
+        self.counters[key] = self.counters.get(key, 0) + 1
+        self._emit(event, hook, "order_returns", int(return_id), data, version=self.counters[key])
 
     def refund(self, order_id: int, lines: Lines, shipping: bool = False) -> int:
         """The merchant refunds ``lines`` of a paid order (and its shipping); returns the slip's id."""

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("state", sa.Integer, nullable=False),
         sa.Column("lines", sa.Text, nullable=False),
         sa.Column("date_upd", sa.String(19), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),  # the module's resource_version (0: none)
         sa.Column("inbox_id", sa.Integer, nullable=False),
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
         schema=store_schema(),
