@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from prestashop_infor_tests import postgres
+from prestashop_infor_tests.tools import PHP, PHP_CURL, PHP_SQLITE, required
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -62,3 +63,11 @@ def postgres_url() -> str:
             f"start: {exc}",
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session")
+def php() -> str:
+    """PHP's command line with the extensions the PrestaShop module's tests use (SQLite, curl)."""
+    for extension in (PHP_SQLITE, PHP_CURL):
+        required(extension)
+    return required(PHP)

@@ -33,7 +33,7 @@ from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store
 from prestashop_infor.store import inbox as inbox_store
 from prestashop_infor.webhooks import create_app, sign
-from prestashop_infor_tests.tools import PHP, PHP_CURL, PHP_SQLITE, PHPUNIT, MissingTool, Tool
+from prestashop_infor_tests.tools import PHPUNIT, required
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULE = ROOT / "prestashop-module"
@@ -78,23 +78,6 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 ENVELOPE = {"id", "event", "contract_version", "occurred_at", "shop", "source_hook", "resource", "data"}
 
 
-def _program(tool: Tool) -> str:
-    try:
-        path = tool.find()
-    except MissingTool as exc:
-        pytest.fail(str(exc), pytrace=False)
-    if path is None:
-        pytest.fail(tool.missing(), pytrace=False)
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def php() -> str:
-    for extension in (PHP_SQLITE, PHP_CURL):
-        _program(extension)
-    return _program(PHP)
-
-
 def run_php(php: str, *args: str, stdin: str | None = None, timeout: float = 120) -> Any:
     """``events.php`` with ``args``: its JSON answer."""
     done = subprocess.run(
@@ -128,7 +111,7 @@ def test_every_php_file_of_the_module_is_valid_php(php: str):
 
 
 def test_the_phpunit_suite_passes(php: str):
-    phpunit = _program(PHPUNIT)
+    phpunit = required(PHPUNIT)
     done = subprocess.run(
         [phpunit, "-c", str(MODULE / "phpunit.xml")], cwd=ROOT, capture_output=True, text=True, timeout=600
     )

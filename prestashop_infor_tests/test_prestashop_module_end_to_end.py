@@ -27,7 +27,6 @@ from prestashop_infor.serving import BackgroundServer, free_port
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.store import inbox as inbox_store
 from prestashop_infor.webhooks import create_app
-from prestashop_infor_tests.tools import PHP, PHP_CURL, PHP_SQLITE, MissingTool, Tool
 
 ROOT = Path(__file__).resolve().parents[1]
 RELAY = ROOT / "prestashop-module" / "tests" / "contract" / "relay.php"
@@ -43,23 +42,6 @@ ORDER_FIELDS = (
     "date_upd",
 )
 pytestmark = pytest.mark.slow  # starts php, the emulators and Dagster runs
-
-
-def _program(tool: Tool) -> str:
-    try:
-        path = tool.find()
-    except MissingTool as exc:
-        pytest.fail(str(exc), pytrace=False)
-    if path is None:
-        pytest.fail(tool.missing(), pytrace=False)
-    return str(path)
-
-
-@pytest.fixture
-def php() -> str:
-    for extension in (PHP_SQLITE, PHP_CURL):
-        _program(extension)
-    return _program(PHP)
 
 
 @pytest.fixture

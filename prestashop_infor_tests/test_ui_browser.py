@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from prestashop_infor_tests.test_demo import Demo
-from prestashop_infor_tests.tools import CHROMIUM, MissingTool
+from prestashop_infor_tests.tools import CHROMIUM, required
 from prestashop_infor_tests.topology import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,16 +44,6 @@ RUN_QUERY = "query ($id: ID!) { runOrError(runId: $id) { ... on Run { status } }
 BACKFILL_QUERY = "query ($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill { status } } }"
 # What closes the dialogs Dagster shows on a first visit ("Join the Dagster community": Skip).
 DISMISS = ("Skip", "Close", "Dismiss", "Got it", "No thanks", "Not now", "Maybe later")
-
-
-def _chromium() -> str:
-    try:
-        path = CHROMIUM.find()
-    except MissingTool as exc:
-        pytest.fail(str(exc), pytrace=False)
-    if path is None:
-        pytest.fail(CHROMIUM.missing(), pytrace=False)
-    return str(path)
 
 
 def _dismiss_first_visit_dialogs(page, settle_s: float = 6.0) -> list[str]:
@@ -106,7 +96,7 @@ def _toast_link(page, text: str) -> str:
 def test_a_first_visit_to_the_demo_ui_in_chromium(tmp_path: Path):
     from playwright.sync_api import expect, sync_playwright
 
-    executable = _chromium()
+    executable = required(CHROMIUM)
     shots = tmp_path / "screenshots"
     shots.mkdir()
     # A month of history in both systems, so the reconciliation backfill has days to compare.

@@ -137,6 +137,20 @@ PHPUNIT = Tool(
 TOOLS = (CHROMIUM, PHP, PHP_SQLITE, PHP_CURL, PHPUNIT)
 
 
+def required(tool: Tool) -> str:
+    """The path of ``tool`` for a test that needs it; the test fails (never skips) saying what to
+    install when it is missing or misconfigured."""
+    import pytest
+
+    try:
+        path = tool.find()
+    except MissingTool as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if path is None:
+        pytest.fail(tool.missing(), pytrace=False)
+    return str(path)
+
+
 def may_use_apt() -> bool:
     """Root on Debian (or a derivative): the only place the tests install programs themselves."""
     return os.geteuid() == 0 and Path("/etc/debian_version").exists() and shutil.which("apt-get") is not None
