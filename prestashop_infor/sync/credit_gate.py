@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from prestashop_infor.infor import M3Client, M3GatewayError
+from prestashop_infor.infor.models import m3_decimal
 from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync.errors import LoadError
@@ -54,7 +55,7 @@ def check_credit(orders: Sequence[BatchOrder], m3: M3Client, currency: str) -> N
     for cuno, answer in zip(customers, answers, strict=True):
         if isinstance(answer.error, M3GatewayError):
             raise answer.error
-        limits[cuno] = _decimal(answer.records[0].get("CRL3")) if answer.ok and answer.records else Decimal(0)
+        limits[cuno] = m3_decimal(answer.records[0], "CRL3") if answer.ok and answer.records else Decimal(0)
     limited = [order for order in orders if limits[order.cuno] > 0]
     calls = []
     for order in limited:
@@ -80,13 +81,6 @@ def order_amount(order: BatchOrder) -> Decimal | None:
         )
     except (KeyError, InvalidOperation):
         return None
-
-
-def _decimal(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value or "0").strip() or "0")
-    except InvalidOperation:
-        return Decimal(0)
 
 
 def notify_credit_holds(

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from prestashop_infor.infor import M3Client, M3GatewayError
+from prestashop_infor.infor.models import m3_date
 from prestashop_infor.store import Store
 from prestashop_infor.store.prices import replace_m3_prices
 from prestashop_infor.sync.gates import gate
@@ -40,26 +41,16 @@ class PriceRead:
     quarantined: int
 
 
-def _m3_date(value: Any) -> date | None:
-    text = str(value or "").strip()
-    if len(text) != 8 or not text.isdigit() or text == "00000000":
-        return None
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        return None
-
-
 def valid_lists(heads: list[dict[str, str]], today: date) -> dict[tuple[str, str, str], dict[str, str]]:
     """Per (PRRF, CUCD, CUNO): the head valid ``today`` with the latest from-date (module docstring)."""
     chosen: dict[tuple[str, str, str], dict[str, str]] = {}
     for head in heads:
-        starts, ends = _m3_date(head.get("FVDT")), _m3_date(head.get("LVDT"))
+        starts, ends = m3_date(head, "FVDT"), m3_date(head, "LVDT")
         if starts is None or starts > today or (ends is not None and ends < today):
             continue
         key = (head.get("PRRF", "").strip(), head.get("CUCD", "").strip(), head.get("CUNO", "").strip())
         kept = chosen.get(key)
-        if kept is None or _m3_date(kept.get("FVDT")) < starts:  # type: ignore[operator]
+        if kept is None or m3_date(kept, "FVDT") < starts:  # type: ignore[operator]
             chosen[key] = head
     return chosen
 
@@ -82,7 +73,7 @@ def read_price_lists(m3: M3Client, store: Store, *, today: date, bulk_size: int 
         if not result.ok:
             raise result.error or M3GatewayError(f"OIS017MI/LstBasePrice failed for {key}")
         for line in result.records:
-            starts = _m3_date(line.get("VFDT"))
+            starts = m3_date(line, "VFDT")
             if starts is None or starts <= today:
                 lines.append((key, line))
     breaks_of = m3.bulk([("OIS017MI", "LstGradSlsPrc", {**fields(key), "ITNO": line["ITNO"]}) for key, line in lines],
@@ -100,7 +91,7 @@ def read_price_lists(m3: M3Client, store: Store, *, today: date, bulk_size: int 
     for record in valid.to_dict("records"):
         row = {"prrf": record["PRRF"], "cucd": record["CUCD"], "cuno": record["CUNO"], "itno": record["ITNO"],
                "from_quantity": _decimal(record["QTYL"]), "price": _decimal(record["SAPR"]),
-               "valid_from": _m3_date(record["FVDT"]), "valid_to": _m3_date(record["LVDT"])}  # fmt: skip
+               "valid_from": m3_date(record, "FVDT"), "valid_to": m3_date(record, "LVDT")}  # fmt: skip
         rows[(row["prrf"], row["cucd"], row["cuno"], row["itno"], row["from_quantity"])] = row
     stored = replace_m3_prices(store, rows.values())
     return PriceRead(len(heads), [(*k, chosen[k]["FVDT"]) for k in keys], len(records), stored, quarantined)
