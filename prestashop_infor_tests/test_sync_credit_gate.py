@@ -59,8 +59,9 @@ class World(TwoSystems):
         return [b for b in self.tenant.batch_orders.values() if b.cuor == cuor]
 
     def notify(self) -> list[int]:
+        """The orders the shop was told of now."""
         return notify_credit_holds(prestashop=self.ps, store=self.store, mapping=self.mapping,
-                                   order_states=self.states)  # fmt: skip
+                                   order_states=self.states).told  # fmt: skip
 
     def state(self, order_id: int) -> int:
         return int(self.ps.get("orders", order_id)["current_state"])

@@ -21,6 +21,7 @@ order sync exports, or the order would never be looked at again.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -83,14 +84,20 @@ def order_amount(order: BatchOrder) -> Decimal | None:
         return None
 
 
+@dataclass
+class HoldNotice:
+    held: int  # open credit holds
+    told: list[int] = field(default_factory=list)  # the orders the shop was told of by this run
+
+
 def notify_credit_holds(
     *,
     prestashop: PrestashopClient,
     store: Store,
     mapping: SyncMapping,
     order_states: Sequence[Mapping[str, Any]],
-) -> list[int]:
-    """Tell the shop of each open credit hold not told yet (module docstring); the orders told."""
+) -> HoldNotice:
+    """Tell the shop of each open credit hold not told yet (module docstring)."""
     rules = mapping.credit
     awaiting = rules.awaiting(order_states)
     if awaiting is not None and awaiting in mapping.status.resolve(order_states).not_exported:
@@ -101,7 +108,7 @@ def notify_credit_holds(
         )
     letters = store.dead_letters(state="open", entity=CREDIT_HOLD)
     told = id_map.bindings_for(store, NOTICE, [letter.key for letter in letters])
-    done = []
+    notice = HoldNotice(len(letters))
     for letter in letters:
         if letter.key in told:
             continue
@@ -116,8 +123,16 @@ def notify_credit_holds(
             text = f"Held in M3 for credit: {letter.message}"[:1600]
             message = str(private_message(prestashop, order_id, int(payload.get("customer_id") or 0), text))
         id_map.bind(store, NOTICE, order_id, message or "state")
-        done.append(order_id)
-    return done
+        notice.told.append(order_id)
+    return notice
 
 
-__all__ = ["CREDIT_HOLD", "NOTICE", "check_credit", "credit_hold", "notify_credit_holds", "order_amount"]
+__all__ = [
+    "CREDIT_HOLD",
+    "NOTICE",
+    "HoldNotice",
+    "check_credit",
+    "credit_hold",
+    "notify_credit_holds",
+    "order_amount",
+]

@@ -28,7 +28,7 @@ from prestashop_infor.store import Store
 from prestashop_infor.store.backlog import count_pending_orders, pending_orders
 from prestashop_infor.store.reference_data import stored_order_states
 from prestashop_infor.sync.cancellation import cancel_orders, cancellation_states, write_too_late_messages
-from prestashop_infor.sync.credit_gate import CREDIT_HOLD, notify_credit_holds
+from prestashop_infor.sync.credit_gate import notify_credit_holds
 from prestashop_infor.sync.master_data import (
     CustomerUpdateReport,
     ItemUpdateReport,
@@ -396,15 +396,14 @@ def prestashop_credit_holds(
 ) -> dg.MaterializeResult:
     rules = mapping.load()
     with prestashop.get_client() as shop, store.open() as db:
-        told = notify_credit_holds(
+        notice = notify_credit_holds(
             prestashop=shop, store=db, mapping=rules, order_states=stored_order_states(db)
         )
-        held = len(db.dead_letters(state="open", entity=CREDIT_HOLD))
     return dg.MaterializeResult(
         metadata={
-            "held_for_credit": dg.MetadataValue.int(held),
-            "told": dg.MetadataValue.int(len(told)),
-            "told_order_ids": listed_ids(told),
+            "held_for_credit": dg.MetadataValue.int(notice.held),
+            "told": dg.MetadataValue.int(len(notice.told)),
+            "told_order_ids": listed_ids(notice.told),
         }  # fmt: skip
     )
 
