@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from prestashop_infor.defs.alerts import FINDINGS
+from prestashop_infor.prestashop import PrestashopError
 from prestashop_infor.store import id_map
 from prestashop_infor.sync.credit_gate import CREDIT_HOLD, NOTICE, notify_credit_holds
 from prestashop_infor.sync.mapping import MappingError, find_state, parse_mapping
@@ -166,3 +167,21 @@ def test_an_awaiting_state_the_order_sync_does_not_export_is_refused(tmp_path: P
             w.notify()
     finally:
         w.close()
+
+
+def test_a_shop_that_fails_before_the_write_leaves_the_hold_to_tell_next_run(world: World):
+    customer = world.known_customer(BUSINESS, "10.00")
+    order_id = world.shop.place_order(customer, [(1, 1, 3)])
+    world.sync(order_id)
+
+    def down(request: httpx.Request) -> None:
+        if request.method == "POST" and "order_histories" in str(request.url):
+            raise httpx.ConnectError("the shop is down", request=request)
+
+    world.shop_http.event_hooks["request"].append(down)
+    with pytest.raises(PrestashopError):
+        world.notify()
+    world.shop_http.event_hooks["request"].clear()
+    assert id_map.bindings(world.store, NOTICE) == [] and world.messages(order_id) == []
+    assert world.state(order_id) != find_state(world.states, "test", AWAITING)
+    assert world.notify() == [order_id] and len(world.messages(order_id)) == 1

@@ -218,6 +218,22 @@ def test_a_return_m3_entered_unheard_is_found_by_its_number_not_entered_twice(wo
     assert sorted(line.ponr for line in m3.lines) == [1, 2]
 
 
+def test_a_return_m3_committed_but_answered_with_an_error_is_found_not_entered_twice(world: Returns):
+    return_id = world.ask([(0, 1), (1, 1)])
+    world.read()
+    world.tenant.gateway.faults.append(
+        Fault(status=500, count=1, match="OIS390MI/AddHead", after_commit=True)
+    )
+    report = world.send()
+    assert report.sent == [] and list(report.left) == [return_id]  # unknown: read again next run
+    assert id_map.bindings(world.store, ENTITY) == [] and id_map.claims(world.store, ENTITY) == []
+    world.tenant.gateway.faults.clear()
+    again = world.send()
+    assert again.sent + again.found == [return_id]
+    (m3,) = world.m3_returns()
+    assert sorted(line.ponr for line in m3.lines) == [1, 2]
+
+
 def test_m3_down_before_the_return_leaves_it_for_the_next_run(world: Returns):
     return_id = world.ask([(0, 1)])
     world.read()
