@@ -47,6 +47,7 @@ EVENT_TYPES = frozenset(
 ORDER_SYNC_JOB = "order_sync_job"
 ORDER_STATUS_JOB = "order_status_job"
 STOCK_SYNC_JOB = "stock_sync_job"
+PRICE_SYNC_JOB = "price_sync_job"
 PRESTASHOP_EXTRACT_JOB = "prestashop_extract_job"
 ORDER_RECONCILIATION_JOB = "order_reconciliation_job"
 STOCK_RECONCILIATION_JOB = "stock_reconciliation_job"

@@ -147,7 +147,7 @@ def test_definitions_load_and_resource_config(monkeypatch, tmp_path: Path):
             "mapping": MappingResource(),
         },  # fmt: skip
     )
-    assert {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()} == {
+    assert {key.to_user_string() for key in defs.resolve_asset_graph().materializable_asset_keys} == {
         "infor_items", "infor_inventory", "infor_order_statuses", "infor_price_lists"}  # fmt: skip
     monkeypatch.setenv("INFOR_IONAPI_CS", "s3cr3t-value")
     monkeypatch.delenv("INFOR_IONAPI_FILE", raising=False)

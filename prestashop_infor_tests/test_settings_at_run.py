@@ -160,7 +160,9 @@ def test_every_schedule_and_sensor_tick_fails_naming_the_variable(
     _settings_env(monkeypatch, tmp_path, **{variable: value})
     repository = prestashop_infor.defs.defs.get_repository_def()
     schedules = list(repository.schedule_defs)
-    assert len(schedules) == 6  # order sync, order status, stock sync, extraction, two reconciliations
+    assert (
+        len(schedules) == 7
+    )  # order sync, order status, stock sync, price sync, extraction, two reconciliations
     resources = prestashop_infor.defs.resources
     with dg.instance_for_test() as instance:
         for schedule in schedules:

@@ -13,7 +13,7 @@ import pytest
 
 from prestashop_infor.infor import M3GatewayError
 from prestashop_infor.sandbox.infor import Fault
-from prestashop_infor.store.prices import stored_m3_prices
+from prestashop_infor.store.prices import m3_prices_on, stored_m3_prices
 from prestashop_infor.sync.price_lists import read_price_lists, valid_lists
 from prestashop_infor_tests.two_systems import TwoSystems
 
@@ -32,7 +32,7 @@ def today(world: TwoSystems):
 def prices(world: TwoSystems) -> dict[tuple[str, str, str, Decimal], Decimal]:
     return {
         (r["prrf"], r["cucd"], r["itno"], r["from_quantity"]): r["price"]
-        for r in stored_m3_prices(world.store)
+        for r in m3_prices_on(world.store, today(world))
     }
 
 
@@ -66,6 +66,16 @@ def test_todays_list_of_each_currency_is_read_with_its_breaks_never_the_first_li
     assert {(p, c): f for p, c, _u, f in read.chosen}[("B2B", "EUR")] == fvdt
     assert prices(world) == {("B2B", "EUR", line.itno, Decimal(1)): Decimal("1.23"),
                              **{k: v for k, v in prices(world).items() if k[1] != "EUR"}}  # fmt: skip
+    # the list it took over from is kept, up to yesterday: a past day's orders are judged by its prices
+    before = m3_prices_on(world.store, today(world) - timedelta(days=1))
+    assert {(r["itno"], r["from_quantity"], r["price"]) for r in before if r["cucd"] == "EUR"} >= {
+        (line.itno, Decimal(1), line.sapr)
+    }
+    assert {
+        r["valid_to"]
+        for r in stored_m3_prices(world.store)
+        if r["valid_from"] == current.fvdt and r["cucd"] == "EUR"
+    } == {today(world) - timedelta(days=1)}
 
 
 def test_a_list_that_ended_or_starts_later_is_no_price_today():

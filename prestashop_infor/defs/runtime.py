@@ -21,6 +21,7 @@ MAX_RUNTIME_SECONDS = {
     names.ORDER_SYNC_JOB: 15 * 60,
     names.ORDER_STATUS_JOB: 15 * 60,
     names.STOCK_SYNC_JOB: 30 * 60,
+    names.PRICE_SYNC_JOB: 30 * 60,
     names.PRESTASHOP_EXTRACT_JOB: 60 * 60,
     names.STOCK_RECONCILIATION_JOB: 60 * 60,
     names.ORDER_RECONCILIATION_JOB: 4 * 60 * 60,  # a backfill of years is one run

@@ -7,7 +7,7 @@
 - ``reads``: list requests, full scans and the incremental ``changed_since``, records as plain dicts
   in the JSON shape of §7.2;
 - here: the client's construction and its writes, XML bodies (§3) without the fields a write must not
-  carry (§6.5): create, update, order histories and payments, stock quantities, tracking numbers (a row per shipment).
+  carry (§6.5): create, update, delete, order histories and payments, stock quantities, tracking numbers (a row per shipment).
 
 The errors (``errors``) and ``Page`` are importable from here too.
 """
@@ -166,6 +166,12 @@ class PrestashopClient(ShopReads):
             "PUT", f"{resource}/{record_id}", resource=resource, params=dict(params or {}), content=content
         )
         return self._parse_record(resource, response)
+
+    def delete(self, resource: str, record_id: int) -> None:
+        """DELETE one record (an empty 200). A record already gone raises ``PrestashopRequestError``
+        with status 404 (code 87), which a retry after a lost answer also meets: the caller decides
+        what gone means."""
+        self._request("DELETE", f"{resource}/{int(record_id)}", resource=resource, expect_body=False)
 
     def add_order_history(self, order_id: int, state_id: int, *, send_email: bool = False) -> dict[str, Any]:
         """POST ``order_histories`` (§6.6); ``sendemail=1`` when asked. Skipping a no-op change (state

@@ -271,23 +271,6 @@ m3_balances = sa.Table(
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 
-# M3's sales prices valid on the day ``infor_price_lists`` read them (revision 0011), replaced in
-# full by each of its runs: per price list (PRRF, currency, customer or blank for any), item and
-# from-quantity (1: the base price; more: a quantity break), the price and the list's validity.
-m3_prices = sa.Table(
-    "m3_prices",
-    metadata,
-    sa.Column("prrf", sa.String(10), primary_key=True),
-    sa.Column("cucd", sa.String(3), primary_key=True),
-    sa.Column("cuno", sa.String(10), primary_key=True),
-    sa.Column("itno", sa.String(15), primary_key=True),
-    sa.Column("from_quantity", sa.Numeric(20, 6), primary_key=True),
-    sa.Column("price", sa.Numeric(20, 6), nullable=False),
-    sa.Column("valid_from", sa.Date, nullable=False),
-    sa.Column("valid_to", sa.Date, nullable=True),
-    sa.Column("loaded_at", UtcDateTime, nullable=False),
-)
-
 # M3's items as ``infor_items`` validated them (revision 0008), replaced in full by each of its runs:
 # the items the order step knows exist without asking M3 again.
 m3_items = sa.Table(
@@ -436,6 +419,11 @@ recon_shop_orders = sa.Table(
     # refunded for products (order_slip), taxes as the order sync sends prices (orders.price)
     sa.Column("paid", MONEY, nullable=True),
     sa.Column("refunded", MONEY, nullable=True),
+    # prices (revision 0012): the customer, the order's currency (ISO) and its lines as
+    # JSON [[ITNO, quantity, unit price in the order currency], ...], as orders.price sends them
+    sa.Column("id_customer", sa.Integer, nullable=True),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("line_prices", sa.Text, nullable=True),
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 recon_m3_orders = sa.Table(
@@ -468,3 +456,11 @@ recon_findings = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("found_at", UtcDateTime, nullable=False),
 )
+
+
+# The price tables live beside, on the same metadata (this module stays readable); re-exported.
+from prestashop_infor.store import price_tables  # noqa: E402
+
+m3_prices = price_tables.m3_prices
+m3_customer_prices = price_tables.m3_customer_prices
+ps_specific_prices = price_tables.ps_specific_prices

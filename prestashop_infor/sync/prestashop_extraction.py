@@ -37,6 +37,7 @@ from prestashop_infor.sync.prestashop_schemas import (
     OrderSlipSchema,
     OrderStateSchema,
     ProductSchema,
+    SpecificPriceSchema,
     StockSchema,
     order_frame,
     order_rows_of,
@@ -315,6 +316,16 @@ def _combination(record: dict[str, Any], time_zone: str, loaded_at: datetime) ->
     }
 
 
+def _specific_price(record: dict[str, Any], time_zone: str, loaded_at: datetime) -> dict[str, Any]:
+    numbers = ("id_product", "id_product_attribute", "id_shop", "id_shop_group", "id_cart", "id_currency",
+               "id_country", "id_group", "id_customer", "id_specific_price_rule", "from_quantity")  # fmt: skip
+    return {"id": int(record["id"]), **{c: _int(record.get(c)) or 0 for c in numbers},
+            "price": str(record.get("price") or "0"), "reduction": str(record.get("reduction") or "0"),
+            "reduction_type": str(record.get("reduction_type") or ""),
+            "starts": str(record.get("from") or "")[:19], "ends": str(record.get("to") or "")[:19],
+            "loaded_at": loaded_at}  # fmt: skip
+
+
 class _OrderEntity(Entity):
     def frame(self, records: Sequence[dict[str, Any]]) -> pd.DataFrame:
         return order_frame(records)
@@ -360,6 +371,13 @@ COMBINATIONS = Entity(
     "ps_combinations",
     ("id", "id_product", "reference"),
     _combination,
+)
+SPECIFIC_PRICES = Entity(
+    "specific_prices",
+    SpecificPriceSchema,
+    "ps_specific_prices",
+    ("id", "id_product", "id_group", "id_customer", "id_currency", "from_quantity", "price"),
+    _specific_price,
 )
 STOCK = Entity(
     "stock_availables",

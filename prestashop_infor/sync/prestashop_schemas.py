@@ -118,6 +118,24 @@ class ProductSchema(pa.DataFrameModel):
         return _parseable_datetimes(series)
 
 
+class SpecificPriceSchema(pa.DataFrameModel):
+    """One row per ``specific_prices`` record: a price or reduction for a product (0: all), a
+    customer or group, currency, country, shop and from-quantity."""
+
+    id: Series[pd.Int64Dtype] = pa.Field(coerce=True, gt=0, unique=True)
+    id_product: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0)
+    id_product_attribute: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0)
+    id_shop: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0)
+    id_currency: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0)
+    id_country: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0)
+    id_group: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0)
+    id_customer: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0)
+    from_quantity: Series[pd.Int64Dtype] = pa.Field(coerce=True, ge=0)
+    price: Series[float] = pa.Field(coerce=True, ge=-1)  # -1: the product's own price
+    reduction: Series[float] = pa.Field(coerce=True, ge=0)
+    reduction_type: Series[str] = pa.Field(isin=["amount", "percentage", ""], nullable=True)
+
+
 class StockSchema(pa.DataFrameModel):
     """One row per ``stock_availables`` record: a product (or combination) quantity in a shop."""
 

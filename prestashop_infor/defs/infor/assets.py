@@ -134,15 +134,23 @@ def infor_order_statuses(
     kinds={"infor", "pandera"},
     metadata=gate_metadata(PriceSchema),
     check_specs=[failure_share_spec("infor_price_lists")],
-    description="M3 sales prices valid today (OIS017MI: the price lists, chosen per list, currency and customer by "
-    "the latest from-date not after today, never the first list; their base prices and quantity breaks), "
-    "gated, replacing m3_prices. OIS017MI has no change stamp: every run reads every list.",
+    deps=["prestashop_customers"],
+    description="M3 sales prices (OIS017MI: the price lists, chosen per list, currency and customer by the latest "
+    "from-date not after today, never the first list, with the lists of the last 400 days for the reconciliation; "
+    "their base prices and quantity breaks), gated, replacing m3_prices; with prices pushed to the shop, the price "
+    "list and discount (CRS610MI PLTB, DIPC) of the M3 customers of the mapped groups, replacing m3_customer_prices. "
+    "OIS017MI has no change stamp: every run reads every list.",
 )
 def infor_price_lists(
-    infor: InforResource, store: StoreResource, validation_gate: ValidationGateResource
+    infor: InforResource,
+    store: StoreResource,
+    mapping: MappingResource,
+    validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
     with infor.get_client() as client, store.open() as db:
-        read = read_price_lists(client, db, today=client.server_time().date or datetime.now(UTC).date())
+        read = read_price_lists(
+            client, db, today=client.server_time().date or datetime.now(UTC).date(), mapping=mapping.load()
+        )
     lists = [
         {"list": p, "currency": c, "customer": u or "(any)", "valid_from": f} for p, c, u, f in read.chosen
     ]
@@ -153,6 +161,7 @@ def infor_price_lists(
         "quarantined": dg.MetadataValue.int(read.quarantined),
         "failure_share": dg.MetadataValue.float(read.quarantined / read.extracted if read.extracted else 0.0),
         "price_lists_in_m3": dg.MetadataValue.int(read.lists),
+        "customers_with_price_terms": dg.MetadataValue.int(read.customers),
         "lists_valid_today": table(lists, ["list", "currency", "customer", "valid_from"]),
     }
     return gated_result(metadata, validation_gate)

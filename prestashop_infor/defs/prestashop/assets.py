@@ -28,6 +28,7 @@ from prestashop_infor.sync.prestashop_extraction import (
     ORDER_STATES,
     ORDERS,
     PRODUCTS,
+    SPECIFIC_PRICES,
     STOCK,
     Entity,
     ExtractionSummary,
@@ -221,6 +222,24 @@ def prestashop_order_slips(
     return gated_result(_incremental(context, ORDER_SLIPS, prestashop, store), validation_gate)
 
 
+@dg.asset(
+    group_name=GROUP,
+    kinds={"prestashop", "pandera"},
+    metadata=gate_metadata(SPECIFIC_PRICES.schema),
+    check_specs=[failure_share_spec("prestashop_specific_prices")],
+    description="PrestaShop specific prices (customer and group prices, catalogue reductions), read in full "
+    "every run (they carry no date_upd), validated, written to ps_specific_prices; rows the shop no longer "
+    "has are removed. What the price push compares M3's prices with.",
+)
+def prestashop_specific_prices(
+    context: dg.AssetExecutionContext,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    validation_gate: ValidationGateResource,
+) -> dg.MaterializeResult:
+    return gated_result(_metadata(_in_full(context, SPECIFIC_PRICES, prestashop, store)), validation_gate)
+
+
 #: The receiver's inbox (``prestashop-infor webhooks serve`` writes it, no run does): drawn so the
 #: graph shows where the merchandise returns come from.
 WEBHOOK_INBOX = dg.AssetSpec(
@@ -264,4 +283,5 @@ ASSETS = [
     prestashop_reference_data,
     prestashop_products,
     prestashop_stock,
+    prestashop_specific_prices,
 ]

@@ -127,9 +127,11 @@ class ReconciliationConfig(dg.Config):
     kinds={"python"},
     partitions_def=DAILY,
     backfill_policy=SINGLE_RUN,
-    deps=[prestashop_orders_daily, infor_orders_daily],
+    # M3's prices and the customers they apply to: the price check, with prices pushed (mapping prices)
+    deps=[prestashop_orders_daily, infor_orders_daily, "infor_price_lists", "prestashop_customers"],
     description="Per day: shop orders missing in M3, M3 orders missing in the shop, line, amount and status "
-    "mismatches, stored in recon_findings. With heal: true, what is missing is sent again through the "
+    "mismatches, and with M3's prices pushed to the shop line prices that differ from M3's for that customer "
+    "and day (price_mismatch), stored in recon_findings. With heal: true, what is missing is sent again through the "
     "order sync and statuses M3 moved on are pushed; running it twice changes nothing the second time.",
 )
 def order_reconciliation(

@@ -6,7 +6,7 @@ Resources are bound once for all integrations in ``prestashop_infor.defs``; this
 
 import dagster as dg
 
-from prestashop_infor.defs.sync import credits
+from prestashop_infor.defs.sync import credits, prices
 from prestashop_infor.defs.sync.assets import ASSETS as SYNC_ASSETS
 from prestashop_infor.defs.sync.assets import (
     infor_customers,
@@ -37,13 +37,13 @@ from prestashop_infor.defs.sync.schedules import (
 from prestashop_infor.defs.sync.sensors import SENSORS, prestashop_webhook_sensor
 from prestashop_infor.defs.sync.stall_checks import STALL_CHECKS
 
-ASSETS = [*SYNC_ASSETS, *credits.ASSETS]
+ASSETS = [*SYNC_ASSETS, *credits.ASSETS, *prices.ASSETS]
 
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=[*CHECKS, *STALL_CHECKS],
-    jobs=[order_sync_job, order_status_job, stock_sync_job],
-    schedules=[order_sync_schedule, order_status_schedule, stock_sync_schedule],
+    jobs=[order_sync_job, order_status_job, stock_sync_job, prices.price_sync_job],
+    schedules=[order_sync_schedule, order_status_schedule, stock_sync_schedule, prices.price_sync_schedule],
     sensors=SENSORS,
 )
 

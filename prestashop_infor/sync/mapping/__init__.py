@@ -11,6 +11,7 @@ bad key (``status.prestashop_state.shipped: ...``). One module per section, the 
 - ``refunds``: the shop states an order takes when M3 credits it, in full or in part;
 - ``returns``: which merchandise returns of the shop go to M3, and how M3 records them;
 - ``credit``: the credit gate for business customers (which groups, the shop state while M3 holds an order);
+- ``prices``: which M3 price lists become the shop's customer prices, for which customer groups;
 - ``currency``: converting order amounts to the ERP currency (the order's ``conversion_rate`` or a
   rates table, a rounding rule), keeping the original amounts next to the converted ones;
 - ``address``: ISO country codes, trimmed and cased fields, postcode formats, lines cut to M3's
@@ -45,6 +46,7 @@ from prestashop_infor.sync.mapping.currency import CurrencyRules, parse_decimal
 from prestashop_infor.sync.mapping.enrichment import Enrichment, OrderContext, OrderFields, Rule, RuleMatch
 from prestashop_infor.sync.mapping.items import ITEM_NUMBER_LENGTH, ItemRules
 from prestashop_infor.sync.mapping.loader import DEFAULT_MAPPING, Mapping, load_mapping, parse_mapping
+from prestashop_infor.sync.mapping.prices import PriceRules
 from prestashop_infor.sync.mapping.refunds import Refunds
 from prestashop_infor.sync.mapping.returns import Returns
 from prestashop_infor.sync.mapping.section import MappingError
@@ -94,6 +96,7 @@ __all__ = [
     "OrderContext",
     "OrderFields",
     "OrderSettings",
+    "PriceRules",
     "Refunds",
     "Returns",
     "ResolvedStatusMap",

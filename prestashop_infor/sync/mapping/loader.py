@@ -19,6 +19,7 @@ from prestashop_infor.sync.mapping.credit import CreditGate
 from prestashop_infor.sync.mapping.currency import CurrencyRules
 from prestashop_infor.sync.mapping.enrichment import Enrichment
 from prestashop_infor.sync.mapping.items import ItemRules
+from prestashop_infor.sync.mapping.prices import PriceRules
 from prestashop_infor.sync.mapping.refunds import Refunds
 from prestashop_infor.sync.mapping.returns import Returns
 from prestashop_infor.sync.mapping.section import MappingError, Section
@@ -43,6 +44,7 @@ class Mapping(Section):
     refunds: Refunds = Field(default_factory=Refunds)
     returns: Returns = Field(default_factory=Returns)
     credit: CreditGate = Field(default_factory=CreditGate)
+    prices: PriceRules = Field(default_factory=PriceRules)
     currency: CurrencyRules = Field(default_factory=CurrencyRules)
     address: AddressRules = Field(default_factory=AddressRules)
     items: ItemRules = Field(default_factory=ItemRules)

@@ -14,7 +14,10 @@ from typing import Any
 
 from prestashop_infor.store import Store, reconciliation
 from prestashop_infor.sync.m3_order_states import SHIPPED, milestone_rank, reached
+from prestashop_infor.sync.m3_prices import PriceHistory
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
+from prestashop_infor.sync.reconcile.prices import KIND as PRICE_MISMATCH
+from prestashop_infor.sync.reconcile.prices import price_problems
 
 IN_FLIGHT = timedelta(minutes=30)  # a newer order may not be in M3 yet: not "missing"
 SHIPPED_RANK = milestone_rank(SHIPPED)  # a shop state ranks on the same ladder (rank_of_state)
@@ -28,6 +31,7 @@ KINDS = (
     "payment_missing_in_shop",
     "refund_missing_in_shop",
     "refund_missing_in_m3",
+    "price_mismatch",
 )
 STOCK_KIND = "stock_drift"
 
@@ -106,6 +110,16 @@ def reconcile_orders(
         found: list[Finding] = []
         for order in shop:
             found += _compare(order, by_cuor.pop(order["cuor"], []), tolerance, now)
+        if mapping.prices.pushed:
+            history = PriceHistory.between(store, start, end)
+            by_id = {o["order_id"]: o for o in shop}
+            for order_id, (m3_prices, charged) in price_problems(
+                store, mapping, shop, history, tolerance
+            ).items():
+                order = by_id[order_id]
+                found.append(Finding(order["day"], PRICE_MISMATCH, str(order_id), json.dumps(m3_prices),
+                                     json.dumps(charged), f"shop order {order_id} ({order['currency']}): M3's "
+                                     f"prices {m3_prices}, the shop charged {charged}"))  # fmt: skip
         for cuor, rows in by_cuor.items():
             if not cuor.startswith(prefix) or not cuor[len(prefix) :].isdigit():
                 continue  # an M3 order that did not come from this shop (phone, EDI...)

@@ -80,7 +80,8 @@ def heal(
     report.left_to_people = sum(
         1
         for f in findings
-        if f.kind in ("line_mismatch", "amount_mismatch", "missing_in_shop", "invoice_mismatch")
+        if f.kind
+        in ("line_mismatch", "amount_mismatch", "missing_in_shop", "invoice_mismatch", "price_mismatch")
     ) + sum(1 for f in findings if f.kind == "status_mismatch" and int(f.key) not in behind)
     return report
 

@@ -119,8 +119,10 @@ def _shop_row(
 ) -> dict[str, Any]:
     order_id = int(record["id"])
     state_id = int(record.get("current_state") or 0)
-    rows = (record.get("associations") or {}).get("order_rows") or []
-    lines = [_line(OrderRow.model_validate(row), catalogue, mapping) for row in rows]
+    rows = [
+        OrderRow.model_validate(row) for row in (record.get("associations") or {}).get("order_rows") or []
+    ]
+    lines = [_line(row, catalogue, mapping) for row in rows]
     quantities: Counter[str] = Counter()
     for line in lines:
         quantities[line.itno] += line.quantity
@@ -155,6 +157,17 @@ def _shop_row(
         "placed_at": placed[:19],
         "paid": paid,
         "refunded": refunded,
+        "id_customer": int(record.get("id_customer") or 0) or None,
+        "currency": currency or None,
+        # with M3 prices pushed, each line's price tax excluded, as M3's price lists hold them
+        "line_prices": json.dumps(
+            [
+                [line.itno, line.quantity, f"{row.unit_price_tax_excl}"]
+                for row, line in zip(rows, lines, strict=True)
+            ]
+        )  # fmt: skip
+        if mapping.prices.pushed
+        else None,
         "loaded_at": now,
     }
 
