@@ -68,6 +68,7 @@ LEAST_PRIVILEGES: dict[str, set[str]] = {
     "orders": {"GET"},
     "products": {"GET"},
     "stock_availables": {"GET", "PUT"},
+    # "specific_prices": {"GET", "POST", "PUT", "DELETE"} only with the mapping's prices.groups
 }
 
 

@@ -126,9 +126,7 @@ def bind_many(
     )
     try:
         with store.engine.begin() as connection:
-            for start in range(0, len(values), CHUNK):
-                for row in values[start : start + CHUNK]:
-                    connection.execute(statement, row)
+            connection.execute(statement, values)  # executemany: compiled once
     except sa.exc.IntegrityError as exc:
         raise IdMapConflict(
             f"{entity}: a target key is already bound to another source key: {exc.orig}"

@@ -34,8 +34,6 @@ from prestashop_infor.store.database import (
 )
 from prestashop_infor.store.tables import DEAD_LETTER_STAGES, DEAD_LETTER_STATES, metadata
 
-UPSERT_CHUNK = 500  # rows per statement; 500 × ~25 columns stays under SQLite's 32,766 parameters
-
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -108,11 +106,10 @@ class Store:
         """Store ``value`` as cursor ``name`` (insert or overwrite), durably on return."""
         row = {"name": name, "value": value, "updated_at": _now()}
         with self.engine.begin() as connection:
-            connection.execute(
-                self._upsert_statement(
-                    tables.cursors, [row], key_columns=["name"], update=["value", "updated_at"]
-                )
+            statement = self._upsert_statement(
+                tables.cursors, key_columns=["name"], update=["value", "updated_at"]
             )
+            connection.execute(statement, [row])
 
     # -- dead letters ----------------------------------------------------------------------------
 
@@ -289,11 +286,11 @@ class Store:
         keys = [key] if isinstance(key, str) else list(key)
         columns = list(rows[0].keys())
         update = [c for c in columns if c not in keys]
+        # One statement over the list of rows (executemany): compiled once, and SQLAlchemy batches
+        # the rows into multi-row statements under the database's cap on bound parameters.
+        statement = self._upsert_statement(table, key_columns=keys, update=update)
         with self.engine.begin() as connection:
-            # In chunks: SQLite and PostgreSQL cap the bound parameters of one statement.
-            for start in range(0, len(rows), UPSERT_CHUNK):
-                chunk = rows[start : start + UPSERT_CHUNK]
-                connection.execute(self._upsert_statement(table, chunk, key_columns=keys, update=update))
+            connection.execute(statement, [dict(row) for row in rows])
         return len(rows)
 
     def replace_children(
@@ -317,9 +314,8 @@ class Store:
                 columns = list(rows[0].keys())
                 key = table.primary_key.columns.values()[0].name
                 update = [c for c in columns if c != key]
-                for start in range(0, len(rows), UPSERT_CHUNK):
-                    chunk = rows[start : start + UPSERT_CHUNK]
-                    connection.execute(self._upsert_statement(table, chunk, key_columns=[key], update=update))
+                statement = self._upsert_statement(table, key_columns=[key], update=update)
+                connection.execute(statement, [dict(row) for row in rows])
         return len(rows)
 
     def delete_missing(self, table: sa.Table | str, keep_ids: Iterable[int], *, key: str = "id") -> int:
@@ -383,10 +379,9 @@ class Store:
             return postgresql.insert(table)
         raise NotImplementedError(f"the store supports SQLite and PostgreSQL, not {name}")
 
-    def _upsert_statement(
-        self, table: sa.Table, rows: Sequence[Mapping[str, Any]], *, key_columns: list[str], update: list[str]
-    ) -> Any:
-        insert = self._insert(table).values(list(rows))
+    def _upsert_statement(self, table: sa.Table, *, key_columns: list[str], update: list[str]) -> Any:
+        """INSERT ... ON CONFLICT DO UPDATE of ``update`` (nothing: DO NOTHING), for executemany."""
+        insert = self._insert(table)
         if not update:
             return insert.on_conflict_do_nothing(index_elements=key_columns)
         return insert.on_conflict_do_update(

@@ -39,13 +39,19 @@ class PriceBook:
     """The stored M3 prices valid on one day, by list, currency, customer and item."""
 
     def __init__(self, rows: Iterable[Mapping[str, Any]], terms: Mapping[str, tuple[str, Any]]):
-        self._lines: dict[tuple[str, str, str, str], list[tuple[Decimal, Decimal]]] = {}
+        # (PRRF, CUCD) -> CUNO ("" any customer) -> ITNO -> [(from-quantity, price)], sorted
+        self._lists: dict[tuple[str, str], dict[str, dict[str, list[tuple[Decimal, Decimal]]]]] = {}
         for row in rows:
-            key = (row["prrf"], row["cucd"], row["cuno"], row["itno"])
-            self._lines.setdefault(key, []).append((Decimal(row["from_quantity"]), Decimal(row["price"])))
-        for breaks in self._lines.values():
-            breaks.sort()
-        self._customers_with_lines = {(prrf, cuno) for prrf, _, cuno, _ in self._lines if cuno}
+            owners = self._lists.setdefault((row["prrf"], row["cucd"]), {})
+            breaks = owners.setdefault(row["cuno"], {}).setdefault(row["itno"], [])
+            breaks.append((Decimal(row["from_quantity"]), Decimal(row["price"])))
+        for owners in self._lists.values():
+            for items in owners.values():
+                for breaks in items.values():
+                    breaks.sort()
+        self._customers_with_lines = {
+            (prrf, cuno) for (prrf, _), owners in self._lists.items() for cuno in owners if cuno
+        }
         self._terms = {cuno: (pltb, Decimal(dipc)) for cuno, (pltb, dipc) in terms.items()}
 
     @classmethod
@@ -53,19 +59,20 @@ class PriceBook:
         return cls(m3_prices_on(store, day), stored_customer_prices(store))
 
     def currencies(self, price_list: str) -> list[str]:
-        return sorted({cucd for prrf, cucd, _, _ in self._lines if prrf == price_list})
+        return sorted(cucd for prrf, cucd in self._lists if prrf == price_list)
 
     def items(self, price_list: str, currency: str, cuno: str = "") -> list[str]:
         """The items the list prices in this currency, for any customer and for ``cuno``."""
-        return sorted({itno for prrf, cucd, owner, itno in self._lines
-                       if prrf == price_list and cucd == currency and owner in ("", cuno)})  # fmt: skip
+        owners = self._lists.get((price_list, currency), {})
+        return sorted(set(owners.get("", {})) | (set(owners.get(cuno, {})) if cuno else set()))
 
     def breaks(
         self, price_list: str, currency: str, itno: str, cuno: str = ""
     ) -> list[tuple[Decimal, Decimal]]:
         """(from-quantity, price) of an item: the customer's own lines, else the list's for any customer."""
-        own = self._lines.get((price_list, currency, cuno, itno)) if cuno else None
-        return own or self._lines.get((price_list, currency, "", itno), [])
+        owners = self._lists.get((price_list, currency), {})
+        own = owners.get(cuno, {}).get(itno) if cuno else None
+        return own or owners.get("", {}).get(itno, [])
 
     def has_own_lines(self, price_list: str, cuno: str) -> bool:
         return (price_list, cuno) in self._customers_with_lines

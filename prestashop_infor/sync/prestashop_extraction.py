@@ -379,6 +379,8 @@ SPECIFIC_PRICES = Entity(
     ("id", "id_product", "id_group", "id_customer", "id_currency", "from_quantity", "price"),
     _specific_price,
 )
+#: specific prices per request and per gated write: a shop with B2B prices holds a hundred thousand
+SPECIFIC_PRICES_BATCH = 1_000
 STOCK = Entity(
     "stock_availables",
     StockSchema,
@@ -460,12 +462,14 @@ def extract_all(
     *,
     time_zone: str,
     batch_size: int,
+    page_size: int | None = None,
     log: Any = None,
 ) -> ExtractionSummary:
-    """Read every record (no cursor), in batches; rows the shop no longer has leave the snapshot."""
+    """Read every record (no cursor), ``page_size`` a request (None: the client's), gated and written
+    ``batch_size`` at a time; rows the shop no longer has leave the snapshot."""
     summary = ExtractionSummary(entity.resource, entity.table)
     seen: list[int] = []
-    for batch in _batches(client.iter_all(entity.resource), batch_size):
+    for batch in _batches(client.iter_all(entity.resource, page_size=page_size), batch_size):
         outcome = process_batch(entity, batch, store, time_zone=time_zone)
         summary.add(len(batch), outcome)
         seen.extend(int(record["id"]) for record in batch if str(record.get("id", "")).isdigit())

@@ -58,6 +58,7 @@ CUSTOMER = "customer"  # id_map: shop customer -> M3 customer
 STAGE = "load"
 UNLIMITED = "0000-00-00 00:00:00"
 DUPLICATE = 46  # "Unable to save resource": the unique key already holds the row
+RECORD_BATCH = 200  # confirmed creates and updates recorded together
 
 #: (id_product, id_product_attribute, id_customer, id_group, id_currency, from_quantity)
 Key = tuple[int, int, int, int, int, int]
@@ -210,6 +211,7 @@ def _write_all(
 ) -> None:
     started = 0
     done: dict[int, dict[str, Any] | None] = {}  # the writes the shop confirmed, handed back or not
+    confirmed = _Confirmed(store, report)
 
     def work(number: int) -> dict[str, Any] | None:
         done[number] = _write(prestashop, writes[number])
@@ -232,35 +234,49 @@ def _write_all(
                     log.warning("specific price %s refused by the shop: %s", write.label, refused)
                     continue
                 recorded.add(number)
-                _record_outcome(store, write, answer, report)
+                confirmed.add(write, answer)
     finally:
         # a write that raised ends the loop once the writes under way are done: what the shop
         # confirmed of those is recorded too (a delete it confirmed is no row of ours any more)
         for number in sorted(set(done) - recorded):
-            _record_outcome(store, writes[number], done[number], report)
+            confirmed.add(writes[number], done[number])
+        confirmed.flush()
     report.left_for_next_run += [w.label for w in writes[started:]]
 
 
-def _record_outcome(
-    store: Store, write: _Write, answer: dict[str, Any] | None, report: PricePushReport
-) -> None:
-    """The id map and the stored snapshot after a write the shop confirmed."""
-    if write.action == "delete":
-        id_map.unbind(store, ENTITY, [write.label])
-        forget_specific_prices(store, [write.row_id])  # type: ignore[list-item]
-        report.deleted += 1
-        return
-    assert answer is not None and write.key is not None and write.price is not None
-    row_id = int(answer["id"])
-    store.upsert(
-        tables.ps_specific_prices,
-        [SPECIFIC_PRICES.to_row(_record(write.key, write.price, row_id), "UTC", datetime.now(UTC))],
-    )
-    id_map.bind_many(store, ENTITY, [(write.label, str(row_id), None, None)])
-    if write.action == "create":
-        report.created += 1
-    else:
-        report.updated += 1
+class _Confirmed:
+    """The id map and the stored snapshot after writes the shop confirmed. A delete is recorded at
+    once (the id map must not claim a row the shop no longer holds); creates and updates
+    ``RECORD_BATCH`` at a time (until then the id map claims less than the shop holds, which the
+    next run's adoption makes good if this one is killed)."""
+
+    def __init__(self, store: Store, report: PricePushReport):
+        self.store, self.report = store, report
+        self.rows: list[dict[str, Any]] = []
+        self.bindings: list[tuple[str, str, None, None]] = []
+
+    def add(self, write: _Write, answer: dict[str, Any] | None) -> None:
+        if write.action == "delete":
+            id_map.unbind(self.store, ENTITY, [write.label])
+            forget_specific_prices(self.store, [write.row_id])  # type: ignore[list-item]
+            self.report.deleted += 1
+            return
+        assert answer is not None and write.key is not None and write.price is not None
+        row_id = int(answer["id"])
+        record = _record(write.key, write.price, row_id)
+        self.rows.append(SPECIFIC_PRICES.to_row(record, "UTC", datetime.now(UTC)))
+        self.bindings.append((write.label, str(row_id), None, None))
+        if write.action == "create":
+            self.report.created += 1
+        else:
+            self.report.updated += 1
+        if len(self.rows) >= RECORD_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        self.store.upsert(tables.ps_specific_prices, self.rows)
+        id_map.bind_many(self.store, ENTITY, self.bindings)
+        self.rows, self.bindings = [], []
 
 
 class _Held(Exception):

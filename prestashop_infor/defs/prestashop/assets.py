@@ -18,6 +18,7 @@ from prestashop_infor.defs.prestashop.checks import failure_share_spec, gated_re
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.schemas import gate_metadata
+from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.sync.prestashop_extraction import (
     ADDRESSES,
     COMBINATIONS,
@@ -29,6 +30,7 @@ from prestashop_infor.sync.prestashop_extraction import (
     ORDERS,
     PRODUCTS,
     SPECIFIC_PRICES,
+    SPECIFIC_PRICES_BATCH,
     STOCK,
     Entity,
     ExtractionSummary,
@@ -83,15 +85,23 @@ def _incremental(
 
 
 def _in_full(
-    context: dg.AssetExecutionContext, entity: Entity, prestashop: PrestashopResource, store: StoreResource
+    context: dg.AssetExecutionContext,
+    entity: Entity,
+    prestashop: PrestashopResource,
+    store: StoreResource,
+    *,
+    batch_size: int | None = None,
 ) -> ExtractionSummary:
+    """``batch_size`` (default: the page size): records per request and per gated write."""
+    size = batch_size or prestashop.page_size
     with prestashop.get_client() as client, store.open() as opened:
         return extract_all(
             client,
             opened,
             entity,
             time_zone=prestashop.shop_time_zone(),
-            batch_size=prestashop.page_size,
+            batch_size=size,
+            page_size=size,
             log=context.log,
         )
 
@@ -229,15 +239,23 @@ def prestashop_order_slips(
     check_specs=[failure_share_spec("prestashop_specific_prices")],
     description="PrestaShop specific prices (customer and group prices, catalogue reductions), read in full "
     "every run (they carry no date_upd), validated, written to ps_specific_prices; rows the shop no longer "
-    "has are removed. What the price push compares M3's prices with.",
+    "has are removed. What the price push compares M3's prices with: read only when the mapping pushes "
+    "prices (prices.groups).",
 )
 def prestashop_specific_prices(
     context: dg.AssetExecutionContext,
     prestashop: PrestashopResource,
     store: StoreResource,
+    mapping: MappingResource,
     validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    return gated_result(_metadata(_in_full(context, SPECIFIC_PRICES, prestashop, store)), validation_gate)
+    pushed = mapping.load().prices.pushed  # no M3 prices go to the shop: nothing compares with them
+    read = (
+        _in_full(context, SPECIFIC_PRICES, prestashop, store, batch_size=SPECIFIC_PRICES_BATCH)
+        if pushed
+        else ExtractionSummary(SPECIFIC_PRICES.resource, SPECIFIC_PRICES.table, removed=0)
+    )
+    return gated_result({**_metadata(read), "read": dg.MetadataValue.bool(pushed)}, validation_gate)
 
 
 #: The receiver's inbox (``prestashop-infor webhooks serve`` writes it, no run does): drawn so the

@@ -228,10 +228,12 @@ class ReadEngine:
         self.m3 = m3
 
     def _candidates(self, family: Family, exact: list[tuple[Input, str]]) -> Iterable[Any]:
-        for spec_input, value in exact:
-            lookup = family.index.get(spec_input.target)
-            if lookup is not None:
-                return lookup(self.m3, value)
+        """The objects a read looks through: by the first of the family's indexes (most selective
+        first) whose key the call gives, else all; every key still filters them after."""
+        given = {spec_input.target: value for spec_input, value in exact}
+        for target, lookup in family.index.items():
+            if target in given:
+                return lookup(self.m3, given[target])
         return family.objects(self.m3)
 
     def _rows(self, family: Family, objects: Iterable[Any]) -> list[Row]:

@@ -103,6 +103,14 @@ def _breaks(lists: Iterable[PriceList]) -> Iterable[BreakRef]:
             yield BreakRef(p, line, brk)
 
 
+def _breaks_of_item(m3: M3Tenant, itno: str) -> Iterable[BreakRef]:
+    for p in m3.price_lists.values():
+        line = p.lines.get(itno)
+        if line is not None:
+            for brk in line.breaks.values():
+                yield BreakRef(p, line, brk)
+
+
 def _graduated_price_row(m3: M3Tenant, ref: BreakRef) -> Row:
     p, line, brk = ref
     return {**_head(m3, p), **NOT_KEPT, "ITNO": line.itno, "VFDT": line.vfdt, "QTYL": brk.qtyl, "PCOF": brk.pcof,
@@ -117,6 +125,10 @@ GRADUATED_PRICE = Family(
     fields=field_set(
         "CONO DIVI PRRF CUCD CUNO FVDT TX15 FMID RESI MXID SGGU OBV1 OBV2 OBV3 ITNO VFDT QTYL PCOF SAPR LMDT LMTS"
     ),
-    index={"PRRF": lambda m3, v: _breaks(m3.price_lists_named(v))},
+    # by item first: a price read asks for one item's breaks, of a list that may hold thousands
+    index={
+        "ITNO": lambda m3, v: _breaks_of_item(m3, v),
+        "PRRF": lambda m3, v: _breaks(m3.price_lists_named(v)),
+    },
     labels=LABELS,
 )
