@@ -352,10 +352,13 @@ class SandboxSettings:
     orders_per_day: int = 0
     # the share (0 to 1) of the M3 emulator's orders of two lines or more delivered in two deliveries
     split_deliveries: float = 0.0
+    shops: int = 1  # shops of the PrestaShop multistore (1 to 4); the demo seeds two
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.split_deliveries <= 1.0:
             raise ValueError(f"split_deliveries must be a share from 0 to 1, got {self.split_deliveries}")
+        if not 1 <= self.shops <= 4:
+            raise ValueError(f"shops must be 1 to 4, got {self.shops}")
         if not 0 <= self.history_days <= MAX_HISTORY_DAYS:
             raise ValueError(f"history_days must be 0 to {MAX_HISTORY_DAYS} days, got {self.history_days}")
         if not 0 <= self.orders_per_day <= MAX_ORDERS_PER_DAY:

@@ -37,7 +37,7 @@ def send(world: World, quantity: int) -> str:
     extract_inventory(world.m3, world.store)  # what infor_inventory stores
     order_id = world.shop.place_order(world.customer(BUSINESS), [(1, 1, quantity)])
     lookups = ShopLookups(
-        world.ps, stock=lambda items: warehouse_quantities(world.store, world.mapping, items)[0]
+        world.ps, stock=lambda items, stock: warehouse_quantities(world.store, stock, items)[0]
     )
     report = sync_orders([world.ps.get("orders", order_id)], shop_lookups=lookups, m3=world.m3,
                          store=world.store, mapping=world.mapping)  # fmt: skip

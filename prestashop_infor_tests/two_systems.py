@@ -24,12 +24,13 @@ TIME_ZONE = "Europe/Paris"
 
 class TwoSystems:
     """A seeded shop and its M3 tenant (lifecycle by hand), clients on both, a store holding the
-    shop's currencies as ``prestashop_reference_data`` stores them, ``mapping`` from ``rules``."""
+    shop's currencies as ``prestashop_reference_data`` stores them, ``mapping`` from ``rules``; with
+    ``shops`` a multistore."""
 
-    def __init__(self, tmp_path: Path, rules: dict[str, Any] | None = None):
+    def __init__(self, tmp_path: Path, rules: dict[str, Any] | None = None, *, shops: int = 1):
         # the shop's clock starts now: what it writes is dated after the bindings a test makes
         self.now = datetime.now(UTC).replace(microsecond=0)
-        self.shop = seed_shop(seed=7, orders=3, now=self.now)
+        self.shop = seed_shop(seed=7, orders=3, now=self.now, shops=shops)
         self.tenant = seed_tenant_from_shop(self.shop, lifecycle=LifecycleSettings.manual())
         self.shop_http, self.m3_http = TestClient(shop_app(self.shop)), TestClient(m3_app(self.tenant))
         self.ps = PrestashopClient("http://testserver", DEFAULT_API_KEY, http_client=self.shop_http,

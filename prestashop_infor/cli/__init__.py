@@ -28,6 +28,7 @@ from prestashop_infor.cli.demo import (
     DEMO_HISTORY_DAYS,
     DEMO_LOGS,
     DEMO_ORDERS_PER_DAY,
+    DEMO_SHOPS,
     DEMO_SPLIT_DELIVERIES,
     DEMO_STOP_SECONDS,
     cmd_demo,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
         history_days=DEMO_HISTORY_DAYS,
         orders_per_day=DEMO_ORDERS_PER_DAY,
         split_deliveries=DEMO_SPLIT_DELIVERIES,
+        shops=DEMO_SHOPS,
     )
 
     daemon = commands.add_parser(

@@ -150,6 +150,12 @@ def _add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
         help="orders a day in the --history-days history (varies a little from day to day)",
     )
     parser.add_argument(
+        "--shops",
+        type=at_most(4, "shops"),
+        default=defaults.shops,
+        help="shops of the PrestaShop multistore, each with its customers, orders and stock (1 to 4)",
+    )
+    parser.add_argument(
         "--split-deliveries",
         type=_share,
         default=defaults.split_deliveries,
@@ -192,10 +198,14 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
             history_days=args.history_days,
             orders_per_day=args.orders_per_day,
             split_deliveries=args.split_deliveries,
+            shops=args.shops,
         )
     except ValueError as exc:  # settings that only make sense together (a history needs its orders)
         flags = (
-            str(exc).replace("history_days", "--history-days").replace("orders_per_day", "--orders-per-day")
+            str(exc)
+            .replace("history_days", "--history-days")
+            .replace("orders_per_day", "--orders-per-day")
+            .replace("shops must", "--shops must")
         )
         raise ConfigurationError(flags) from None
 

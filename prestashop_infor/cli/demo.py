@@ -25,6 +25,7 @@ from prestashop_infor.store import Store
 
 DEMO_HISTORY_DAYS = 30  # the demo's sandbox: a month of orders in both systems ...
 DEMO_ORDERS_PER_DAY = 20  # ... about 20 a day
+DEMO_SHOPS = 2  # a multistore: the second shop's orders and stock kept apart (mapping shops)
 DEMO_SPLIT_DELIVERIES = 0.3  # a third of M3's orders of two lines or more leave in two deliveries
 DEMO_LOGS = "demo_logs"  # in the demo's home: the output of the daemon (and its runs) and the webserver
 DEMO_STOP_SECONDS = 10  # from Ctrl-C to SIGKILL for whatever of Dagster is still running

@@ -131,7 +131,9 @@ def start_sandbox(
     """Seed the shop and the M3 tenant and serve both; returns once both accept connections.
 
     With ``settings.history_days`` both systems start with that history (``history.py``) instead of
-    the shop's ``orders``, whose orders M3 would not know."""
+    the shop's ``orders``, whose orders M3 would not know. ``settings.shops`` above 1 seeds a
+    multistore: further shops with their own stock and customers, whose orders, seeded, of the
+    history or of the traffic, are placed there."""
     history = settings.history_days * settings.orders_per_day
     shop = seed_shop(
         seed=settings.seed,
@@ -141,6 +143,7 @@ def start_sandbox(
         time_zone=settings.time_zone,
         now=now,
         customers=max(40, min(history // 6, 20000)) if history else None,
+        shops=settings.shops,
     )
     settings.ionapi_out.parent.mkdir(parents=True, exist_ok=True)
     infor = start_infor_sandbox(

@@ -349,8 +349,8 @@ class _History:
 
     def align_stock(self) -> None:
         """Shop quantities = M3's availability per the mapping (``stock.warehouses`` summed in
-        ``stock.quantity_field``, whole units, never below 0); product rows of products with
-        combinations are their total, as the stock sync leaves them."""
+        ``stock.quantity_field``, whole units, never below 0), in every shop; product rows of
+        products with combinations are their total, as the stock sync leaves them."""
         shop, m3 = self.shop, self.m3
         field = {"AV01": "allocatable", "AV02": "on_hand", "STQT": "on_hand"}[
             self.mapping.stock.quantity_field
@@ -376,9 +376,11 @@ class _History:
         table.touch()
 
     def _set_stock(self, table, product_id: int, combination_id: int, quantity: int) -> None:
-        stock_id = self.shop._stock_by_product.get((product_id, combination_id))
-        if stock_id is not None:
-            self.shop._set("stock_availables", table.rows[stock_id], "quantity", str(quantity))
+        """Every shop's row (a multistore's shops follow the mapping's one stock section here)."""
+        for id_shop in self.shop.shop_ids():
+            stock_id = self.shop.stock_id(product_id, combination_id, id_shop)
+            if stock_id is not None:
+                self.shop._set("stock_availables", table.rows[stock_id], "quantity", str(quantity))
 
 
 def sellable_rows(shop: Shop) -> list[tuple[int, int]]:

@@ -424,6 +424,7 @@ recon_shop_orders = sa.Table(
     sa.Column("id_customer", sa.Integer, nullable=True),
     sa.Column("currency", sa.String(3), nullable=True),
     sa.Column("line_prices", sa.Text, nullable=True),
+    sa.Column("id_shop", sa.Integer, nullable=True),  # the order's shop (multistore)
     sa.Column("loaded_at", UtcDateTime, nullable=False),
 )
 recon_m3_orders = sa.Table(

@@ -28,6 +28,7 @@ from prestashop_infor.sync.mapping import (
     Mapping,
     OrderContext,
     ResolvedStatusMap,
+    StockSettings,
     text_parts,
 )
 from prestashop_infor.sync.mapping.enrichment import WAREHOUSE_WITH_STOCK
@@ -57,7 +58,8 @@ class ShopLookups:
         products: Iterable[MappingABC[str, Any]] = (),
         combinations: Iterable[MappingABC[str, Any]] = (),
         order_states: Iterable[MappingABC[str, Any]] | None = None,
-        stock: Callable[[Collection[str]], MappingABC[str, MappingABC[str, int]]] | None = None,
+        stock: Callable[[Collection[str], StockSettings], MappingABC[str, MappingABC[str, int]]]
+        | None = None,
     ):
         self.client = client
         self._stock = stock
@@ -81,7 +83,8 @@ class ShopLookups:
         orders: Sequence[MappingABC[str, Any]],
         *,
         order_states: Iterable[MappingABC[str, Any]] | None = None,
-        stock: Callable[[Collection[str]], MappingABC[str, MappingABC[str, int]]] | None = None,
+        stock: Callable[[Collection[str], StockSettings], MappingABC[str, MappingABC[str, int]]]
+        | None = None,
     ) -> ShopLookups:
         """What mapping these orders needs, from what the upstream assets stored: customers and
         their addresses, countries and currencies (``prestashop_customers``), products and
@@ -129,10 +132,11 @@ class ShopLookups:
         lookups.prefetch("combinations", [_int_or_none(r.get("product_attribute_id")) or 0 for r in rows])
         return lookups
 
-    def stock_of(self, items: Collection[str]) -> MappingABC[str, MappingABC[str, int]]:
-        """Per item, per M3 warehouse: the whole units ``infor_inventory`` stored (``warehouse:
-        stock``); nothing when the caller gave no store (a replay: the first warehouse is taken)."""
-        return self._stock(items) if self._stock is not None else {}
+    def stock_of(self, items: Collection[str], rules: StockSettings) -> MappingABC[str, MappingABC[str, int]]:
+        """Per item, per M3 warehouse of ``rules``: the whole units ``infor_inventory`` stored
+        (``warehouse: stock``); nothing when the caller gave no store (a replay: the first warehouse
+        is taken)."""
+        return self._stock(items, rules) if self._stock is not None else {}
 
     def prefetch(self, resource: str, ids: Iterable[int]) -> None:
         """Read the records of ``ids`` not yet known, in a few list reads."""
@@ -281,11 +285,14 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
             original["erp_price"] = str(erp_price)
         lines.append(sent)
         originals.append(original)
-    enrichment = mapping.enrichment.for_order(
+    enrichment = mapping.order_fields(
         OrderContext(order.id_shop, order.id_carrier, delivery_iso, order.module, currency)
     )
     if enrichment.warehouse == WAREHOUSE_WITH_STOCK:
-        enrichment = enrichment.model_copy(update={"warehouse": warehouse_with_stock(lines, shop, mapping)})
+        stock_rules = mapping.stock_of(order.id_shop)
+        enrichment = enrichment.model_copy(
+            update={"warehouse": warehouse_with_stock(lines, shop, stock_rules)}
+        )
     head: dict[str, Any] = {
         "CUOR": plan.cuor,
         "YREF": order.reference[:30],
@@ -332,17 +339,20 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
         plan.data["warnings"] = plan.warnings
 
 
-def warehouse_with_stock(lines: Sequence[MappingABC[str, Any]], shop: ShopLookups, mapping: Mapping) -> str:
-    """``warehouse: stock``: the first of ``stock.warehouses`` whose stored balances (in whole units,
-    after the stock rules) hold every line's quantity; none does: the first (M3 backorders)."""
+def warehouse_with_stock(
+    lines: Sequence[MappingABC[str, Any]], shop: ShopLookups, stock: StockSettings
+) -> str:
+    """``warehouse: stock``: the first of the order's shop's ``stock.warehouses`` whose stored
+    balances (in whole units, after the stock rules) hold every line's quantity; none does: the
+    first (M3 backorders)."""
     wanted: dict[str, int] = {}
     for line in lines:
         wanted[line["ITNO"]] = wanted.get(line["ITNO"], 0) + int(Decimal(str(line["ORQT"])))
-    held = shop.stock_of(wanted)
-    for whlo in mapping.stock.warehouses:
+    held = shop.stock_of(wanted, stock)
+    for whlo in stock.warehouses:
         if all(held.get(item, {}).get(whlo, 0) >= quantity for item, quantity in wanted.items()):
             return whlo
-    return mapping.stock.warehouses[0]
+    return stock.warehouses[0]
 
 
 def customer_address(

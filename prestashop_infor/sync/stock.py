@@ -3,7 +3,8 @@
 It reads what its upstream assets stored and nothing else from the same sources:
 
 1. M3's balances per item and warehouse (``m3_balances``, kept by ``infor_inventory``): per item
-   and configured warehouse (``mapping.stock.warehouses``), the warehouse's quantity field
+   and configured warehouse (``mapping.stock.warehouses``; in a multistore, a shop listed in
+   ``mapping.shops`` with stock rules of its own has its rows computed by those), the warehouse's quantity field
    (``AV01``, ``AV02`` or ``STQT``) less its reserve, as whole units rounded down, never below 0
    (M3 quantities may have decimals and go below zero: over-allocation); the warehouses then
    combine (``mapping.stock.combine``: their sum, or the first that has any).
@@ -41,6 +42,7 @@ from prestashop_infor.prestashop.client import PrestashopAuthError, PrestashopEr
 from prestashop_infor.store import Store, tables
 from prestashop_infor.sync.errors import MappingFailure
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
+from prestashop_infor.sync.mapping import StockSettings
 from prestashop_infor.sync.shop_writes import in_order
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,8 @@ def push_stock_levels(
         return None if until is None else max(0.0, until - clock())
 
     report = StockReport()
-    quantities, balances_of = _available(store, mapping)
+    quantities, balances_of = _available(store, mapping.stock)
+    per_shop = _ShopQuantities(store, mapping)
     shop_index = shop_item_index(store, mapping)
     index = shop_index.rows
     report.unknown_items = sorted(
@@ -109,15 +112,14 @@ def push_stock_levels(
 
     rows = _stock_rows(store)
     writes: list[_RowWrite] = []
-    for item in sorted(i for i in quantities if i in index):
+    for item in sorted(index):
         for product_id, combination_id in index[item]:
             if rows_only is not None and f"{product_id}:{combination_id}" not in rows_only:
                 continue
-            writes += [
-                _RowWrite(row, item, quantities[item])
-                for row in rows.get((product_id, combination_id), [])
-                if _int(row.get("quantity")) != quantities[item]
-            ]
+            for row in rows.get((product_id, combination_id), []):
+                wanted = per_shop.of(_int(row.get("id_shop"))).get(item)  # None: no balance in its warehouses
+                if wanted is not None and _int(row.get("quantity")) != wanted:
+                    writes.append(_RowWrite(row, item, wanted))
     letters: list[dict[str, Any]] = []
     try:
         written, left = _write_all(prestashop, writes, letters, report, time_left())
@@ -139,18 +141,20 @@ def push_stock_levels(
 
 def planned_shop_quantities(
     store: Store, mapping: SyncMapping
-) -> dict[tuple[int, int], tuple[str, int, int]]:
-    """Per stored shop stock row of an item M3 keeps a balance for: (item, the shop's quantity, the
-    quantity the push would write). What the push compares, for the stock reconciliation."""
-    quantities, _ = _available(store, mapping)
+) -> dict[tuple[int, int, int], tuple[str, int, int]]:
+    """Per stored shop stock row (product, combination, shop) of an item M3 keeps a balance for in
+    the shop's warehouses: (item, the shop's quantity, the quantity the push would write). What the
+    push compares, for the stock reconciliation."""
+    per_shop = _ShopQuantities(store, mapping)
     rows = _stock_rows(store)
     planned = {}
     for item, keys in shop_item_index(store, mapping).rows.items():
-        if item not in quantities:
-            continue
         for key in keys:
             for row in rows.get(key, []):
-                planned[key] = (item, _int(row.get("quantity")), quantities[item])
+                shop_id = _int(row.get("id_shop"))
+                wanted = per_shop.of(shop_id).get(item)
+                if wanted is not None:
+                    planned[(*key, shop_id)] = (item, _int(row.get("quantity")), wanted)
     return planned
 
 
@@ -200,20 +204,34 @@ def shop_item_index(store: Store, mapping: SyncMapping) -> ShopIndex:
 # --- M3 balances ----------------------------------------------------------------------------------
 
 
-def _available(store: Store, mapping: SyncMapping) -> tuple[dict[str, int], set[str]]:
-    """Per item with a balance in a configured warehouse: the shop quantity (``warehouse_quantities``
-    combined by ``stock.combine``); and every item M3 keeps a balance for."""
-    per_item, items = warehouse_quantities(store, mapping)
-    return {item: mapping.stock.combined(found) for item, found in per_item.items()}, items
+def _available(store: Store, rules: StockSettings) -> tuple[dict[str, int], set[str]]:
+    """Per item with a balance in a warehouse of ``rules``: the shop quantity (``warehouse_quantities``
+    combined by its ``combine``); and every item M3 keeps a balance for."""
+    per_item, items = warehouse_quantities(store, rules)
+    return {item: rules.combined(found) for item, found in per_item.items()}, items
+
+
+class _ShopQuantities:
+    """The quantity of an item for a stock row's shop: the shop's own stock rules (``shops``) or the
+    mapping's, each set of rules computed once."""
+
+    def __init__(self, store: Store, mapping: SyncMapping):
+        self.store, self.mapping = store, mapping
+        self._by_rules: dict[int, dict[str, int]] = {}
+
+    def of(self, shop_id: int | None) -> dict[str, int]:
+        rules = self.mapping.stock_of(shop_id)
+        if id(rules) not in self._by_rules:
+            self._by_rules[id(rules)] = _available(self.store, rules)[0]
+        return self._by_rules[id(rules)]
 
 
 def warehouse_quantities(
-    store: Store, mapping: SyncMapping, items_of: Collection[str] | None = None
+    store: Store, rules: StockSettings, items_of: Collection[str] | None = None
 ) -> tuple[dict[str, dict[str, int]], set[str]]:
-    """Per item, per configured warehouse with a balance: whole shop units of the warehouse's
-    quantity field less its reserve (``mapping.stock``); and every item M3 keeps a balance for.
-    ``items_of``: of these items only (the order sync choosing a warehouse)."""
-    rules = mapping.stock
+    """Per item, per warehouse of ``rules`` (a ``stock`` section: the mapping's or a shop's) with a
+    balance: whole shop units of the warehouse's quantity field less its reserve; and every item M3
+    keeps a balance for. ``items_of``: of these items only (the order sync choosing a warehouse)."""
     wanted = set(rules.warehouses)
     per_item: dict[str, dict[str, int]] = {}
     items: set[str] = set()

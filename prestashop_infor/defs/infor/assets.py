@@ -78,8 +78,8 @@ def infor_inventory(
     mapping: MappingResource,
     validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    stock = mapping.load().stock
-    on_hand = stock.on_hand_warehouses()
+    # the warehouses whose on-hand quantity the stock rules read, the mapping's and each shop's
+    on_hand = sorted({w for rules in mapping.load().all_stock_rules() for w in rules.on_hand_warehouses()})
     with infor.get_client() as client, store.open() as db:
         extraction = extract_inventory(client, db, stqt_warehouses=on_hand)
     return gated_result(

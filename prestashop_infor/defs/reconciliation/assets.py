@@ -27,6 +27,7 @@ from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.settings import Settings
 from prestashop_infor.store import reconciliation
 from prestashop_infor.sync import reconcile
+from prestashop_infor.sync.mapping import Mapping
 
 GROUP = "reconciliation"
 
@@ -160,6 +161,8 @@ def order_reconciliation(
         "amount_difference": dg.MetadataValue.float(float(report.amount_difference)),
         "worst": _findings_table(report.worst),
     }
+    if len(report.per_shop) > 1 or rules.shops:  # a multistore: each shop's findings apart
+        metadata["per_shop"] = _per_shop(report, rules)
     if first != last:  # a backfill: each day's partition shows that day's result, the run's totals aside
         metadata |= _range_metadata(first, last) | {"per_day": _per_day(report)}
         by_day: dict[date, list[reconcile.Finding]] = {day: [] for day in reconcile.days(first, last)}
@@ -228,6 +231,16 @@ def _per_day(report: reconcile.ReconciliationReport) -> dg.TableMetadataValue:
     return table(rows, ["day", *reconcile.KINDS], limit=None)
 
 
+def _per_shop(report: reconcile.ReconciliationReport, rules: Mapping) -> dg.TableMetadataValue:
+    """Each shop's findings by kind (shop 0: M3 orders with no shop order)."""
+    rows = [
+        {"shop": shop_id, "name": rules.shop_name(shop_id) if shop_id else "(M3 only)",
+         **{kind: counts[kind] for kind in reconcile.KINDS}}
+        for shop_id, counts in sorted(report.per_shop.items())
+    ]  # fmt: skip
+    return table(rows, ["shop", "name", *reconcile.KINDS], limit=None)
+
+
 class StockReconciliationConfig(dg.Config):
     heal: bool = False  # write M3's availability to the rows that drifted (the stock push)
 
@@ -257,7 +270,10 @@ def stock_reconciliation(
         if config.heal and found:
             with prestashop.get_client() as shop:
                 pushed = push_stock_levels(
-                    prestashop=shop, store=db, mapping=rules, rows_only={f.key for f in found}
+                    prestashop=shop,
+                    store=db,
+                    mapping=rules,
+                    rows_only={f.key.split("@")[0] for f in found},  # "product:combination[@shop]"
                 )
             written = len(pushed.changed)
     drifts = [

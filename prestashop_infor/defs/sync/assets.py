@@ -149,7 +149,7 @@ def order_to_m3(
         db.set_cursor(EXPORTABLE_STATES_CURSOR, json.dumps(exportable))
         orders = pending_orders(db, exportable, SALES_ORDER, limit=config.max_orders)
         lookups = ShopLookups.from_store(shop, db, orders, order_states=states.order_states(),
-                                         stock=lambda items: warehouse_quantities(db, rules, items)[0])  # fmt: skip
+                                         stock=lambda items, stock: warehouse_quantities(db, stock, items)[0])  # fmt: skip
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
         remaining = count_pending_orders(db, exportable, SALES_ORDER)
     yield dg.MaterializeResult(

@@ -294,15 +294,16 @@ def _sandbox_orders(shop: Shop):
                 if not 1 <= count <= 10_000:
                     raise ValueError("random must be 1 to 10,000 orders")
                 chooser = random.Random(payload.get("seed"))
-                return JSONResponse({"ids": shop.place_random_orders(count, chooser)}, 201)
+                id_shop = payload.get("id_shop")
+                return JSONResponse({"ids": shop.place_random_orders(count, chooser, id_shop)}, 201)
             customer_id = int(payload["customer_id"])
             lines = [(int(line[0]), int(line[1]), int(line[2])) for line in payload["lines"]]
             currency = str(payload.get("currency", "EUR"))
-            order_id = shop.place_order(customer_id, lines, currency)
+            order_id = shop.place_order(customer_id, lines, currency, payload.get("id_shop"))
         except (KeyError, IndexError, TypeError, ValueError, json.JSONDecodeError) as error:
             return JSONResponse(
                 {
-                    "error": f"bad order: {error}; expected {{customer_id, lines: [[product_id, combination_id, qty]], currency}} or {{random: N, seed}}"
+                    "error": f"bad order: {error}; expected {{customer_id, lines: [[product_id, combination_id, qty]], currency, id_shop}} or {{random: N, seed, id_shop}}"
                 },
                 status_code=400,
             )

@@ -8,7 +8,9 @@ a timeout or a connection error is retried on the contract's schedule (5 s, 5 mi
 10 h, 10 h; ``retry_delays`` shortens it for tests); any other 4xx is a permanent failure, kept in
 ``dead``. On demand (``faults``) it sends duplicates, delays some events so they arrive out of order,
 and signs some with a wrong secret; a slow or absent receiver is simply retried. ``configure``
-changes the faults and the schedule of a running sender (``POST /_sandbox/webhooks/faults``).
+changes the faults and the schedule of a running sender (``POST /_sandbox/webhooks/faults``). In a
+multistore the envelope's ``shop`` names the shop of the event's record (``id_shop``,
+``id_shop_group``); its ``url`` is the Webservice's, which all the shops share.
 """
 
 from __future__ import annotations
@@ -108,12 +110,14 @@ class WebhookSender:
         resource = dict(event.get("resource") or {})
         if resource.get("id") is not None:
             resource["href"] = f"{self.shop_url}/api/{resource['type']}/{resource['id']}"
+        # the record's shop in a multistore (the event says); the shops share one Webservice URL
+        shop = {"id_shop": 1, "id_shop_group": 1, **(event.get("shop") or {})}
         envelope = {
             "id": str(uuid.uuid4()),
             "event": event["event"],
             "contract_version": 1,
             "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "shop": {"id_shop": 1, "id_shop_group": 1, "url": self.shop_url, "ps_version": self.ps_version},
+            "shop": {**shop, "url": self.shop_url, "ps_version": self.ps_version},
             "source_hook": event.get("source_hook", ""),
             "resource": resource,
             "data": event.get("data") or {},

@@ -22,6 +22,7 @@ bad key (``status.prestashop_state.shipped: ...``). One module per section, the 
   reference, product reference; no match is an error, never a guess);
 - ``enrichment``: order type, warehouse, facility, project, cost centre, delivery method... from
   rules on shop, carrier, country, payment module (first match wins) over defaults;
+- ``shops``: the shops of a multistore, each with its own stock rules and order-head values;
 - ``settings``: ``erp``, ``orders``, ``stock``, ``notifications``, the rest of what the sync units need;
 - ``loader``: reading and validating the file, the :class:`Mapping` that gathers the sections;
 - ``section``: the base every section is built on, and :class:`MappingError`.
@@ -57,6 +58,7 @@ from prestashop_infor.sync.mapping.settings import (
     StockSettings,
     customer_order_number,
 )
+from prestashop_infor.sync.mapping.shops import ShopRules
 from prestashop_infor.sync.mapping.status import (
     ALL_MILESTONES,
     BEFORE_CONFIRMED,
@@ -102,6 +104,7 @@ __all__ = [
     "ResolvedStatusMap",
     "Rule",
     "RuleMatch",
+    "ShopRules",
     "StatusMap",
     "StockSettings",
     "_flag",  # for sync.mapping_suggestions, which reads the shop's states as the status map does

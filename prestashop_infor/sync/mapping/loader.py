@@ -10,20 +10,21 @@ from typing import Any
 
 import pydantic
 import yaml
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from prestashop_infor.sync.errors import first_problem
 from prestashop_infor.sync.mapping.address import AddressRules
 from prestashop_infor.sync.mapping.cancellation import Cancellation
 from prestashop_infor.sync.mapping.credit import CreditGate
 from prestashop_infor.sync.mapping.currency import CurrencyRules
-from prestashop_infor.sync.mapping.enrichment import Enrichment
+from prestashop_infor.sync.mapping.enrichment import Enrichment, OrderContext, OrderFields
 from prestashop_infor.sync.mapping.items import ItemRules
 from prestashop_infor.sync.mapping.prices import PriceRules
 from prestashop_infor.sync.mapping.refunds import Refunds
 from prestashop_infor.sync.mapping.returns import Returns
 from prestashop_infor.sync.mapping.section import MappingError, Section
 from prestashop_infor.sync.mapping.settings import ErpSettings, Notifications, OrderSettings, StockSettings
+from prestashop_infor.sync.mapping.shops import ShopRules, check_shop_ids
 from prestashop_infor.sync.mapping.status import StatusMap
 
 DEFAULT_MAPPING = Path(__file__).parents[1] / "default_mapping.yaml"
@@ -50,7 +51,36 @@ class Mapping(Section):
     items: ItemRules = Field(default_factory=ItemRules)
     enrichment: Enrichment = Field(default_factory=Enrichment)
     stock: StockSettings = Field(default_factory=StockSettings)
+    shops: dict[int, ShopRules] = Field(default_factory=dict)
     notifications: Notifications = Field(default_factory=Notifications)
+
+    @field_validator("shops")
+    @classmethod
+    def _shop_ids(cls, shops: dict[int, ShopRules]) -> dict[int, ShopRules]:
+        return check_shop_ids(shops)
+
+    def stock_of(self, shop_id: int | None) -> StockSettings:
+        """The stock rules of a shop: its own (``shops``), else the mapping's."""
+        shop = self.shops.get(int(shop_id or 0))
+        return shop.stock if shop is not None and shop.stock is not None else self.stock
+
+    def all_stock_rules(self) -> list[StockSettings]:
+        """The mapping's stock rules and every shop's own."""
+        return [self.stock, *(s.stock for s in self.shops.values() if s.stock is not None)]
+
+    def order_fields(self, context: OrderContext) -> OrderFields:
+        """An order's head values: the enrichment defaults, under them the order's shop's own
+        (``shops``), and over both the first matching enrichment rule."""
+        enrichment = self.enrichment
+        shop = self.shops.get(context.shop_id)
+        if shop is not None:
+            defaults = enrichment.defaults.model_copy(update=shop.order.model_dump(exclude_none=True))
+            enrichment = enrichment.model_copy(update={"defaults": defaults})
+        return enrichment.for_order(context)
+
+    def shop_name(self, shop_id: int | None) -> str:
+        shop = self.shops.get(int(shop_id or 0))
+        return (shop.name if shop is not None and shop.name else None) or f"shop {shop_id}"
 
 
 def load_mapping(path: str | Path | None = None) -> Mapping:

@@ -73,6 +73,7 @@ class ReconciliationReport:
     m3_orders: int = 0
     counts: Counter[str] = field(default_factory=Counter)  # kind -> findings
     per_day: dict[date, Counter[str]] = field(default_factory=dict)
+    per_shop: dict[int, Counter[str]] = field(default_factory=dict)  # the order's shop (0: an M3 order alone)
     amount_difference: Decimal = Decimal(0)  # sum over amount mismatches of |shop - M3|
     worst: list[Finding] = field(default_factory=list)  # the largest amount differences first, then the rest
 
@@ -129,9 +130,11 @@ def reconcile_orders(
                             f"M3 order {row['orno']} ({cuor}) has no shop order placed that day")
                 )  # fmt: skip
         _store_findings(store, "orders", found, now)
+        shop_of = {str(order["order_id"]): int(order.get("id_shop") or 0) for order in shop}
         for finding in found:
             report.counts[finding.kind] += 1
             report.per_day.setdefault(finding.day, Counter())[finding.kind] += 1
+            report.per_shop.setdefault(shop_of.get(finding.key, 0), Counter())[finding.kind] += 1
             size = Decimal(0)
             if finding.kind == "amount_mismatch":
                 size = abs(Decimal(finding.expected or 0) - Decimal(finding.actual or 0))
@@ -268,17 +271,24 @@ def reconcile_stock(store: Store, mapping: SyncMapping, *, today: date | None = 
     from prestashop_infor.sync.stock import planned_shop_quantities, warehouse_quantities
 
     today = today or datetime.now(UTC).date()
-    per_warehouse, _ = warehouse_quantities(store, mapping)
+    per_warehouse: dict[int, dict[str, dict[str, int]]] = {}  # per shop: its rules' warehouses
     found = []
-    for (product_id, combination_id), (itno, shop_quantity, m3_quantity) in sorted(
+    for (product_id, combination_id, shop_id), (itno, shop_quantity, m3_quantity) in sorted(
         planned_shop_quantities(store, mapping).items()
     ):
         if shop_quantity != m3_quantity:
-            where = ", ".join(f"{whlo}: {n}" for whlo, n in sorted(per_warehouse.get(itno, {}).items()))
+            rules = mapping.stock_of(shop_id)
+            if shop_id not in per_warehouse:
+                per_warehouse[shop_id] = warehouse_quantities(store, rules)[0]
+            where = ", ".join(
+                f"{whlo}: {n}" for whlo, n in sorted(per_warehouse[shop_id].get(itno, {}).items())
+            )
+            key = f"{product_id}:{combination_id}" + (f"@{shop_id}" if shop_id > 1 else "")
+            shop = f" in {mapping.shop_name(shop_id)}" if shop_id > 1 else ""
             found.append(
-                Finding(today, STOCK_KIND, f"{product_id}:{combination_id}", str(m3_quantity), str(shop_quantity),
-                        f"item {itno}: the shop shows {shop_quantity}, M3 makes it {m3_quantity} available "
-                        f"(per warehouse {where}; {mapping.stock.combine})")
+                Finding(today, STOCK_KIND, key, str(m3_quantity), str(shop_quantity),
+                        f"item {itno}: the shop{shop} shows {shop_quantity}, M3 makes it {m3_quantity} available "
+                        f"(per warehouse {where}; {rules.combine})")
             )  # fmt: skip
     reconciliation.delete_findings(store, "stock", today, today)
     _store_findings(store, "stock", found, datetime.now(UTC))

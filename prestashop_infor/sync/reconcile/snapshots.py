@@ -158,6 +158,7 @@ def _shop_row(
         "paid": paid,
         "refunded": refunded,
         "id_customer": int(record.get("id_customer") or 0) or None,
+        "id_shop": int(record.get("id_shop") or 0) or None,
         "currency": currency or None,
         # with M3 prices pushed, each line's price tax excluded, as M3's price lists hold them
         "line_prices": json.dumps(

@@ -12,6 +12,7 @@
   ``checkout.py`` how an order is built; ``returns.py`` merchandise returns and credit slips
 - ``prices.py`` — specific prices as the database stores them, and their unique key
 - ``events.py`` — the events recorded for webhooks and the customer email outbox
+- ``multistore.py`` — the shops of a multistore and which shop a record belongs to (§5.8)
 - ``faults.py`` — faults injected on demand; ``clock.py`` — the shop clock; ``errors.py`` — error answers
 """
 

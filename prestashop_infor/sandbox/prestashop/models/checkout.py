@@ -152,13 +152,18 @@ def build_order(
     history: list[tuple[int, float]] | None,
     rnd: random.Random | None = None,
     payment: tuple[str, str, int] | None = None,
+    id_shop: int | None = None,
 ) -> int:
     """Create one order with its lines, carrier row, histories and payment.
 
     ``history`` is the list of (state id, unix time) the order went through (seeding); None means a
-    fresh checkout (the payment module's first state, stock decremented).
+    fresh checkout (the payment module's first state, stock decremented). The order is placed in
+    ``id_shop``, by default the customer's shop (customers are not shared between the shops), and a
+    checkout takes the stock off that shop's rows.
     """
     rnd = rnd or shop.rng
+    if id_shop is None:
+        id_shop = shop.customer_shop(customer_id)
     ctx = shop.order_context()
     addresses = shop.customer_addresses.get(customer_id) or _addresses_of(shop, customer_id)
     address_id, iso = addresses[0]
@@ -213,7 +218,7 @@ def build_order(
         row[shop.definitions["order_details"].assoc_pos] = taxes
         shop.insert("order_details", row)
         if history is None:
-            shop.decrement_stock(product_id, combination_id, quantity)
+            shop.decrement_stock(product_id, combination_id, quantity, id_shop)
 
     shipping_excl = float(cost) * rate
     shipping_incl = shipping_excl * (1 + tax_rate)
@@ -229,7 +234,8 @@ def build_order(
     order[o["module"]] = module
     order[o["payment"]] = label
     order[o["date_add"]] = order[o["date_upd"]] = placed_text
-    order[o["id_shop_group"]] = order[o["id_shop"]] = "1"
+    shop_text, group_text = str(id_shop), str(shop.shop_group_of(id_shop))
+    order[o["id_shop"]], order[o["id_shop_group"]] = same(shop_text, shop_text), same(group_text, group_text)
     order[o["secure_key"]] = shop.customer_secure_key(customer_id)
     paid_incl = total_incl + shipping_incl
     order[o["total_paid"]] = order[o["total_paid_tax_incl"]] = _money(paid_incl)

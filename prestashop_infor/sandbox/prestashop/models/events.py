@@ -2,8 +2,9 @@
 §6) and the customer emails it would send (an inspectable outbox, contract §6.6).
 
 Events carry the PrestaShop hook that fires them (``actionOrderStatusPostUpdate``,
-``actionObjectCustomerUpdateAfter``...). Subscribers, such as the sandbox's webhook sender, are
-called for each one; seeding switches recording off.
+``actionObjectCustomerUpdateAfter``...) and, in a multistore, the shop of their record (``shop``).
+Subscribers, such as the sandbox's webhook sender, are called for each one; seeding switches
+recording off.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class Notifications:
     outbox: list[Email]
     record_events: bool
     _emit_order_return: Callable[[str, str, int], None]  # models.returns
+    is_multistore: Callable[[], bool]  # models.multistore
+    event_shop: Callable[[str, int | None, dict[str, Any]], int]
+    shop_group_of: Callable[[int], int]
 
     def subscribe(self, callback: Callable[[Event], None]) -> None:
         """Call ``callback(event)`` for every event (the webhook sender plugs in here)."""
@@ -84,6 +88,9 @@ class Notifications:
         }
         if version is not None:
             payload["resource_version"] = version
+        if self.is_multistore():  # which shop the record belongs to (one shop: always the default)
+            id_shop = self.event_shop(resource, record_id, data)
+            payload["shop"] = {"id_shop": id_shop, "id_shop_group": self.shop_group_of(id_shop)}
         self.events.append(payload)
         for subscriber in list(self.subscribers):
             subscriber(payload)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from prestashop_infor import names
 from prestashop_infor.sandbox.prestashop.models.checkout import build_order
@@ -31,14 +33,27 @@ class OrderLifecycle:
     default_language: int
     lock: threading.RLock
     _stock_by_product: dict[tuple[int, int], int]
+    check_shop_id: Callable[[Any], int]  # models.multistore
+    customer_shop: Callable[[int], int]
+    stock_id: Callable[..., int | None]
 
     # ------------------------------------------------------------------ checkout
 
-    def place_random_orders(self, count: int, chooser: random.Random) -> list[int]:
+    def place_random_orders(
+        self, count: int, chooser: random.Random, id_shop: int | None = None
+    ) -> list[int]:
         """Simulated customers' checkouts: each 1-4 lines of sellable products or combinations, 1-3
-        each, mostly in euros (the sandbox's traffic and its ``/_sandbox/orders`` ``random`` call)."""
+        each, mostly in euros (the sandbox's traffic and its ``/_sandbox/orders`` ``random`` call).
+        Each customer orders in their own shop; ``id_shop`` picks the customers of one shop only."""
         with self.lock:
-            customers = sorted(int(c["id"]) for c in self.records("customers"))
+            wanted = None if id_shop is None else self.check_shop_id(id_shop)
+            customers = sorted(
+                int(c["id"])
+                for c in self.records("customers")
+                if wanted is None or self.customer_shop(int(c["id"])) == wanted
+            )
+            if wanted is not None and not customers:
+                raise ValueError(f"no customer in shop {wanted} to place orders for")
             combinations = self.records("combinations")
             with_combinations = {int(c["id_product"]) for c in combinations}
             sellable = [(int(c["id_product"]), int(c["id"])) for c in combinations]
@@ -56,13 +71,27 @@ class OrderLifecycle:
             return placed
 
     def place_order(
-        self, customer_id: int, lines: list[tuple[int, int, int]], currency_iso: str = "EUR"
+        self,
+        customer_id: int,
+        lines: list[tuple[int, int, int]],
+        currency_iso: str = "EUR",
+        id_shop: int | None = None,
     ) -> int:
-        """A checkout: creates the order, its lines, carrier row and first history; decrements stock."""
+        """A checkout: creates the order, its lines, carrier row and first history; decrements stock.
+
+        The order is placed in ``id_shop`` (a multistore's shop, §5.8), by default the customer's own
+        shop; the customers of one shop cannot check out in another (the group shares no customers)."""
 
         with self.lock:
             if int(customer_id) not in self.tables["customers"].rows:
                 raise ValueError(f"no customer {customer_id} in this shop")
+            home = self.customer_shop(int(customer_id))
+            shop_id = home if id_shop is None else self.check_shop_id(id_shop)
+            if shop_id != home:
+                raise ValueError(
+                    f"customer {customer_id} belongs to shop {home}, not to shop {shop_id}: "
+                    "the shops share no customers"
+                )
             if not lines:
                 raise ValueError("an order needs at least one line")
             for product_id, combination_id, quantity in lines:
@@ -80,6 +109,7 @@ class OrderLifecycle:
                 currency_id,
                 self.clock.now(),
                 history=None,
+                id_shop=shop_id,
             )
             order = self.tables["orders"].rows[order_id]
             self._emit(
@@ -106,13 +136,13 @@ class OrderLifecycle:
                 return currency_id
         raise ValueError(f"no currency {iso_code!r} in this shop")
 
-    def decrement_stock(self, product_id: int, combination_id: int, quantity: int) -> None:
-        """Take ``quantity`` off the combination row and the product total row (attribute 0)."""
+    def decrement_stock(self, product_id: int, combination_id: int, quantity: int, id_shop: int = 1) -> None:
+        """Take ``quantity`` off the combination row and the product total row (attribute 0) of a shop."""
         table = self.tables["stock_availables"]
         pos = self.definitions["stock_availables"].by_name["quantity"].pos
         targets = {(product_id, combination_id), (product_id, 0)}
         for key in targets:
-            stock_id = self._stock_by_product.get(key)
+            stock_id = self._stock_by_product.get(key) if id_shop == 1 else self.stock_id(*key, id_shop)
             if stock_id is not None:
                 row = list(table.rows[stock_id])
                 row[pos] = str(int(row[pos]) - quantity)

@@ -4,8 +4,8 @@ computes on read (getters such as ``products.quantity`` and the ``order_rows`` a
 A row is ``[id, field1, field2, ..., associations?]`` with one slot per field of the resource
 definition (``FieldDef.pos``), so 50,000 seeded orders stay small. Multilingual fields hold a dict
 language id → text; the associations slot a dict name → list of tuples in ``AssociationDef.fields``
-order. Indexes (order lines by order, stock row by product and combination) are kept in step by
-``insert`` and ``remove``.
+order. Indexes (order lines by order, stock row by product and combination, in the default shop and
+by shop) are kept in step by ``insert`` and ``remove``.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class RecordStore:
     lock: threading.RLock
     _details_by_order: dict[int, list[int]]
     _stock_by_product: dict[tuple[int, int], int]
+    _stock_by_shop: dict[tuple[int, int, int], int]
 
     # ------------------------------------------------------------------ reading records
 
@@ -155,7 +156,10 @@ class RecordStore:
                 int(self._field(resource, row, "id_product")),
                 int(self._field(resource, row, "id_product_attribute")),
             )
-            self._stock_by_product[key] = record_id
+            shop_id = int(self._field(resource, row, "id_shop") or 0)
+            self._stock_by_shop[(shop_id or 1, *key)] = record_id
+            if shop_id in (0, 1):  # the default shop's row: what products.quantity and the checkout read
+                self._stock_by_product[key] = record_id
         return record_id
 
     def remove(self, resource: str, record_id: int) -> Row:
@@ -166,6 +170,7 @@ class RecordStore:
             self._details_by_order.get(int(self._field(resource, row, "id_order")), []).remove(record_id)
         elif resource == "stock_availables":
             self._stock_by_product = {k: v for k, v in self._stock_by_product.items() if v != record_id}
+            self._stock_by_shop = {k: v for k, v in self._stock_by_shop.items() if v != record_id}
         table.touch()
         return row
 

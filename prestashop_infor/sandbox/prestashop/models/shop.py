@@ -19,6 +19,7 @@ from prestashop_infor.sandbox.prestashop.models.checkout import Checkout, OrderC
 from prestashop_infor.sandbox.prestashop.models.clock import ShopClock
 from prestashop_infor.sandbox.prestashop.models.events import Email, Event, Notifications
 from prestashop_infor.sandbox.prestashop.models.faults import Faults
+from prestashop_infor.sandbox.prestashop.models.multistore import Multistore
 from prestashop_infor.sandbox.prestashop.models.orders import OrderLifecycle
 from prestashop_infor.sandbox.prestashop.models.prices import SpecificPrices
 from prestashop_infor.sandbox.prestashop.models.query import Queries
@@ -49,6 +50,7 @@ class Shop(
     SpecificPrices,
     Checkout,
     Notifications,
+    Multistore,
 ):
     """One emulated PrestaShop shop.
 
@@ -62,6 +64,7 @@ class Shop(
     prices.py (SpecificPrices)    ``specific_prices`` as the database stores them, its unique key
     checkout.py (Checkout)        what the order builder reads: ``order_context``, ``catalog_line``
     events.py (Notifications)     ``events``, ``subscribe``, the email ``outbox``
+    multistore.py (Multistore)    ``shop_ids``, ``customer_shop``, ``stock_id``: the shops (§5.8)
     ============================  ===============================================================
     """
 
@@ -103,7 +106,8 @@ class Shop(
         self._order_context: tuple[int, OrderContext] | None = None
         # indexes kept in step with writes (records.py)
         self._details_by_order: dict[int, list[int]] = {}
-        self._stock_by_product: dict[tuple[int, int], int] = {}
+        self._stock_by_product: dict[tuple[int, int], int] = {}  # the default shop's rows
+        self._stock_by_shop: dict[tuple[int, int, int], int] = {}  # (id_shop, product, combination)
         # the lines of each merchandise return, which the Webservice never shows (returns.py)
         self.order_return_details: dict[int, list[tuple[int, int]]] = {}
         self._price_keys: tuple[int, dict[tuple, int]] = (-1, {})  # specific prices' unique key (prices.py)

@@ -6,7 +6,8 @@ e.g. ``PS-TSH-01-BK-XL``). Seeding is linear in the number of orders: rows are c
 per-resource templates, so 50,000 orders take seconds, not minutes.
 
 One module per part of the shop, in the order they are seeded: ``reference`` (the install's
-reference data), ``catalog``, ``customers``, ``orders``, ``returns``.
+reference data), ``catalog``, ``customers``, ``shops`` (a multistore's further shops, only with
+``shops`` above 1), ``orders``, ``returns``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from prestashop_infor.sandbox.prestashop.seed.orders import seed_orders
 from prestashop_infor.sandbox.prestashop.seed.reference import seed_reference_data
 from prestashop_infor.sandbox.prestashop.seed.reference import state_data as _state_data
 from prestashop_infor.sandbox.prestashop.seed.returns import seed_returns
+from prestashop_infor.sandbox.prestashop.seed.shops import MAX_SHOPS, seed_shops, shop_stream
 
 
 def seed_shop(
@@ -35,6 +37,7 @@ def seed_shop(
     languages: tuple[str, ...] = ("en",),
     customers: int | None = None,
     returns: bool = True,
+    shops: int = 1,
 ) -> Shop:
     """A seeded sandbox shop. Same ``seed`` and ``now`` → same shop, record for record.
 
@@ -43,9 +46,13 @@ def seed_shop(
     every record (in the autumn fold the history stops at the first pass of the repeated hour).
     With ``returns`` the refunded orders get their credit slips and a few delivered ones a
     merchandise return (``seed.returns``); the orders, customers and products are the same either way.
+    With ``shops`` above 1 the shop is a multistore (``seed.shops``): shops 2 to ``shops`` with their
+    own stock rows and about a third of the customers, whose orders are placed there.
     """
     if orders < 0:
         raise ValueError(f"orders must be >= 0, got {orders}")
+    if not 1 <= shops <= MAX_SHOPS:
+        raise ValueError(f"shops must be 1 to {MAX_SHOPS}, got {shops}")
     shop = Shop(version=version, time_zone=time_zone, api_key=api_key, now=now)
     rnd = random.Random(seed)
     shop.rng = random.Random(seed + 1)
@@ -58,6 +65,7 @@ def seed_shop(
     seed_catalog(shop, rnd, moment)
     customer_count = customers if customers is not None else max(40, min(orders // 6, 20000))
     seed_customers(shop, rnd, customer_count, moment)
+    seed_shops(shop, shop_stream(seed), shops)
     seed_orders(shop, rnd, orders, moment)
     if returns:
         seed_returns(shop, seed, moment)

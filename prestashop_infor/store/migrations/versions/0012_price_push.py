@@ -1,6 +1,6 @@
 """Prices in the shop: M3 prices kept per validity (a day's price is known after a new list takes
 over), the M3 customers' price terms, the shop's specific prices, and the shop order lines' prices
-the reconciliation compares with M3's
+the reconciliation compares with M3's, and the shop of each (multistore)
 
 Revision ID: 0012
 Revises: 0011
@@ -73,10 +73,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("id_customer", sa.Integer, nullable=True))
         batch.add_column(sa.Column("currency", sa.String(3), nullable=True))
         batch.add_column(sa.Column("line_prices", sa.Text, nullable=True))
+        batch.add_column(sa.Column("id_shop", sa.Integer, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("recon_shop_orders", schema=store_schema()) as batch:
+        batch.drop_column("id_shop")
         batch.drop_column("line_prices")
         batch.drop_column("currency")
         batch.drop_column("id_customer")

@@ -1,0 +1,33 @@
+"""The ``shops`` section: the shops of a PrestaShop multistore (several ``id_shop`` in one
+Webservice), each with what differs from the rest of the mapping.
+
+Per shop id: ``stock``, the M3 warehouses that stock that shop and how (a whole ``stock`` section:
+each key left out takes its default; none: the mapping's ``stock``), and ``order``, the order-head
+values of that shop's orders (M3 order type, warehouse, facility...: the enrichment defaults for
+that shop, which the enrichment rules still override). A shop not listed follows the mapping as a
+single shop does.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from prestashop_infor.sync.mapping.enrichment import OrderFields
+from prestashop_infor.sync.mapping.section import Section
+from prestashop_infor.sync.mapping.settings import StockSettings
+
+
+class ShopRules(Section):
+    name: str | None = None  # for people: shown in findings and metadata
+    stock: StockSettings | None = None
+    order: OrderFields = Field(default_factory=OrderFields)
+
+
+def check_shop_ids(shops: dict[int, ShopRules]) -> dict[int, ShopRules]:
+    for shop_id in shops:
+        if shop_id < 1:
+            raise ValueError(f"{shop_id} is not a PrestaShop shop id (Advanced Parameters > Multistore)")
+    return shops
+
+
+__all__ = ["ShopRules", "check_shop_ids"]
