@@ -6,6 +6,7 @@ emulators in process (the shop seeded with two shops), a real SQLite store."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,31 @@ def test_an_order_goes_to_its_shops_warehouse(world: TwoSystems):
         warehouses[shop_id] = {line.whlo for line in world.tenant.orders[orno].lines}
     # shop 1 has no order values of its own: M3 takes the customer's default; shop 2 its warehouse
     assert warehouses[2] == {"200"} and warehouses[1] != {"200"}
+
+
+def test_a_shops_orders_are_entered_in_its_erp_currency(world: TwoSystems):
+    world.mapping = parse_mapping({**RULES, "shops": {2: {**RULES["shops"][2], "currency": "GBP"}}})
+    read_catalogue(world)
+    lookups = ShopLookups(
+        world.ps, stock=lambda items, stock: warehouse_quantities(world.store, stock, items)[0]
+    )
+    british = world.shop.place_order(customer_of_shop(world, 2), [(1, 1, 2)], currency_iso="GBP")
+    french = world.shop.place_order(customer_of_shop(world, 1), [(1, 1, 2)], currency_iso="EUR")
+    orders = [world.ps.get("orders", order_id) for order_id in (british, french)]
+    report = sync_orders(orders, shop_lookups=lookups, m3=world.m3, store=world.store, mapping=world.mapping)
+    assert sorted(report.created) == sorted((british, french)), report.errors
+    for order, currency in zip(orders, ("GBP", "EUR"), strict=True):
+        orno = id_map.binding(world.store, "sales_order", int(order["id"])).target_key
+        m3_order = world.tenant.orders[orno]
+        assert m3_order.cucd == currency
+        # in its own currency: the shop's unit price as it is, not converted
+        (row,) = order["associations"]["order_rows"]
+        unit = Decimal(row["unit_price_tax_excl"]).quantize(
+            Decimal("0.01"), ROUND_HALF_UP
+        )  # currency.decimals
+        assert {line.sapr for line in m3_order.lines} == {unit}
+    with pytest.raises(MappingError, match="currency"):
+        parse_mapping({"shops": {2: {"currency": "chf"}}})
 
 
 def test_the_order_reconciliation_counts_each_shops_findings_apart(world: TwoSystems):

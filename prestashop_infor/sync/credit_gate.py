@@ -46,8 +46,9 @@ def credit_hold(why: str) -> LoadError:
 
 
 def check_credit(orders: Sequence[BatchOrder], m3: M3Client, currency: str) -> None:
-    """Ask M3 about each gated order's credit (module docstring); what it said goes to
-    ``order.credit_note``. A read M3 cannot answer raises: nothing has been written yet."""
+    """Ask M3 about each gated order's credit (module docstring), in the order's ERP currency (its
+    head's ``CUCD``; ``currency`` when it has none); what it said goes to ``order.credit_note``. A
+    read M3 cannot answer raises: nothing has been written yet."""
     if not orders:
         return
     customers = sorted({order.cuno for order in orders})
@@ -60,7 +61,7 @@ def check_credit(orders: Sequence[BatchOrder], m3: M3Client, currency: str) -> N
     limited = [order for order in orders if limits[order.cuno] > 0]
     calls = []
     for order in limited:
-        fields = {"CUNO": order.cuno, "CUCD": currency}
+        fields = {"CUNO": order.cuno, "CUCD": str(order.head.get("CUCD") or currency)}
         amount = order_amount(order)
         if amount is not None:
             fields["AMNT"] = str(amount)
@@ -68,7 +69,7 @@ def check_credit(orders: Sequence[BatchOrder], m3: M3Client, currency: str) -> N
     for order, answer in zip(limited, m3.bulk(calls, max_records=0), strict=True):
         if isinstance(answer.error, M3GatewayError):
             raise answer.error
-        limit = f"credit limit {limits[order.cuno]:.2f} {currency}"
+        limit = f"credit limit {limits[order.cuno]:.2f} {order.head.get('CUCD') or currency}"
         said = answer.error.message if answer.error is not None else ""
         order.credit_note = f"Within the {limit}." if answer.ok else f"Over the {limit}: {said}."
 

@@ -238,9 +238,10 @@ class _Slips:
 def _in_order_currency(
     mapping: SyncMapping, currencies: Mapping[int, str], order: Mapping[str, Any], erp_amount: Decimal
 ) -> Decimal:
-    iso = currencies.get(int(order.get("id_currency") or 0), mapping.erp.currency)
+    erp_currency = mapping.for_shop(int(order.get("id_shop") or 0)).erp.currency  # the order's shop's
+    iso = currencies.get(int(order.get("id_currency") or 0), erp_currency)
     rate = Decimal(str(order.get("conversion_rate") or "1"))
-    return mapping.currency.from_erp(erp_amount, iso, mapping.erp.currency, rate)
+    return mapping.currency.from_erp(erp_amount, iso, erp_currency, rate)
 
 
 def _slip(order: Mapping[str, Any], amount: Decimal) -> dict[str, Any]:

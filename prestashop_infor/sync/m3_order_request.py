@@ -236,8 +236,9 @@ def source_fingerprint(order: Order) -> str:
 
 def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
     """Fill the M3 head, delivery address (and the texts carrying it when it does not fit), lines and
-    customer record of one order (no M3 calls)."""
+    customer record of one order (no M3 calls), by the mapping as the order's shop sees it."""
     order = plan.order
+    mapping = mapping.for_shop(order.id_shop)
     customer = shop.record("customers", order.id_customer)
     if customer is None:
         raise MappingFailure(
@@ -285,13 +286,12 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
             original["erp_price"] = str(erp_price)
         lines.append(sent)
         originals.append(original)
-    enrichment = mapping.order_fields(
+    enrichment = mapping.enrichment.for_order(
         OrderContext(order.id_shop, order.id_carrier, delivery_iso, order.module, currency)
     )
     if enrichment.warehouse == WAREHOUSE_WITH_STOCK:
-        stock_rules = mapping.stock_of(order.id_shop)
         enrichment = enrichment.model_copy(
-            update={"warehouse": warehouse_with_stock(lines, shop, stock_rules)}
+            update={"warehouse": warehouse_with_stock(lines, shop, mapping.stock)}
         )
     head: dict[str, Any] = {
         "CUOR": plan.cuor,

@@ -17,7 +17,7 @@ from prestashop_infor.sync.mapping.address import AddressRules
 from prestashop_infor.sync.mapping.cancellation import Cancellation
 from prestashop_infor.sync.mapping.credit import CreditGate
 from prestashop_infor.sync.mapping.currency import CurrencyRules
-from prestashop_infor.sync.mapping.enrichment import Enrichment, OrderContext, OrderFields
+from prestashop_infor.sync.mapping.enrichment import Enrichment
 from prestashop_infor.sync.mapping.items import ItemRules
 from prestashop_infor.sync.mapping.prices import PriceRules
 from prestashop_infor.sync.mapping.refunds import Refunds
@@ -59,24 +59,26 @@ class Mapping(Section):
     def _shop_ids(cls, shops: dict[int, ShopRules]) -> dict[int, ShopRules]:
         return check_shop_ids(shops)
 
+    def for_shop(self, shop_id: int | None) -> Mapping:
+        """The mapping as one shop of a multistore sees it: its ERP currency, its stock rules, its
+        order-head values under the enrichment defaults (``shops``); itself for a shop not listed."""
+        shop = self.shops.get(int(shop_id or 0))
+        if shop is None:
+            return self
+        defaults = self.enrichment.defaults.model_copy(update=shop.order.model_dump(exclude_none=True))
+        return self.model_copy(update={
+            "erp": self.erp.model_copy(update={"currency": shop.currency or self.erp.currency}),
+            "stock": shop.stock or self.stock,
+            "enrichment": self.enrichment.model_copy(update={"defaults": defaults}),
+        })  # fmt: skip
+
     def stock_of(self, shop_id: int | None) -> StockSettings:
         """The stock rules of a shop: its own (``shops``), else the mapping's."""
-        shop = self.shops.get(int(shop_id or 0))
-        return shop.stock if shop is not None and shop.stock is not None else self.stock
+        return self.for_shop(shop_id).stock
 
     def all_stock_rules(self) -> list[StockSettings]:
         """The mapping's stock rules and every shop's own."""
         return [self.stock, *(s.stock for s in self.shops.values() if s.stock is not None)]
-
-    def order_fields(self, context: OrderContext) -> OrderFields:
-        """An order's head values: the enrichment defaults, under them the order's shop's own
-        (``shops``), and over both the first matching enrichment rule."""
-        enrichment = self.enrichment
-        shop = self.shops.get(context.shop_id)
-        if shop is not None:
-            defaults = enrichment.defaults.model_copy(update=shop.order.model_dump(exclude_none=True))
-            enrichment = enrichment.model_copy(update={"defaults": defaults})
-        return enrichment.for_order(context)
 
     def shop_name(self, shop_id: int | None) -> str:
         shop = self.shops.get(int(shop_id or 0))

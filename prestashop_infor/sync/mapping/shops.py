@@ -1,11 +1,13 @@
 """The ``shops`` section: the shops of a PrestaShop multistore (several ``id_shop`` in one
 Webservice), each with what differs from the rest of the mapping.
 
-Per shop id: ``stock``, the M3 warehouses that stock that shop and how (a whole ``stock`` section:
-each key left out takes its default; none: the mapping's ``stock``), and ``order``, the order-head
-values of that shop's orders (M3 order type, warehouse, facility...: the enrichment defaults for
-that shop, which the enrichment rules still override). A shop not listed follows the mapping as a
-single shop does.
+Per shop id: ``currency``, the ERP currency of that shop's orders (``CUCD``, what their amounts
+are converted to: the shop's default currency; none: ``erp.currency``); ``stock``, the M3
+warehouses that stock that shop and how (a whole ``stock`` section: each key left out takes its
+default; none: the mapping's ``stock``); and ``order``, the order-head values of that shop's orders
+(M3 order type, warehouse, facility...: the enrichment defaults for that shop, which the enrichment
+rules still override). ``Mapping.for_shop`` is the mapping as one shop sees it. A shop not listed
+follows the mapping as a single shop does.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from prestashop_infor.sync.mapping.settings import StockSettings
 
 class ShopRules(Section):
     name: str | None = None  # for people: shown in findings and metadata
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")  # the ERP currency of its orders
     stock: StockSettings | None = None
     order: OrderFields = Field(default_factory=OrderFields)
 

@@ -117,6 +117,7 @@ def _shop_row(
     now: datetime,
     money: tuple[Mapping[str, list[dict[str, Any]]], Mapping[int, list[dict[str, Any]]]] = ({}, {}),
 ) -> dict[str, Any]:
+    mapping = mapping.for_shop(int(record.get("id_shop") or 0))  # its ERP currency, in a multistore
     order_id = int(record["id"])
     state_id = int(record.get("current_state") or 0)
     rows = [
