@@ -472,7 +472,7 @@ def test_the_price_sync_job_over_sockets(tmp_path: Path):
         )  # fmt: skip
 
         def run() -> dict[str, Any]:
-            result = defs.get_job_def(names.PRICE_SYNC_JOB).execute_in_process()
+            result = defs.resolve_job_def(names.PRICE_SYNC_JOB).execute_in_process()
             assert result.success
             (event,) = result.asset_materializations_for_node(prestashop_customer_prices.op.name)
             return {name: value.value for name, value in event.metadata.items()}
