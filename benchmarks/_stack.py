@@ -8,10 +8,15 @@
 
 The sensors run (``PRESTASHOP_INFOR_SENSORS=on``), the schedules do not: what is measured is the
 event lane alone, not a schedule tick that happened to come first (``schedules=True`` turns them on,
-for the chaos benchmark, where they are the safety net). Every process is started in its own session
-and stopped by its process group; ``kill`` and ``restart`` stop one with SIGKILL and start it again
-with the same command and environment. The counts of ``chaos.py`` (webhooks lost, doubles in M3,
-payments recorded twice in the shop, orders neither in M3 nor in the dead-letter queue) are here too.
+for the chaos benchmark, where they are the safety net). The sandbox starts first, then the receiver
+(it needs the shop's URL), which the shop is then subscribed to. A port is picked free before its
+server is started, and another program on the machine may bind it in between: a server counts as
+up only once its own process listens on its ports (what answers on a port it does not listen on is
+another program), and one that exited instead is started again on new ports. Every process is
+started in its own session and stopped by its process group; ``kill`` and ``restart`` stop one with
+SIGKILL and start it again with the same command and environment. The counts of ``chaos.py``
+(webhooks lost, doubles in M3, payments recorded twice in the shop, orders neither in M3 nor in the
+dead-letter queue) are here too.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET = "c" * 64
 HOST = "127.0.0.1"
+PORT_TRIES = 5  # starts of a server whose port another program took between its pick and its bind
+RETRY_DELAYS = [1, 2, 3, 5, 8, 13, 21, 30]  # the shop's sender: seconds, not the contract's minutes
 
 
 def exit_on_sigterm() -> None:
@@ -73,6 +80,15 @@ def _wait_http(url: str, seconds: float) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
 
+def _listening_ports(pid: int) -> set[int]:
+    """The TCP ports process ``pid`` listens on (none once it has gone)."""
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return set()
+    return {c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN and c.laddr}
+
+
 @dataclass
 class EventLaneStack:
     folder: Path
@@ -84,12 +100,24 @@ class EventLaneStack:
 
     def __post_init__(self) -> None:
         self.shop_port, self.m3_port, self.receiver_port = (free_port(HOST) for _ in range(3))
-        self.shop_url = f"http://{HOST}:{self.shop_port}"
-        self.receiver_url = f"http://{HOST}:{self.receiver_port}"
         self.dagster_home = self.folder / "dagster_home"
         self.store_url = f"sqlite:///{self.folder / 'store.db'}"
         self.ionapi = self.folder / "sandbox.ionapi"
         self.logs = self.folder / "logs"
+
+    @property
+    def shop_url(self) -> str:
+        return f"http://{HOST}:{self.shop_port}"
+
+    @property
+    def receiver_url(self) -> str:
+        return f"http://{HOST}:{self.receiver_port}"
+
+    def exited(self) -> dict[str, int]:
+        """The processes of the stack that have exited, with their exit codes."""
+        return {
+            name: code for name, process in self.processes.items() if (code := process.poll()) is not None
+        }
 
     def _start(self, name: str, command: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -104,8 +132,48 @@ class EventLaneStack:
         shutil.copyfile(PROJECT / "dagster.yaml", self.dagster_home / "dagster.yaml")
         create_instance_storage(self.dagster_home)  # before the daemon and the launches open it together
         upgrade_store(self.store_url)
+        cli = str(BIN / "prestashop-infor")
+        sandbox = lambda: [  # noqa: E731
+            cli, "sandbox", "--prestashop-port", str(self.shop_port), "--infor-port", str(self.m3_port),
+            "--orders", str(self.seeded_orders), "--traffic", "0", "--ionapi-out", str(self.ionapi),
+        ]  # fmt: skip
+        self._serve("sandbox", sandbox, ("shop_port", "m3_port"), seconds=120)
+        _wait_http(f"{self.shop_url}/api/", 60)
+        receiver = lambda: [cli, "webhooks", "serve", "--port", str(self.receiver_port)]  # noqa: E731
+        self._serve("receiver", receiver, ("receiver_port",), seconds=60)
+        _wait_http(f"{self.receiver_url}/health", 30)  # its store answers
+        # The shop's webhooks go to this receiver from now on (before any order is placed), signed
+        # with its secret; a restarted sandbox is subscribed on its command line.
+        hook = f"{self.receiver_url}/webhooks/prestashop"
+        answer = httpx.post(
+            f"{self.shop_url}/_sandbox/webhooks", json={"url": hook, "secret": SECRET}, timeout=30
+        )
+        answer.raise_for_status()
+        if answer.json()["subscribers"] != [hook]:
+            raise RuntimeError(
+                f"the shop sends its webhooks to {answer.json()['subscribers']}, not to {hook}"
+            )
+        command, _, _ = self.launches["sandbox"]
+        self.launches["sandbox"] = ([*command, "--webhook-url", hook], self._environment(), None)
+        # the shop's sender retries within seconds, not on the contract's schedule (5 s, then 5 min):
+        # a receiver slow to answer under load (its commit waits on the disk) would otherwise hold an
+        # order's webhook back for minutes
+        answer = httpx.post(f"{self.shop_url}/_sandbox/webhooks/faults", json={"retry_delays": RETRY_DELAYS},
+                            timeout=30)  # fmt: skip
+        answer.raise_for_status()
+        self._start(
+            "daemon",
+            [cli, "daemon", "-w", str(PROJECT / "workspace.yaml")],
+            self._environment(),
+            cwd=self.dagster_home,
+        )
+        return self
+
+    def _environment(self) -> dict[str, str]:
+        """The processes' environment: this one's, less the project's and Dagster's own settings,
+        pointed at the stack (the shop's URL: its port as now picked)."""
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PRESTASHOP", "INFOR_", "DAGSTER"))}
-        env = {
+        return {
             **base,
             "WEBHOOK_SECRET": SECRET,
             "PRESTASHOP_INFOR_DATABASE_URL": self.store_url,
@@ -117,40 +185,33 @@ class EventLaneStack:
             "PRESTASHOP_INFOR_SENSORS": "on" if self.sensors else "off",
             "PRESTASHOP_INFOR_SCHEDULES": "on" if self.schedules else "off",
         }
-        cli = str(BIN / "prestashop-infor")
-        self._start("receiver", [cli, "webhooks", "serve", "--port", str(self.receiver_port)], env)
-        _wait_http(f"{self.receiver_url}/health", 30)
-        self._start(
-            "sandbox",
-            [
-                cli, "sandbox", "--prestashop-port", str(self.shop_port), "--infor-port", str(self.m3_port),
-                "--orders", str(self.seeded_orders), "--traffic", "0", "--ionapi-out", str(self.ionapi),
-                "--webhook-url", f"{self.receiver_url}/webhooks/prestashop",
-            ],
-            env,
-        )  # fmt: skip
-        _wait_http(f"{self.shop_url}/api/", 60)
-        deadline = time.monotonic() + 60
-        while not self.ionapi.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        # the shop's sender retries within seconds, not on the contract's schedule (5 s, then 5 min):
-        # a receiver slow to answer under load (its commit waits on the disk) would otherwise hold an
-        # order's webhook back for minutes. The sender is attached just after the shop serves.
-        deadline = time.monotonic() + 30
-        while True:
-            answer = httpx.post(f"{self.shop_url}/_sandbox/webhooks/faults", timeout=30,
-                                json={"retry_delays": [1, 2, 3, 5, 8, 13, 21, 30]})  # fmt: skip
-            if answer.status_code != 404 or time.monotonic() > deadline:
-                answer.raise_for_status()
-                break
-            time.sleep(0.1)
-        self._start(
-            "daemon",
-            [cli, "daemon", "-w", str(PROJECT / "workspace.yaml")],
-            env,
-            cwd=self.dagster_home,
-        )
-        return self
+
+    def _serve(self, name: str, command: Any, ports: tuple[str, ...], seconds: float) -> None:
+        """Start the server ``name`` (``command()``: its command line for the ports now picked, the
+        attributes named ``ports``) and wait until its own process listens on all of them. The ports
+        were free when picked, but another program may bind one before this process does: the
+        process then exits (its port is taken), and is started again on newly picked ports; what
+        answers on a port this process does not listen on is not this server."""
+        log = self.logs / f"{name}.log"
+        for _ in range(PORT_TRIES):
+            if name == "sandbox":
+                self.ionapi.unlink(missing_ok=True)  # written anew by the sandbox that serves
+            self._start(name, command(), self._environment())
+            process = self.processes[name]
+            wanted = {getattr(self, port) for port in ports}
+            deadline = time.monotonic() + seconds
+            while process.poll() is None and not wanted <= _listening_ports(process.pid):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"{name} did not listen on {sorted(wanted)} within {seconds:.0f} s; see {log}"
+                    )
+                time.sleep(0.05)
+            if process.poll() is None:
+                return
+            self.processes.pop(name)
+            for port in ports:  # its port was taken meanwhile (or it failed): new ones, and again
+                setattr(self, port, free_port(HOST))
+        raise RuntimeError(f"{name} exited at each of {PORT_TRIES} starts; see {log}")
 
     def stop(self) -> None:
         """Stop every process started, and every process of the Dagster home (code servers and run

@@ -23,7 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _stack import EventLaneStack, exit_on_sigterm, percentile
+import httpx
+from _stack import EventLaneStack, exit_on_sigterm, percentile, webhook_counts
 
 from prestashop_infor.store import Store
 
@@ -51,7 +52,14 @@ def main() -> int:
     with EventLaneStack(folder) as stack, Store.from_url(stack.store_url) as store:
         warm = stack.place_orders(1, seed=0)
         if not _wait_bound(stack, store, warm[0], 180):
-            raise SystemExit(f"the warm-up order {warm[0]} did not reach M3; see {stack.logs}")
+            try:
+                webhooks: object = webhook_counts(stack, store)
+            except httpx.HTTPError as exc:  # the shop itself is gone
+                webhooks = f"unknown ({type(exc).__name__})"
+            raise SystemExit(
+                f"the warm-up order {warm[0]} did not reach M3; webhooks {webhooks}, processes exited "
+                f"{stack.exited() or 'none'}; see {stack.logs}"
+            )
         for index in range(args.orders):
             time.sleep(1.0)  # a quiet shop between orders: the sensor's cursor has moved on
             order_id = stack.place_orders(1, seed=index + 1)[0]

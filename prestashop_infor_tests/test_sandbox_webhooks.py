@@ -145,3 +145,53 @@ def test_the_sender_faults_and_schedule_are_set_over_http():
             assert http.get("/_sandbox/webhooks").json()["events"] == len(shop.events) > 0
     finally:
         sender.stop()
+
+
+def test_the_shop_serves_only_once_its_webhooks_go_out(monkeypatch, tmp_path: Path):
+    """The sandbox's shop answers only once its webhook sender is subscribed to its events (issue 22:
+    the latency benchmark's warm-up order never reached the receiver): an order placed by the first
+    request the shop answers reaches the receiver, and the sender's endpoints answer from then on. The
+    shop used to serve first and attach its sender after, so whatever a client did in between was
+    recorded by the shop and never sent."""
+    from prestashop_infor.sandbox import start_sandbox
+    from prestashop_infor.serving import BackgroundServer
+    from prestashop_infor.settings import SandboxSettings
+
+    store = Store.from_url(f"sqlite:///{tmp_path / 'store.db'}")
+    shop_port = free_port()
+    shop_url = f"http://127.0.0.1:{shop_port}"
+    first: dict[str, object] = {}
+    start = BackgroundServer.start
+
+    def start_then_act(server: BackgroundServer, *args, **kwargs) -> BackgroundServer:
+        started = start(server, *args, **kwargs)
+        if server.port == shop_port and not first:  # the earliest client of the shop, at once
+            first["sender"] = httpx.get(f"{shop_url}/_sandbox/webhooks").status_code
+            placed = httpx.post(f"{shop_url}/_sandbox/orders", json={"random": 1, "seed": 0})
+            first["order"] = placed.json()["ids"][0]
+        return started
+
+    with BackgroundServer(create_app(store, [SECRET], shop_urls=[shop_url])) as receiver:
+        settings = SandboxSettings(
+            prestashop_port=shop_port, infor_port=free_port(), orders=2, ionapi_out=tmp_path / "sbx.ionapi",
+            webhook_urls=(f"{receiver.url}/webhooks/prestashop",), webhook_secret=SECRET,
+        )  # fmt: skip
+        monkeypatch.setattr(BackgroundServer, "start", start_then_act)
+        sandbox = start_sandbox(settings)
+        monkeypatch.undo()
+        try:
+            assert first["sender"] == 200  # not 404: the sender was there before the shop answered
+            order_id = first["order"]
+            created = lambda: [  # noqa: E731
+                e
+                for e in inbox.events_after(store, 0)
+                if e.event == "order.created" and e.resource_id == order_id
+            ]
+            assert wait_until(lambda: len(created()) == 1, 10), (
+                f"order {order_id}'s webhook never reached the receiver: the shop recorded "
+                f"{len(sandbox.shop.events)} events, its sender queued {sandbox.webhooks.events}"
+            )
+            assert sandbox.webhooks.events == len(sandbox.shop.events)  # every event recorded went out
+        finally:
+            sandbox.stop()
+    store.dispose()

@@ -158,6 +158,7 @@ def start_sandbox(
         # of the orders leaves M3 in two deliveries (--split-deliveries).
         lifecycle=LifecycleSettings(pay_after=timedelta(minutes=3), split_share=settings.split_deliveries),
     )
+    webhooks: WebhookSender | None = None
     try:
         if history:
             seed_history(
@@ -172,15 +173,22 @@ def start_sandbox(
         app = create_app(shop, extra_routes=[discrepancies_route(shop, infor.tenant)])
         prestashop_server = BackgroundServer(
             app, settings.host, settings.prestashop_port, advertised_host=settings.advertised_host
-        ).start()
+        )
+        # The webhook sender is subscribed to the shop's events before the shop answers anyone: an
+        # event recorded by the first request it serves (an order placed at once) is sent, and
+        # ``/_sandbox/webhooks`` answers from the start. Attached after the shop served, the events of
+        # the requests in between were recorded by the shop and never sent (issue 22).
+        webhooks = WebhookSender(prestashop_server.url, ps_version=settings.version)
+        for url in settings.webhook_urls:
+            webhooks.subscribe(url, [settings.webhook_secret])
+        shop.webhook_sender = webhooks
+        shop.subscribe(webhooks)
+        prestashop_server.start()
     except BaseException:
+        if webhooks is not None:
+            webhooks.stop()
         infor.stop()
         raise
-    webhooks = WebhookSender(prestashop_server.url, ps_version=settings.version)
-    for url in settings.webhook_urls:
-        webhooks.subscribe(url, [settings.webhook_secret])
-    shop.webhook_sender = webhooks
-    shop.subscribe(webhooks)
     sandbox = Sandbox(settings=settings, shop=shop, prestashop_server=prestashop_server, infor=infor,
                       webhooks=webhooks)  # fmt: skip
     if settings.traffic_interval > 0:
