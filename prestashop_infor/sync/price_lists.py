@@ -34,13 +34,13 @@ from prestashop_infor.infor import M3Client, M3GatewayError
 from prestashop_infor.infor.models import m3_date
 from prestashop_infor.store import Store, id_map, tables
 from prestashop_infor.store.prices import replace_customer_prices, replace_m3_prices
+from prestashop_infor.sync.customers import ENTITY as CUSTOMER  # shop customer -> M3 customer
 from prestashop_infor.sync.gates import gate
 from prestashop_infor.sync.infor_schemas import PriceSchema
 from prestashop_infor.sync.mapping import Mapping
 
 ENTITY = "m3_prices"
 HISTORY_DAYS = 400  # lists that ran this long ago are kept: a year of reconciliation, and some
-CUSTOMER = "customer"  # the id_map entity of shop customer -> M3 customer
 
 
 @dataclass

@@ -45,7 +45,8 @@ from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.prestashop.client import PrestashopAuthError, PrestashopError, PrestashopUnavailable
 from prestashop_infor.store import Store, id_map, tables
 from prestashop_infor.store.prices import forget_specific_prices
-from prestashop_infor.sync.m3_prices import PRICE_PLACES, PriceBook
+from prestashop_infor.sync.customers import ENTITY as CUSTOMER  # shop customer -> M3 customer
+from prestashop_infor.sync.m3_prices import PriceBook, discounted
 from prestashop_infor.sync.mapping import Mapping
 from prestashop_infor.sync.prestashop_extraction import SPECIFIC_PRICES
 from prestashop_infor.sync.shop_writes import in_order
@@ -54,7 +55,6 @@ from prestashop_infor.sync.stock import shop_item_index
 log = logging.getLogger(__name__)
 
 ENTITY = "specific_price"  # id_map: our key -> the shop's id_specific_price; dead letters
-CUSTOMER = "customer"  # id_map: shop customer -> M3 customer
 STAGE = "load"
 UNLIMITED = "0000-00-00 00:00:00"
 DUPLICATE = 46  # "Unable to save resource": the unique key already holds the row
@@ -102,7 +102,7 @@ def planned_specific_prices(store: Store, mapping: Mapping, today: date) -> dict
             for itno in book.items(price_list, cucd, cuno):
                 for from_quantity, price in book.breaks(price_list, cucd, itno, cuno):
                     quantity = int(from_quantity.to_integral_value(rounding=ROUND_CEILING))
-                    net = (price * (100 - discount) / 100).quantize(PRICE_PLACES)
+                    net = discounted(price, discount)
                     for product, combination in index.get(itno, []):
                         planned[(product, combination, customer, group, currencies[cucd], quantity)] = net
 

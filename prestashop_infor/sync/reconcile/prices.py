@@ -16,11 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from prestashop_infor.store import Store, id_map, tables
+from prestashop_infor.sync.customers import ENTITY as CUSTOMER  # shop customer -> M3 customer
 from prestashop_infor.sync.m3_prices import PriceHistory
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 
 KIND = "price_mismatch"
-CUSTOMER = "customer"  # id_map: shop customer -> M3 customer
 
 
 def price_problems(
