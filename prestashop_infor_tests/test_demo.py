@@ -232,7 +232,7 @@ def _check_the_stop(demo: Demo, seconds: float, signal_line: int) -> None:
     assert seconds < DEMO_STOP_SECONDS + 5, f"the stop took {seconds:.1f} s"
     after = demo.lines[signal_line:]
     assert "Traceback" not in demo.output, demo.output[-3000:]
-    assert all(EVENT_LINE.match(line) for line in after), after
+    assert all(EVENT_LINE.match(line) for line in after), [line for line in after if not EVENT_LINE.match(line)]
     stopped = [line for line in after if line.startswith(("Stopped ", "Killed "))]
     daemon = next(n for n, line in enumerate(stopped) if "the Dagster daemon" in line)
     assert all(n > daemon for n, line in enumerate(stopped) if "a code server" in line), stopped
@@ -362,7 +362,9 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
         # The terminal: what the demo started, then one line per event; the runs' logs (Dagster's
         # DEBUG events, its warnings) are in the UI and in the files under the demo's home.
         events = demo.lines[demo.lines.index("Ctrl-C stops everything.") + 1 :]
-        assert all(EVENT_LINE.match(line) for line in events), events
+        assert all(EVENT_LINE.match(line) for line in events), [
+            (n, line) for n, line in enumerate(events) if not EVENT_LINE.match(line)
+        ]
         assert "DEBUG" in (home / DEMO_LOGS / "daemon.log").read_text()
 
         assert keep_alive.get(f"{demo.url}/server_info").status_code == 200
@@ -393,3 +395,13 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
     finally:
         again.kill()
     _check_the_stop(again, stop_seconds, signal_line)
+
+
+def test_an_event_of_several_lines_is_one_line_in_the_terminal(capsys):
+    """An alert quoting a run's error spans lines; the terminal keeps one line per event."""
+    from prestashop_infor.cli.demo_runs import _say
+
+    _say("alert: order_sync_job failed\n  Traceback (most recent call last):\n\n  ValueError: boom")
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1 and EVENT_LINE.match(printed[0])
+    assert printed[0].endswith("alert: order_sync_job failed / Traceback (most recent call last): / ValueError: boom")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import secrets
 import signal
@@ -85,6 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     stopping = threading.Event()
     sandbox = process = daemon = receiver = alerts = inbox_store = None
     logs: list[Any] = []
+    servers_log: logging.Handler | None = None
     interrupted = False
     try:
         # What could refuse the start is checked before anything is cleared.
@@ -102,6 +104,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # upload, whatever `telemetry: enabled` says)
         log_folder = dagster_home / DEMO_LOGS
         log_folder.mkdir()
+        # what the emulators, the receiver and the alerts' receiver in this process log (a webhook the
+        # busy SQLite store made wait, uvicorn's warnings): a file, so the terminal keeps a line per event
+        servers_log = logging.FileHandler(log_folder / "servers.log", encoding="utf-8")
+        servers_log.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().addHandler(servers_log)
         store_url = f"sqlite:///{dagster_home / 'prestashop_infor' / 'store.db'}"
         store = upgrade_store(store_url)
         # the webhook receiver, fed by the sandbox shop's webhooks, with a secret of this start
@@ -172,7 +179,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(
             f"Webhook receiver:      {receiver.url}/webhooks/prestashop (the shop is subscribed)", flush=True
         )
-        print(f"Logs:                  {log_folder} (daemon.log: the daemon and every run)", flush=True)
+        print(
+            f"Logs:                  {log_folder} (daemon.log: the daemon and every run; servers.log: the emulators"
+            " and the receivers)",
+            flush=True,
+        )
         print(
             f"Alerts:                {'shown here' if alerts else 'posted to ALERT_WEBHOOK_URL'}", flush=True
         )
@@ -231,6 +242,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 started_process.poll()  # reaped: no zombie left behind
         for log_file in logs:
             log_file.close()
+        if servers_log is not None:
+            logging.getLogger().removeHandler(servers_log)
+            servers_log.close()
         if sandbox is not None:
             print("Stopped the emulators and the webhook receiver.", flush=True)
         for handled, handler in handlers.items():

@@ -272,8 +272,10 @@ def _watch_runs(dagster_home: Path, url: str, stopping: threading.Event) -> None
 
 
 def _say(event: str) -> None:
-    """One line of what happens in the demo, with the time it was seen."""
-    print(f"{datetime.now().strftime('%H:%M:%S')}  {event}", flush=True)
+    """One line of what happens in the demo, with the time it was seen; an event of several lines (an
+    alert quoting a run's error) is folded into that one line."""
+    line = " / ".join(part.strip() for part in event.splitlines() if part.strip())
+    print(f"{datetime.now().strftime('%H:%M:%S')}  {line}", flush=True)
 
 
 def _run_line(run: Any, event: str, record: Any, url: str) -> str:
