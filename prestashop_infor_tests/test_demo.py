@@ -232,7 +232,9 @@ def _check_the_stop(demo: Demo, seconds: float, signal_line: int) -> None:
     assert seconds < DEMO_STOP_SECONDS + 5, f"the stop took {seconds:.1f} s"
     after = demo.lines[signal_line:]
     assert "Traceback" not in demo.output, demo.output[-3000:]
-    assert all(EVENT_LINE.match(line) for line in after), [line for line in after if not EVENT_LINE.match(line)]
+    assert all(EVENT_LINE.match(line) for line in after), [
+        line for line in after if not EVENT_LINE.match(line)
+    ]
     stopped = [line for line in after if line.startswith(("Stopped ", "Killed "))]
     daemon = next(n for n, line in enumerate(stopped) if "the Dagster daemon" in line)
     assert all(n > daemon for n, line in enumerate(stopped) if "a code server" in line), stopped
@@ -404,4 +406,6 @@ def test_an_event_of_several_lines_is_one_line_in_the_terminal(capsys):
     _say("alert: order_sync_job failed\n  Traceback (most recent call last):\n\n  ValueError: boom")
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 1 and EVENT_LINE.match(printed[0])
-    assert printed[0].endswith("alert: order_sync_job failed / Traceback (most recent call last): / ValueError: boom")
+    assert printed[0].endswith(
+        "alert: order_sync_job failed / Traceback (most recent call last): / ValueError: boom"
+    )
