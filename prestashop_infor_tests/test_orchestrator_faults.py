@@ -128,7 +128,7 @@ def test_a_daemon_killed_with_its_code_server_and_runs_holds_nothing(stack_class
 
 def test_a_run_stuck_on_a_call_that_never_answers_ends_at_its_maximum_runtime(stack_class, tmp_path: Path):
     """No sensor here: the runs are launched from the command line, the stuck one with a runtime limit
-    of 20 s (the jobs' own are minutes)."""
+    of 10 s (the jobs' own are minutes)."""
     EventLaneStack, m3_call = stack_class
     with (
         EventLaneStack(tmp_path, seeded_orders=3, sensors=False) as stack,
@@ -136,7 +136,7 @@ def test_a_run_stuck_on_a_call_that_never_answers_ends_at_its_maximum_runtime(st
     ):
         stuck = stack.place_orders(1, seed=2)
         m3_call(stack, "faults", HANG)
-        _launch(stack, tags='{"dagster/max_runtime": "20"}')
+        _launch(stack, tags='{"dagster/max_runtime": "10"}')
         held_by = wait_for(lambda: _holder(stack.dagster_home), 120, "a run to hold the infor_erp pool")
         worker = _worker_pid(stack.dagster_home, held_by)
         status, message = wait_for(
@@ -144,7 +144,7 @@ def test_a_run_stuck_on_a_call_that_never_answers_ends_at_its_maximum_runtime(st
             90,
             f"run {held_by} to fail at its maximum runtime",
         )
-        assert "maximum runtime of 20 seconds" in message
+        assert "maximum runtime of 10 seconds" in message
         wait_for(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
         m3_call(stack, "faults", method="DELETE")
         # the stuck worker ends too (interrupted when its call times out, or killed by the sweep), and
