@@ -96,17 +96,17 @@ def main() -> int:
         raise SystemExit(f"no order was measured; see {stack.logs}")
     p50, p95 = statistics.median(totals), percentile(totals, 0.95)
     share = {
-        "sensor_pickup_s": round(statistics.median(pickups), 2) if pickups else None,
-        "run_launch_s": round(statistics.median(launches), 2) if launches else None,
-        "run_body_s": round(statistics.median(bodies), 2) if bodies else None,
+        "pickup_p50_s": round(statistics.median(pickups), 2) if pickups else None,
+        "launch_p50_s": round(statistics.median(launches), 2) if launches else None,
+        "body_p50_s": round(statistics.median(bodies), 2) if bodies else None,
     }
     print(
         f"{len(totals)} orders, webhook accepted -> confirmed M3 order: p50 {p50:.2f} s, p95 {p95:.2f} s, "
         f"max {max(totals):.2f} s"
     )
     print(
-        f"where the time goes (medians): sensor pickup {share['sensor_pickup_s']} s, run launch "
-        f"{share['run_launch_s']} s, run body {share['run_body_s']} s"
+        f"where the time goes (medians): sensor pickup {share['pickup_p50_s']} s, run launch "
+        f"{share['launch_p50_s']} s, run body {share['body_p50_s']} s"
     )
     print(f"lost {len(lost)}, duplicated {doubles}; runs launched by webhooks: {len(runs)}")
     print(
@@ -122,7 +122,7 @@ def main() -> int:
                 "runs": len(runs),
                 "lost": len(lost),
                 "duplicates": doubles,
-                "targets": {"p50_s": 6, "p95_s": 10, "lost": 0, "duplicates": 0},
+                "targets": {"p50_s": 2.5, "p95_s": 4.0, "lost": 0, "duplicates": 0},
             }
         )
     )
