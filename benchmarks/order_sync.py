@@ -12,9 +12,16 @@ orders/s of the sync (and end to end, reading included), M3 HTTP requests per or
 the M3 client: every request it sent, retries included), peak memory (max resident set size of this
 process, ``getrusage``), then a second run over the same orders, which must create nothing.
 
+Its lower bound, measured in the same run against the same M3 process: the raw M3 writes of the
+same orders. Every order write the first run sent (``OIS100MI``: the batch heads, their addresses,
+texts and lines, the confirms) is sent again as it was, in bulk requests of the same size, heads
+first, then the parts, then the confirms (bulk requests cannot chain an ``ORNO``), with no reads,
+no customers, no store and no mapping: ``raw_orders_per_s``, and ``ratio_to_raw`` = raw / sync.
+
     .venv/bin/python benchmarks/order_sync.py [--orders 5000] [--batch 500] [--new-share 0.2]
 
-The last line is one JSON object. Targets on 2 cores: >= 200 orders/s, <= 2 M3 requests per order.
+The last line is one JSON object. Targets on 2 cores (issue 22): ``ratio_to_raw`` <= 2.0,
+``requests_per_order`` <= 0.2, ``peak_mb`` <= 200.
 """
 
 from __future__ import annotations
@@ -89,6 +96,52 @@ def stop(process: multiprocessing.Process) -> None:
     process.join(timeout=15)
 
 
+ORDER_WRITES = ("AddBatchHead", "AddBatchAddress", "AddBatchText", "AddBatchLine", "Confirm")
+
+
+def record_order_writes(m3) -> list[tuple[str, str, dict]]:
+    """Wrap ``m3.bulk`` so the order writes it sends (and what M3 answered) are kept, for the raw
+    replay; returns the list they go to."""
+    sent: list[tuple[str, str, dict]] = []
+    bulk = m3.bulk
+
+    def recording(calls, **options):
+        calls = list(calls)
+        results = bulk(calls, **options)
+        for (program, transaction, fields), result in zip(calls, results, strict=True):
+            if program == "OIS100MI" and transaction in ORDER_WRITES and result.ok:
+                answer = result.records[0] if result.records else {}
+                sent.append((transaction, dict(fields), answer))
+        return results
+
+    m3.bulk = recording
+    return sent
+
+
+def raw_order_writes(m3, sent: list[tuple[str, str, dict]]) -> tuple[float, int]:
+    """The order writes ``sent`` again, in bulk (heads, then parts, then confirms, each head's new
+    ``ORNO`` in place of the old); the seconds it took and the orders written."""
+    heads = [
+        (fields, answer["ORNO"]) for transaction, fields, answer in sent if transaction == "AddBatchHead"
+    ]
+    parts = [(t, f) for t, f, _ in sent if t not in ("AddBatchHead", "Confirm")]
+    confirms = [f for t, f, _ in sent if t == "Confirm"]
+    started = time.perf_counter()
+    answers = m3.bulk([("OIS100MI", "AddBatchHead", {**fields, "CUOR": f"RAW{fields.get('CUOR', '')}"[:20]})
+                       for fields, _ in heads])  # fmt: skip
+    new = {
+        old: result.records[0]["ORNO"] for (_, old), result in zip(heads, answers, strict=True) if result.ok
+    }
+    results = list(answers)
+    results += m3.bulk([("OIS100MI", t, {**f, "ORNO": new[f["ORNO"]]}) for t, f in parts])
+    results += m3.bulk([("OIS100MI", "Confirm", {**f, "ORNO": new[f["ORNO"]]}) for f in confirms])
+    seconds = time.perf_counter() - started
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise SystemExit(f"{len(failed)} raw writes failed, first: {failed[0].error}")
+    return seconds, len(heads)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=5000)
@@ -156,8 +209,11 @@ def main() -> int:
                 totals["dead_letter_codes"] = codes
                 return totals, read, time.perf_counter() - started
 
+            sent = record_order_writes(m3)
             first, first_read, first_total = run()
             first_requests = m3.stats["requests"]
+            m3.bulk = type(m3).bulk.__get__(m3)  # recording ends
+            raw_seconds, raw_orders = raw_order_writes(m3, sent)
             m3.stats.update(requests=0, retries=0)
             second, _second_read, second_total = run()
             second_requests = m3.stats["requests"]
@@ -168,8 +224,14 @@ def main() -> int:
     n = first["orders"]
     sync_seconds = first_total - first_read
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    raw_per_s = raw_orders / raw_seconds
     result = {
         "orders": n,
+        "orders_per_s": round(n / sync_seconds, 1),
+        "raw_orders_per_s": round(raw_per_s, 1),
+        "ratio_to_raw": round(raw_per_s / (n / sync_seconds), 2),
+        "requests_per_order": round(first_requests / n, 3),
+        "peak_mb": round(peak_mb, 1),
         "source": "PrestaShop emulator over HTTP (client iter_all), emulators in spawned subprocesses",
         "first_run": first,
         "read_seconds": round(first_read, 2),
@@ -184,6 +246,7 @@ def main() -> int:
         "second_run_seconds": round(second_total, 2),
         "second_run_m3_requests": second_requests,
         "second_run_created": second["created"],
+        "targets": {"ratio_to_raw": 2.0, "requests_per_order": 0.2, "peak_mb": 200},
     }
     print(f"orders: {n} ({first['created']} created, {first['dead_lettered']} dead-lettered "
           f"{first['dead_letter_codes']}, {first['skipped']} skipped)")  # fmt: skip
@@ -191,6 +254,8 @@ def main() -> int:
     print(f"orders/s (sync): {result['orders_per_second']}  (end to end, reading included: "
           f"{result['orders_per_second_end_to_end']})")  # fmt: skip
     print(f"M3 HTTP requests: {first_requests} = {result['m3_requests_per_order']} per order")
+    print(f"raw M3 writes of the same orders: {raw_seconds:.2f} s = {result['raw_orders_per_s']} orders/s; "
+          f"sync / raw: {result['ratio_to_raw']}x")  # fmt: skip
     print(f"peak memory: {result['peak_memory_mb']} MB ({result['peak_memory_measure']})")
     print(f"second run: created {second['created']}, skipped {second['skipped']}, "
           f"{second_requests} M3 requests, {second_total:.2f} s")  # fmt: skip
