@@ -7,8 +7,8 @@ of ``prestashop_orders_daily``, ``infor_orders_daily`` and ``order_reconciliatio
 backfill policy: one run), in a child process whose wall time and peak RSS are measured. The lower
 bound is reading both sides' orders once: ``read_only_seconds`` is that alone (the same paged and
 chunked reads, nothing stored or compared), in another child process. The last line is one JSON object.
-Targets on a 2-core machine: 365 days within 120 s and 1 GB; the peak at 730 days at most 1.2x the
-peak at 365 (flat, not growing with history).
+Targets on a 2-core machine (issue 22): ``ratio_to_read`` = seconds / read_only_seconds at most 1.5,
+365 days within 1 GB; the peak at 730 days at most 1.2x the peak at 365 (flat, not growing with history).
 """
 
 from __future__ import annotations
@@ -186,6 +186,7 @@ def main() -> int:
                 "seconds": year["seconds"],
                 "peak_mb": year["peak_mb"],
                 "read_only_seconds": year["read_only_seconds"],
+                "ratio_to_read": round(year["seconds"] / year["read_only_seconds"], 2),
                 "runs": year["runs"],
                 "findings": year["findings"],
                 "days_730": 2 * args.days,
@@ -194,7 +195,7 @@ def main() -> int:
                 "peak_mb_730": two["peak_mb"],
                 "read_only_seconds_730": two["read_only_seconds"],
                 "memory_ratio": round(two["peak_mb"] / year["peak_mb"], 2),
-                "targets": {"seconds": 120, "peak_mb": 1024, "memory_ratio": 1.2},
+                "targets": {"ratio_to_read": 1.5, "peak_mb": 1024, "memory_ratio": 1.2},
             }
         )
     )
