@@ -12,6 +12,13 @@ from prestashop_infor_tests import postgres
 from prestashop_infor_tests.tools import PHP, PHP_CURL, PHP_SQLITE, required
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The modules whose tests run a minute or more each (a demo, a browser, a whole topology, faults of
+# the orchestrator): collected first, so the two workers of `make test` start on them together and
+# the short tests fill in after, instead of one long test running alone at the end of the session.
+LONGEST_FIRST = (
+    "test_ui_browser.py", "test_postgres_topology.py", "test_demo.py", "test_orchestrator_faults.py",
+    "test_docs_commands.py", "test_chaos.py",
+)  # fmt: skip
 
 
 def _is_controller(config: pytest.Config) -> bool:
@@ -23,6 +30,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # The workers inherit the environment: they find the session's folder (and its server) there.
     if _is_controller(config):
         os.environ[postgres.SESSION_DIR_ENV] = str(postgres.session_folder())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Whole modules of LONGEST_FIRST to the front, in that order; the rest keep theirs."""
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
