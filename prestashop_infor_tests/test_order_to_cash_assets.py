@@ -225,6 +225,18 @@ def test_each_write_step_reads_only_what_its_upstream_assets_stored(world: World
     assert ("GET", "order_states") not in shop
 
 
+def test_the_entry_into_m3_runs_before_the_reads_it_does_not_wait_for(world: World) -> None:
+    """Credit slips and returns are read after ``order_to_m3`` (a lower ``dagster/priority``), so an
+    order reaches M3 without waiting for them; they still run in the same run."""
+    result = world.materialize(ORDER_SYNC)
+    started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+    assert {"prestashop_order_slips", "prestashop_order_returns", "order_to_m3"} <= set(started)
+    entry = started.index("order_to_m3")
+    assert started.index("prestashop_order_slips") > entry
+    assert started.index("prestashop_order_returns") > entry
+    assert started.index("prestashop_orders") < entry  # what it reads still comes first
+
+
 def test_the_stock_and_item_pushes_read_only_what_their_upstream_assets_stored(
     world: World, monkeypatch
 ) -> None:

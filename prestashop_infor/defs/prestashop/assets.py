@@ -41,6 +41,11 @@ from prestashop_infor.sync.returns import read_shop_returns
 
 GROUP = "prestashop"
 REFERENCE_DATA = (ORDER_STATES, COUNTRIES, CURRENCIES)  # prestashop_reference_data
+# The order job's reads that the entry into M3 does not wait for (credit slips, returns): a lower
+# priority (Dagster's executors take the ready step of highest ``dagster/priority`` first), so
+# `order_to_m3` runs as soon as its own reads are done and an order reaches M3 sooner
+# (benchmarks/latency.py, burst.py); they run right after it, in the same run.
+AFTER_THE_ORDERS = {"dagster/priority": "-1"}
 
 
 def _metadata(summary: ExtractionSummary) -> dict[str, Any]:
@@ -220,6 +225,7 @@ def prestashop_stock(
     kinds={"prestashop", "pandera"},
     metadata=gate_metadata(ORDER_SLIPS.schema),
     check_specs=[failure_share_spec("prestashop_order_slips")],
+    op_tags=AFTER_THE_ORDERS,
     description="PrestaShop credit slips (order_slip: refunds given in the shop, and the slips written for "
     "M3's credit notes), read incrementally by date_upd, validated, upserted into ps_order_slips.",
 )
@@ -273,6 +279,7 @@ WEBHOOK_INBOX = dg.AssetSpec(
     group_name=GROUP,
     kinds={"prestashop"},
     deps=[WEBHOOK_INBOX],
+    op_tags=AFTER_THE_ORDERS,
     description="PrestaShop merchandise returns with their lines, as the module's order_return.created and "
     "order_return.updated webhooks carry them (the Webservice never shows a return's lines): read from the "
     "inbox after this asset's cursor, checked (a malformed event becomes a dead letter naming the field), "

@@ -76,7 +76,7 @@ class StockPushConfig(dg.Config):
 class OrderBatchConfig(dg.Config):
     """How many pending shop orders one materialization takes."""
 
-    max_orders: int = Field(default=500, gt=0, description="Orders synced per materialization at most.")
+    max_orders: int = Field(default=2000, gt=0, description="Orders synced per materialization at most.")
 
 
 #: The store's cursor holding the exportable order states the last order sync used (a JSON list):
