@@ -18,7 +18,7 @@ texts and lines, the confirms) is sent again as it was, in bulk requests of the 
 first, then the parts, then the confirms (bulk requests cannot chain an ``ORNO``), with no reads,
 no customers, no store and no mapping: ``raw_orders_per_s``, and ``ratio_to_raw`` = raw / sync.
 
-    .venv/bin/python benchmarks/order_sync.py [--orders 5000] [--batch 500] [--new-share 0.2]
+    .venv/bin/python benchmarks/order_sync.py [--orders 5000] [--batch 2000] [--new-share 0.2]
 
 The last line is one JSON object. Targets on 2 cores (issue 22): ``ratio_to_raw`` <= 2.0,
 ``requests_per_order`` <= 0.2, ``peak_mb`` <= 200.
@@ -145,7 +145,9 @@ def raw_order_writes(m3, sent: list[tuple[str, str, dict]]) -> tuple[float, int]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=5000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--batch", type=int, default=2000, help="orders per sync_orders call: the asset's max_orders"
+    )
     parser.add_argument("--new-share", type=float, default=0.2)
     args = parser.parse_args()
     os.environ["BENCH_NEW_SHARE"] = str(args.new_share)
