@@ -6,7 +6,6 @@ process again on another port."""
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -15,8 +14,7 @@ from starlette.applications import Starlette
 
 from prestashop_infor.serving import BackgroundServer
 from prestashop_infor.store import Store, inbox
-
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from prestashop_infor_tests import benchmark_scripts
 
 
 def _order_created(store: Store, order_id: int, seconds: float) -> bool:
@@ -32,11 +30,8 @@ def _order_created(store: Store, order_id: int, seconds: float) -> bool:
 
 @pytest.mark.slow
 def test_a_port_taken_after_the_stack_picked_it_does_not_swallow_the_webhooks(tmp_path: Path):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
+    with benchmark_scripts.importable():
         from _stack import EventLaneStack, webhook_counts
-    finally:
-        sys.path.remove(str(BENCHMARKS))
 
     stack = EventLaneStack(tmp_path, seeded_orders=2, sensors=False)
     picked = stack.receiver_port

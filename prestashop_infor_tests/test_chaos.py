@@ -7,22 +7,18 @@ dead-letter queue with a reason."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from prestashop_infor_tests import benchmark_scripts
 
 
 @pytest.mark.slow
 def test_orders_under_faults_and_a_receiver_crash_are_neither_lost_nor_doubled(tmp_path: Path):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
+    with benchmark_scripts.importable():
         from _stack import EventLaneStack
         from chaos import Plan, run_chaos
-    finally:
-        sys.path.remove(str(BENCHMARKS))
     from prestashop_infor.store import Store
 
     # the receiver only (the benchmark kills the daemon too); shop hangs of 2 s, not past the

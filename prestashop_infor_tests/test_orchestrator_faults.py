@@ -24,10 +24,10 @@ import pytest
 
 from prestashop_infor.processes import is_running, processes_of_home
 from prestashop_infor.store import Store
+from prestashop_infor_tests import benchmark_scripts
 from prestashop_infor_tests.topology import wait_for
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-PROJECT = BENCHMARKS.parent
+PROJECT = Path(__file__).resolve().parent.parent
 ERP_POOL = "infor_erp"
 HANG = {"status": 504, "count": 10_000, "match": "OIS100MI/", "delay": 3600}  # never answers in time
 
@@ -36,11 +36,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def stack_class():
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
+    with benchmark_scripts.importable():
         from _stack import EventLaneStack, m3_call
-    finally:
-        sys.path.remove(str(BENCHMARKS))
     return EventLaneStack, m3_call
 
 
