@@ -2,7 +2,9 @@
 
 The stack is the one of ``latency.py`` (``_stack.py``: sandbox, receiver, ``prestashop-infor
 daemon`` with the project's ``dagster.yaml``, sensors on, schedules off). One warm-up order first
-(the first run reads the whole catalogue), then ``ORDERS`` orders in one sandbox call: the shop
+(the first run reads the whole catalogue) and its runs (the order run, then the stock run its
+stock events start after the sensor's window) until they end, so the burst starts on a quiet
+stack; then ``ORDERS`` orders in one sandbox call: the shop
 sends their webhooks (order, status and stock events), the sensor turns them into a few runs, and
 the clock stops when the last order is bound in the id map (bound only once M3 holds the confirmed
 order). Prints the time, the runs the webhooks launched, lost orders (not in M3 within the limit)
@@ -25,6 +27,19 @@ from prestashop_infor.store import Store
 
 ORDERS = 1_000
 LIMIT = 300.0  # seconds: an order not in M3 by then counts as lost
+QUIET_LIMIT = 90.0  # seconds the warm-up's runs (its order run, then its stock run) may take to end
+ENDED = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def _settled(stack: EventLaneStack, deadline: float) -> bool:
+    """Wait until the warm-up's stock run (its stock events wait for the sensor's window) has run
+    and every run has ended, so the burst starts on a quiet stack, as a shop's burst does."""
+    while time.monotonic() < deadline:
+        runs = stack.runs()
+        if any(r["job"] == "stock_sync_job" for r in runs) and all(r["status"] in ENDED for r in runs):
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def main() -> int:
@@ -42,6 +57,8 @@ def main() -> int:
             time.sleep(0.2)
         if not stack.bound_at(store, warm):
             raise SystemExit(f"the warm-up order {warm[0]} did not reach M3; see {stack.logs}")
+        if not _settled(stack, deadline=time.monotonic() + QUIET_LIMIT):
+            print(f"the warm-up's runs had not all ended after {QUIET_LIMIT:.0f} s; going on", flush=True)
         runs_before = {r["run_id"] for r in stack.runs()}
         start = time.monotonic()
         placed = stack.place_orders(args.orders, seed=1)

@@ -126,6 +126,20 @@ def test_stock_events_are_gathered_while_orders_run_at_once(store, monkeypatch):
     assert after.cursor == positions(3, 3)
 
 
+def test_a_burst_of_orders_does_not_end_the_stock_window(store, monkeypatch):
+    db = store[0]
+    monkeypatch.setattr(sensors, "MAX_EVENTS", 40)
+    monkeypatch.setitem(sensors.HOLD_SECONDS, "stock_sync_job", 3600.0)
+    add(db, "stock.updated", *["order.created"] * 60)  # the stock job's page is full, of orders
+    result = evaluate(store, None)
+    assert [r.run_key for r in result.run_requests] == ["order_sync_job:inbox:2-40"]
+    assert result.cursor == positions(40, 0)  # the stock event waits for its window
+    monkeypatch.setattr(sensors, "MAX_EVENTS", 2)
+    add(db, "stock.updated", "stock.updated")
+    full = evaluate(store, positions(61, 61))  # a page of the stock job's own events ends its window
+    assert [r.run_key for r in full.run_requests] == ["stock_sync_job:inbox:62-63"]
+
+
 def test_a_run_not_started_yet_takes_the_new_events_and_a_started_one_does_not(store):
     db, _, instance = store
     add(db, "order.created")

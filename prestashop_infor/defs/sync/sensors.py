@@ -19,7 +19,10 @@ each evaluation looks at up to ``MAX_EVENTS`` new events per job:
   stock runs would only queue for the ``prestashop_stock`` pool, each holding a run slot;
 - ``stock_sync_job`` waits until its oldest new event is ``HOLD_SECONDS["stock_sync_job"]``
   old: every order moves stock, and running the catalogue and stock push per order would take the
-  cores the orders' own runs need; a burst of stock events becomes one run per window.
+  cores the orders' own runs need; a burst of stock events becomes one run per window. The window
+  ends early only when the job's own events fill an evaluation (``MAX_EVENTS``), never because a
+  burst of order events did: the orders' run launches alone, and the stock run after it reads the
+  stock those orders moved.
 
 Payloads are only hints: the runs re-read the shop, and the order sync never sends an order twice
 (id map, claims, lookup by CUOR), so a late or repeated event is harmless. Events of types this
@@ -137,7 +140,9 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
                 positions[job] = events[-1].id
                 continue
             waited = now - mine[0].received_at
-            if waited < timedelta(seconds=HOLD_SECONDS[job]) and len(events) < MAX_EVENTS:
+            # the window ends early only when this job's own events fill an evaluation; a burst of
+            # orders (each moving stock) must not bring the stock run forward to launch beside theirs
+            if waited < timedelta(seconds=HOLD_SECONDS[job]) and len(mine) < MAX_EVENTS:
                 notes.append(f"{job}: {len(mine)} event(s) gathered ({HOLD_SECONDS[job]:.0f} s window)")
                 continue
             running = run_in_flight(context.instance, job) if job in ONE_AT_A_TIME else None
