@@ -3,6 +3,7 @@ address standardization, item resolution, enrichment; and the id map."""
 
 from __future__ import annotations
 
+import pickle
 from decimal import Decimal
 from pathlib import Path
 
@@ -72,6 +73,8 @@ def test_a_bad_key_in_the_file_is_an_error_naming_its_path(tmp_path: Path, docum
         load_mapping(file)
     assert caught.value.path == path
     assert str(caught.value).startswith(f"{path}: ")
+    again = pickle.loads(pickle.dumps(caught.value))  # it crosses processes whole (a run's worker)
+    assert (type(again), again.path, str(again)) == (MappingError, path, str(caught.value))
 
 
 def test_unreadable_or_invalid_yaml_is_a_clear_error(tmp_path: Path):

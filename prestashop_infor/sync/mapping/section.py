@@ -14,7 +14,12 @@ class MappingError(ValueError):
 
     def __init__(self, path: str, message: str):
         self.path = path
+        self.message = message
         super().__init__(f"{path}: {message}" if path else message)
+
+    def __reduce__(self) -> tuple[type[MappingError], tuple[str, str]]:
+        # rebuilt from its two parts when it crosses a process (pickle), not from the joined text
+        return type(self), (self.path, self.message)
 
 
 class Section(BaseModel):
