@@ -95,6 +95,7 @@ def test_dead_letters_filter_by_state_and_entity_and_reopen(store: Store) -> Non
     customers = store.dead_letters(entity="customers")
     assert [d.key for d in customers] == ["1", "2"]
     assert customers[1].failures == [{"check": "x", "field": None}]
+    assert [d.key for d in store.dead_letters(entity="customers", after_id=customers[0].id)] == ["2"]
 
     store.set_dead_letter_state(customers[0].id, "replayed")
     assert [d.key for d in store.dead_letters(state="open", entity="customers")] == ["2"]

@@ -310,11 +310,11 @@ def finding_alert_sensor(context: dg.SensorEvaluationContext, store: StoreResour
         return dg.SkipReason(f"bad settings: {exc}")  # the cursor stays
     seen = int(context.cursor) if (context.cursor or "").isdigit() else 0
     with store.open() as db:
-        new = [
+        new = [  # only the letters filed since the last look: the table keeps every letter ever filed
             letter
             for code, entity in FINDINGS.items()
-            for letter in db.dead_letters(entity=entity)
-            if letter.error_code == code and letter.id > seen
+            for letter in db.dead_letters(entity=entity, after_id=seen)
+            if letter.error_code == code
         ]
     for letter in sorted(new, key=lambda letter: letter.id)[:MAX_FINDING_ALERTS]:
         raise_alert(finding_alert(letter, settings.dagster_ui_url), settings, context.log.error)

@@ -196,9 +196,15 @@ class Store:
         return len(rows)
 
     def dead_letters(
-        self, state: str | None = None, entity: str | None = None, stage: str | None = None
+        self,
+        state: str | None = None,
+        entity: str | None = None,
+        stage: str | None = None,
+        *,
+        after_id: int | None = None,
     ) -> list[DeadLetter]:
-        """Dead letters, oldest first, optionally only those in ``state`` / of ``entity`` / ``stage``."""
+        """Dead letters, oldest first, optionally only those in ``state`` / of ``entity`` / ``stage``
+        / filed after the dead letter ``after_id`` (a larger id)."""
         table = tables.dead_letters
         query = sa.select(table).order_by(table.c.first_seen, table.c.id)
         if state is not None:
@@ -209,6 +215,8 @@ class Store:
             query = query.where(table.c.entity == entity)
         if stage is not None:
             query = query.where(table.c.stage == stage)
+        if after_id is not None:
+            query = query.where(table.c.id > after_id)
         with self.engine.connect() as connection:
             return [_dead_letter(row) for row in connection.execute(query).mappings()]
 
