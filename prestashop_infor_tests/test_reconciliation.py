@@ -23,7 +23,7 @@ from prestashop_infor.defs.reconciliation import (
     prestashop_orders_daily,
     stock_reconciliation,
 )
-from prestashop_infor.defs.reconciliation.checks import stock_drops_usual
+from prestashop_infor.defs.reconciliation.checks import order_reconciliation_usual, stock_drops_usual
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
 from prestashop_infor.defs.sync import infor_shop_refunds
 from prestashop_infor.defs.sync.resources import MappingResource
@@ -192,7 +192,12 @@ def test_the_nightly_schedule_asks_for_yesterday():
 ZONE = "Europe/Paris"
 HISTORY_NOW = datetime(2025, 3, 12, 15, 30, tzinfo=ZoneInfo(ZONE))
 FIRST, LAST = date(2025, 3, 6), date(2025, 3, 11)  # six whole days before "today"
-ORDER_RECONCILIATION = [prestashop_orders_daily, infor_orders_daily, order_reconciliation]
+ORDER_RECONCILIATION = [
+    prestashop_orders_daily,
+    infor_orders_daily,
+    order_reconciliation,
+    order_reconciliation_usual,
+]
 
 
 @pytest.fixture
@@ -225,6 +230,12 @@ def reconcile_range(resources, *, heal: bool = False) -> dict:
         run_config={"ops": {"order_reconciliation": {"config": {"heal": heal}}}},
     )
     assert result.success
+    # the newest day judged four ways, in one step (a process each under a backfill's executor)
+    checks = result.get_asset_check_evaluations()
+    assert sorted(c.check_name for c in checks) == [
+        "daily_orders_usual", "daily_revenue_usual", "dead_letter_rate_usual", "order_totals_usual"
+    ]  # fmt: skip
+    assert {e.step_key for e in result.all_events if e.is_step_success} >= {"order_reconciliation_usual"}
     events = [e for e in result.get_asset_materialization_events() if e.asset_key == order_reconciliation.key]
     assert {e.partition for e in events} == {str(FIRST + timedelta(n)) for n in range(6)}  # one run, six days
     metadata = {name: value.value for name, value in events[-1].materialization.metadata.items()}

@@ -104,7 +104,7 @@ class ShopLookups:
 
         countries = [json.loads(r["record"]) for r in store.rows(tables.ps_countries)]
         currencies = [json.loads(r["record"]) for r in store.rows(tables.ps_currencies)]
-        products, combinations = _stored_catalogue(store, orders)
+        products, combinations = _stored_catalogue(store, *_catalogue_ids(orders))
         return cls(
             client,
             customers=records(tables.ps_customers, customer_ids),
@@ -125,12 +125,21 @@ class ShopLookups:
         what ``prestashop_products`` stored, and what it has not stored yet read from the shop in a
         few list reads. What the reconciliation needs to expect each line as the sync sends it
         (``sync.order_lines``), without the customers and addresses the mapper also reads."""
-        products, combinations = _stored_catalogue(store, orders)
-        lookups = cls(client, products=products, combinations=combinations)
-        rows = _order_rows(orders)
-        lookups.prefetch("products", [_int_or_none(r.get("product_id")) or 0 for r in rows])
-        lookups.prefetch("combinations", [_int_or_none(r.get("product_attribute_id")) or 0 for r in rows])
-        return lookups
+        return cls(client).add_order_lines(store, orders)
+
+    def add_order_lines(self, store: Store, orders: Sequence[MappingABC[str, Any]]) -> ShopLookups:
+        """``for_order_lines`` for more orders, on these lookups: only the products and combinations
+        not known yet are looked for (a snapshot's pages share one catalogue)."""
+        product_ids, combination_ids = _catalogue_ids(orders)
+        wanted = {"products": product_ids, "combinations": combination_ids}
+        for resource, ids in wanted.items():
+            ids -= {*self._records[resource], *self._missing[resource]}
+        products, combinations = _stored_catalogue(store, wanted["products"], wanted["combinations"])
+        self._records["products"].update((int(r["id"]), r) for r in products)
+        self._records["combinations"].update((int(r["id"]), dict(r)) for r in combinations)
+        for resource, ids in wanted.items():
+            self.prefetch(resource, ids)
+        return self
 
     def stock_of(self, items: Collection[str], rules: StockSettings) -> MappingABC[str, MappingABC[str, int]]:
         """Per item, per M3 warehouse of ``rules``: the whole units ``infor_inventory`` stored
@@ -401,19 +410,21 @@ def _order_rows(orders: Sequence[MappingABC[str, Any]]) -> list[MappingABC[str, 
 
 
 def _stored_catalogue(
-    store: Store, orders: Sequence[MappingABC[str, Any]]
+    store: Store, product_ids: Collection[int], combination_ids: Collection[int]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The stored products (their records) and combinations (id, product, reference) the rows of
-    these orders refer to (``prestashop_products``)."""
+    """The stored products (their records) and combinations (id, product, reference) of these ids
+    (``prestashop_products``)."""
+    products = [json.loads(r["record"]) for r in store.rows_by_id(tables.ps_products, list(product_ids))]
+    return products, store.rows_by_id(tables.ps_combinations, list(combination_ids))
+
+
+def _catalogue_ids(orders: Sequence[MappingABC[str, Any]]) -> tuple[set[int], set[int]]:
+    """The product and combination ids the rows of these orders refer to."""
     rows = _order_rows(orders)
-    product_ids = {_int_or_none(r.get("product_id")) for r in rows} - {None, 0}
-    combination_ids = {_int_or_none(r.get("product_attribute_id")) for r in rows} - {None, 0}
-    products = [
-        json.loads(r["record"])
-        for r in store.rows_by_id(tables.ps_products, [i for i in product_ids if i is not None])
-    ]
-    combinations = store.rows_by_id(tables.ps_combinations, [i for i in combination_ids if i is not None])
-    return products, combinations
+    return (
+        {i for r in rows if (i := _int_or_none(r.get("product_id")))},
+        {i for r in rows if (i := _int_or_none(r.get("product_attribute_id")))},
+    )
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -51,9 +51,10 @@ def snapshot_shop_orders(
     reconciliation.delete_shop_orders(store, first, last)
     window = f"[{first.isoformat()} 00:00:00,{last.isoformat()} 23:59:59]"
     now = datetime.now(UTC)
+    catalogue = ShopLookups(shop)  # the pages share it: each product is read once
     for page in shop.iter_pages("orders", filters={"date_add": window}, page_size=SHOP_PAGE):
         report.requests += 1
-        catalogue = ShopLookups.for_order_lines(shop, store, page.records)
+        catalogue.add_order_lines(store, page.records)
         money = _shop_money(shop, page.records, report)
         rows = [
             _shop_row(record, catalogue, mapping, status, currencies, now, money) for record in page.records
