@@ -20,8 +20,10 @@ from prestashop_infor.store import Store, inbox
 
 @pytest.fixture(autouse=True)
 def no_hold(monkeypatch):
-    """Stock events are gathered for 10 s in production; here only where a test says so."""
+    """Stock events are gathered for 10 s, and give way to order runs for 60 s at most, in
+    production; here only where a test says so."""
     monkeypatch.setitem(sensors.HOLD_SECONDS, "stock_sync_job", 0.0)
+    monkeypatch.setattr(sensors, "YIELD_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -187,3 +189,27 @@ def test_stock_events_wait_for_the_stock_run_at_work_then_make_one_run(store):
     after = evaluate(store, waiting.cursor)
     assert [r.run_key for r in after.run_requests] == ["stock_sync_job:inbox:2-3"]
     assert after.cursor == positions(4, 4)
+
+
+def test_stock_events_give_way_to_an_order_run_in_flight_for_a_minute_at_most(store, monkeypatch):
+    """An order run launching or at work has the cores first: the stock run after it reads the stock
+    its orders moved; stock events older than YIELD_SECONDS go anyway, so orders never starve it."""
+    db, _, instance = store
+    monkeypatch.setattr(sensors, "YIELD_SECONDS", 3600.0)
+    add(db, "order.created", "stock.updated")
+    first = evaluate(store, None)  # the order run asked in this very tick
+    assert [r.run_key for r in first.run_requests] == ["order_sync_job:inbox:1-1"]
+    assert first.cursor == positions(2, 0)  # the stock event waits ahead of its cursor
+    order_run = dg.DagsterRun(
+        job_name="order_sync_job", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTED
+    )
+    instance.add_run(order_run)
+    held = evaluate(store, first.cursor)
+    assert held.run_requests == [] and f"give way to order_sync_job ({order_run.run_id})" in (
+        held.skip_reason.skip_message
+    )
+    monkeypatch.setattr(sensors, "YIELD_SECONDS", 0.0)  # the oldest stock event has waited long enough
+    assert [r.run_key for r in evaluate(store, first.cursor).run_requests] == ["stock_sync_job:inbox:2-2"]
+    monkeypatch.setattr(sensors, "YIELD_SECONDS", 3600.0)
+    instance.report_run_failed(order_run)  # the order run ended: the stock run goes at once
+    assert [r.run_key for r in evaluate(store, first.cursor).run_requests] == ["stock_sync_job:inbox:2-2"]

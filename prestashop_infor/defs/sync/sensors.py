@@ -22,7 +22,11 @@ each evaluation looks at up to ``MAX_EVENTS`` new events per job:
   cores the orders' own runs need; a burst of stock events becomes one run per window. The window
   ends early only when the job's own events fill an evaluation (``MAX_EVENTS``), never because a
   burst of order events did: the orders' run launches alone, and the stock run after it reads the
-  stock those orders moved.
+  stock those orders moved;
+- ``stock_sync_job`` gives way to ``order_sync_job`` (``YIELDS_TO``): while an order run is queued,
+  launching or at work, or asked in the same tick, the stock events wait, ``YIELD_SECONDS`` (60)
+  at most from the oldest of them, so a steady flow of orders never starves the stock lane (the
+  stock schedule runs beside it, as always).
 
 Payloads are only hints: the runs re-read the shop, and the order sync never sends an order twice
 (id map, claims, lookup by CUOR), so a late or repeated event is harmless. Events of types this
@@ -73,6 +77,10 @@ JOBS = (order_sync_job.name, stock_sync_job.name)
 HOLD_SECONDS = {order_sync_job.name: 0.0, stock_sync_job.name: 10.0}
 #: Jobs that run one at a time: new events wait for the run at work to end.
 ONE_AT_A_TIME = {stock_sync_job.name}
+#: A job whose runs give way to another's: its events wait while a run of that job is in flight
+#: (queued, launching or at work), ``YIELD_SECONDS`` at most from the oldest of them.
+YIELDS_TO = {stock_sync_job.name: order_sync_job.name}
+YIELD_SECONDS = 60.0
 
 
 def _default_status() -> dg.DefaultSensorStatus:
@@ -122,8 +130,8 @@ def _hand_over(instance: dg.DagsterInstance, run_id: str, first: int, last: int)
     default_status=_default_status(),
     description="New webhook events in the inbox, up to 1,000 per job at a time, become one run per job "
     "that has work (orders, customers, addresses, returns: order_sync_job at once; products, combinations, "
-    "stock: stock_sync_job, gathered for 10 s, one run at a time); no second run while one has not "
-    "started." + lanes_note(),
+    "stock: stock_sync_job, gathered for 10 s, one run at a time, giving way to order runs for 60 s at most); "
+    "no second run while one has not started." + lanes_note(),
 )
 def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
     read_settings_for_tick()
@@ -149,6 +157,13 @@ def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreR
             if running:
                 notes.append(f"{job}: {len(mine)} event(s) wait for run {running} to end")
                 continue
+            ahead = YIELDS_TO.get(job)
+            if ahead and waited < timedelta(seconds=YIELD_SECONDS):
+                busy = ("asked this tick" if any(r.job_name == ahead for r in requests)
+                        else run_in_flight(context.instance, ahead))  # fmt: skip
+                if busy:
+                    notes.append(f"{job}: {len(mine)} event(s) give way to {ahead} ({busy})")
+                    continue
             positions[job] = events[-1].id
             waiting = run_in_flight(context.instance, job, NOT_STARTED)
             if waiting:
