@@ -4,6 +4,7 @@ one for the session: ``postgres.py``), loopback servers."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if folder and _is_controller(config):
         del os.environ[postgres.SESSION_DIR_ENV]
         postgres.end_session(Path(folder))
+
+
+@pytest.fixture(autouse=True)
+def _sigterm_left_as_found():
+    """A test that leaves SIGTERM ignored or blocked in its worker makes every process that worker
+    starts afterwards deaf to SIGTERM (an ignored or blocked signal survives exec): the tests that
+    stop processes then see them killed instead of stopped. Such a test errors here, by name, and
+    the worker gets its signal state back."""
+    before = signal.getsignal(signal.SIGTERM), signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    yield
+    after = signal.getsignal(signal.SIGTERM), signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    if after != before:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before[1])
+        if before[0] is not None:
+            signal.signal(signal.SIGTERM, before[0])
+        pytest.fail(
+            f"the test left SIGTERM {after[0]!r}, blocked {sorted(after[1])} (was {before[0]!r}, {sorted(before[1])})"
+        )
 
 
 @pytest.fixture(scope="session")
