@@ -58,20 +58,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 @pytest.fixture(autouse=True)
 def _sigterm_left_as_found():
-    """A test that leaves SIGTERM ignored or blocked in its worker makes every process that worker
-    starts afterwards deaf to SIGTERM (an ignored or blocked signal survives exec): the tests that
-    stop processes then see them killed instead of stopped. Such a test errors here, by name, and
-    the worker gets its signal state back."""
-    before = signal.getsignal(signal.SIGTERM), signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    """SIGTERM as it was before each test. Dagster run in-process (``materialize``, a sensor's
+    context) gives SIGTERM SIGINT's handler on its way out (``dagster._utils.interrupts``), and a
+    suite started as a background job of a non-interactive shell (``(make test &)``) ignores
+    SIGINT: from then on every process the worker started ignored SIGTERM (an ignored signal
+    survives exec), and the tests that stop processes saw them killed instead of stopped,
+    depending on which tests the worker had run before. A test that leaves SIGTERM *blocked*
+    errors by name."""
+    handler, blocked = signal.getsignal(signal.SIGTERM), signal.pthread_sigmask(signal.SIG_BLOCK, [])
     yield
-    after = signal.getsignal(signal.SIGTERM), signal.pthread_sigmask(signal.SIG_BLOCK, [])
-    if after != before:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before[1])
-        if before[0] is not None:
-            signal.signal(signal.SIGTERM, before[0])
-        pytest.fail(
-            f"the test left SIGTERM {after[0]!r}, blocked {sorted(after[1])} (was {before[0]!r}, {sorted(before[1])})"
-        )
+    if signal.getsignal(signal.SIGTERM) != handler and handler is not None:
+        signal.signal(signal.SIGTERM, handler)
+    now_blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    if now_blocked != blocked:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        pytest.fail(f"the test left signals {sorted(now_blocked)} blocked (was {sorted(blocked)})")
 
 
 @pytest.fixture(scope="session")
