@@ -58,7 +58,7 @@ with PrestashopResource().get_client() as shop:
         orders += len(page.records)
         if money:
             snapshots._shop_money(shop, page.records, snapshots.SnapshotReport())
-with InforResource().get_client() as m3:
+with InforResource().get_client(mapping.erp) as m3:
     position, heads = first, 0
     while True:
         page = m3.execute("OIS175MI", "LstHeadByDate", maxrecs=reconcile.M3_PAGE, ORDT=position.strftime("%Y%m%d"))

@@ -6,12 +6,14 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from starlette.testclient import TestClient
 
 from prestashop_infor.infor import (
     IonApiCredentials,
     M3Client,
+    M3CompanyError,
     M3GatewayError,
     M3TransactionError,
     wire_value,
@@ -113,10 +115,46 @@ def test_error_parsing_of_recorded_shapes(fixtures_dir: Path):
     assert _error_in(ok, "OIS100MI", "GetHead", 200) is None
 
 
-def test_wrong_company_is_an_m3_error(client):
-    with pytest.raises(M3TransactionError) as info:
+def test_a_company_m3_refuses_stops_the_caller_instead_of_failing_a_record(client, tenant, http):
+    """XAU0008 on CONO is the connection's setup, not one record's fault: M3CompanyError, which is
+    no M3TransactionError (a sync unit would dead-letter that), from a single call and from bulk."""
+    with pytest.raises(M3CompanyError) as info:
         client.execute("MMS200MI", "Get", ITNO="SKU-1", cono=999)
-    assert (info.value.code, info.value.field) == ("XAU0008", "CONO")
+    assert not isinstance(info.value, M3TransactionError)
+    assert (info.value.refused.code, info.value.refused.field, info.value.company) == ("XAU0008", "CONO", 999)
+    assert "company 999" in str(info.value) and "erp.company" in str(info.value)
+    creds = IonApiCredentials.from_dict(tenant.ionapi(BASE))
+    with M3Client(creds, http_client=http, company=999) as elsewhere:
+        with pytest.raises(M3CompanyError, match="company 999"):
+            elsewhere.execute("MMS200MI", "Get", ITNO="SKU-1")
+        with pytest.raises(M3CompanyError, match="company 999"):
+            elsewhere.bulk([("OIS100MI", "AddBatchHead", {"CUNO": "WEB0000001", "CUOR": "PS-77"})])
+    assert not tenant.batch_orders or all(b.cuor != "PS-77" for b in tenant.batch_orders.values())
+
+
+def test_every_call_carries_the_clients_company_and_division(tenant, http):
+    """The mapping's erp.company / erp.division go on every call as cono / divi (contract §4): the
+    query of a single call, the body of a bulk request; a call's own cono wins; none: not sent."""
+    sent: list[httpx.Request] = []
+    http.event_hooks["request"].append(sent.append)
+    creds = IonApiCredentials.from_dict(tenant.ionapi(BASE))
+    with M3Client(creds, http_client=http, company=100, division="AAA") as m3:
+        assert m3.execute_one("MMS200MI", "Get", ITNO="SKU-1")["ITNO"] == "SKU-1"
+        assert all(r.ok for r in m3.bulk([("MMS200MI", "Get", {"ITNO": "SKU-2"})]))
+        with pytest.raises(M3CompanyError):
+            m3.execute("MMS200MI", "Get", ITNO="SKU-1", cono=200)
+    calls = [r for r in sent if "/m3api-rest/" in r.url.path]
+    single, bulk, own = calls
+    assert (single.url.params["cono"], single.url.params["divi"]) == ("100", "AAA")
+    assert (json.loads(bulk.content)["cono"], json.loads(bulk.content)["divi"]) == (100, "AAA")
+    assert own.url.params["cono"] == "200"
+    sent.clear()
+    with M3Client(creds, http_client=http) as m3:
+        m3.execute_one("MMS200MI", "Get", ITNO="SKU-1")
+        m3.bulk([("MMS200MI", "Get", {"ITNO": "SKU-2"})])
+    single, bulk = [r for r in sent if "/m3api-rest/" in r.url.path]
+    assert "cono" not in single.url.params and "divi" not in single.url.params
+    assert "cono" not in json.loads(bulk.content) and "divi" not in json.loads(bulk.content)
 
 
 def test_bulk_keeps_order_and_reports_partial_failure(client):

@@ -433,6 +433,35 @@ def test_a_bad_mapping_file_fails_the_run_naming_the_key(world: World, tmp_path:
     assert "'Shiped'" in cause.message
 
 
+def test_the_mappings_m3_company_is_where_every_call_goes(world: World, tmp_path: Path) -> None:
+    """erp.company / erp.division are the context of every M3 call. A company the API user may not
+    use (XAU0008) fails the run naming erp.company, with nothing entered, bound or dead-lettered;
+    the tenant's own company and division then take the same orders through."""
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text("erp:\n  company: 300\n  division: AAA\n")
+    world.resources["mapping"] = MappingResource(mapping_file=str(elsewhere))
+    world.materialize(prestashop_defs.ASSETS)
+    customers = dict(world.tenant.customers)
+    for assets in ([order_to_m3], [infor_inventory]):
+        result = dg.materialize(assets, resources=world.resources, raise_on_error=False)
+        assert not result.success
+        cause = result.get_step_failure_events()[0].step_failure_data.error.cause
+        assert cause.cls_name == "M3CompanyError"
+        assert "company 300" in cause.message and "erp.company" in cause.message
+    assert not world.tenant.batch_orders and not world.tenant.orders and world.tenant.customers == customers
+    with world.store() as store:
+        assert not id_map.bindings(store, "sales_order") and not id_map.bindings(store, "customer")
+        assert not store.dead_letters()
+
+    own = tmp_path / "own.yaml"
+    own.write_text(f"erp:\n  company: {world.tenant.cono}\n  division: {world.tenant.divi}\n")
+    world.resources["mapping"] = MappingResource(mapping_file=str(own))
+    result = world.materialize(ORDER_SYNC)
+    created = metadata(result, infor_sales_orders)["created"]
+    with world.store() as store:
+        assert created > 0 and len(id_map.bindings(store, "sales_order")) == created
+
+
 def bound_check(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
     (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "bound_orders_exist_in_m3"]
     return check
@@ -448,7 +477,7 @@ def test_an_orphan_batch_head_left_by_an_interrupted_run_becomes_the_customer_or
         key=lambda o: int(o["id"]),
     )
     email = world.shop.record("customers", int(first["id_customer"]))["email"].strip().lower()
-    m3 = InforResource(ionapi_file=world.resources["infor"].ionapi_file).get_client()
+    m3 = InforResource(ionapi_file=world.resources["infor"].ionapi_file).get_client(load_mapping().erp)
     with m3:
         orphan = m3.execute_one(
             "OIS100MI", "AddBatchHead", CUNO=customer_number(email), CUOR=f"PS{first['id']}"
@@ -599,7 +628,7 @@ def test_a_return_m3_credited_becomes_a_credit_slip_in_the_shop(world: World) ->
     order_id, orno = int(binding.source_key), binding.target_key
     world.sandbox(orno, "ship")
     world.sandbox(orno, "invoice")
-    with world.resources["infor"].get_client() as m3:
+    with world.resources["infor"].get_client(load_mapping().erp) as m3:
         repn = m3.execute_one("OIS390MI", "AddHead", WHLO="100", RORN=orno, RSCD="RET")["REPN"]
         m3.execute("OIS390MI", "AddLine", WHLO="100", REPN=repn, RORL="1", REQ0="1")
     httpx.post(f"{world.m3_url}/_sandbox/returns/{repn}/receive").raise_for_status()

@@ -40,8 +40,13 @@ def _replay_clients(
             mapping = load_mapping(path)
         except MappingError as exc:
             raise ConfigurationError(f"{MAPPING_FILE}: {exc}" if path else str(exc)) from None
-    if "m3" in wanted:
-        m3 = M3Client(_settings_call(settings.ionapi_credentials))
+    if "m3" in wanted:  # always with the mapping (dead_letters.needs): its company and division
+        erp = mapping.erp if mapping is not None else None
+        m3 = M3Client(
+            _settings_call(settings.ionapi_credentials),
+            company=erp.company if erp else None,
+            division=erp.division if erp else None,
+        )
     if "prestashop" in wanted:
         url, key = _settings_call(settings.require_prestashop)
         time_zone = settings.prestashop_time_zone

@@ -6,6 +6,7 @@ The emulator of the ION API gateway + M3 lives in :mod:`prestashop_infor.sandbox
 from prestashop_infor.infor.client import (
     BulkResult,
     M3Client,
+    M3CompanyError,
     M3Error,
     M3GatewayError,
     M3TransactionError,
@@ -19,6 +20,7 @@ __all__ = [
     "IonApiCredentials",
     "IonApiFileError",
     "M3Client",
+    "M3CompanyError",
     "M3Error",
     "M3GatewayError",
     "M3TransactionError",

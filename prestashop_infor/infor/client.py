@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from prestashop_infor.infor.errors import M3Error, M3GatewayError, M3TransactionError
+from prestashop_infor.infor.errors import M3CompanyError, M3Error, M3GatewayError, M3TransactionError
 from prestashop_infor.infor.ionapi import InforAuthError, IonApiCredentials, TokenManager
 from prestashop_infor.infor.models import (
     BatchOrderStatus,
@@ -79,10 +79,15 @@ class M3Client:
         backoff_max: float = 20.0,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
+        company: int | None = None,
+        division: str | None = None,
     ):
         if max_attempts < 1 or max_concurrency < 1:
             raise ValueError("max_attempts and max_concurrency must be at least 1")
         self.credentials = credentials
+        # the context of every call (``cono``, ``divi``); None: the API user's default (contract §4)
+        self.company = company
+        self.division = division
         self.base_url = (tenant_url or credentials.api_base).rstrip("/") + "/M3/m3api-rest/v2/execute"
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=timeout)
@@ -139,6 +144,8 @@ class M3Client:
             params["maxrecs"] = str(maxrecs)
         if returncols:
             params["returncols"] = ",".join(returncols)
+        cono = self.company if cono is None else cono
+        divi = self.division if divi is None else divi
         if cono is not None:
             params["cono"] = str(cono)
         if divi is not None:
@@ -150,6 +157,7 @@ class M3Client:
         body = self._body(response, program, transaction)
         error = _error_in(body, program, transaction, response.status_code)
         if error is not None:
+            _raise_if_company_refused(error, cono)
             log.info(
                 "M3 %s/%s error %s field %s: %s", program, transaction, error.code, error.field, error.message
             )
@@ -245,6 +253,10 @@ class M3Client:
         }
         if max_records is not None:
             body["maxReturnedRecords"] = max_records
+        if self.company is not None:
+            body["cono"] = self.company
+        if self.division is not None:
+            body["divi"] = self.division
         label = ",".join(sorted({t for _, t, _ in calls}))
         idempotent = all(is_read(t) for _, t, _ in calls)
         try:
@@ -257,6 +269,7 @@ class M3Client:
             error = _error_in(parsed, program, label, response.status_code) or M3GatewayError(
                 program, label, response.status_code, "bulk request refused", may_have_committed=False
             )
+            _raise_if_company_refused(error, self.company)
             return [BulkResult(program, t, ok=False, error=error) for _, t, _ in calls]
         out = []
         for position, (_, transaction, _) in enumerate(calls):
@@ -269,6 +282,7 @@ class M3Client:
                 continue
             error = entry_error(entry, program, entry.get("transaction") or transaction, response.status_code)
             if error is not None:
+                _raise_if_company_refused(error, self.company)
                 out.append(BulkResult(program, transaction, ok=False, error=error))
             else:
                 out.append(
@@ -379,12 +393,20 @@ class M3Client:
         return body
 
 
+def _raise_if_company_refused(error: M3Error, company: str | int | None) -> None:
+    """``XAU0008`` on ``CONO`` refuses the call's company, whatever the transaction: raised as
+    :class:`M3CompanyError` so it stops the caller instead of failing one record after another."""
+    if isinstance(error, M3TransactionError) and error.code == "XAU0008" and error.field == "CONO":
+        raise M3CompanyError(error, company) from error
+
+
 # M3Error ... wire_value: defined in errors.py and wire.py, imported from here by the package and
 # its callers; _error_in by the tests.
 __all__ = [
     "FIRST_KEY",
     "BulkResult",
     "M3Client",
+    "M3CompanyError",
     "M3Error",
     "M3GatewayError",
     "M3TransactionError",

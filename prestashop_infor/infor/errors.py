@@ -52,3 +52,19 @@ class M3GatewayError(M3Error):
             " (the write may have been committed in M3: look before retrying)" if may_have_committed else ""
         )
         super().__init__(f"{program}/{transaction}: gateway {status_text}: {detail}{hint}")
+
+
+class M3CompanyError(M3Error):
+    """M3 refused the company of the call for this API user (``XAU0008`` on ``CONO``): a setup
+    problem of the whole connection, never of one record, so no sync unit treats it as a record's
+    failure. ``company`` is the ``cono`` sent (None: the user's default)."""
+
+    def __init__(self, refused: M3TransactionError, company: str | int | None):
+        self.refused = refused
+        self.company = company
+        asked = f"company {company}" if company is not None else "the API user's default company"
+        super().__init__(
+            f"M3 refuses {asked} to this API user ({refused.code}: {refused.message}); the company is "
+            "the mapping's erp.company (none: the user's default in MNS150), and the user must be "
+            "authorized for it in M3"
+        )

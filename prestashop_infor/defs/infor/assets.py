@@ -57,9 +57,12 @@ def _metadata(extraction: M3Extraction, **extra: Any) -> dict[str, Any]:
     description="M3 items (MMS200MI/LstItmByItm), gated.",
 )
 def infor_items(
-    infor: InforResource, store: StoreResource, validation_gate: ValidationGateResource
+    infor: InforResource,
+    store: StoreResource,
+    mapping: MappingResource,
+    validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    with infor.get_client() as client, store.open() as db:
+    with infor.get_client(mapping.load().erp) as client, store.open() as db:
         extraction = extract_items(client, db, page_size=infor.page_size)
     return gated_result(_metadata(extraction), validation_gate)
 
@@ -79,8 +82,9 @@ def infor_inventory(
     validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
     # the warehouses whose on-hand quantity the stock rules read, the mapping's and each shop's
-    on_hand = sorted({w for rules in mapping.load().all_stock_rules() for w in rules.on_hand_warehouses()})
-    with infor.get_client() as client, store.open() as db:
+    rules = mapping.load()
+    on_hand = sorted({w for stock in rules.all_stock_rules() for w in stock.on_hand_warehouses()})
+    with infor.get_client(rules.erp) as client, store.open() as db:
         extraction = extract_inventory(client, db, stqt_warehouses=on_hand)
     return gated_result(
         _metadata(
@@ -110,8 +114,9 @@ def infor_order_statuses(
     mapping: MappingResource,
     validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    with infor.get_client() as client, store.open() as db:
-        read = read_order_states(m3=client, store=db, mapping=mapping.load(), order_ids=config.order_ids)
+    rules = mapping.load()
+    with infor.get_client(rules.erp) as client, store.open() as db:
+        read = read_order_states(m3=client, store=db, mapping=rules, order_ids=config.order_ids)
     extracted = len(read.read) + read.quarantined
     return gated_result(
         {
@@ -147,9 +152,10 @@ def infor_price_lists(
     mapping: MappingResource,
     validation_gate: ValidationGateResource,
 ) -> dg.MaterializeResult:
-    with infor.get_client() as client, store.open() as db:
+    rules = mapping.load()
+    with infor.get_client(rules.erp) as client, store.open() as db:
         read = read_price_lists(
-            client, db, today=client.server_time().date or datetime.now(UTC).date(), mapping=mapping.load()
+            client, db, today=client.server_time().date or datetime.now(UTC).date(), mapping=rules
         )
     lists = [
         {"list": p, "currency": c, "customer": u or "(any)", "valid_from": f} for p, c, u, f in read.chosen

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.settings import Settings
+from prestashop_infor.sync.mapping.settings import ErpSettings
 
 
 class InforResource(dg.ConfigurableResource):
@@ -46,12 +47,15 @@ class InforResource(dg.ConfigurableResource):
             key_label=lambda k: _FIELD_NAMES[k],
         )
 
-    def get_client(self) -> M3Client:
+    def get_client(self, erp: ErpSettings) -> M3Client:
+        """A client whose every call runs in the mapping's M3 company and division (``erp``)."""
         return M3Client(
             self.credentials(),
             timeout=self.timeout,
             max_attempts=self.max_attempts,
             max_concurrency=self.max_concurrency,
+            company=erp.company,
+            division=erp.division,
         )
 
 

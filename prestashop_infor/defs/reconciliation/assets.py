@@ -113,8 +113,9 @@ def infor_orders_daily(
     context: dg.AssetExecutionContext, infor: InforResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     first, last = partition_days(context)
-    with infor.get_client() as m3, store.open() as db:
-        report = reconcile.snapshot_m3_orders(m3, db, mapping.load(), first, last)
+    rules = mapping.load()
+    with infor.get_client(rules.erp) as m3, store.open() as db:
+        report = reconcile.snapshot_m3_orders(m3, db, rules, first, last)
     return _snapshot_result(context, report, first, last)
 
 
@@ -151,7 +152,7 @@ def order_reconciliation(
         )
         healed = None
         if config.heal and report.findings:
-            with prestashop.get_client() as shop, infor.get_client() as m3:
+            with prestashop.get_client() as shop, infor.get_client(rules.erp) as m3:
                 healed = reconcile.heal(db, shop, m3, rules, reconcile.open_findings(db, first, last))
     metadata: dict[str, Any] = {
         "shop_orders": dg.MetadataValue.int(report.shop_orders),

@@ -142,7 +142,7 @@ def order_to_m3(
     one pass over the pending orders: each is read, mapped and sent once; its customer first
     (``infor_customers``), then the order (``infor_sales_orders``)."""
     rules = mapping.load()
-    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
+    with prestashop.get_client() as shop, infor.get_client(rules.erp) as m3, store.open() as db:
         updates = push_customer_updates(m3=m3, store=db, mapping=rules)
         states = ShopLookups(None, order_states=stored_order_states(db))
         exportable = states.status_map(rules).exportable_states()
@@ -313,8 +313,9 @@ def prestashop_stock_levels(
 def infor_item_descriptions(
     infor: InforResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
-    with infor.get_client() as m3, store.open() as db:
-        report = push_item_updates(m3=m3, store=db, mapping=mapping.load())
+    rules = mapping.load()
+    with infor.get_client(rules.erp) as m3, store.open() as db:
+        report = push_item_updates(m3=m3, store=db, mapping=rules)
     return dg.MaterializeResult(metadata=_item_metadata(report))
 
 
@@ -364,7 +365,7 @@ def infor_order_cancellations(
     mapping: MappingResource,
 ) -> dg.MaterializeResult:
     rules = mapping.load()
-    with prestashop.get_client() as shop, infor.get_client() as m3, store.open() as db:
+    with prestashop.get_client() as shop, infor.get_client(rules.erp) as m3, store.open() as db:
         states = cancellation_states(rules, stored_order_states(db))
         report = cancel_orders(m3=m3, store=db, mapping=rules, cancel_states=states, limit=config.max_orders)
         write_too_late_messages(prestashop=shop, store=db, mapping=rules, report=report)

@@ -18,8 +18,9 @@ from prestashop_infor.sync.orders import bound_orders_missing_in_m3
 def bound_orders_exist_in_m3(
     infor: InforResource, store: StoreResource, mapping: MappingResource
 ) -> dg.AssetCheckResult:
-    with infor.get_client() as m3, store.open() as db:
-        checked, problems = bound_orders_missing_in_m3(db, m3, mapping.load())
+    rules = mapping.load()
+    with infor.get_client(rules.erp) as m3, store.open() as db:
+        checked, problems = bound_orders_missing_in_m3(db, m3, rules)
     return dg.AssetCheckResult(
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,

@@ -23,8 +23,10 @@ from prestashop_infor.sync.returns import send_returns
     "found in M3's invoice list (OIS350MI/LstInvHead) from where the last run stopped, with their order "
     "from their lines; kept in m3_credit_notes.",
 )
-def infor_credit_notes(infor: InforResource, store: StoreResource) -> dg.MaterializeResult:
-    with infor.get_client() as m3, store.open() as db:
+def infor_credit_notes(
+    infor: InforResource, store: StoreResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    with infor.get_client(mapping.load().erp) as m3, store.open() as db:
         read = read_credit_notes(m3, db)
     return dg.MaterializeResult(
         metadata={
@@ -78,7 +80,7 @@ def infor_shop_refunds(
     infor: InforResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     rules = mapping.load()
-    with infor.get_client() as m3, store.open() as db:
+    with infor.get_client(rules.erp) as m3, store.open() as db:
         report = send_refunds(m3=m3, store=db, mapping=rules)
     letters = [{"slip": k, "code": e.code, "message": e.message} for k, e in report.dead_lettered.items()]
     return dg.MaterializeResult(
@@ -104,7 +106,7 @@ def infor_shop_returns(
     infor: InforResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     rules = mapping.load()
-    with infor.get_client() as m3, store.open() as db:
+    with infor.get_client(rules.erp) as m3, store.open() as db:
         report = send_returns(m3=m3, store=db, mapping=rules)
     letters = [{"return": k, "code": e.code, "message": e.message} for k, e in report.dead_lettered.items()]
     return dg.MaterializeResult(

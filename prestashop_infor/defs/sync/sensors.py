@@ -207,8 +207,9 @@ def infor_order_status_sensor(
     running = run_in_flight(context.instance, order_status_job.name)
     if running:  # what moved meanwhile is still moved when it ends: its stored states are older
         return dg.SensorResult(skip_reason=f"run {running} of {order_status_job.name} has not ended")
-    with infor.get_client() as m3, store.open() as db:
-        moved = moved_orders(m3=m3, store=db, mapping=mapping.load())
+    rules = mapping.load()
+    with infor.get_client(rules.erp) as m3, store.open() as db:
+        moved = moved_orders(m3=m3, store=db, mapping=rules)
     if not moved:
         return dg.SensorResult(skip_reason="no order moved in M3")
     # the cursor is what moved: the same movement, seen again before the run stores it, asks nothing
