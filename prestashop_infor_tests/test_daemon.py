@@ -4,14 +4,23 @@ demo test, where a webhook becomes a confirmed M3 order through it."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import dagster._daemon.sensor as sensor_daemon
 import pytest
 
 from prestashop_infor import cli
 from prestashop_infor.daemon import SENSOR_LOOP_SECONDS, run_daemon
+from prestashop_infor.processes import processes_of_home
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 
 def test_the_sensor_loop_still_waits_on_the_constant_the_daemon_command_lowers():
@@ -250,3 +259,48 @@ def test_a_launch_the_previous_daemon_left_unfinished_is_failed_at_start():
         assert instance.get_run_by_id(interrupted).status == dg.DagsterRunStatus.FAILURE
         assert instance.get_run_by_id(started).status == dg.DagsterRunStatus.STARTED
         assert instance.get_run_by_id(launched.run_id).status == dg.DagsterRunStatus.STARTING
+
+
+def _ignore_sigint() -> None:  # what a non-interactive shell does to a job it starts with `&`
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.slow
+def test_a_daemon_started_with_sigint_ignored_still_stops_on_sigterm(tmp_path):
+    """`prestashop-infor daemon &` in a script starts with SIGINT ignored, and Dagster's
+    `setup_interrupt_handlers` gives SIGTERM SIGINT's handler: the daemon must still stop on SIGTERM
+    (kill, docker stop, systemd), as a test process in such a job did not (conftest.py)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "DAGSTER_HOME": str(home),
+           "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}"}  # fmt: skip
+    log = tmp_path / "daemon.log"
+    command = [
+        str(Path(sys.executable).with_name("prestashop-infor")),
+        "daemon",
+        "-w",
+        str(PROJECT / "workspace.yaml"),
+    ]
+    with log.open("wb") as out:
+        daemon = subprocess.Popen(command, env=env, cwd=home, stdout=out, stderr=subprocess.STDOUT,
+                                  preexec_fn=_ignore_sigint, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while "configured with the following daemons" not in log.read_text(errors="replace"):
+            assert daemon.poll() is None, log.read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, "the daemon did not start in 120 s"
+            time.sleep(0.2)
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the daemon ignored SIGTERM for 60 s:\n" + log.read_text(errors="replace")[-2000:])
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(daemon.pid, signal.SIGKILL)  # the daemon and what it started (its code server)
+        daemon.wait(10)
+    deadline = time.monotonic() + 30
+    while processes_of_home(home) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not processes_of_home(home)
