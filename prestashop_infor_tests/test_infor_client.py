@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from prestashop_infor.infor import (
     wire_value,
 )
 from prestashop_infor.infor.client import _error_in
-from prestashop_infor.infor.models import ItemWarehouseBalance
+from prestashop_infor.infor.models import ItemWarehouseBalance, M3RecordError, m3_date
 from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.serving import BackgroundServer
 
@@ -441,3 +442,14 @@ def test_a_fault_with_seconds_answers_every_call_for_that_time_then_ends(tenant,
     assert http.get(path, headers=headers).status_code != 429
     assert not tenant.gateway.faults  # expired and gone
     assert http.post("/_sandbox/faults", json={"status": 429, "seconds": 0}).status_code == 400
+
+
+def test_dates_are_read_as_ymd8_and_nothing_else():
+    assert m3_date({"DT": "20260131"}, "DT") == date(2026, 1, 31)
+    assert m3_date({"DT": " 20240229 "}, "DT") == date(2024, 2, 29)
+    for empty in ("", "0", "00000000"):
+        assert m3_date({"DT": empty}, "DT") is None
+    assert m3_date({}, "DT") is None
+    for bad in ("2026131", "20261301", "20250229", "2026-01-31", "２０２６０１３１", "202601311"):
+        with pytest.raises(M3RecordError, match="DT is not a date YYYYMMDD"):
+            m3_date({"DT": bad}, "DT")

@@ -8,7 +8,7 @@ Conventions (contract §9): numbers use ``.`` as separator; an empty number is `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,12 +27,20 @@ def m3_decimal(record: dict[str, str], name: str) -> Decimal:
         raise M3RecordError(f"field {name} is not a number: {value!r}") from None
 
 
+def ymd8(value: str) -> date:
+    """A ``YYYYMMDD`` date (``dateformat`` YMD8, the default); ValueError for anything else. By
+    hand rather than ``strptime``, ten times slower: a year's reconciliation reads 300,000 dates."""
+    if len(value) != 8 or not (value.isascii() and value.isdigit()):
+        raise ValueError(f"not a date YYYYMMDD: {value!r}")
+    return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+
+
 def m3_date(record: dict[str, str], name: str) -> date | None:
     value = (record.get(name) or "").strip()
     if value in ("", "0", "00000000"):
         return None
     try:
-        return datetime.strptime(value, "%Y%m%d").date()
+        return ymd8(value)
     except ValueError:
         raise M3RecordError(f"field {name} is not a date YYYYMMDD: {value!r}") from None
 

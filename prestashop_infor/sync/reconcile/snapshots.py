@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from prestashop_infor.infor import M3Client
-from prestashop_infor.infor.models import Invoice
+from prestashop_infor.infor.models import Invoice, ymd8
 from prestashop_infor.prestashop import OrderRow, PrestashopClient
 from prestashop_infor.store import Store, reconciliation
 from prestashop_infor.sync.errors import MappingFailure
@@ -270,6 +270,6 @@ def _m3_money(orno: str, result: Any) -> dict[str, Any]:
 
 def _m3_date(value: str) -> date | None:
     try:
-        return datetime.strptime(value.strip(), "%Y%m%d").date()
+        return ymd8(value.strip())
     except ValueError:
         return None
