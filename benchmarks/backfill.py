@@ -10,6 +10,14 @@ same paged and chunked requests the reconciliation sends (the shop's orders with
 credit slips, M3's order heads with their lines and invoices), nothing stored or compared.
 ``orders_only_read_seconds`` is the orders and lines alone, the bound this benchmark used before the
 reconciliation compared money. The last line is one JSON object.
+
+``--instance sqlite`` (the default) is the embedded instance ``make demo`` runs: Dagster's SQLite
+files, the store in SQLite. ``--instance postgres`` is the production topology (docker/): Dagster's
+runs and event log and the store in PostgreSQL, each in a new database on the server the tests use
+(``PRESTASHOP_INFOR_TEST_POSTGRES_URL``, 127.0.0.1:5432 by default; where none answers, an embedded
+one from the ``pgserver`` wheel), dropped afterwards. A range run writes one planned and one
+materialization event per asset and partition (about 2,200 at 365 days); on SQLite each is its
+own connection and commit to two files.
 Targets on a 2-core machine (issue 22): ``ratio_to_read`` = seconds / read_only_seconds at most 1.5,
 365 days within 1 GB; the peak at 730 days at most 1.2x the peak at 365 (flat, not growing with history).
 """
@@ -17,6 +25,7 @@ Targets on a 2-core machine (issue 22): ``ratio_to_read`` = seconds / read_only_
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -24,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -90,8 +100,9 @@ def _run(command: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str, 
         return process.returncode, output.read().decode(errors="replace"), seconds, usage.ru_maxrss / 1024
 
 
-def _measure(days: int, folder: Path) -> dict[str, float | int]:
-    """Seed a sandbox with ``days`` of history, then the read-only pass and the backfill run."""
+def _measure(days: int, folder: Path, server: str | None) -> dict[str, float | int]:
+    """Seed a sandbox with ``days`` of history, then the read-only pass and the backfill run, on
+    SQLite files in ``folder`` or, given a PostgreSQL ``server`` URL, in new databases there."""
     folder.mkdir(parents=True)
     shop_port, m3_port = free_port(HOST), free_port(HOST)
     ionapi = folder / "sandbox.ionapi"
@@ -105,10 +116,15 @@ def _measure(days: int, folder: Path) -> dict[str, float | int]:
         "INFOR_IONAPI_FILE": str(ionapi),
         "DAGSTER_HOME": str(folder / "dagster_home"),
         "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{folder / 'store.db'}",
+        **({"PRESTASHOP_INFOR_DATABASE_URL": _new_database(server, f"store_{days}")} if server else {}),
         "PRESTASHOP_INFOR_RECONCILIATION_START": (first - timedelta(7)).isoformat(),
     }
     (folder / "dagster_home").mkdir()
-    (folder / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    instance = "telemetry:\n  enabled: false\n"
+    if server:  # Dagster's runs, event log and schedules in PostgreSQL, as docker/dagster.yaml has them
+        dagster_url = _new_database(server, f"dagster_{days}")  # psycopg2 named, as docker/ does
+        instance += f"storage:\n  postgres:\n    postgres_url: {json.dumps(dagster_url)}\n"
+    (folder / "dagster_home" / "dagster.yaml").write_text(instance)
     log = (folder / "sandbox.log").open("wb")
     started = time.monotonic()
     sandbox = subprocess.Popen(
@@ -157,7 +173,7 @@ def _measure(days: int, folder: Path) -> dict[str, float | int]:
         for line in out.splitlines():
             if "STEP_SUCCESS" in line:  # where the run's time goes, step by step
                 print(f"{days} days: " + line.split(" - ")[-1], flush=True)
-        findings = _findings(folder / "store.db")
+        findings = _findings(env["PRESTASHOP_INFOR_DATABASE_URL"])
         print(
             f"{days} days: backfill in {seconds:.1f} s, peak {peak:.0f} MB, {runs} run, {findings} findings"
         )
@@ -170,10 +186,62 @@ def _measure(days: int, folder: Path) -> dict[str, float | int]:
         stop_everything_of(folder / "dagster_home")
 
 
-def _findings(database: Path) -> int:
+def _new_database(server: str, name: str) -> str:
+    """A new, empty database ``name`` on the PostgreSQL of ``server`` (dropped first if a run before
+    left it); its URL."""
     import sqlalchemy as sa
 
-    engine = sa.create_engine(f"sqlite:///{database}")
+    name = f"backfill_bench_{name}"
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return sa.make_url(server).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_databases(server: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(
+                sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'backfill_bench_%'")
+            ).scalars()
+            for name in list(names):
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def _postgres(folder: Path) -> Iterator[str]:
+    """The URL of a PostgreSQL server to make databases on: the tests' one when it answers, else
+    an embedded one in ``folder``, stopped at the end; the benchmark's databases are dropped."""
+    sys.path.insert(0, str(PROJECT))  # the tests' PostgreSQL helper, not an installed package
+    from prestashop_infor_tests import postgres
+
+    url, embedded = postgres.configured_url(), None
+    if postgres.unreachable(url) is not None:
+        embedded = postgres.start_embedded(folder)
+        url = embedded.url
+    try:
+        yield url
+    finally:
+        try:
+            _drop_databases(url)
+        finally:
+            if embedded is not None:
+                postgres.stop(embedded.pid)
+
+
+def _findings(database_url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
     try:
         with engine.connect() as connection:
             return int(connection.execute(sa.text("select count(*) from recon_findings")).scalar_one())
@@ -184,16 +252,20 @@ def _findings(database: Path) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=365, help="history of the first measurement")
+    parser.add_argument("--instance", choices=("sqlite", "postgres"), default="sqlite",
+                        help="Dagster's storage and the store: SQLite files (the embedded default) or PostgreSQL")  # fmt: skip
     args = parser.parse_args()
     if not 1 <= args.days <= 500:
         parser.error("--days must be 1 to 500 (the second measurement doubles it)")
     folder = Path(tempfile.mkdtemp(prefix="backfill-bench-"))
-    year = _measure(args.days, folder / "first")
-    two = _measure(2 * args.days, folder / "second")
+    with _postgres(folder) if args.instance == "postgres" else contextlib.nullcontext() as server:
+        year = _measure(args.days, folder / "first", server)
+        two = _measure(2 * args.days, folder / "second", server)
     print(
         json.dumps(
             {
                 "benchmark": "backfill",
+                "instance": args.instance,
                 "days": args.days,
                 "orders": year["orders"],
                 "seconds": year["seconds"],

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import random
 import resource
@@ -38,6 +37,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _spawned import start, stop
 
 SEED = 42
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -80,20 +81,6 @@ def serve_m3(port: int, customers: int, ready) -> None:  # runs in a child proce
     ready.put(json.dumps({"url": server.url, "ionapi": tenant.ionapi(server.url)}))
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     server.stop()
-
-
-def start(target, *args) -> tuple[multiprocessing.Process, dict]:
-    context = multiprocessing.get_context("spawn")
-    ready = context.Queue()
-    process = context.Process(target=target, args=(*args, ready), daemon=True)
-    process.start()
-    return process, json.loads(ready.get(timeout=600))
-
-
-def stop(process: multiprocessing.Process) -> None:
-    if process.pid is not None and process.is_alive():
-        os.kill(process.pid, signal.SIGTERM)
-    process.join(timeout=15)
 
 
 ORDER_WRITES = ("AddBatchHead", "AddBatchAddress", "AddBatchText", "AddBatchLine", "Confirm")

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import os
 import random
 import resource
 import signal
@@ -43,6 +42,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from _spawned import start, stop
 
 SEED = 42
 TIME_ZONE = "Europe/Paris"
@@ -126,28 +127,6 @@ def serve_m3(port: int, items: int, ready) -> None:  # runs in a child process
     ready.put(json.dumps({"url": server.url, "ionapi": tenant.ionapi(server.url)}))
     signal.sigwait({signal.SIGTERM, signal.SIGINT})
     server.stop()
-
-
-def start(target, *args) -> tuple[multiprocessing.Process, dict]:
-    context = multiprocessing.get_context("spawn")
-    ready = context.Queue()
-    process = context.Process(target=target, args=(*args, ready), daemon=True)
-    process.start()
-    try:
-        return process, json.loads(ready.get(timeout=600))
-    except BaseException:
-        stop(process)
-        raise
-
-
-def stop(process: multiprocessing.Process) -> None:
-    """SIGTERM to the child by its pid, SIGKILL if it has not ended within 15 s."""
-    if process.pid is not None and process.is_alive():
-        os.kill(process.pid, signal.SIGTERM)
-    process.join(timeout=15)
-    if process.is_alive():
-        process.kill()
-        process.join(timeout=10)
 
 
 def parts(timings: dict[str, float]) -> str:
