@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -22,7 +22,7 @@ from prestashop_infor.sandbox.infor import create_app as create_m3_app
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
 from prestashop_infor.serving import BackgroundServer
-from prestashop_infor.store import Store
+from prestashop_infor.store import Store, tables
 from prestashop_infor.sync import reconcile
 from prestashop_infor.sync.infor_extraction import extract_inventory
 from prestashop_infor.sync.mapping import MappingError, parse_mapping
@@ -191,6 +191,30 @@ def test_warehouse_rule_and_quantity_field(world: World) -> None:
     assert world.quantity(simple_id) == world.expected(item, ("100",)) == 12
     world.run(mapping=parse_mapping({"stock": {"warehouses": ["100", "200"], "quantity_field": "STQT"}}))
     assert world.quantity(simple_id) == 42
+
+
+def test_a_warehouse_switched_to_on_hand_gets_it_for_balances_that_did_not_move(world: World) -> None:
+    """STQT is read only for the balances read, and the LMTS cursor reads only those that moved: a
+    mapping that newly asks a warehouse's STQT makes the next read a full one, once."""
+    simple_id, item = a_simple_product(world.shop)
+    world.tenant.set_balance("100", item, 12)
+    world.tenant.set_balance("200", item, 30).allocated = Decimal(5)  # allocatable 25, on hand 30
+    world.tenant.clock.advance(timedelta(minutes=5))  # the cursor past the overlap: 200 does not move again
+    world.run()
+    assert world.quantity(simple_id) == 12 + 25
+    world.tenant.set_balance("100", item, 10)  # 100 does, so the next read is not empty either way
+    on_hand = parse_mapping(
+        {"stock": {"warehouses": ["100", "200"], "per_warehouse": {"200": {"quantity_field": "STQT"}}}}
+    )
+    world.run(mapping=on_hand)
+    assert world.quantity(simple_id) == 10 + 30  # 200's on hand, though its balance did not move
+    stored = [r["stqt"] for r in world.store.rows(tables.m3_balances, order_by="itno") if r["whlo"] == "200"]
+    assert stored and None not in stored  # every balance of 200, not only those that moved
+
+    world.tenant.clock.advance(timedelta(minutes=5))
+    read = extract_inventory(world.m3, world.store, stqt_warehouses=["200"])
+    assert read.newly_on_hand == []  # once: the next read is from the cursor again, without 200's
+    assert read.previous_cursor and "200" not in read.warehouses
 
 
 def test_each_warehouse_has_its_rules_and_they_combine_as_the_mapping_says(world: World) -> None:

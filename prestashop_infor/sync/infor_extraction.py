@@ -12,6 +12,7 @@ harmless).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from prestashop_infor.sync.infor_schemas import BalanceSchema, ItemSchema
 
 INVENTORY_CURSOR = "infor.inventory.lmts"
 INVENTORY_OVERLAP_MS = 60_000  # re-read one minute before the cursor: late commits, clock skew
+INVENTORY_STQT_CURSOR = "infor.inventory.stqt_warehouses"  # whose STQT m3_balances holds (JSON list)
 
 
 @dataclass
@@ -45,6 +47,8 @@ class InventoryExtraction(M3Extraction):
     previous_cursor: str | None  # None on the first run (a full read)
     cursor: str
     warehouses: list[str]  # of the balances read, sorted
+    # warehouses whose STQT the stored balances did not hold: this run read every balance again
+    newly_on_hand: list[str]
 
 
 def extract_items(client: M3Client, store: Store, *, page_size: int) -> M3Extraction:
@@ -62,10 +66,15 @@ def extract_inventory(
     """The balances changed since the durable LMTS cursor (``OIS100MI/LstNewBalances``), gated and
     kept in ``m3_balances`` (with the on-hand ``STQT`` of ``MMS200MI/GetItmWhsBal`` for the
     balances of ``stqt_warehouses``, when the stock mapping asks for it); the cursor moves to the
-    M3 time read before the list, once the batch is stored."""
+    M3 time read before the list, once the batch is stored. A warehouse whose STQT the stored
+    balances do not hold yet (the mapping now asks for it) makes it a full read: its balances that
+    did not change since would otherwise never get one."""
     previous = store.get_cursor(INVENTORY_CURSOR)
+    held = set(json.loads(store.get_cursor(INVENTORY_STQT_CURSOR) or "[]"))
+    newly_on_hand = sorted(set(stqt_warehouses) - held)
     next_cursor = client.server_time().lmts  # before the list call: nothing falls between
-    since = max(0, int(previous) - INVENTORY_OVERLAP_MS) if previous else 0
+    full = not previous or bool(newly_on_hand)
+    since = 0 if full else max(0, int(previous) - INVENTORY_OVERLAP_MS)
     records = client.execute("OIS100MI", "LstNewBalances", LMTS=str(since), maxrecs=0)
     valid, quarantined = gate(BalanceSchema, records, store, "m3_balances", key_field="ITNO")
     rows = [
@@ -77,8 +86,11 @@ def extract_inventory(
         _add_on_hand(client, rows, set(stqt_warehouses))
     store.upsert(tables.m3_balances, rows, key=("itno", "whlo"))
     store.set_cursor(INVENTORY_CURSOR, str(next_cursor))
+    store.set_cursor(INVENTORY_STQT_CURSOR, json.dumps(sorted(stqt_warehouses)))
     warehouses = sorted({r["WHLO"] for r in records})
-    return InventoryExtraction(records, valid, quarantined, previous, str(next_cursor), warehouses)
+    return InventoryExtraction(
+        records, valid, quarantined, previous, str(next_cursor), warehouses, newly_on_hand if previous else []
+    )
 
 
 def _add_on_hand(client: M3Client, rows: list[dict[str, Any]], warehouses: set[str]) -> None:

@@ -92,6 +92,8 @@ def infor_inventory(
             previous_cursor=dg.MetadataValue.text(extraction.previous_cursor or "(first run: full read)"),
             cursor=dg.MetadataValue.text(extraction.cursor),
             warehouses=dg.MetadataValue.text(", ".join(extraction.warehouses) or "(none)"),
+            # the mapping newly asks for these warehouses' STQT: every balance was read again
+            stqt_now_read=dg.MetadataValue.text(", ".join(extraction.newly_on_hand) or "(none new)"),
         ),
         validation_gate,
     )
