@@ -165,3 +165,15 @@ def test_a_shop_id_that_cannot_be_or_a_key_misspelt_is_refused():
         parse_mapping({"shops": {2: {"stok": {}}}})
     with pytest.raises(MappingError, match="warehouses"):
         parse_mapping({"shops": {2: {"stock": {"warehouses": []}}}})
+
+
+def test_a_shops_view_of_the_mapping_is_made_once_and_is_the_shops():
+    """`for_shop` is asked once per order (the order sync, a year's reconciliation): made once per
+    shop, the same object after, and what it says is that shop's, the mapping's own left as it was."""
+    mapping = parse_mapping({"shops": {2: {"currency": "CHF", "order": {"warehouse": "200"}}}})
+    second = mapping.for_shop(2)
+    assert mapping.for_shop(2) is second
+    assert (second.erp.currency, second.enrichment.defaults.warehouse) == ("CHF", "200")
+    assert (mapping.erp.currency, mapping.enrichment.defaults.warehouse) != ("CHF", "200")
+    assert mapping.for_shop(1) is mapping and mapping.for_shop(None) is mapping  # a shop not listed
+    assert parse_mapping({"shops": {2: {"currency": "CHF"}}}).for_shop(2) is not second  # per mapping

@@ -10,7 +10,7 @@ from typing import Any
 
 import pydantic
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
 from prestashop_infor.sync.errors import first_problem
 from prestashop_infor.sync.mapping.address import AddressRules
@@ -53,6 +53,7 @@ class Mapping(Section):
     stock: StockSettings = Field(default_factory=StockSettings)
     shops: dict[int, ShopRules] = Field(default_factory=dict)
     notifications: Notifications = Field(default_factory=Notifications)
+    _per_shop: dict[int, Mapping] = PrivateAttr(default_factory=dict)  # for_shop's, made once each
 
     @field_validator("shops")
     @classmethod
@@ -61,16 +62,22 @@ class Mapping(Section):
 
     def for_shop(self, shop_id: int | None) -> Mapping:
         """The mapping as one shop of a multistore sees it: its ERP currency, its stock rules, its
-        order-head values under the enrichment defaults (``shops``); itself for a shop not listed."""
-        shop = self.shops.get(int(shop_id or 0))
+        order-head values under the enrichment defaults (``shops``); itself for a shop not listed.
+        Made once per shop (the mapping is frozen): a year's reconciliation asks once per order."""
+        key = int(shop_id or 0)
+        shop = self.shops.get(key)
         if shop is None:
             return self
-        defaults = self.enrichment.defaults.model_copy(update=shop.order.model_dump(exclude_none=True))
-        return self.model_copy(update={
-            "erp": self.erp.model_copy(update={"currency": shop.currency or self.erp.currency}),
-            "stock": shop.stock or self.stock,
-            "enrichment": self.enrichment.model_copy(update={"defaults": defaults}),
-        })  # fmt: skip
+        made = self._per_shop.get(key)
+        if made is None:
+            defaults = self.enrichment.defaults.model_copy(update=shop.order.model_dump(exclude_none=True))
+            made = self.model_copy(update={
+                "erp": self.erp.model_copy(update={"currency": shop.currency or self.erp.currency}),
+                "stock": shop.stock or self.stock,
+                "enrichment": self.enrichment.model_copy(update={"defaults": defaults}),
+            })  # fmt: skip
+            self._per_shop[key] = made
+        return made
 
     def stock_of(self, shop_id: int | None) -> StockSettings:
         """The stock rules of a shop: its own (``shops``), else the mapping's."""
