@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -453,3 +454,16 @@ def test_dates_are_read_as_ymd8_and_nothing_else():
     for bad in ("2026131", "20261301", "20250229", "2026-01-31", "２０２６０１３１", "202601311"):
         with pytest.raises(M3RecordError, match="DT is not a date YYYYMMDD"):
             m3_date({"DT": bad}, "DT")
+
+
+def test_m3_errors_cross_a_process_whole():
+    refused = M3TransactionError("OIS100MI", "GetHead", code="XAU0008", field="CONO",
+                                 message="Not authorized for company 300", http_status=400)  # fmt: skip
+    gateway = M3GatewayError("OIS100MI", "Confirm", 504, "timeout", may_have_committed=True)
+    for error in (refused, M3CompanyError(refused, 300), gateway):
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is type(error) and str(again) == str(error)
+    again = pickle.loads(pickle.dumps(M3CompanyError(refused, 300)))
+    assert (again.company, again.refused.code, again.refused.field, again.refused.http_status) == (
+        300, "XAU0008", "CONO", 400)  # fmt: skip
+    assert pickle.loads(pickle.dumps(gateway)).may_have_committed is True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class M3Error(Exception):
     """Base class of every error calling M3."""
@@ -33,6 +35,12 @@ class M3TransactionError(M3Error):
             f"{program}/{transaction} failed: {code or 'no code'}{where}: {message or 'no message'}"
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its parts when it crosses a process (pickle), not from the joined text
+        fields = {"code": self.code, "field": self.field, "message": self.message,
+                  "error_type": self.error_type, "http_status": self.http_status}  # fmt: skip
+        return _rebuilt, (type(self), (self.program, self.transaction), fields)
+
 
 class M3GatewayError(M3Error):
     """The gateway answered with a transport-level failure (403/404/405, or 429/5xx after the retries).
@@ -46,12 +54,17 @@ class M3GatewayError(M3Error):
         self.program = program
         self.transaction = transaction
         self.status = status
+        self.detail = detail
         self.may_have_committed = may_have_committed
         status_text = f"HTTP {status}" if status is not None else "no response"
         hint = (
             " (the write may have been committed in M3: look before retrying)" if may_have_committed else ""
         )
         super().__init__(f"{program}/{transaction}: gateway {status_text}: {detail}{hint}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = {"may_have_committed": self.may_have_committed}
+        return _rebuilt, (type(self), (self.program, self.transaction, self.status, self.detail), fields)
 
 
 class M3CompanyError(M3Error):
@@ -60,7 +73,7 @@ class M3CompanyError(M3Error):
     failure. ``company`` is the ``cono`` sent (None: the user's default)."""
 
     def __init__(self, refused: M3TransactionError, company: str | int | None):
-        self.refused = refused
+        self.refused = refused  # M3's own error
         self.company = company
         asked = f"company {company}" if company is not None else "the API user's default company"
         super().__init__(
@@ -68,3 +81,10 @@ class M3CompanyError(M3Error):
             "the mapping's erp.company (none: the user's default in MNS150), and the user must be "
             "authorized for it in M3"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.refused, self.company)
+
+
+def _rebuilt(cls: type[M3Error], args: tuple[Any, ...], fields: dict[str, Any]) -> M3Error:
+    return cls(*args, **fields)
