@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -467,3 +467,36 @@ def test_m3_errors_cross_a_process_whole():
     assert (again.company, again.refused.code, again.refused.field, again.refused.http_status) == (
         300, "XAU0008", "CONO", 400)  # fmt: skip
     assert pickle.loads(pickle.dumps(gateway)).may_have_committed is True
+
+
+def test_a_second_company_of_the_tenant_keeps_records_of_its_own(tenant, http):
+    """M3 keeps items, customers and orders per company; one token serves every company of the
+    tenant and ``cono`` names the one a call runs in (the single call, the bulk request, v1 too)."""
+    other = tenant.add_company("200", divi="BBB")
+    other.add_item("BOWL-1", "Bowl", "4.00")
+    other.add_customer("C200000001", "Lyon shop")
+    creds = IonApiCredentials.from_dict(tenant.ionapi(BASE))
+    with M3Client(creds, http_client=http) as default, M3Client(creds, http_client=http, company=200) as m3:
+        assert m3.execute_one("MMS200MI", "Get", ITNO="BOWL-1")["ITDS"] == "Bowl"
+        with pytest.raises(M3TransactionError):
+            default.execute("MMS200MI", "Get", ITNO="BOWL-1")  # company 100 has no such item
+        with pytest.raises(M3TransactionError):
+            m3.execute("MMS200MI", "Get", ITNO="SKU-1")  # nor 200 company 100's
+        head = m3.execute_one("OIS100MI", "AddBatchHead", CUNO="C200000001", CUOR="PS-200")
+        assert head["ORNO"] in other.batch_orders and head["ORNO"] not in tenant.batch_orders
+        (line,) = m3.bulk([("OIS100MI", "AddBatchLine", {"ORNO": head["ORNO"], "ITNO": "BOWL-1", "ORQT": 2})])
+        assert line.ok and other.batch_orders[head["ORNO"]].lines
+        user = m3.execute_one("OIS100MI", "GetUserInfo")
+        assert (user["ZDCONO"], user["ZDDIVI"]) == ("200", "BBB")
+        assert default.execute_one("OIS100MI", "GetUserInfo")["ZDCONO"] == "100"
+    token = default.tokens.access_token()
+    v1 = http.get(f"{BASE}/SANDBOX_TST/M3/m3api-rest/execute/MMS200MI/Get",
+                  params={"ITNO": "BOWL-1", "cono": "200"}, headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    assert v1.status_code == 200 and "Bowl" in v1.text
+    ticked = []
+    other.tick = lambda: ticked.append("200") or 0  # the clock moves every company's lifecycle
+    tenant.clock.advance(timedelta(minutes=1))
+    assert ticked == ["200"]
+    for cono in ("100", "2000", "AB"):
+        with pytest.raises(ValueError):
+            tenant.add_company(cono)

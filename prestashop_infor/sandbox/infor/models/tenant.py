@@ -66,7 +66,9 @@ def _read_plan(program: str, transaction: str, rule: ReadRule) -> ReadPlan:
 
 
 class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl, PriceLists):
-    """One M3 tenant (company 100, division AAA) behind its ION API gateway."""
+    """One M3 tenant (company 100, division AAA) behind its ION API gateway. More companies of the
+    same tenant (``add_company``) share its gateway and clock and keep records of their own; a call
+    names one with ``cono`` (none: this one, the API user's default)."""
 
     def __init__(
         self,
@@ -124,6 +126,7 @@ class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl, PriceLists):
         self.programs: dict[str, Program] = {cls.name: cls(self) for cls in PROGRAMS}
         self.reader = ReadEngine(self)
         self.handlers: dict[tuple[str, str], Handler] = self._handlers()
+        self.companies: dict[str, M3Tenant] = {cono: self}  # shared by every company of the tenant
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -131,6 +134,35 @@ class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl, PriceLists):
         """Run every lifecycle step that is due on the tenant clock: the orders', then the returns'."""
         with self._lock:
             return super().tick() + self.credit_due_returns()
+
+    # -- companies -----------------------------------------------------------------------------
+
+    def add_company(self, cono: str, divi: str = "AAA") -> M3Tenant:
+        """Another company of this tenant, empty: its own items, warehouses, customers, orders...
+        behind the same gateway (one token serves every company) and on the same clock."""
+        if not cono.isdigit() or len(cono) > 3:
+            raise ValueError(f"an M3 company is 1 to 3 digits, got {cono!r}")
+        if cono in self.companies:
+            raise ValueError(f"company {cono} exists already")
+        company = M3Tenant(self.tenant, clock=self.clock, lifecycle=self.lifecycle, cono=cono, divi=divi,
+                           seed=self.seed)  # fmt: skip
+        company.gateway = self.gateway
+        company.companies = self.companies
+        self.companies[cono] = company
+        self.clock.on_advance = self._tick_companies  # the new company took the clock's callback
+        return company
+
+    def company(self, cono: str | None) -> M3Tenant:
+        """The company a call runs in: ``cono``, or with none the API user's default (this one)."""
+        if cono in (None, ""):
+            return self
+        found = self.companies.get(str(cono))
+        if found is None:
+            raise M3Failure("XAU0008", f"Not authorized for company {cono}", "CONO")
+        return found
+
+    def _tick_companies(self) -> int:
+        return sum(company.tick() for company in list(self.companies.values()))
 
     def write_ionapi(self, path: str | Path, base_url: str) -> Path:
         """Write a `.ionapi` file pointing ``iu``/``pu`` at this emulator served on ``base_url``."""

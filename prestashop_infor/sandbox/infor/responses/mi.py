@@ -92,9 +92,7 @@ class MiRoutes:
         """One transaction -> its ``results[]`` entry (records or error fields)."""
         entry: dict[str, Any] = {"transaction": transaction}
         try:
-            if opts.cono not in (None, "", self.m3.cono):
-                raise M3Failure("XAU0008", f"Not authorized for company {opts.cono}", "CONO")
-            records = self.m3.execute(
+            records = self.m3.company(opts.cono).execute(
                 program, transaction, fields, dateformat=opts.dateformat, maxrecs=opts.maxrecs
             )
             entry["records"] = self._shape(program, transaction, records, opts)
@@ -247,7 +245,7 @@ class MiRoutes:
         }
         try:
             opts = Options(dict(request.query_params), self.m3.default_maxrecs)
-            records = self.m3.execute(program, transaction, fields, maxrecs=opts.maxrecs)
+            records = self.m3.company(opts.cono).execute(program, transaction, fields, maxrecs=opts.maxrecs)
             records = self._shape(program, transaction, records, opts)
         except M3Failure as failure:
             return JSONResponse(
