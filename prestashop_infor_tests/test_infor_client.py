@@ -493,6 +493,15 @@ def test_a_second_company_of_the_tenant_keeps_records_of_its_own(tenant, http):
     v1 = http.get(f"{BASE}/SANDBOX_TST/M3/m3api-rest/execute/MMS200MI/Get",
                   params={"ITNO": "BOWL-1", "cono": "200"}, headers={"Authorization": f"Bearer {token}"})  # fmt: skip
     assert v1.status_code == 200 and "Bowl" in v1.text
+    # the sandbox's hooks act on the company ?cono= names (none: the tenant's default)
+    other.add_warehouse("200", "Lyon")
+    moved = http.post("/_sandbox/stock?cono=200", json={"item": "BOWL-1", "quantity": 7, "warehouse": "200"})
+    assert moved.status_code == 200 and other.balances[("200", "BOWL-1")].on_hand == 7
+    assert ("200", "BOWL-1") not in tenant.balances
+    state = http.get("/_sandbox/state?cono=200&balances=1").json()
+    assert state["balances"] == [{"WHLO": "200", "ITNO": "BOWL-1", "AV01": "7"}]
+    unknown = http.post("/_sandbox/stock?cono=300", json={"item": "BOWL-1", "quantity": 1})
+    assert unknown.status_code == 404 and "no company 300" in unknown.json()["error_description"]
     ticked = []
     other.tick = lambda: ticked.append("200") or 0  # the clock moves every company's lifecycle
     tenant.clock.advance(timedelta(minutes=1))

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from prestashop_infor.sandbox.infor.models import Fault, M3Failure, M3Tenant
 from prestashop_infor.sandbox.infor.models.values import MSG_NOT_FOUND, dec
-from prestashop_infor.sandbox.infor.responses.wire import flag, gateway_error
+from prestashop_infor.sandbox.infor.responses.wire import flag, gateway_error, in_company
 
 
 class SandboxHooks:
@@ -40,23 +40,23 @@ class SandboxHooks:
             {"error": failure.code, "field": failure.field, "message": failure.message}, status_code=409
         )
 
-    async def sandbox_state(self, request: Request) -> Response:
-        summary = self.m3.summary()
+    @in_company
+    async def sandbox_state(self, request: Request, m3: M3Tenant) -> Response:
+        summary = m3.summary()
         if flag(request.query_params.get("paid"), False):  # ?paid=1: which orders are paid, by CUOR
-            with self.m3.lock():
+            with m3.lock():
                 summary["paid_orders"] = sorted(
                     order.cuor
-                    for order in self.m3.orders.values()
-                    if order.invoice is not None and self.m3.invoices[order.invoice].reco == "9"
+                    for order in m3.orders.values()
+                    if order.invoice is not None and m3.invoices[order.invoice].reco == "9"
                 )
         if flag(request.query_params.get("orders"), False):  # ?orders=1: each order's phase, by CUOR
-            with self.m3.lock():
-                summary["order_phases"] = {o.cuor: o.phase for o in self.m3.orders.values() if o.cuor}
+            with m3.lock():
+                summary["order_phases"] = {o.cuor: o.phase for o in m3.orders.values() if o.cuor}
         if flag(request.query_params.get("balances"), False):  # ?balances=1: AV01 per warehouse and item
-            with self.m3.lock():
+            with m3.lock():
                 summary["balances"] = [
-                    {"WHLO": b.whlo, "ITNO": b.itno, "AV01": str(b.allocatable)}
-                    for b in self.m3.balances.values()
+                    {"WHLO": b.whlo, "ITNO": b.itno, "AV01": str(b.allocatable)} for b in m3.balances.values()
                 ]
         return JSONResponse(summary)
 
@@ -71,12 +71,13 @@ class SandboxHooks:
         now = self.m3.clock.advance(timedelta(seconds=seconds))
         return JSONResponse({"now": now.isoformat(), **self.m3.summary()})
 
-    async def sandbox_order(self, request: Request) -> Response:
+    @in_company
+    async def sandbox_order(self, request: Request, m3: M3Tenant) -> Response:
         orno, action = request.path_params["orno"], request.path_params["action"]
         try:
             body = await self._json(request)
-            with self.m3.lock():
-                self.m3.tick()
+            with m3.lock():
+                m3.tick()
                 if action == "ship":
                     lines = body.get("lines")
                     if lines is not None and not (
@@ -85,35 +86,36 @@ class SandboxHooks:
                         return gateway_error(
                             400, "Bad Request", 'expected {"lines": [1, 2], "tracking_number": "..."}'
                         )
-                    delivery = self.m3.ship_now(orno, body.get("tracking_number"), lines=lines)
+                    delivery = m3.ship_now(orno, body.get("tracking_number"), lines=lines)
                     return JSONResponse(
                         {"ORNO": orno, "DLIX": delivery.dlix, "CONN": delivery.conn, "ETRN": delivery.etrn}
                     )
-                order = self.m3._order(orno)
+                order = m3._order(orno)
                 if action == "invoice":
-                    invoice = self.m3.invoice_order(order)
+                    invoice = m3.invoice_order(order)
                     return JSONResponse(
                         {"ORNO": orno, "IVNO": invoice.ivno, "YEA4": invoice.yea4, "AMT1": str(invoice.gross)}
                     )
                 if action == "pay":
                     if order.invoice is None:
                         raise M3Failure("EMI0203", f"Order {orno} is not invoiced", "ORNO")
-                    invoice = self.m3.invoices[order.invoice]
-                    self.m3.pay_invoice(invoice, invoice.remaining, self.m3.today())
+                    invoice = m3.invoices[order.invoice]
+                    m3.pay_invoice(invoice, invoice.remaining, m3.today())
                     return JSONResponse({"ORNO": orno, "CINO": invoice.cino, "RECO": invoice.reco})
                 if action == "cancel":
-                    self.m3.cancel_order(order)
+                    m3.cancel_order(order)
                     return JSONResponse({"ORNO": orno, "STAT": order.stat})
         except M3Failure as failure:
             return self._hook_error(failure)
         return gateway_error(404, "Not Found", f"unknown order action {action!r}")
 
-    async def sandbox_release_batch(self, request: Request) -> Response:
+    @in_company
+    async def sandbox_release_batch(self, request: Request, m3: M3Tenant) -> Response:
         """A person in M3 releases a batch order held for credit (status 30): it becomes a customer
         order as ``Confirm`` makes one, whatever the limit. 404 for an unknown batch order, 400 for
         one not held."""
         try:
-            batch = self.m3.release_credit_hold(request.path_params["orno"])
+            batch = m3.release_credit_hold(request.path_params["orno"])
         except M3Failure as failure:
             return JSONResponse(
                 {"error": failure.code, "field": failure.field, "message": failure.message},
@@ -121,7 +123,8 @@ class SandboxHooks:
             )
         return JSONResponse({"ORNO": batch.orno, "STAT": batch.stat, "ORNR": batch.ornr})
 
-    async def sandbox_customer_credit(self, request: Request) -> Response:
+    @in_company
+    async def sandbox_customer_credit(self, request: Request, m3: M3Tenant) -> Response:
         """Set a customer's credit limit (CRL3, ``"limit"``: a number of at least 0, 0 = no limit)
         and/or customer stop (BLCD, ``"stop"``: true or false), as a person would in CRS610.
         Answers the customer's credit data and exposure; 404 for an unknown customer."""
@@ -150,23 +153,24 @@ class SandboxHooks:
         if "stop" in body and not isinstance(stop, bool):
             return gateway_error(400, "Bad Request", f"stop must be true or false, got {stop!r}: {usage}")
         cuno = request.path_params["cuno"]
-        with self.m3.lock():
-            self.m3.tick()
-            customer = self.m3.customers.get(cuno)
+        with m3.lock():
+            m3.tick()
+            customer = m3.customers.get(cuno)
             if customer is None:
                 return gateway_error(404, "Not Found", f"Customer number {cuno} does not exist")
-            self.m3.set_credit(customer, limit=limit, stop=stop)
-            receivables = self.m3.open_receivables(cuno)
-            orders = self.m3.order_value_not_invoiced(cuno)
+            m3.set_credit(customer, limit=limit, stop=stop)
+            receivables = m3.open_receivables(cuno)
+            orders = m3.order_value_not_invoiced(cuno)
             return JSONResponse({"CUNO": cuno, "CRL3": dec(customer.credit_limit), "BLCD": "1" if customer.credit_stop else "0",
                                  "TOIN": dec(receivables), "TBLG": dec(orders), "exposure": dec(receivables + orders)})  # fmt: skip
 
-    async def sandbox_stock(self, request: Request) -> Response:
+    @in_company
+    async def sandbox_stock(self, request: Request, m3: M3Tenant) -> Response:
         try:
             body = await self._json(request)
             quantity = Decimal(str(body["quantity"]))
-            balance = self.m3.adjust_stock(
-                str(body.get("warehouse", self.m3.default_warehouse)), str(body["item"]), quantity
+            balance = m3.adjust_stock(
+                str(body.get("warehouse", m3.default_warehouse)), str(body["item"]), quantity
             )
         except M3Failure as failure:
             return self._hook_error(failure)

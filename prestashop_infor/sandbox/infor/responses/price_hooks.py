@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from prestashop_infor.sandbox.infor.models import M3Failure, M3Tenant
 from prestashop_infor.sandbox.infor.models.values import MSG_NOT_FOUND, MSG_UNKNOWN_ITEM, dec
-from prestashop_infor.sandbox.infor.responses.wire import gateway_error
+from prestashop_infor.sandbox.infor.responses.wire import gateway_error, in_company
 
 USAGE = (
     'expected {"price_list": "B2B", "currency": "EUR", "item": "SKU-1", "price": "8.50"} and optionally '
@@ -56,7 +56,8 @@ class PriceHooks:
     def __init__(self, tenant: M3Tenant):
         self.m3 = tenant
 
-    async def set_price(self, request: Request) -> Response:
+    @in_company
+    async def set_price(self, request: Request, m3: M3Tenant) -> Response:
         try:
             body = await request.json()
             if not isinstance(body, dict):
@@ -75,10 +76,11 @@ class PriceHooks:
             fvdt = None if valid_from is None else datetime.strptime(str(valid_from), "%Y%m%d").date()
         except ValueError as problem:  # a JSON error is a ValueError too
             return gateway_error(400, "Bad Request", f"{problem}: {USAGE}")
-        return self._set(prrf, cucd, itno, price, cuno, fvdt, quantity)
+        return self._set(m3, prrf, cucd, itno, price, cuno, fvdt, quantity)
 
+    @staticmethod
     def _set(
-        self,
+        m3: M3Tenant,
         prrf: str,
         cucd: str,
         itno: str,
@@ -87,10 +89,10 @@ class PriceHooks:
         fvdt: date | None,
         quantity: Decimal | None,
     ) -> Response:
-        with self.m3.lock():
-            self.m3.tick()
+        with m3.lock():
+            m3.tick()
             try:
-                plist, line = self.m3.set_price(prrf, cucd, itno, price, cuno=cuno, fvdt=fvdt, qtyl=quantity)
+                plist, line = m3.set_price(prrf, cucd, itno, price, cuno=cuno, fvdt=fvdt, qtyl=quantity)
             except M3Failure as failure:
                 status = 404 if failure.code in (MSG_NOT_FOUND, MSG_UNKNOWN_ITEM) else 409
                 return JSONResponse(

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from prestashop_infor.sandbox.infor.models import M3Failure, M3Tenant
+from prestashop_infor.sandbox.infor.responses.wire import in_company
 
 
 class ReturnHooks:
@@ -15,12 +16,13 @@ class ReturnHooks:
     def __init__(self, tenant: M3Tenant):
         self.m3 = tenant
 
-    async def receive(self, request: Request) -> Response:
+    @in_company
+    async def receive(self, request: Request, m3: M3Tenant) -> Response:
         """The goods come back (stock up, lines 22; nothing for a credit-only return) and a credit
         note is made: answers its number and amounts, 409 with M3's error when it cannot be."""
         repn = request.path_params["repn"]
         try:
-            credit = self.m3.receive_return_now(repn)
+            credit = m3.receive_return_now(repn)
         except M3Failure as failure:
             return JSONResponse(
                 {"error": failure.code, "field": failure.field, "message": failure.message}, status_code=409

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 
 def gateway_error(status: int, error: str, description: str = "", headers: dict[str, str] | None = None):
@@ -26,3 +29,22 @@ def flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in ("true", "1", "yes")
+
+
+def in_company(
+    hook: Callable[[Any, Request, Any], Awaitable[Response]],
+) -> Callable[[Any, Request], Awaitable[Response]]:
+    """A hook of the records of one company: the one ``?cono=`` names (none: the tenant's default,
+    ``self.m3``), passed to the hook as ``m3``; a company the tenant does not have is a 404."""
+
+    @functools.wraps(hook)
+    async def run(self: Any, request: Request) -> Response:
+        cono = request.query_params.get("cono")
+        company = self.m3.companies.get(cono) if cono else self.m3
+        if company is None:
+            return gateway_error(
+                404, "Not Found", f"no company {cono} in this tenant ({', '.join(self.m3.companies)})"
+            )
+        return await hook(self, request, company)
+
+    return run
