@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from prestashop_infor.sandbox.infor.models.values import M3Failure
+
 
 def gateway_error(status: int, error: str, description: str = "", headers: dict[str, str] | None = None):
     """A gateway error body, ``{"error": ..., "error_description": ...}``, with its status."""
@@ -40,8 +42,9 @@ def in_company(
     @functools.wraps(hook)
     async def run(self: Any, request: Request) -> Response:
         cono = request.query_params.get("cono")
-        company = self.m3.companies.get(cono) if cono else self.m3
-        if company is None:
+        try:
+            company = self.m3.company(cono)  # what an MI call with this cono runs in
+        except M3Failure:
             return gateway_error(
                 404, "Not Found", f"no company {cono} in this tenant ({', '.join(self.m3.companies)})"
             )
