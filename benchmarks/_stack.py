@@ -95,6 +95,7 @@ class EventLaneStack:
     seeded_orders: int = 20
     schedules: bool = False
     sensors: bool = True
+    daemon: bool = True  # False: the sandbox and the receiver alone (the webhooks reach the inbox)
     processes: dict[str, subprocess.Popen[Any]] = field(default_factory=dict)
     launches: dict[str, tuple[list[str], dict[str, str], Path | None]] = field(default_factory=dict)
 
@@ -161,6 +162,8 @@ class EventLaneStack:
         answer = httpx.post(f"{self.shop_url}/_sandbox/webhooks/faults", json={"retry_delays": RETRY_DELAYS},
                             timeout=30)  # fmt: skip
         answer.raise_for_status()
+        if not self.daemon:
+            return self
         self._start(
             "daemon",
             [cli, "daemon", "-w", str(PROJECT / "workspace.yaml")],

@@ -3,8 +3,8 @@
 
 A run of ``order_sync_job`` is made to hold the ``infor_erp`` pool: M3 answers none of its
 ``OIS100MI`` calls (the emulator's hang fault, longer than every timeout). Then
-- its run worker is killed (SIGKILL), or
-- the daemon is killed with its code server and runs (SIGKILL) and started again, or
+- its run worker is killed (SIGKILL), and in the same stack later
+- the daemon is killed with its code server and runs (SIGKILL) and started again; or
 - nothing is killed, and the run reaches its maximum runtime (``dagster/max_runtime``).
 Each time the run ends failed, the slot is free, and a new run writes the orders to M3 within 60 s.
 Without the fixes the slot stayed claimed by the ended run and every later run waited for ever.
@@ -77,49 +77,49 @@ def _worker_pid(home: Path, run_id: str) -> int:
         return wait_for(lambda: worker_pid(instance, run_id), 30, f"the worker of run {run_id}")
 
 
-def _hold_the_pool(stack, m3_call, store: Store) -> tuple[list[int], str]:
-    """A warm-up order through the lane, then an order whose run hangs on M3 in the ERP pool."""
-    warm = stack.place_orders(1, seed=1)
-    wait_for(lambda: stack.bound_at(store, warm), 120, f"the warm-up order {warm} to reach M3")
+def _hold_the_pool(stack, m3_call, store: Store, seed: int) -> tuple[list[int], str]:
+    """An order whose run hangs on M3 in the ERP pool: the order and the run holding the slot (once
+    the runs before it have let the pool go)."""
+    wait_for(lambda: _holder(stack.dagster_home) is None, 60, "the infor_erp pool to be free")
     m3_call(stack, "faults", HANG)
-    stuck = stack.place_orders(1, seed=2)
+    stuck = stack.place_orders(1, seed=seed)
     holder = wait_for(lambda: _holder(stack.dagster_home), 60, "a run to hold the infor_erp pool")
     return stuck, holder
 
 
-def _orders_reach_m3_after(stack, m3_call, store: Store, stuck: list[int], held_by: str, seconds: float):
+def _orders_reach_m3_after(stack, store: Store, stuck: list[int], held_by: str, seed: int, seconds: float):
     """The held run failed and freed its slot; a new order's run writes every pending order to M3."""
-    status, _ = wait_for(
-        lambda: (s := _run(stack.dagster_home, held_by))[0] == dg.DagsterRunStatus.FAILURE and s,
+    wait_for(
+        lambda: _run(stack.dagster_home, held_by)[0] == dg.DagsterRunStatus.FAILURE,
         seconds,
         f"run {held_by} to be failed",
     )
     wait_for(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
-    fresh = stack.place_orders(1, seed=3)
+    fresh = stack.place_orders(1, seed=seed)
     wait_for(lambda: len(stack.bound_at(store, stuck + fresh)) == 2, seconds, "both orders to reach M3")
 
 
-def test_a_killed_run_worker_holding_the_erp_pool_holds_nothing(stack_class, tmp_path: Path):
+def test_a_killed_run_worker_or_daemon_holding_the_erp_pool_holds_nothing(stack_class, tmp_path: Path):
+    """One stack, the two kills one after the other: each time the lane takes up the held order."""
     EventLaneStack, m3_call = stack_class
     with EventLaneStack(tmp_path, seeded_orders=3) as stack, Store.from_url(stack.store_url) as store:
-        stuck, held_by = _hold_the_pool(stack, m3_call, store)
-        pid = _worker_pid(stack.dagster_home, held_by)
-        os.kill(pid, 9)
+        warm = stack.place_orders(1, seed=1)
+        wait_for(lambda: stack.bound_at(store, warm), 120, f"the warm-up order {warm} to reach M3")
+
+        # the run worker holding the slot is killed (SIGKILL)
+        stuck, held_by = _hold_the_pool(stack, m3_call, store, seed=2)
+        os.kill(_worker_pid(stack.dagster_home, held_by), 9)
         m3_call(stack, "faults", method="DELETE")
-        _orders_reach_m3_after(stack, m3_call, store, stuck, held_by, 60)
-    assert not processes_of_home(stack.dagster_home)
+        _orders_reach_m3_after(stack, store, stuck, held_by, seed=3, seconds=60)
 
-
-def test_a_daemon_killed_with_its_code_server_and_runs_holds_nothing(stack_class, tmp_path: Path):
-    EventLaneStack, m3_call = stack_class
-    with EventLaneStack(tmp_path, seeded_orders=3) as stack, Store.from_url(stack.store_url) as store:
-        stuck, held_by = _hold_the_pool(stack, m3_call, store)
+        # the daemon is killed with its code server and the run worker holding the slot (SIGKILL)
+        stuck, held_by = _hold_the_pool(stack, m3_call, store, seed=4)
         worker = _worker_pid(stack.dagster_home, held_by)
-        stack.kill("daemon")  # SIGKILL: the daemon, its code server, the run worker
+        stack.kill("daemon")
         wait_for(lambda: not is_running(worker), 10, f"the run worker {worker} to be gone with the daemon")
         m3_call(stack, "faults", method="DELETE")
         stack.restart("daemon")
-        _orders_reach_m3_after(stack, m3_call, store, stuck, held_by, 60)
+        _orders_reach_m3_after(stack, store, stuck, held_by, seed=5, seconds=60)
     assert not processes_of_home(stack.dagster_home)
 
 
