@@ -99,8 +99,9 @@ def test_a_first_visit_to_the_demo_ui_in_chromium(tmp_path: Path):
     executable = required(CHROMIUM)
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    # A month of history in both systems, so the reconciliation backfill has days to compare.
-    demo = Demo(tmp_path, tmp_path / "home", "--history-days", "30", "--orders-per-day", "20")
+    # Five days of history in both systems: the reconciliation backfill has its three days to compare
+    # (a small history: the demo seeds and reconciles it before the first run ends).
+    demo = Demo(tmp_path, tmp_path / "home", "--history-days", "5", "--orders-per-day", "5")
     started = time.monotonic()
     try:
         demo.wait_for_ui()
