@@ -8,11 +8,17 @@ default; none: the mapping's ``stock``); and ``order``, the order-head values of
 (M3 order type, warehouse, facility...: the enrichment defaults for that shop, which the enrichment
 rules still override). ``Mapping.for_shop`` is the mapping as one shop sees it. A shop not listed
 follows the mapping as a single shop does.
+
+Every shop works in the M3 company and division of ``erp``: a shop's own ``company`` or ``division``
+is refused by name (not as a misspelt key), since the lanes do not yet keep M3's company-bound and
+division-bound records (customers, items, stock, invoices) apart per shop.
 """
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
+
+from pydantic import Field, model_validator
 
 from prestashop_infor.sync.mapping.enrichment import OrderFields
 from prestashop_infor.sync.mapping.section import Section
@@ -24,6 +30,20 @@ class ShopRules(Section):
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")  # the ERP currency of its orders
     stock: StockSettings | None = None
     order: OrderFields = Field(default_factory=OrderFields)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_company(cls, data: Any) -> Any:
+        for key in NOT_YET:
+            if isinstance(data, dict) and key in data:
+                raise ValueError(
+                    f"a shop's own {key} is not supported yet: every shop works in the M3 {key} of "
+                    f"erp.{key} (docs/mapping.md, shops)"
+                )
+        return data
+
+
+NOT_YET = ("company", "division")  # keys a user may expect per shop, refused with their reason
 
 
 def check_shop_ids(shops: dict[int, ShopRules]) -> dict[int, ShopRules]:
