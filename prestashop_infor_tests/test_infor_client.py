@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import (
     IonApiCredentials,
@@ -24,6 +23,7 @@ from prestashop_infor.infor.client import _error_in
 from prestashop_infor.infor.models import ItemWarehouseBalance, M3RecordError, m3_date
 from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.serving import BackgroundServer
+from prestashop_infor_tests.in_process import in_process_client
 
 BASE = "http://testserver"
 ITEMS = [("SKU-1", "Mug", "9.90"), ("SKU-2", "Cup", "5.00"), ("SKU-3", "Plate", "12.50")]
@@ -36,7 +36,7 @@ def tenant():
 
 @pytest.fixture
 def http(tenant):
-    with TestClient(create_app(tenant)) as client:
+    with in_process_client(create_app(tenant)) as client:
         yield client
 
 

@@ -9,23 +9,24 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
 from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.sandbox.infor.models.values import MSG_CREDIT_LIMIT, MSG_CREDIT_STOP, MSG_NOT_EMULATED
+from prestashop_infor_tests.in_process import in_process_client
 from prestashop_infor_tests.test_infor_emulator_specs import check_outputs
 
 ITEMS = [("SKU-1", "Mug", "10.00"), ("SKU-2", "Cup", "5.00")]
 CUNO = "WEB0000001"
 
 
-def tenant_client(lifecycle: LifecycleSettings) -> tuple[M3Client, TestClient]:
+def tenant_client(lifecycle: LifecycleSettings) -> tuple[M3Client, httpx.Client]:
     tenant = seed_tenant(ITEMS, seed=5, lifecycle=lifecycle)
     for item, *_ in ITEMS:
         tenant.set_balance("100", item, 50)
-    http = TestClient(create_app(tenant))
+    http = in_process_client(create_app(tenant))
     return M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http), http
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
 from prestashop_infor.sandbox.infor import LifecycleSettings, M3Tenant, create_app, seed_tenant
@@ -16,6 +16,7 @@ from prestashop_infor.sandbox.infor.models.programs import PROGRAMS
 from prestashop_infor.sandbox.infor.models.reads import compile_read, family_fields
 from prestashop_infor.sandbox.infor.models.values import render
 from prestashop_infor.sandbox.infor.specs import GENERIC_TRANSACTIONS, READ_PREFIXES, load_specs
+from prestashop_infor_tests.in_process import in_process_client
 from prestashop_infor_tests.test_infor_emulator_specs import REGISTRY, check_outputs
 
 ITEMS = [("SKU-1", "Mug", "9.90"), ("SKU-2", "Large breakfast cup with saucer and a matching spoon", "5.00")]
@@ -35,12 +36,12 @@ def read_transactions() -> list[tuple[str, str]]:
 READS = read_transactions()
 
 
-def lifecycle_tenant() -> tuple[M3Tenant, M3Client, TestClient, dict[str, str]]:
+def lifecycle_tenant() -> tuple[M3Tenant, M3Client, httpx.Client, dict[str, str]]:
     """A tenant with one order driven from batch entry to payment through the MI programs, plus a
     rejected batch order, a customer address, order texts, stock and warehouse messages and a
     customer return advised for one of its lines."""
     tenant = seed_tenant(ITEMS, seed=3, lifecycle=LifecycleSettings.manual())
-    http = TestClient(create_app(tenant))
+    http = in_process_client(create_app(tenant))
     client = M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http)
     one = client.execute_one
     cuno = one("CRS610MI", "Add", CUTM="WEBTMPL", CUNM="Ada Lovelace", CUA1="1 Analytical St", MAIL="ada@example.com",

@@ -7,12 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
 from prestashop_infor.infor.models import BalanceChange, Delivery, Invoice, OrderHead, OrderLine, records_to
 from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.sync.mapping import load_mapping
+from prestashop_infor_tests.in_process import in_process_client
 
 VALID_LINE_STATUSES = {
     "05",
@@ -48,7 +48,7 @@ def make(lifecycle: LifecycleSettings):
     tenant = seed_tenant(ITEMS, seed=5, lifecycle=lifecycle)
     for item, *_ in ITEMS:
         tenant.set_balance("100", item, 10)
-    http = TestClient(create_app(tenant))
+    http = in_process_client(create_app(tenant))
     client = M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http)
     return tenant, client, http
 

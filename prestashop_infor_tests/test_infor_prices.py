@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
 from prestashop_infor.sandbox.infor import (
@@ -30,6 +30,7 @@ from prestashop_infor.sandbox.infor.models.values import (
     MSG_WRONG_STATE,
 )
 from prestashop_infor.sandbox.infor.seed import B2B
+from prestashop_infor_tests.in_process import in_process_client
 from prestashop_infor_tests.test_infor_emulator_specs import REGISTRY, check_outputs
 
 ITEMS = [("SKU-1", "Mug", "10.00"), ("SKU-2", "Cup", "5.00"), ("FREE", "Sample", "0")]
@@ -45,7 +46,7 @@ NEW_LIST = {"PRRF": "SPRING", "CUCD": "EUR", "FVDT": "20250301", "LVDT": "202505
 @pytest.fixture
 def world():
     tenant = seed_tenant(ITEMS, seed=7, lifecycle=LifecycleSettings.manual())
-    http = TestClient(create_app(tenant))
+    http = in_process_client(create_app(tenant))
     client = M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http)
     yield tenant, client, http
     http.close()
@@ -442,7 +443,7 @@ def test_the_hook_changes_one_price_as_a_person_would(world):
 )
 def test_the_hook_refuses(world, body, status):
     tenant: M3Tenant = world[0]
-    http: TestClient = world[2]
+    http: httpx.Client = world[2]
     answer = http.post("/_sandbox/prices", json=body)
     assert answer.status_code == status, answer.text
     assert tenant.price_list(B2B, "EUR", date(2025, 1, 1)).lines["SKU-1"].chno == 1

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
 from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
 from prestashop_infor.sync.mapping import load_mapping
+from prestashop_infor_tests.in_process import in_process_client
 
 ITEMS = [("SKU-1", "Mug", "10.00"), ("SKU-2", "Cup", "5.00")]
 PICK_AFTER = timedelta(minutes=2)  # released for picking (44) this long after full allocation
@@ -27,7 +28,7 @@ def m3():
     tenant = seed_tenant(ITEMS, seed=5, lifecycle=lifecycle)
     for item, *_ in ITEMS:
         tenant.set_balance("100", item, 10)
-    http = TestClient(create_app(tenant))
+    http = in_process_client(create_app(tenant))
     client = M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http)
     yield client, http
     http.close()
@@ -58,7 +59,7 @@ def allocated(client: M3Client, item: str) -> Decimal:
     return client.item_balance("100", item).allocated
 
 
-def advance(http: TestClient, delay: timedelta) -> None:
+def advance(http: httpx.Client, delay: timedelta) -> None:
     assert http.post("/_sandbox/advance", json={"seconds": delay.total_seconds()}).status_code == 200
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.cli import _settings, build_parser
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
 from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
+from prestashop_infor_tests.in_process import in_process_client
 
 ITEMS = [("SKU-1", "Mug", "10.00"), ("SKU-2", "Cup", "5.00"), ("SKU-3", "Plate", "20.00")]
 PICK_AFTER = timedelta(minutes=2)  # allocated -> the first delivery released for picking (44)
@@ -30,7 +31,7 @@ def tenant_with(split_share: float, ship_after: timedelta | None = SHIP_AFTER, s
     tenant = seed_tenant(ITEMS, seed=5, lifecycle=lifecycle)
     for item, *_ in ITEMS:
         tenant.set_balance("100", item, stock)
-    http = TestClient(create_app(tenant))
+    http = in_process_client(create_app(tenant))
     client = M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http)
     return client, http
 
@@ -83,7 +84,7 @@ def delivery_head(client: M3Client, dlix: str) -> dict[str, str]:
     return client.execute_one("MWS410MI", "GetHead", DLIX=dlix)
 
 
-def advance(http: TestClient, delay: timedelta) -> None:
+def advance(http: httpx.Client, delay: timedelta) -> None:
     assert http.post("/_sandbox/advance", json={"seconds": delay.total_seconds()}).status_code == 200
 
 
@@ -177,7 +178,7 @@ def test_which_orders_split_is_fixed_by_the_order_number():
     assert all(split_orders(1.0, 5)) and not any(split_orders(0.0, 5))
 
 
-def ship(http: TestClient, orno: str, **body) -> dict:
+def ship(http: httpx.Client, orno: str, **body) -> dict:
     response = http.post(f"/_sandbox/orders/{orno}/ship", json=body)
     assert response.status_code == 200, response.text
     return response.json()

@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3TransactionError
 from prestashop_infor.infor.models import Invoice
 from prestashop_infor.sandbox.infor import LifecycleSettings, create_app, seed_tenant
+from prestashop_infor_tests.in_process import in_process_client
 from prestashop_infor_tests.test_infor_emulator_specs import check_outputs
 
 ITEMS = [("SKU-1", "Mug", "10.00"), ("SKU-2", "Cup", "5.00")]
@@ -22,11 +23,11 @@ CUNO = "WEB0000001"
 CREDIT_AFTER = timedelta(minutes=30)
 
 
-def tenant_client(lifecycle: LifecycleSettings) -> tuple[M3Client, TestClient]:
+def tenant_client(lifecycle: LifecycleSettings) -> tuple[M3Client, httpx.Client]:
     tenant = seed_tenant(ITEMS, seed=5, lifecycle=lifecycle)
     for item, *_ in ITEMS:
         tenant.set_balance("100", item, 10)
-    http = TestClient(create_app(tenant))
+    http = in_process_client(create_app(tenant))
     return M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http), http
 
 
@@ -48,7 +49,7 @@ def place(client: M3Client, cuor: str, lines: list[tuple[str, int]], cuno: str =
     return client.execute_one("OIS100MI", "GetOrderNo", ORNO=temporary)["ORNR"]
 
 
-def delivered(client: M3Client, http: TestClient, cuor: str, *, invoiced: bool = True) -> str:
+def delivered(client: M3Client, http: httpx.Client, cuor: str, *, invoiced: bool = True) -> str:
     """An order of 3 SKU-1 at 10.00 and 2 SKU-2 at 5.00, shipped (66) and by default invoiced (77)."""
     orno = place(client, cuor, [("SKU-1", 3), ("SKU-2", 2)])
     assert http.post(f"/_sandbox/orders/{orno}/ship", json={}).status_code == 200
@@ -78,7 +79,7 @@ def returns_state(client: M3Client, repn: str) -> tuple[dict[str, str], list[dic
     return read(client, "GetHead", WHLO="100", REPN=repn)[0], read(client, "LstLine", WHLO="100", REPN=repn)
 
 
-def receive(http: TestClient, repn: str):
+def receive(http: httpx.Client, repn: str):
     return http.post(f"/_sandbox/returns/{repn}/receive")
 
 

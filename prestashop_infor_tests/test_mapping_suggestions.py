@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from starlette.testclient import TestClient
 
 from prestashop_infor.cli import main
 from prestashop_infor.infor import IonApiCredentials, M3Client
@@ -31,6 +30,7 @@ from prestashop_infor.sync.mapping_suggestions import (
     suggest,
     suggest_mapping,
 )
+from prestashop_infor_tests.in_process import in_process_client
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DRAFT_REFUSED = (
@@ -43,7 +43,7 @@ def sandbox():
     """The sandbox shop and its M3 tenant in process, with clients on both."""
     shop = seed_shop(seed=42, orders=60, now=NOW)
     tenant = seed_tenant_from_shop(shop, lifecycle=LifecycleSettings.manual())
-    with TestClient(shop_app(shop)) as shop_http, TestClient(m3_app(tenant)) as m3_http:
+    with in_process_client(shop_app(shop)) as shop_http, in_process_client(m3_app(tenant)) as m3_http:
         prestashop = PrestashopClient(
             "http://testserver", DEFAULT_API_KEY, http_client=shop_http, backoff=0.001
         )

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient
@@ -30,6 +29,7 @@ from prestashop_infor.sync import dead_letters
 from prestashop_infor.sync.customers import customer_number
 from prestashop_infor.sync.mapping import parse_mapping
 from prestashop_infor.sync.orders import ShopLookups, bound_orders_missing_in_m3, sync_order, sync_orders
+from prestashop_infor_tests.in_process import in_process_client
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LINES = [(1, 1, 2), (29, 0, 1), (30, 0, 3)]  # (product, combination, quantity): three lines an order
@@ -44,8 +44,8 @@ class World:
     def __init__(self, tmp_path: Path, *, lifecycle: LifecycleSettings | None = None):
         self.shop = seed_shop(seed=7, orders=3, now=NOW)
         self.tenant = seed_tenant_from_shop(self.shop, lifecycle=lifecycle or LifecycleSettings.manual())
-        self.shop_http = TestClient(shop_app(self.shop))
-        self.m3_http = TestClient(m3_app(self.tenant))
+        self.shop_http = in_process_client(shop_app(self.shop))
+        self.m3_http = in_process_client(m3_app(self.tenant))
         self.ps = PrestashopClient(
             "http://testserver", DEFAULT_API_KEY, http_client=self.shop_http, backoff=0.001
         )

@@ -1,4 +1,4 @@
-"""The client against the PrestaShop emulator: in process (starlette TestClient) and over a real
+"""The client against the PrestaShop emulator: in process (no socket: `in_process`) and over a real
 loopback socket (BackgroundServer). Paging completeness under concurrent order placement, the
 incremental read of §5.10, retries under injected faults, and the write flows of §6.6."""
 
@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.prestashop import (
     Order,
@@ -22,6 +21,7 @@ from prestashop_infor.prestashop import (
 )
 from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, create_app, seed_shop
 from prestashop_infor.serving import BackgroundServer
+from prestashop_infor_tests.in_process import in_process_client
 
 TIME_ZONE = "Europe/Paris"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -42,7 +42,7 @@ def make_shop(orders: int = 120) -> Shop:
 
 
 def in_process(shop: Shop, recorder: Recorder | None = None, **options: Any) -> PrestashopClient:
-    http = TestClient(create_app(shop))
+    http = in_process_client(create_app(shop))
     if recorder is not None:
         http.event_hooks = {"request": [recorder], "response": []}
     options = {"time_zone": TIME_ZONE, "page_size": 25, "backoff": 0.001, **options}
@@ -124,7 +124,7 @@ def test_get_and_missing_record(shop: Shop):
 def test_wrong_key_is_rejected_once():
     shop = make_shop(orders=5)
     recorder = Recorder()
-    http = TestClient(create_app(shop))
+    http = in_process_client(create_app(shop))
     http.event_hooks = {"request": [recorder], "response": []}
     wrong = "A" * 32
     client = PrestashopClient("http://testserver", wrong, http_client=http, backoff=0.001)
@@ -364,7 +364,7 @@ def test_get_keeps_falsy_fields_on_an_8x_shop():
         record = client.get("orders", order_id)
         assert client.ping() == "8.1.4"
     assert record is not None and record["gift"] == "0" and record["mobile_theme"] == "0"
-    http = TestClient(create_app(shop))
+    http = in_process_client(create_app(shop))
     single = http.get(
         f"/api/orders/{order_id}", headers={"Output-Format": "JSON"}, auth=(DEFAULT_API_KEY, "")
     )
@@ -380,7 +380,7 @@ def test_update_strips_read_only_fields():
     assert updated["price"] == "99.000000" and updated["name"] == product["name"]
     assert shop.record("products", 1)["price"] == "99.000000"
     # The same record sent back as read is refused by the shop with code 93 (§6.5).
-    raw = TestClient(create_app(shop)).put(
+    raw = in_process_client(create_app(shop)).put(
         "/api/products/1", content=xml_codec.render_entity("product", product), auth=(DEFAULT_API_KEY, "")
     )
     assert raw.status_code == 400 and [code for code, _ in xml_codec.parse_errors(raw.content)] == [93]

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client, M3GatewayError
 from prestashop_infor.prestashop import PrestashopClient
@@ -37,6 +36,7 @@ from prestashop_infor.sync.mapping import find_state, parse_mapping
 from prestashop_infor.sync.orders import ShopLookups, sync_orders
 from prestashop_infor.sync.prestashop_extraction import ORDERS, extract_changed
 from prestashop_infor.sync.trace import trace_order
+from prestashop_infor_tests.in_process import in_process_client
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LINES = [(1, 1, 2), (29, 0, 1), (30, 0, 3)]  # (product, combination, quantity): three lines an order
@@ -53,8 +53,8 @@ class World:
         self.shop = seed_shop(seed=7, orders=3, now=NOW)
         lifecycle = LifecycleSettings(pick_after=PICK_AFTER, ship_after=None, invoice_after=None)
         self.tenant = seed_tenant_from_shop(self.shop, lifecycle=lifecycle)
-        self.shop_http = TestClient(shop_app(self.shop))
-        self.m3_http = TestClient(m3_app(self.tenant))
+        self.shop_http = in_process_client(shop_app(self.shop))
+        self.m3_http = in_process_client(m3_app(self.tenant))
         self.ps = PrestashopClient("http://testserver", DEFAULT_API_KEY, http_client=self.shop_http,
                                    time_zone=TIME_ZONE, backoff=0.001)  # fmt: skip
         credentials = IonApiCredentials.from_dict(self.tenant.ionapi("http://testserver"))

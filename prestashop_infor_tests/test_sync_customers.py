@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, create_app, seed_tenant
@@ -17,6 +16,7 @@ from prestashop_infor.store import Store, id_map
 from prestashop_infor.store.tables import id_claims
 from prestashop_infor.sync import ValidationError, load_mapping
 from prestashop_infor.sync.customers import CustomerRecord, customer_number, normalize_email, upsert_customers
+from prestashop_infor_tests.in_process import in_process_client
 
 MAPPING = load_mapping()
 ADDRESS = {"CUNM": "Zoé Girard", "CUA1": "3 rue Moreau", "PONO": "69002", "TOWN": "Lyon", "CSCD": "FR"}
@@ -38,7 +38,7 @@ def count_adds(tenant) -> list[dict[str, str]]:
 @pytest.fixture
 def m3_in_process():
     tenant = seed_tenant([("SKU-1", "Mug", "10.00")], lifecycle=LifecycleSettings.manual())
-    http = TestClient(create_app(tenant))
+    http = in_process_client(create_app(tenant))
     client = M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http)
     yield tenant, client
     http.close()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient
@@ -48,6 +47,7 @@ from prestashop_infor.sync.prestashop_extraction import (
     extract_all,
     extract_changed,
 )
+from prestashop_infor_tests.in_process import in_process_client
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TIME_ZONE = "Europe/Paris"
@@ -64,8 +64,8 @@ class World:
     def __init__(self, tmp_path: Path):
         self.shop = seed_shop(seed=7, orders=3, now=NOW)
         self.tenant = seed_tenant_from_shop(self.shop, lifecycle=LifecycleSettings.manual())
-        self.shop_http = TestClient(shop_app(self.shop))
-        self.m3_http = TestClient(m3_app(self.tenant))
+        self.shop_http = in_process_client(shop_app(self.shop))
+        self.m3_http = in_process_client(m3_app(self.tenant))
         self.ps = PrestashopClient("http://testserver", DEFAULT_API_KEY, http_client=self.shop_http,
                                    backoff=0.001, time_zone=TIME_ZONE)  # fmt: skip
         credentials = IonApiCredentials.from_dict(self.tenant.ionapi("http://testserver"))
@@ -245,7 +245,7 @@ def test_upd_itm_basic_changes_the_descriptions_and_guards_the_change_number():
 
 def test_a_fault_matched_by_transaction_name_applies_to_bulk_requests_carrying_it():
     tenant = seed_tenant([("SKU-1", "Mug", "10.00")], lifecycle=LifecycleSettings.manual())
-    with TestClient(m3_app(tenant)) as http:
+    with in_process_client(m3_app(tenant)) as http:
         m3 = M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=http,
                       sleep=lambda _s: None)  # fmt: skip
         tenant.gateway.faults.append(Fault(502, match="CRS610MI/ChgBasicData", after_commit=True))

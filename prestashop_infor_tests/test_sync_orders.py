@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient, PrestashopUnavailable
@@ -28,6 +27,7 @@ from prestashop_infor.sync import load_mapping
 from prestashop_infor.sync.infor_extraction import extract_items
 from prestashop_infor.sync.mapping import parse_mapping
 from prestashop_infor.sync.orders import ShopLookups, sync_order, sync_orders
+from prestashop_infor_tests.in_process import in_process_client
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -38,8 +38,8 @@ class World:
     def __init__(self, tmp_path: Path, orders: int = 60):
         self.shop = seed_shop(seed=42, orders=orders, now=NOW)
         self.tenant = seed_tenant_from_shop(self.shop, lifecycle=LifecycleSettings.manual())
-        self.shop_http = TestClient(shop_app(self.shop))
-        self.m3_http = TestClient(m3_app(self.tenant))
+        self.shop_http = in_process_client(shop_app(self.shop))
+        self.m3_http = in_process_client(m3_app(self.tenant))
         self.ps = PrestashopClient(
             "http://testserver",
             DEFAULT_API_KEY,

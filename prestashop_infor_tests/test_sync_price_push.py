@@ -7,7 +7,7 @@ Faults on each write (create, update, delete): failing before the shop commits, 
 answering an error, timing out or the run ending unheard, the shop unreachable; a refused row is a
 dead letter; two pushes at once. Finally the Dagster job over real sockets.
 
-Both emulators in process (the shop's Webservice through Starlette's test client), a SQLite store;
+Both emulators in process (the shop's Webservice over no socket: `in_process`), a SQLite store;
 what the shop holds is always read back through the Webservice, never from the store. Most tests
 trim M3's lists to a few items (``KEEP``): a full price book is the first test's."""
 

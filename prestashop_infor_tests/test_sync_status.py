@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient, xml_codec
@@ -29,6 +28,7 @@ from prestashop_infor.sync.m3_order_states import read_order_states
 from prestashop_infor.sync.mapping import Mapping, parse_mapping
 from prestashop_infor.sync.status import push_order_status, push_order_statuses, push_stored_statuses
 from prestashop_infor.sync.trace import trace_order
+from prestashop_infor_tests.in_process import in_process_client
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TIME_ZONE = "Europe/Paris"
@@ -132,14 +132,16 @@ def _simple_products(shop: Shop) -> list[tuple[int, str]]:
 def make_world(
     shop: Shop, *, tenant: M3Tenant | None = None, shop_url: str | None = None, m3_url: str | None = None
 ) -> World:
-    """Clients for both emulators: in process (TestClient) unless a loopback URL is given."""
+    """Clients for both emulators: in process (httpx.Client) unless a loopback URL is given."""
     tenant = tenant or seed_tenant_from_shop(
         shop, lifecycle=LifecycleSettings.manual(), seed=3, stock_range=(50, 60)
     )
     recorder = Recorder()
-    shop_http: httpx.Client = httpx.Client() if shop_url else TestClient(create_shop_app(shop))
+    shop_http: httpx.Client = httpx.Client() if shop_url else in_process_client(create_shop_app(shop))
     shop_http.event_hooks = {"request": [recorder], "response": []}
-    m3_http: httpx.Client = httpx.Client(base_url=m3_url) if m3_url else TestClient(create_m3_app(tenant))
+    m3_http: httpx.Client = (
+        httpx.Client(base_url=m3_url) if m3_url else in_process_client(create_m3_app(tenant))
+    )
     prestashop = PrestashopClient(
         shop_url or "http://testserver",
         DEFAULT_API_KEY,

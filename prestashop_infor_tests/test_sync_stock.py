@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient, PrestashopUnavailable
@@ -34,6 +33,7 @@ from prestashop_infor.sync.prestashop_extraction import (
     extract_changed,
 )
 from prestashop_infor.sync.stock import StockReport, push_stock_levels, shop_quantity
+from prestashop_infor_tests.in_process import in_process_client
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BOTH_WAREHOUSES = parse_mapping({"stock": {"warehouses": ["100", "200"], "quantity_field": "AV01"}})
@@ -103,12 +103,12 @@ def make_world(
 ) -> World:
     tenant = seed_tenant_from_shop(shop, lifecycle=LifecycleSettings.manual(), seed=9)
     traffic = Traffic()
-    shop_http = shop_http or TestClient(create_shop_app(shop))
+    shop_http = shop_http or in_process_client(create_shop_app(shop))
     shop_http.event_hooks = {"request": [traffic.request], "response": [traffic.response]}
     prestashop = PrestashopClient(
         base_url, DEFAULT_API_KEY, http_client=shop_http, backoff=0.001, page_size=200
     )
-    m3_http = TestClient(create_m3_app(tenant))
+    m3_http = in_process_client(create_m3_app(tenant))
     m3 = M3Client(IonApiCredentials.from_dict(tenant.ionapi("http://testserver")), http_client=m3_http)
     return World(shop, tenant, prestashop, m3, m3_http, Store.from_url("sqlite://"), traffic)
 

@@ -1,4 +1,4 @@
-"""Both emulators in process (HTTP through Starlette's test client), their clients, a SQLite store
+"""Both emulators in process (HTTP over no socket: ``in_process``), their clients, a SQLite store
 and the default mapping: the ground the sync tests stand on."""
 
 from __future__ import annotations
@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from starlette.testclient import TestClient
-
 from prestashop_infor.infor import IonApiCredentials, M3Client
 from prestashop_infor.prestashop import PrestashopClient
 from prestashop_infor.sandbox.infor import LifecycleSettings, seed_tenant_from_shop
@@ -18,6 +16,7 @@ from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as shop_app
 from prestashop_infor.store import Store
 from prestashop_infor.sync.mapping import parse_mapping
+from prestashop_infor_tests.in_process import in_process_client
 
 TIME_ZONE = "Europe/Paris"
 
@@ -32,7 +31,10 @@ class TwoSystems:
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.shop = seed_shop(seed=7, orders=3, now=self.now, shops=shops)
         self.tenant = seed_tenant_from_shop(self.shop, lifecycle=LifecycleSettings.manual())
-        self.shop_http, self.m3_http = TestClient(shop_app(self.shop)), TestClient(m3_app(self.tenant))
+        self.shop_http, self.m3_http = (
+            in_process_client(shop_app(self.shop)),
+            in_process_client(m3_app(self.tenant)),
+        )
         self.ps = PrestashopClient("http://testserver", DEFAULT_API_KEY, http_client=self.shop_http,
                                    time_zone=TIME_ZONE, backoff=0.001)  # fmt: skip
         credentials = IonApiCredentials.from_dict(self.tenant.ionapi("http://testserver"))
