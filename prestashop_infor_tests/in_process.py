@@ -42,11 +42,10 @@ class InProcessTransport(httpx.BaseTransport):
         loop = _event_loop()
         if threading.current_thread() is _thread:
             raise RuntimeError(f"{request.method} {request.url}: an in-process app called another one")
-        body = request.read()
+        request.read()  # its body is now a stream the app reads asynchronously as well
 
         async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-            forwarded = httpx.Request(request.method, request.url, headers=request.headers, content=body)
-            response = await self._app.handle_async_request(forwarded)
+            response = await self._app.handle_async_request(request)
             raw = b"".join([chunk async for chunk in response.aiter_raw()])
             return response.status_code, response.headers.raw, raw
 

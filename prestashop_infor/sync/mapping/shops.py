@@ -24,6 +24,8 @@ from prestashop_infor.sync.mapping.enrichment import OrderFields
 from prestashop_infor.sync.mapping.section import Section
 from prestashop_infor.sync.mapping.settings import StockSettings
 
+NOT_YET = ("company", "division")  # keys a user may expect per shop, refused with their reason
+
 
 class ShopRules(Section):
     name: str | None = None  # for people: shown in findings and metadata
@@ -34,16 +36,14 @@ class ShopRules(Section):
     @model_validator(mode="before")
     @classmethod
     def _one_company(cls, data: Any) -> Any:
-        for key in NOT_YET:
-            if isinstance(data, dict) and key in data:
-                raise ValueError(
-                    f"a shop's own {key} is not supported yet: every shop works in the M3 {key} of "
-                    f"erp.{key} (docs/mapping.md, shops)"
-                )
+        if isinstance(data, dict):
+            for key in NOT_YET:
+                if key in data:
+                    raise ValueError(
+                        f"a shop's own {key} is not supported yet: every shop works in the M3 {key} of "
+                        f"erp.{key} (docs/mapping.md, shops)"
+                    )
         return data
-
-
-NOT_YET = ("company", "division")  # keys a user may expect per shop, refused with their reason
 
 
 def check_shop_ids(shops: dict[int, ShopRules]) -> dict[int, ShopRules]:
