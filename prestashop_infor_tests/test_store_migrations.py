@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -419,3 +420,36 @@ def test_db_upgrade_creates_a_store_in_an_empty_database(tmp_path, monkeypatch, 
         *_applied_after(INITIAL),
         f"now at revision {HEAD}",
     ]
+
+
+def test_the_credit_notes_kept_before_divisions_are_the_mappings_own_divisions_both_ways(
+    target: Target,
+) -> None:
+    """Revision 0013 keys M3's credit notes by division too: a note stored before it is the mapping's
+    own division's (""), under the same key as before (so the shop never gets its slip twice), and a
+    downgrade keeps it."""
+    from prestashop_infor.store.credit_notes import credit_notes_of
+
+    upgrade_store(target.url, schema=target.schema, target="0012")
+    notes = sa.table("m3_credit_notes", *(sa.column(c) for c in (
+        "year", "ivno", "orno", "amount", "currency", "corrects", "invoice_date", "loaded_at")), schema=target.schema)  # fmt: skip
+    engine = target.engine()
+    with engine.begin() as connection:
+        connection.execute(notes.insert().values(year="2026", ivno="100000007", orno="1000000003", amount=-19.9,
+                                                 currency="EUR", corrects="100000001", invoice_date=None,
+                                                 loaded_at=NOW))  # fmt: skip
+    engine.dispose()
+
+    def the_note_is_the_mappings_own_divisions() -> None:
+        upgrade_store(target.url, schema=target.schema)
+        with Store.from_url(target.url, schema=target.schema) as store:
+            [note] = credit_notes_of(store, ["1000000003"])["1000000003"]
+        assert (note.division, note.key, note.amount) == ("", "2026:100000007", Decimal("-19.9"))
+
+    the_note_is_the_mappings_own_divisions()
+    engine = target.engine()
+    with engine.connect() as connection, connection.begin():
+        command.downgrade(migrations.alembic_config(connection, target.schema), "0012")
+    engine.dispose()
+    assert "division" not in _columns(target, "m3_credit_notes")
+    the_note_is_the_mappings_own_divisions()

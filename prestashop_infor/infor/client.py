@@ -19,6 +19,7 @@ The error types live in ``errors.py``; the wire format (values out, records and 
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import threading
@@ -110,6 +111,17 @@ class M3Client:
 
     def __repr__(self) -> str:
         return f"M3Client(tenant={self.credentials.tenant!r}, base_url={self.base_url!r})"
+
+    def in_division(self, division: str | None) -> M3Client:
+        """This client with every call in ``division`` (None: this client's own), sharing its
+        connection, token, limits and counts: for the records M3 keeps per division (invoices,
+        receivables, a customer's financial data) of a shop in a division of its own."""
+        if division is None or division == self.division:
+            return self
+        other = copy.copy(self)
+        other.division = division
+        other._owns_http = False  # closing it leaves this client's connection open
+        return other
 
     def __enter__(self) -> M3Client:
         return self

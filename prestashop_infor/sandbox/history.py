@@ -271,13 +271,14 @@ class _History:
         if step == 3:
             return
         invoice_day = self._date(invoiced)
-        ivno = str(m3._next("invoice"))
+        divi = m3.division_of(order.faci)
+        ivno = m3.next_invoice_number(divi)
         net = self.same(money(order.net_amount))
         invoice = Invoice(
             ivno=ivno, yea4=str(invoice_day.year), orno=order.orno, cuno=order.cuno, dlix=dlix, conn=conn,
             ivdt=invoice_day, dudt=invoice_day + timedelta(days=m3.lifecycle.payment_days), net=net,
             vat=self.same(money(net * m3.lifecycle.vat_rate)), cucd=order.cucd, cino=ivno, jrno=str(m3._next("journal")),
-            jsno="1",
+            jsno="1", divi=divi,
         )  # fmt: skip
         m3.invoices[(invoice.yea4, ivno)] = invoice
         delivery.pgrs, delivery.ivno, delivery.ivdt = "70", ivno, invoice_day

@@ -29,39 +29,47 @@ class CreditNote:
     currency: str
     corrects: str
     invoice_date: date | None
+    division: str = ""  # a shop's own M3 division; "": the mapping's own (erp.division)
 
     @property
     def key(self) -> str:
-        """``YEAR:IVNO``: how the id map and the dead letters name it."""
-        return f"{self.year}:{self.ivno}"
+        """``YEAR:IVNO`` (``DIVI:YEAR:IVNO`` in a shop's own division): how the id map and the dead
+        letters name it."""
+        return f"{self.division}:{self.year}:{self.ivno}" if self.division else f"{self.year}:{self.ivno}"
+
+
+def _key_of(notes: sa.Table) -> sa.ColumnElement[str]:
+    """``CreditNote.key`` in SQL."""
+    plain = notes.c.year + ":" + notes.c.ivno
+    return sa.case((notes.c.division == "", plain), else_=notes.c.division + ":" + plain)
 
 
 def add_credit_notes(store: Store, notes: Iterable[CreditNote]) -> int:
     """Keep ``notes`` (a note M3 lists again replaces its row); returns how many."""
     loaded_at = datetime.now(UTC)
     rows = [
-        {"year": n.year, "ivno": n.ivno, "orno": n.orno, "amount": n.amount, "currency": n.currency,
+        {"division": n.division, "year": n.year, "ivno": n.ivno, "orno": n.orno, "amount": n.amount, "currency": n.currency,
          "corrects": n.corrects, "invoice_date": n.invoice_date, "loaded_at": loaded_at}
         for n in notes
     ]  # fmt: skip
-    return store.upsert(m3_credit_notes, rows, key=("year", "ivno"))
+    return store.upsert(m3_credit_notes, rows, key=("division", "year", "ivno"))
 
 
 def _note(row: sa.Row) -> CreditNote:
     return CreditNote(row.year, row.ivno, row.orno, Decimal(row.amount), row.currency, row.corrects,
-                      row.invoice_date)  # fmt: skip
+                      row.invoice_date, row.division)  # fmt: skip
 
 
 def credit_notes_to_slip(store: Store, *, sent: str, entity: str, limit: int) -> list[tuple[int, CreditNote]]:
     """The credit notes of orders the integration sent (bound to an M3 order in the id map's ``sent``
     entity) that have no shop credit slip yet (not bound to ``entity``, no open dead letter of it):
     (shop order id, note), oldest first, ``limit`` at most."""
-    key = m3_credit_notes.c.year + ":" + m3_credit_notes.c.ivno
+    key = _key_of(m3_credit_notes)
     query = (
         sa.select(id_map.c.source_key.label("order_id"), m3_credit_notes)
         .join(id_map, sa.and_(id_map.c.entity == sent, id_map.c.target_key == m3_credit_notes.c.orno))
         .where(still_to_do(key, entity))
-        .order_by(m3_credit_notes.c.year, m3_credit_notes.c.ivno)
+        .order_by(m3_credit_notes.c.year, m3_credit_notes.c.division, m3_credit_notes.c.ivno)
         .limit(limit)
     )
     with store.engine.connect() as connection:
@@ -76,7 +84,9 @@ def credit_notes_of(store: Store, ornos: Iterable[str]) -> dict[str, list[Credit
         return found
     query = sa.select(m3_credit_notes).where(m3_credit_notes.c.orno.in_(wanted))
     with store.engine.connect() as connection:
-        for row in connection.execute(query.order_by(m3_credit_notes.c.year, m3_credit_notes.c.ivno)):
+        for row in connection.execute(
+            query.order_by(m3_credit_notes.c.year, m3_credit_notes.c.division, m3_credit_notes.c.ivno)
+        ):
             found[row.orno].append(_note(row))
     return found
 

@@ -285,9 +285,11 @@ m3_items = sa.Table(
 
 # M3's credit notes (revision 0009), added by ``infor_credit_notes`` as M3 lists new invoices: a
 # return received, or a credit without goods back. ``corrects`` is the invoice credited (RXIN).
+# ``division`` (revision 0013): a shop's own M3 division, "" the mapping's (M3 numbers per division).
 m3_credit_notes = sa.Table(
     "m3_credit_notes",
     metadata,
+    sa.Column("division", sa.String(3), primary_key=True),
     sa.Column("year", sa.String(4), primary_key=True),
     sa.Column("ivno", sa.String(15), primary_key=True),
     sa.Column("orno", sa.String(10), nullable=False, index=True),

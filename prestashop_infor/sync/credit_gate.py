@@ -2,9 +2,9 @@
 
 An order of a customer in one of ``credit.customer_groups`` passes M3's credit check before it is
 confirmed (``check_credit``, called by the order sync right before the orders go into M3): the
-customer's credit limit (``CRS610MI/GetFinancial``, ``CRL3``: M3's "credit limit 3", outstanding
-invoices plus orders; ``CRLM`` and ``CRL2`` count invoices only) and, when there is one, whether the
-order fits it (``OIS100MI/CheckCredit`` with the order's amount in the ERP currency). The order is
+customer's credit limit in the division of the order's shop (``CRS610MI/GetFinancial``, ``CRL3``:
+M3's "credit limit 3", outstanding invoices plus orders; ``CRLM`` and ``CRL2`` count invoices only)
+and, when there is one, whether the order fits it (``OIS100MI/CheckCredit`` with the order's amount in the ERP currency). The order is
 entered either way: M3 decides at ``Confirm`` and holds an order over the limit (its credit stop,
 batch order status 30). For a gated customer that hold is no failure (``sync.order_entry``): the
 order is left unbound, a ``credit_hold`` finding records why (what the check said and M3's message;
@@ -47,12 +47,20 @@ def credit_hold(why: str) -> LoadError:
 
 def check_credit(orders: Sequence[BatchOrder], m3: M3Client, currency: str) -> None:
     """Ask M3 about each gated order's credit (module docstring), in the order's ERP currency (its
-    head's ``CUCD``; ``currency`` when it has none); what it said goes to ``order.credit_note``. A
-    read M3 cannot answer raises: nothing has been written yet."""
-    if not orders:
-        return
+    head's ``CUCD``; ``currency`` when it has none) and its shop's division (M3 keeps a customer's
+    financial data per division); what it said goes to ``order.credit_note``. A read M3 cannot
+    answer raises: nothing has been written yet."""
+    for division in sorted({order.division or "" for order in orders}):
+        _check_in_division([o for o in orders if (o.division or "") == division], m3.in_division(division or None),
+                           currency)  # fmt: skip
+
+
+def _check_in_division(orders: Sequence[BatchOrder], m3: M3Client, currency: str) -> None:
     customers = sorted({order.cuno for order in orders})
-    answers = m3.bulk([("CRS610MI", "GetFinancial", {"CUNO": cuno}) for cuno in customers], max_records=0)
+    answers = m3.bulk(
+        [("CRS610MI", "GetFinancial", {"CUNO": cuno, "DIVI": m3.division}) for cuno in customers],
+        max_records=0,
+    )
     limits: dict[str, Decimal] = {}
     for cuno, answer in zip(customers, answers, strict=True):
         if isinstance(answer.error, M3GatewayError):

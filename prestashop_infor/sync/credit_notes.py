@@ -2,16 +2,19 @@
 (``order_slip``) on the shop order, and the order takes the mapping's refunded state.
 
 **Finding them** (``read_credit_notes``, the ``infor_credit_notes`` asset): M3 lists every invoice
-of a year by number (``OIS350MI/LstInvHead``, positioned on ``IVNO``); the store's cursor keeps the
-last number seen per year, so each run reads only the invoices M3 made since (this year's and last
-year's series; the first run reads both whole). Credit notes are those with a negative amount; their
+of a year and division by number (``OIS350MI/LstInvHead`` with ``DIVI``, positioned on ``IVNO``); the
+store's cursor keeps the last number seen per division and year, so each run reads only the
+invoices M3 made since (this year's and last year's series; the first run reads both whole). Each
+division of the mapping (``erp.division`` and the shops' own) is read apart: M3 numbers invoices per
+division. Credit notes are those with a negative amount; their
 customer order comes from their lines (``OIS350MI/LstInvLine``). They are stored
 (``m3_credit_notes``) before the cursor moves: a run that stops reads them again, which is harmless.
 
 **Writing them** (``push_credit_slips``, the ``prestashop_credit_slips`` asset), through the one
 synchronizer shape (``sync.synchronizer``):
 
-1. claim each note (entity ``credit_slip``, key ``YEAR:IVNO``);
+1. claim each note (entity ``credit_slip``, key ``YEAR:IVNO``, ``DIVI:YEAR:IVNO`` in a shop's own
+   division);
 2. read the shop order (its total, currency and rate, customer and state) and its credit slips just
    before writing;
 3. decide: the amount in the order's currency (``currency`` rules, the other way round); a slip of
@@ -53,7 +56,7 @@ from prestashop_infor.sync.synchronizer import Bind, DeadLetter, Decision, Leave
 
 ENTITY = "credit_slip"
 SENT = "sales_order"
-CURSOR = "infor_credit_notes:last_invoice"  # JSON: {year: the last invoice number read}
+CURSOR = "infor_credit_notes:last_invoice"  # JSON: {year or DIVI:year: the last invoice number read}
 PAGE = 500
 TOLERANCE = Decimal("0.01")
 STALE_CLAIM = timedelta(minutes=10)
@@ -69,46 +72,63 @@ class CreditRead:
     without_order: int = 0  # credit notes with no customer order on their lines: not the shop's
 
 
-def read_credit_notes(m3: M3Client, store: Store, *, today: date | None = None) -> CreditRead:
+def read_credit_notes(
+    m3: M3Client, store: Store, *, today: date | None = None, divisions: Sequence[str | None] = (None,)
+) -> CreditRead:
     """Store the credit notes M3 made since the last run (module docstring); what was read. The
-    years read are M3's own (its server date, ``OIS100MI/GetServerTime``) unless ``today`` is given."""
+    years read are M3's own (its server date, ``OIS100MI/GetServerTime``) unless ``today`` is given.
+
+    ``divisions`` (``Mapping.divisions``): M3 numbers invoices per division, so each is read apart
+    with a cursor of its own: the first is the mapping's own (``erp.division``; None: the API user's),
+    its notes stored without a division as before shops had divisions; each other one by name."""
     today = today or m3.server_time().date or datetime.now(UTC).date()
     position: dict[str, int] = {k: int(v) for k, v in json.loads(store.get_cursor(CURSOR) or "{}").items()}
     read = CreditRead()
-    credits: list[tuple[str, dict[str, str]]] = []
-    for year in (str(today.year - 1), str(today.year)):
-        last = position.get(year, 0)
-        for _ in range(100_000):  # bounded: 100,000 pages
-            page = m3.execute("OIS350MI", "LstInvHead", YEA4=year, IVNO=last + 1, maxrecs=PAGE)
-            new = [r for r in page if r.get("IVNO", "").isdigit() and int(r["IVNO"]) > last]
-            read.invoices_read += len(new)
-            credits += [(year, r) for r in new if m3_decimal(r, "AMT1") < 0]
-            if new:
-                last = max(int(r["IVNO"]) for r in new)
-            if len(page) < PAGE or not new:
-                break
-        position[year] = last
-    lines = m3.bulk(
-        [("OIS350MI", "LstInvLine", {"YEA4": y, "IVNO": r["IVNO"]}) for y, r in credits], max_records=0
-    )
-    for (year, record), result in zip(credits, lines, strict=True):
-        if not result.ok:
-            raise result.error or M3GatewayError("OIS350MI", "LstInvLine", None, "no answer")
-        orno = next((line["ORNO"] for line in result.records if line.get("ORNO")), "")
-        if not orno:
-            read.without_order += 1
-            continue
-        read.credit_notes.append(
-            CreditNote(
-                year,
-                record["IVNO"],
-                orno,
-                m3_decimal(record, "AMT1"),
-                record.get("CUCD", ""),
-                record.get("RXIN", ""),
-                m3_date(record, "IDAT"),
-            )  # fmt: skip
+    own = divisions[0]
+    for division in divisions:
+        stored_as = "" if division == own else str(division)
+        listed = m3.in_division(division)
+        credits: list[tuple[str, dict[str, str]]] = []
+        for year in (str(today.year - 1), str(today.year)):
+            cursor = f"{stored_as}:{year}" if stored_as else year
+            last = position.get(cursor, 0)
+            for _ in range(100_000):  # bounded: 100,000 pages
+                fields = {"YEA4": year, "IVNO": last + 1, "DIVI": division}
+                page = listed.execute("OIS350MI", "LstInvHead", maxrecs=PAGE, **fields)
+                new = [r for r in page if r.get("IVNO", "").isdigit() and int(r["IVNO"]) > last]
+                read.invoices_read += len(new)
+                credits += [(year, r) for r in new if m3_decimal(r, "AMT1") < 0]
+                if new:
+                    last = max(int(r["IVNO"]) for r in new)
+                if len(page) < PAGE or not new:
+                    break
+            position[cursor] = last
+        lines = listed.bulk(
+            [
+                ("OIS350MI", "LstInvLine", {"YEA4": y, "IVNO": r["IVNO"], "DIVI": division})
+                for y, r in credits
+            ],
+            max_records=0,
         )
+        for (year, record), result in zip(credits, lines, strict=True):
+            if not result.ok:
+                raise result.error or M3GatewayError("OIS350MI", "LstInvLine", None, "no answer")
+            orno = next((line["ORNO"] for line in result.records if line.get("ORNO")), "")
+            if not orno:
+                read.without_order += 1
+                continue
+            read.credit_notes.append(
+                CreditNote(
+                    year,
+                    record["IVNO"],
+                    orno,
+                    m3_decimal(record, "AMT1"),
+                    record.get("CUCD", ""),
+                    record.get("RXIN", ""),
+                    m3_date(record, "IDAT"),
+                    stored_as,
+                )  # fmt: skip
+            )
     add_credit_notes(store, read.credit_notes)
     store.set_cursor(CURSOR, json.dumps(position, sort_keys=True))
     return read

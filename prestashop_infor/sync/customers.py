@@ -76,6 +76,7 @@ class CustomerRecord:
     address: MappingABC[str, str]  # M3 fields from AddressRules.standardize
     language: str | None = None  # LNCD
     address_id: int | None = None  # the PrestaShop address ``address`` was made from
+    division: str | None = None  # DIVI of CRS610MI/Add: its first order's shop's (mapping ``shops``)
 
 
 @dataclass
@@ -189,8 +190,9 @@ def _add_fields(email: str, record: CustomerRecord, mapping: Mapping) -> dict[st
     language = record.language or mapping.erp.customer_language
     if language:
         fields["LNCD"] = language
-    if mapping.erp.division:
-        fields["DIVI"] = mapping.erp.division
+    division = record.division or mapping.erp.division
+    if division:
+        fields["DIVI"] = division
     return fields
 
 

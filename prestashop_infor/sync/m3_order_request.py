@@ -330,7 +330,11 @@ def map_order(plan: PlannedOrder, shop: ShopLookups, mapping: Mapping) -> None:
             }
         )
     plan.customer = CustomerRecord(
-        plan.email, order.id_customer, invoice_fields, address_id=_int_or_none(invoice.get("id"))
+        plan.email,
+        order.id_customer,
+        invoice_fields,
+        address_id=_int_or_none(invoice.get("id")),
+        division=mapping.erp.division,  # the order's shop's (for_shop above)
     )
     plan.data = {
         "cuor": plan.cuor,

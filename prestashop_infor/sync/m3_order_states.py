@@ -5,7 +5,7 @@ the id map follows, read in bulk and stored (``m3_order_states``) for the shop h
 Contract infor §10.6: one ``OIS100MI/GetHead`` per order, in bulk requests; for orders at the
 shipped stage and beyond ``OIS100MI/LstLine`` -> ``LstDelLineByCO`` (``DLIX``) -> ``MWS410MI/GetHead``
 (``ETRN`` tracking number, ``FWNO`` forwarder); for invoiced orders ``OIS350MI/LstInvHeadByCo``
-(invoices) and ``ARS200MI/LstInvoices`` per customer (``RECO`` 9 = paid). Each step is one bulk
+(invoices) and ``ARS200MI/LstInvoices`` per customer, in the order's division (``RECO`` 9 = paid). Each step is one bulk
 round for all the orders that need it, and the details are read again only for an order whose head
 moved or that waits for its tracking number or its payment. Heads pass the order-status gate; an
 order M3 refuses to read is stored with the error (the shop half dead-letters it); M3 unreachable
@@ -303,24 +303,33 @@ def _read_invoices(m3: M3Client, states: Sequence[M3OrderState]) -> None:
             state.error = _m3_failure(result.error, f"listing the invoices of order {state.orno}")
         else:
             state.raw["invoices"] = list(result.records)
-    by_customer: dict[str, list[M3OrderState]] = {}
+    # receivables are kept per division (an order's is its facility's, on its head): read per
+    # division and customer, each in its division
+    by_customer: dict[tuple[str, str], list[M3OrderState]] = {}
     for state in states:
         if state.error is None and state.invoices:
-            by_customer.setdefault(state.head.get("CUNO", ""), []).append(state)
-    customers = [c for c in by_customer if c]
-    calls = []
-    for customer in customers:
-        dates = [i.invoice_date for s in by_customer[customer] for i in s.invoices if i.invoice_date]
-        fields = {"CUNO": customer}
-        if dates:
-            fields["IVDT"] = min(dates).strftime("%Y%m%d")  # only receivables from the oldest invoice on
-        calls.append(("ARS200MI", "LstInvoices", fields))
-    for customer, result in zip(customers, m3.bulk(calls, max_records=0), strict=True):
-        for state in by_customer[customer]:
-            if not result.ok:
-                state.error = _m3_failure(result.error, f"listing the receivables of customer {customer}")
-            else:
-                state.raw["receivables"] = list(result.records)
+            by_customer.setdefault((state.head.get("DIVI", ""), state.head.get("CUNO", "")), []).append(state)
+    for division in sorted({division for division, _ in by_customer}):
+        customers = [c for d, c in by_customer if d == division and c]
+        calls = []
+        for customer in customers:
+            dates = [
+                i.invoice_date
+                for s in by_customer[(division, customer)]
+                for i in s.invoices
+                if i.invoice_date
+            ]
+            fields = {"CUNO": customer}
+            if dates:
+                fields["IVDT"] = min(dates).strftime("%Y%m%d")  # only receivables from the oldest invoice on
+            calls.append(("ARS200MI", "LstInvoices", fields))
+        results = m3.in_division(division or None).bulk(calls, max_records=0)
+        for customer, result in zip(customers, results, strict=True):
+            for state in by_customer[(division, customer)]:
+                if not result.ok:
+                    state.error = _m3_failure(result.error, f"listing the receivables of customer {customer}")
+                else:
+                    state.raw["receivables"] = list(result.records)
 
 
 def _m3_failure(error: BaseException | None, context: str) -> SyncError:

@@ -87,6 +87,7 @@ class BatchOrder:
     m3_head: dict[str, str] = field(default_factory=dict)  # the batch head M3 held (LstBatchHead)
     gated: bool = False  # a customer behind the credit gate: M3's credit stop holds, it fails nothing
     credit_note: str = ""  # what the credit check said before Confirm (limit, CheckCredit's answer)
+    division: str | None = None  # the M3 division of its shop (mapping ``shops``; None: the client's)
 
 
 @dataclass

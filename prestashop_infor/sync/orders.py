@@ -357,7 +357,8 @@ class _OrderEntry:
                 ready.append(plan)
         entries = [
             BatchOrder(p.order_id, p.cuor, p.cuno, p.head, p.address, p.lines, texts=p.texts,
-                       gated=self.mapping.credit.gated(p.customer_group))
+                       gated=self.mapping.credit.gated(p.customer_group),
+                       division=self.mapping.for_shop(p.order.id_shop).erp.division)
             for p in ready
         ]  # fmt: skip
         check_credit([entry for entry in entries if entry.gated], self.m3, self.mapping.erp.currency)

@@ -20,14 +20,15 @@ from prestashop_infor.sync.returns import send_returns
     group_name=GROUP,
     kinds={"infor"},
     description="M3's credit notes (a return received, a credit without goods back) on customer orders, "
-    "found in M3's invoice list (OIS350MI/LstInvHead) from where the last run stopped, with their order "
-    "from their lines; kept in m3_credit_notes.",
+    "found in M3's invoice list (OIS350MI/LstInvHead, in each division of the mapping) from where the last "
+    "run stopped, with their order from their lines; kept in m3_credit_notes.",
 )
 def infor_credit_notes(
     infor: InforResource, store: StoreResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
-    with infor.get_client(mapping.load().erp) as m3, store.open() as db:
-        read = read_credit_notes(m3, db)
+    rules = mapping.load()
+    with infor.get_client(rules.erp) as m3, store.open() as db:
+        read = read_credit_notes(m3, db, divisions=rules.divisions())
     return dg.MaterializeResult(
         metadata={
             "invoices_read": dg.MetadataValue.int(read.invoices_read),

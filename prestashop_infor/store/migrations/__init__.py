@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 VERSION_TABLE = "prestashop_infor_alembic_version"
 INITIAL = "0001"
-HEAD = "0012"  # the newest revision in versions/ (a test checks it)
+HEAD = "0013"  # the newest revision in versions/ (a test checks it)
 SCHEMA_LOCK_KEY = 7_431_209_651  # PostgreSQL advisory lock held while the schema is created or changed
 UPGRADE_COMMAND = "prestashop-infor db upgrade"
 

@@ -61,8 +61,9 @@ class Mapping(Section):
         return check_shop_ids(shops)
 
     def for_shop(self, shop_id: int | None) -> Mapping:
-        """The mapping as one shop of a multistore sees it: its ERP currency, its stock rules, its
-        order-head values under the enrichment defaults (``shops``); itself for a shop not listed.
+        """The mapping as one shop of a multistore sees it: its ERP currency and division, its stock
+        rules, its order-head values under the enrichment defaults (``shops``); itself for a shop not
+        listed.
         Made once per shop (the mapping is frozen): a year's reconciliation asks once per order."""
         key = int(shop_id or 0)
         shop = self.shops.get(key)
@@ -72,12 +73,24 @@ class Mapping(Section):
         if made is None:
             defaults = self.enrichment.defaults.model_copy(update=shop.order.model_dump(exclude_none=True))
             made = self.model_copy(update={
-                "erp": self.erp.model_copy(update={"currency": shop.currency or self.erp.currency}),
+                "erp": self.erp.model_copy(update={
+                    "currency": shop.currency or self.erp.currency,
+                    "division": shop.division or self.erp.division,
+                }),
                 "stock": shop.stock or self.stock,
                 "enrichment": self.enrichment.model_copy(update={"defaults": defaults}),
             })  # fmt: skip
             self._per_shop[key] = made
         return made
+
+    def divisions(self) -> list[str | None]:
+        """The M3 divisions the shops' orders go to: ``erp.division`` (None: the API user's), then
+        each shop's own, once each."""
+        found: list[str | None] = [self.erp.division]
+        for shop in self.shops.values():
+            if shop.division is not None and shop.division not in found:
+                found.append(shop.division)
+        return found
 
     def stock_of(self, shop_id: int | None) -> StockSettings:
         """The stock rules of a shop: its own (``shops``), else the mapping's."""

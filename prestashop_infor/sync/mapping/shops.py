@@ -9,9 +9,17 @@ default; none: the mapping's ``stock``); and ``order``, the order-head values of
 rules still override). ``Mapping.for_shop`` is the mapping as one shop sees it. A shop not listed
 follows the mapping as a single shop does.
 
-Every shop works in the M3 company and division of ``erp``: a shop's own ``company`` or ``division``
-is refused by name (not as a misspelt key), since the lanes do not yet keep M3's company-bound and
-division-bound records (customers, items, stock, invoices) apart per shop.
+``division``: the M3 division of that shop's orders (none: ``erp.division``). M3 keeps invoices,
+receivables and a customer's financial data per division, so the lanes that read or write them work
+per division: the credit notes (read in each division, a cursor each), the payments (receivables read
+in the order's division), the credit gate (``GetFinancial`` in the order's division), the returns and
+refunds (``OIS390MI/AddHead`` in the division of the invoice) and the customers it creates
+(``CRS610MI/Add``'s ``DIVI``). An order's division in M3 is its facility's: the shop's ``order``
+values should name a facility (or a warehouse of one) of that division.
+
+Every shop works in the M3 company of ``erp``: a shop's own ``company`` is refused by name (not as a
+misspelt key), since the lanes do not yet keep M3's company-bound records (customers, items,
+warehouses, order numbers) apart per shop.
 """
 
 from __future__ import annotations
@@ -24,12 +32,13 @@ from prestashop_infor.sync.mapping.enrichment import OrderFields
 from prestashop_infor.sync.mapping.section import Section
 from prestashop_infor.sync.mapping.settings import StockSettings
 
-NOT_YET = ("company", "division")  # keys a user may expect per shop, refused with their reason
+NOT_YET = ("company",)  # keys a user may expect per shop, refused with their reason
 
 
 class ShopRules(Section):
     name: str | None = None  # for people: shown in findings and metadata
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")  # the ERP currency of its orders
+    division: str | None = Field(default=None, min_length=1, max_length=3)  # the M3 division of its orders
     stock: StockSettings | None = None
     order: OrderFields = Field(default_factory=OrderFields)
 

@@ -67,7 +67,7 @@ def heal(
     credited = sorted({int(f.key) for f in findings if f.kind == "refund_missing_in_shop"})
     if credited:  # M3's credit notes, as slips (on orders the id map knows: bind those it does not)
         report.adopted = sorted(set(report.adopted) | set(_adopt(store, mapping, credited)))
-        read_credit_notes(m3, store)
+        read_credit_notes(m3, store, divisions=mapping.divisions())
         report.credit_slips = push_credit_slips(
             prestashop=shop, store=store, mapping=mapping, order_states=shop.order_states()
         ).slips

@@ -62,31 +62,37 @@ class CreditControl:
     batch_orders: dict[str, BatchOrder]
     orders: dict[str, CustomerOrder]
     invoices: dict[tuple[str, str], Invoice]
+    divi: str
     _pending_batches: list[tuple[datetime, int, str]]  # (due, seq, temporary ORNO): for the batch job
     _lock: threading.RLock
 
     # -- what a customer owes ------------------------------------------------------------------
 
-    def open_receivables(self, cuno: str) -> Decimal:
+    def open_receivables(self, cuno: str, divi: str | None = None) -> Decimal:
         """``TOIN``: what is left to pay of the customer's receivables not settled (credit notes
-        negative), VAT included."""
+        negative), VAT included; in division ``divi`` only when given."""
         return sum(
-            (inv.remaining for inv in self.invoices.values() if inv.cuno == cuno and inv.reco != PAID),
+            (
+                inv.remaining
+                for inv in self.invoices.values()
+                if inv.cuno == cuno and inv.reco != PAID and (divi is None or (inv.divi or self.divi) == divi)
+            ),
             Decimal(0),
         )
 
-    def order_value_not_invoiced(self, cuno: str) -> Decimal:
+    def order_value_not_invoiced(self, cuno: str, divi: str | None = None) -> Decimal:
         """``TBLG``: the net amount of the customer's order lines neither cancelled nor invoiced, and
-        of its confirmed batch orders waiting for the batch job."""
+        of its confirmed batch orders waiting for the batch job; of division ``divi``'s orders only
+        when given (a batch order's division is its facility's)."""
         total = Decimal(0)
         for order in self.orders.values():
-            if order.cuno == cuno:
+            if order.cuno == cuno and (divi is None or self.division_of(order.faci) == divi):
                 for line in order.lines:
                     if not line.cancelled and line.ivqt < line.orqt:
                         total += money(line.net_price * (line.orqt - line.ivqt))
         for _, _, orno in self._pending_batches:
             batch = self.batch_orders[orno]
-            if batch.cuno == cuno:
+            if batch.cuno == cuno and (divi is None or self.division_of(self.batch_facility(batch)) == divi):
                 total += self.batch_order_value(batch)
         return total
 

@@ -185,10 +185,14 @@ class OrderLifecycle(OrderIndex):
                 if invoice is not None:
                     self.pay_invoice(invoice, invoice.remaining, self.today())
 
+    def batch_facility(self, batch: BatchOrder) -> str:
+        """The facility a batch order's customer order gets: its head's, else its warehouse's."""
+        warehouse = self.warehouses.get(batch.head.get("WHLO") or self.default_warehouse)
+        return batch.head.get("FACI") or (warehouse.faci if warehouse else "100")
+
     def _create_customer_order(self, batch: BatchOrder) -> CustomerOrder:
         head = batch.head
         whlo = head.get("WHLO") or self.default_warehouse
-        warehouse = self.warehouses.get(whlo)
         customer = self.customers[batch.cuno]
         orno = str(self._next("order"))
         lines = []
@@ -213,7 +217,7 @@ class OrderLifecycle(OrderIndex):
             cuno=batch.cuno,
             head=dict(head),
             whlo=whlo,
-            faci=head.get("FACI") or (warehouse.faci if warehouse else "100"),
+            faci=self.batch_facility(batch),
             cucd=head.get("CUCD") or customer.cucd,
             ordt=parse_date(head, "ORDT") or self.today(),
             rldt=parse_date(head, "RLDT"),
@@ -363,14 +367,15 @@ class OrderLifecycle(OrderIndex):
         ]
         last = deliveries[-1]
         today = self.today()
-        ivno = str(self._next("invoice"))
+        divi = self.division_of(order.faci)
+        ivno = self.next_invoice_number(divi)
         net = money(order.net_amount)
         journal = self._next("journal")
         invoice = Invoice(
             ivno=ivno, yea4=str(today.year), orno=order.orno, cuno=order.cuno, dlix=last.dlix, conn=last.conn,
             ivdt=today, dudt=today + timedelta(days=self.lifecycle.payment_days),
             net=net, vat=money(net * self.lifecycle.vat_rate), cucd=order.cucd, cino=ivno, jrno=str(journal),
-            jsno="1",
+            jsno="1", divi=divi,
         )  # fmt: skip
         self.invoices[(invoice.yea4, ivno)] = invoice
         for line in order.lines:

@@ -277,6 +277,11 @@ class ReadEngine:
             rows_on = (family.row(self.m3, obj) for obj in objects)
             return self._project(plan, (r for r in rows_on if self._roles_hold(r, given)))
         rows = self._rows(family, self._candidates(family, exact))
+        if family.division_bound == "every read" or (
+            family.division_bound == "read by division" and "DIVI" in plan.spec.inputs
+        ):
+            division = fields.get("DIVI") or self.m3.call_division
+            rows = [r for r in rows if r["DIVI"] == division]
         rows = [r for r in rows if all(_matches(r, i.target, v, i.numeric) for i, v in exact)]
         rows = [r for r in rows if self._roles_hold(r, given)]
         if plan.is_get:

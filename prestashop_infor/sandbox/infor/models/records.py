@@ -277,6 +277,7 @@ class Invoice:
     paid_on: date | None = None
     repn: str = ""  # a credit note: the customer return (REPN) it credits; its amounts are negative
     credited: tuple[str, str] | None = None  # a credit note: the invoice (YEA4, IVNO) it refers to
+    divi: str = ""  # its division (its order's facility's, ``M3Tenant.division_of``); "": the company's
 
     @property
     def gross(self) -> Decimal:

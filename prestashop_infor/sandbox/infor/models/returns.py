@@ -134,7 +134,9 @@ class CustomerReturns:
 
     def _credit_note(self, customer_return: CustomerReturn) -> Invoice:
         today: date = self.today()
-        ivno = str(self._next("invoice"))
+        credited = self.invoices.get(customer_return.invoice) if customer_return.invoice else None
+        divi = credited.divi if credited is not None else ""  # the division of the invoice it corrects
+        ivno = self.next_invoice_number(divi)
         net = -sum((money(line.sapr * line.req0) for line in customer_return.lines), Decimal(0))
         settings = self.lifecycle
         invoice = Invoice(
@@ -142,7 +144,7 @@ class CustomerReturns:
             ivdt=today, dudt=today + timedelta(days=settings.payment_days),
             net=net, vat=money(net * settings.vat_rate), cucd=customer_return.cucd, cino=ivno,
             jrno=str(self._next("journal")), jsno="1", repn=customer_return.repn,
-            credited=customer_return.invoice,
+            credited=customer_return.invoice, divi=divi,
         )  # fmt: skip
         self.invoices[(invoice.yea4, ivno)] = invoice
         if customer_return.orno:

@@ -58,6 +58,8 @@ from prestashop_infor.sandbox.infor.models.values import (
 )
 from prestashop_infor.sandbox.infor.specs import GENERIC_TRANSACTIONS, TransactionSpec, load_specs
 
+INVOICE_SERIES_START = 100_000_000  # the company's division's first invoice number; an added one's 2x, 3x...
+
 
 @functools.cache
 def _read_plan(program: str, transaction: str, rule: ReadRule) -> ReadPlan:
@@ -114,7 +116,7 @@ class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl, PriceLists):
         self.default_warehouse = "100"
         self.customer_template = "WEBTMPL"
         self._counters = {"temp": 5000000000, "order": 1000000000, "customer": 0, "delivery": 30000000000,
-                          "shipment": 7000000, "invoice": 100000000, "journal": 0, "message": 0,
+                          "shipment": 7000000, "invoice": INVOICE_SERIES_START, "journal": 0, "message": 0,
                           "return": 8000000}  # fmt: skip
         self._lmts = 0
         self._schedule = []
@@ -127,6 +129,8 @@ class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl, PriceLists):
         self.reader = ReadEngine(self)
         self.handlers: dict[tuple[str, str], Handler] = self._handlers()
         self.companies: dict[str, M3Tenant] = {cono: self}  # shared by every company of the tenant
+        self.facility_divisions: dict[str, str] = {}  # FACI -> DIVI, for the divisions added
+        self.call_division = divi  # the division of the call being run (``execute``)
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -151,6 +155,38 @@ class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl, PriceLists):
         self.companies[cono] = company
         self.clock.on_advance = self._tick_companies  # the new company took the clock's callback
         return company
+
+    # -- divisions -----------------------------------------------------------------------------
+
+    def add_division(self, divi: str, facilities: Iterable[str]) -> None:
+        """Another division of this company, owning ``facilities`` (and so their warehouses): the
+        orders of those facilities, their invoices (a number series of the division's own) and
+        receivables belong to it. Customers, items and warehouses stay the company's, as in M3."""
+        if not divi or len(divi) > 3:
+            raise ValueError(f"an M3 division is 1 to 3 characters, got {divi!r}")
+        if divi == self.divi or divi in self.facility_divisions.values():
+            raise ValueError(f"division {divi} exists already")
+        with self._lock:
+            for faci in facilities:
+                self.facility_divisions[faci] = divi
+            self._counters[self.invoice_series(divi)] = INVOICE_SERIES_START * len(self.divisions())
+
+    def division_of(self, faci: str) -> str:
+        """The division a facility belongs to: one added with it, else the company's own."""
+        return self.facility_divisions.get(faci, self.divi)
+
+    def divisions(self) -> list[str]:
+        return [self.divi, *sorted(set(self.facility_divisions.values()))]
+
+    def next_invoice_number(self, divi: str) -> str:
+        """The next invoice number of a division: each division has its number series (M3 keeps one
+        per division, CRS165); the emulator starts each added division's 100,000,000 after the last's,
+        so an invoice is still found by year and number alone."""
+        return str(self._next(self.invoice_series(divi)))
+
+    def invoice_series(self, divi: str) -> str:
+        """The number series (``_counters`` key) of a division's invoices."""
+        return "invoice" if divi in ("", self.divi) else f"invoice:{divi}"
 
     def company(self, cono: str | None) -> M3Tenant:
         """The company a call runs in: ``cono``, or with none the API user's default (this one)."""
@@ -182,11 +218,16 @@ class M3Tenant(OrderLifecycle, CustomerReturns, CreditControl, PriceLists):
         *,
         dateformat: str = "YMD8",
         maxrecs: int = 0,
+        divi: str | None = None,
     ) -> list[dict[str, str]]:
         """Run one MI transaction: validate against the spec, apply the rule, render at most
         ``maxrecs`` records (0 = all; every spec output field present, every value a string).
-        Raises M3Failure."""
+        ``divi`` is the call's division (the ``divi`` parameter; none: the API user's, this company's
+        own), which division-bound reads answer in (receivables). Raises M3Failure."""
         with self._lock:
+            if divi and divi not in self.divisions():
+                raise M3Failure("XAU0008", f"Not authorized for division {divi}", "DIVI")
+            self.call_division = divi or self.divi
             self.tick()
             spec = self.transaction_spec(program, transaction)
             clean = self.validate(spec, fields)

@@ -93,7 +93,7 @@ class MiRoutes:
         entry: dict[str, Any] = {"transaction": transaction}
         try:
             records = self.m3.company(opts.cono).execute(
-                program, transaction, fields, dateformat=opts.dateformat, maxrecs=opts.maxrecs
+                program, transaction, fields, dateformat=opts.dateformat, maxrecs=opts.maxrecs, divi=opts.divi
             )
             entry["records"] = self._shape(program, transaction, records, opts)
         except M3Failure as failure:
@@ -245,7 +245,9 @@ class MiRoutes:
         }
         try:
             opts = Options(dict(request.query_params), self.m3.default_maxrecs)
-            records = self.m3.company(opts.cono).execute(program, transaction, fields, maxrecs=opts.maxrecs)
+            records = self.m3.company(opts.cono).execute(
+                program, transaction, fields, maxrecs=opts.maxrecs, divi=opts.divi
+            )
             records = self._shape(program, transaction, records, opts)
         except M3Failure as failure:
             return JSONResponse(

@@ -2,8 +2,10 @@
 
 A customer's credit limits (``models/credit.py``): the emulator keeps credit limit 3 (``CRL3``); limits
 1, 2 and 4 (``CRLM``, ``CRL2``, ``ODUD``) are 0, no limit. ``GetFinancial`` reads ``customer_financial``, the
-customer with what it owes (``TOIN`` outstanding invoices, ``TBLG`` orders not invoiced): worked out
-for the one customer asked for, not for every customer a list reads. Its price list table ``PLTB``
+customer with what it owes in one division (``TOIN`` outstanding invoices, ``TBLG`` orders not
+invoiced, of that division's orders: ``DIVI``, else the call's division): worked out for the one
+customer asked for, not for every customer a list reads. The credit limit itself is the customer's,
+the same in every division (M3 can keep one per division; the emulator does not). Its price list table ``PLTB``
 (the price list it buys by, ``models/prices.py``) and discount percentage ``DIPC`` are shown by the
 reads whose spec lists them (``GetOrderInfo``; ``DIPC`` by the lists too)."""
 
@@ -36,12 +38,24 @@ def _customer_row(m3: M3Tenant, c: Customer) -> Row:
     }  # fmt: skip
 
 
-def _customer_financial_row(m3: M3Tenant, c: Customer) -> Row:
+class Financial(NamedTuple):
+    """A customer's financial data in one division (M3 keeps it per division)."""
+
+    customer: Customer
+    divi: str
+
+
+def _financials(m3: M3Tenant, customers: Iterable[Customer]) -> Iterable[Financial]:
+    return (Financial(c, divi) for c in customers for divi in m3.divisions())
+
+
+def _customer_financial_row(m3: M3Tenant, f: Financial) -> Row:
     return {
-        **_customer_row(m3, c),
+        **_customer_row(m3, f.customer),
+        "DIVI": f.divi,
         "ODUD": 0,
-        "TOIN": m3.open_receivables(c.cuno),
-        "TBLG": m3.order_value_not_invoiced(c.cuno),
+        "TOIN": m3.open_receivables(f.customer.cuno, f.divi),
+        "TBLG": m3.order_value_not_invoiced(f.customer.cuno, f.divi),
     }
 
 
@@ -64,12 +78,13 @@ CUSTOMER = Family(
 
 CUSTOMER_FINANCIAL = Family(
     "customer_financial",
-    key=CUSTOMER.key,
-    objects=CUSTOMER.objects,
+    key=("CUNO", "DIVI"),
+    objects=lambda m3: _financials(m3, m3.customers.values()),
     row=_customer_financial_row,
     fields=CUSTOMER.fields | field_set("ODUD TOIN TBLG"),
-    index={"CUNO": _customer},
-    labels=CUSTOMER.labels,
+    index={"CUNO": lambda m3, v: _financials(m3, _customer(m3, v))},
+    labels={**CUSTOMER.labels, "DIVI": "Division"},
+    division_bound="every read",  # what a customer owes is kept per division; its limit the company's
 )
 
 

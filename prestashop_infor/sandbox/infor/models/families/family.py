@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from prestashop_infor.sandbox.infor.models.values import M3Failure, parse_date
 
@@ -39,6 +39,10 @@ class Family:
     index: Mapping[str, Callable[[M3Tenant, str], Iterable[Any]]] = field(default_factory=dict)
     ordered: Mapping[str, Callable[[M3Tenant, str], Iterable[Any]]] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    # records kept per division: "every read" answers one division (receivables, a customer's
+    # financial data), "read by division" only a read whose transaction takes DIVI (invoices: listed
+    # by order in any division); the DIVI given, else the call's division (``M3Tenant.call_division``)
+    division_bound: Literal["", "every read", "read by division"] = ""
 
     @property
     def kept(self) -> bool:
@@ -76,6 +80,7 @@ def echoed(stored: Mapping[str, str]) -> Row:
     return row
 
 
-def company_fields(m3: M3Tenant) -> Row:
-    """The company and division every row carries."""
-    return {"CONO": m3.cono, "DIVI": m3.divi}
+def company_fields(m3: M3Tenant, divi: str = "") -> Row:
+    """The company and division every row carries: ``divi`` for a record of a division of its own
+    (an order's, an invoice's: ``M3Tenant.division_of`` its facility), else the company's."""
+    return {"CONO": m3.cono, "DIVI": divi or m3.divi}

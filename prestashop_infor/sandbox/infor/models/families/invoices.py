@@ -33,7 +33,8 @@ def _invoice_row(m3: M3Tenant, inv: Invoice) -> Row:
     head = order.head if order else {}
     ryea, rxin = inv.credited or ("", "")
     return {
-        **company_fields(m3), "ORNO": inv.orno, "WHLO": order.whlo if order else "", "DLIX": inv.dlix, "IVNO": inv.ivno,
+        **company_fields(m3, inv.divi), "ORNO": inv.orno, "WHLO": order.whlo if order else "", "DLIX": inv.dlix,
+        "IVNO": inv.ivno,
         "YEA4": inv.yea4, "IVDT": inv.ivdt, "IDAT": inv.ivdt, "RGDT": inv.ivdt, "CUNO": inv.cuno, "CUN1": name,
         "CUNM": name, "PYNO": inv.cuno, "CUN2": name, "ORST": order.orst if order else "", "CONN": inv.conn,
         "AMT1": inv.gross, "AMT2": inv.net, "IVAV": inv.gross, "VTAM": inv.vat, "CUCD": inv.cucd, "DUDT": inv.dudt,
@@ -70,6 +71,7 @@ INVOICE = Family(
         "PYNO": lambda m3, v: [inv for inv in m3.invoices.values() if inv.cuno == v],
     },
     labels={"IVNO": "Invoice number", "ORNO": "Order number", "YEA4": "Year"},
+    division_bound="read by division",  # numbered per division: a list by number is one division's
 )
 
 
@@ -105,7 +107,7 @@ def _invoice_line_row(m3: M3Tenant, ref: InvoiceLine) -> Row:
     item = m3.items.get(line.itno)
     ryea, rivn = inv.credited or ("", "")
     return {
-        **company_fields(m3), "IVNO": inv.ivno, "YEA4": inv.yea4, "ORNO": order.orno, "DLIX": inv.dlix,
+        **company_fields(m3, inv.divi), "IVNO": inv.ivno, "YEA4": inv.yea4, "ORNO": order.orno, "DLIX": inv.dlix,
         "WHLO": line.whlo, "PONR": line.ponr, "POSX": 0, "ITNO": line.itno, "ITDS": line.itds, "IVQT": quantity,
         "IVQS": quantity, "AMT1": net + vat, "AMT2": net, "VTAM": vat, "IVAM": net, "IVLA": net, "SAPR": line.sapr,
         "NEPR": price, "PYNO": inv.cuno, "CUNM": customer.cunm if customer else "", "CUCD": inv.cucd,
@@ -128,12 +130,13 @@ INVOICE_LINE = Family(
         "ORNO": lambda m3, v: _invoice_lines(m3, _invoices_of_order(m3, v)),
     },
     labels={"IVNO": "Invoice number", "ORNO": "Order number", "PONR": "Order line"},
+    division_bound="read by division",
 )
 
 
 def _receivable_row(m3: M3Tenant, inv: Invoice) -> Row:
     return {
-        **company_fields(m3), "YEA4": inv.yea4, "JRNO": inv.jrno, "JSNO": inv.jsno, "CINO": inv.cino, "TRCD": "10",
+        **company_fields(m3, inv.divi), "YEA4": inv.yea4, "JRNO": inv.jrno, "JSNO": inv.jsno, "CINO": inv.cino, "TRCD": "10",
         "INYR": inv.yea4, "RECO": inv.reco, "REDE": inv.paid_on, "PYNO": inv.cuno, "CUNO": inv.cuno,
         "IVDT": inv.ivdt, "ACDT": inv.ivdt, "DUDT": inv.dudt, "CUAM": inv.gross, "VTAM": inv.vat, "CUCD": inv.cucd,
         "DTP5": inv.paid_on, "CRST": "0",
@@ -154,4 +157,5 @@ RECEIVABLE = Family(
         "JRNO": lambda m3, v: [inv for inv in m3.invoices.values() if inv.jrno == numeric_key(v)],
     },
     labels={"JRNO": "Invoice journal", "CINO": "Invoice number", "CUNO": "Customer number"},
+    division_bound="every read",  # the accounts receivable ledger is kept per division
 )

@@ -29,7 +29,7 @@ def _order_row(m3: M3Tenant, order: CustomerOrder) -> Row:
     vat = money(net * m3.lifecycle.vat_rate)
     customer = m3.customers.get(order.cuno)
     return {
-        **echoed(head), **company_fields(m3), "ORNO": order.orno, "ORDT": order.ordt, "STAT": order.stat,
+        **echoed(head), **company_fields(m3, m3.division_of(order.faci)), "ORNO": order.orno, "ORDT": order.ordt, "STAT": order.stat,
         "FACI": order.faci, "CUOR": order.cuor, "CUCD": order.cucd, "NTAM": net, "ORSL": order.orsl,
         "ORST": order.orst, "ONET": net, "ORVA": net, "VTAM": vat, "TOAM": net + vat, "TOPY": net + vat,
         "BRAM": net, "CUNO": order.cuno, "WHLO": order.whlo, "RLDT": order.rldt, "OBLC": order.oblc,
@@ -75,7 +75,7 @@ def _line_row(m3: M3Tenant, ref: LineRef) -> Row:
     item = m3.items.get(line.itno)
     unit = item.unms if item else ""
     return {
-        **echoed(line.fields), **company_fields(m3), "ORNO": order.orno, "PONR": line.ponr, "POSX": 0,
+        **echoed(line.fields), **company_fields(m3, m3.division_of(order.faci)), "ORNO": order.orno, "PONR": line.ponr, "POSX": 0,
         "ITNO": line.itno, "ITDS": line.itds, "ORQT": line.orqt, "ORQA": line.orqt, "WHLO": line.whlo,
         "SAPR": line.sapr, "ORST": line.status, "NLAM": line.net_amount, "LNAM": line.net_amount,
         "NEPR": line.net_price, "CUCD": order.cucd, "CUOR": line.cuor, "ALQT": line.alqt, "PLQT": line.plqt,
