@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from prestashop_infor.infor import M3Client, M3GatewayError
 from prestashop_infor.store import id_map
+from prestashop_infor.store.credit_notes import credit_notes_of
 from prestashop_infor.sync.credit_notes import CURSOR, ENTITY, push_credit_slips, read_credit_notes
 from prestashop_infor.sync.m3_order_states import _read_details, read_m3_orders
 from prestashop_infor.sync.mapping import parse_mapping
@@ -156,3 +158,33 @@ def test_the_credit_gate_asks_for_the_customers_credit_in_the_orders_division(wo
     assert world.sync(second).created == [second]
     # the customer M3 creates for the Swiss shop is given its division, and its credit is asked there
     assert asked == [("Add", SWISS), ("GetFinancial", SWISS), ("GetFinancial", SWISS), ("CheckCredit", SWISS)]
+
+
+def test_m3_failing_in_the_second_division_stores_nothing_and_the_next_run_reads_both(
+    world: World, monkeypatch
+):
+    """The notes and the cursors are stored once every division was read: M3 down while the Swiss
+    division is read leaves both divisions' notes for the next run, none lost, none twice."""
+    _, home_orno = world.order_in(1)
+    _, swiss_orno = world.order_in(2)
+    world.credit(home_orno)
+    world.credit(swiss_orno)
+    real = M3Client.execute
+
+    def down_in_the_swiss_division(self, program, transaction, **fields):
+        if self.division == SWISS and transaction == "LstInvHead":
+            raise M3GatewayError(program, transaction, 503, "M3 is down", may_have_committed=False)
+        return real(self, program, transaction, **fields)
+
+    monkeypatch.setattr(M3Client, "execute", down_in_the_swiss_division)
+    with pytest.raises(M3GatewayError):
+        world.read_notes()
+    assert (
+        world.store.get_cursor(CURSOR) is None and credit_notes_of(world.store, [home_orno])[home_orno] == []
+    )
+    monkeypatch.setattr(M3Client, "execute", real)
+    read = world.read_notes()
+    assert sorted((n.orno, n.division) for n in read.credit_notes) == sorted(
+        [(home_orno, ""), (swiss_orno, SWISS)]
+    )
+    assert world.read_notes().credit_notes == []
