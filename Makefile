@@ -1,7 +1,7 @@
 # Every target works on a fresh machine with Python 3.11+: it creates .venv and installs what is
 # missing from the locks in requirements/ (docs/development.md). `make demo` needs nothing else: no
 # root, no apt, no browser. `make test` also needs the dev tools (requirements/dev.lock) and a
-# Chromium for the UI test (prestashop_infor_tests/tools.py finds one, or says what to install).
+# Chromium for the demo test's visit of the UI (prestashop_infor_tests/tools.py finds one, or says what to install).
 # A stamp file keeps a second call fast; it is redone when pyproject.toml or its lock changes.
 PYTHON ?= python3
 VENV := .venv

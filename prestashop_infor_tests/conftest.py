@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # the orchestrator): collected first, so the two workers of `make test` start on them together and
 # the short tests fill in after, instead of one long test running alone at the end of the session.
 LONGEST_FIRST = (
-    "test_ui_browser.py", "test_postgres_topology.py", "test_demo.py", "test_orchestrator_faults.py",
+    "test_demo.py", "test_postgres_topology.py", "test_orchestrator_faults.py",
     "test_docs_commands.py", "test_chaos.py",
 )  # fmt: skip
 

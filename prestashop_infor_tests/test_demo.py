@@ -1,5 +1,6 @@
 """`prestashop-infor demo` (what `make demo` runs): the sandbox, the receiver, the Dagster webserver and
-`prestashop-infor daemon` on an embedded SQLite instance. The UI opens first; the first
+`prestashop-infor daemon` on an embedded SQLite instance, and a user's first visit to its UI in a
+browser (``ui_visit.py``). The UI opens first; the first
 materialization of every asset is then launched as a run through the instance, and the seeded
 history is reconciled in one run over its days, with the discrepancies the demo planted found on
 their days. The terminal shows a line per run and per alert, nothing of the runs' logs (they go to
@@ -33,6 +34,7 @@ from prestashop_infor.serving import free_port
 from prestashop_infor.store import Store, id_map
 from prestashop_infor.sync import reconcile
 from prestashop_infor_tests.topology import wait_for
+from prestashop_infor_tests.ui_visit import first_visit
 
 SCHEDULES_QUERY = """
 { repositoriesOrError { ... on RepositoryConnection { nodes { schedules { name scheduleState { status } } } } } }
@@ -218,6 +220,11 @@ def _time_wait_on(ports: Ports) -> set[int]:
             if c.status == psutil.CONN_TIME_WAIT and c.laddr and c.laddr.port in wanted}  # fmt: skip
 
 
+def _backfill_status(url: str, backfill_id: str) -> str | None:
+    query = f'{{ partitionBackfillOrError(backfillId: "{backfill_id}") {{ ... on PartitionBackfill {{ status }} }} }}'
+    return _graphql(url, query)["partitionBackfillOrError"].get("status")
+
+
 def _header(demo: Demo) -> list[str]:
     """What the demo says it started, up to "Ctrl-C stops everything." (its instance line aside: new,
     or the previous start's deleted)."""
@@ -344,6 +351,10 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
                    for line in demo.lines)  # fmt: skip
         first_start_runs = {r["runId"] for r in runs["runsOrError"]["results"]}
 
+        # A user's first visit to the UI in a browser (ui_visit.py), on this demo; the reconciliation
+        # backfill it launches runs on while the after-sales below are waited for
+        backfill = first_visit(demo, tmp_path / "screenshots")
+
         # The after-sales went across: the cancellation into M3 (its webhook), the refund into M3 as a
         # credit (its webhook), M3's credit note for the return as a credit slip (the status lane's
         # minute); each in the order's story
@@ -361,6 +372,10 @@ def test_the_demo_shows_every_lane_stops_quietly_and_starts_again_at_once_on_the
 
         # No first-visit dialog: the instance turns Dagster's "join the community" off.
         assert _graphql(demo.url, "{ shouldShowNux }") == {"shouldShowNux": False}
+        # The UI visit's backfill has ended (it may succeed or fail: it exists), so the stop below
+        # interrupts no run of it
+        wait_for(lambda: _backfill_status(demo.url, backfill) not in (None, "REQUESTED"), 180,
+                 f"backfill {backfill} to end")  # fmt: skip
         # The terminal: what the demo started, then one line per event; the runs' logs (Dagster's
         # DEBUG events, its warnings) are in the UI and in the files under the demo's home.
         events = demo.lines[demo.lines.index("Ctrl-C stops everything.") + 1 :]

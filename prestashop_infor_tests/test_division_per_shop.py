@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from prestashop_infor.infor import M3Client, M3GatewayError
+from prestashop_infor.infor import M3Client, M3GatewayError, M3TransactionError
 from prestashop_infor.store import id_map
 from prestashop_infor.store.credit_notes import credit_notes_of
 from prestashop_infor.sync.credit_notes import CURSOR, ENTITY, push_credit_slips, read_credit_notes
@@ -80,6 +80,15 @@ def test_the_mapping_gives_a_shop_its_division_and_lists_each_once():
     assert mapping.for_shop(1).erp.division == "AAA"  # a shop not listed: the mapping's
     assert mapping.divisions() == ["AAA", SWISS]
     assert parse_mapping({"shops": {2: {"division": SWISS}}}).divisions() == [None, SWISS]
+
+
+def test_the_emulators_division_owns_its_facilitys_warehouse_and_is_the_only_one_added_so(world: World):
+    warehouse = world.m3.execute_one("MMS005MI", "GetWarehouse", WHLO="300")
+    assert (warehouse["FACI"], warehouse["DIVI"]) == ("300", SWISS)
+    with pytest.raises(ValueError, match="division BBB exists already"):
+        world.tenant.add_division(SWISS, ["400"])
+    with pytest.raises(M3TransactionError, match="Not authorized for division ZZZ"):
+        world.m3.in_division("ZZZ").execute("ARS200MI", "LstInvoices", CUNO="X")
 
 
 def test_each_shops_orders_invoices_and_credit_notes_are_in_its_division(world: World):

@@ -3,7 +3,7 @@ when one is missing. ``make test`` runs ``python -m prestashop_infor_tests.tools
 root on Debian it installs what is missing with apt; anywhere else it stops with a message that names
 exactly what to install. ``make demo`` never comes here (the product needs none of these).
 
-Chromium for the UI test (``test_ui_browser.py``) is, in this order:
+Chromium for the UI visit of the demo test (``ui_visit.py``, run by ``test_demo.py``) is, in this order:
 ``PRESTASHOP_INFOR_TEST_CHROMIUM`` (a Chromium or Chrome executable), ``chromium`` on ``PATH``
 (Debian's package), or the Chromium that ``python -m playwright install chromium`` downloaded.
 The PrestaShop module's tests (``test_prestashop_module.py``) need ``php`` on ``PATH`` (Debian's
@@ -44,7 +44,7 @@ class Tool:
 
 
 def chromium() -> Path | None:
-    """The Chromium the UI test drives, or None when there is none."""
+    """The Chromium the demo test drives through the UI, or None when there is none."""
     configured = os.environ.get(CHROMIUM_ENV, "").strip()
     if configured:
         path = Path(configured).expanduser()
@@ -69,7 +69,7 @@ def _playwrights_chromium() -> Path | None:
 
 CHROMIUM = Tool(
     name="Chromium",
-    needed_by="the UI test prestashop_infor_tests/test_ui_browser.py",
+    needed_by="the demo test's visit of the UI (prestashop_infor_tests/ui_visit.py)",
     find=chromium,
     debian_package="chromium",
     elsewhere=(

@@ -36,8 +36,8 @@ ITEM = Family(
 
 
 def _warehouse_row(m3: M3Tenant, w: Warehouse) -> Row:
-    return {**company_fields(m3), "WHLO": w.whlo, "WHNM": w.whnm, "FACI": w.faci, "CSCD": w.cscd, "TOWN": w.town,
-            "LMTS": w.lmts}  # fmt: skip
+    return {**company_fields(m3, m3.division_of(w.faci)), "WHLO": w.whlo, "WHNM": w.whnm, "FACI": w.faci,
+            "CSCD": w.cscd, "TOWN": w.town, "LMTS": w.lmts}  # fmt: skip
 
 
 WAREHOUSE = Family(
