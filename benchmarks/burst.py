@@ -21,14 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from _stack import EventLaneStack, exit_on_sigterm
+from _stack import RUN_ENDED, RUNS_END_LIMIT, EventLaneStack, exit_on_sigterm
 
 from prestashop_infor.store import Store
 
 ORDERS = 1_000
 LIMIT = 300.0  # seconds: an order not in M3 by then counts as lost
 QUIET_LIMIT = 90.0  # seconds the warm-up's runs (its order run, then its stock run) may take to end
-ENDED = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
 def _settled(stack: EventLaneStack, deadline: float) -> bool:
@@ -36,7 +35,7 @@ def _settled(stack: EventLaneStack, deadline: float) -> bool:
     and every run has ended, so the burst starts on a quiet stack, as a shop's burst does."""
     while time.monotonic() < deadline:
         runs = stack.runs()
-        if any(r["job"] == "stock_sync_job" for r in runs) and all(r["status"] in ENDED for r in runs):
+        if any(r["job"] == "stock_sync_job" for r in runs) and all(r["status"] in RUN_ENDED for r in runs):
             return True
         time.sleep(0.5)
     return False
@@ -81,6 +80,10 @@ def main() -> int:
         ]
         m3 = stack.m3_state()
         duplicates = stack.duplicates(store)["bound_twice"] + m3["duplicate_orders"]
+        if not stack.let_runs_end(RUNS_END_LIMIT):  # measured: the runs left end before the stop
+            print(
+                f"runs still under way {RUNS_END_LIMIT:.0f} s after the last order; the stop interrupts them"
+            )
     by_job: dict[str, int] = {}
     for run in runs:
         by_job[run["job"]] = by_job.get(run["job"], 0) + 1

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _stack import EventLaneStack, exit_on_sigterm, percentile, webhook_counts
+from _stack import RUNS_END_LIMIT, EventLaneStack, exit_on_sigterm, percentile, webhook_counts
 
 from prestashop_infor.store import Store
 
@@ -72,6 +72,10 @@ def main() -> int:
         runs = [r for r in stack.runs() if r["tags"].get("prestashop_infor/trigger") == "webhook"]
         m3 = stack.m3_state()
         doubles = stack.duplicates(store)["bound_twice"] + m3["duplicate_orders"]
+        if not stack.let_runs_end(RUNS_END_LIMIT):  # measured: the runs left end before the stop
+            print(
+                f"runs still under way {RUNS_END_LIMIT:.0f} s after the last order; the stop interrupts them"
+            )
 
     totals, pickups, launches, bodies = [], [], [], []
     for order_id in placed:
