@@ -229,7 +229,10 @@ def test_without_apt_a_missing_chromium_is_named_with_how_to_install_it(bare_pat
     with pytest.raises(tools.MissingTool) as missing:
         tools.ensure(use_apt=False)
     message = str(missing.value)
-    assert "Chromium is missing: the demo test's visit of the UI (prestashop_infor_tests/ui_visit.py) needs it" in message
+    assert (
+        "Chromium is missing: the demo test's visit of the UI (prestashop_infor_tests/ui_visit.py) needs it"
+        in message
+    )
     assert "sudo apt-get install chromium" in message
     assert ".venv/bin/python -m playwright install chromium" in message
     assert tools.CHROMIUM_ENV in message
