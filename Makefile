@@ -58,7 +58,7 @@ test: lint $(DEV_STAMP)
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/python -m prestashop_infor_tests.tools
 	@$(COMPILE)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2
 
 bench: $(DEV_STAMP)
 	@$(COMPILE)

@@ -13,12 +13,9 @@ from prestashop_infor_tests import postgres
 from prestashop_infor_tests.tools import PHP, PHP_CURL, PHP_SQLITE, required
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# The modules whose tests run a minute or more each, each a whole stack of processes (a demo and a
-# browser, a topology, faults of the orchestrator): collected first and kept on one worker, one after
-# the other (``--dist loadgroup``, the group STACKS), while the other worker runs the short tests.
-# Two stacks at once on two cores slowed both and stretched their bounded waits; one long test
-# alone at the end of the session would have left a worker idle.
-STACKS = "stacks"
+# The modules whose tests run a minute or more each (a demo and a browser, a whole topology, faults of
+# the orchestrator): collected first, so the two workers of `make test` start on them together and
+# the short tests fill in after, instead of one long test running alone at the end of the session.
 LONGEST_FIRST = (
     "test_demo.py", "test_postgres_topology.py", "test_orchestrator_faults.py",
     "test_docs_commands.py", "test_chaos.py",
@@ -36,15 +33,10 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[postgres.SESSION_DIR_ENV] = str(postgres.session_folder())
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups off the items
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Whole modules of LONGEST_FIRST to the front, in that order, their slow tests in one group;
-    the rest keep their order."""
+    """Whole modules of LONGEST_FIRST to the front, in that order; the rest keep theirs."""
     rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-    for item in items:
-        if item.path.name in rank and item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.xdist_group(STACKS))
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -107,7 +107,7 @@ def test_make_test_installs_the_dev_lock_lints_validates_and_checks_the_tools_be
         "dagster definitions validate -w workspace.yaml",
         "python -m prestashop_infor_tests.tools",
         "python -m compileall -q prestashop_infor",
-        "python -m pytest -n 2 --dist loadgroup",
+        "python -m pytest -n 2",
     ]
 
 

@@ -57,6 +57,12 @@ def _pids(processes) -> set[int]:
     return {process.pid for process in processes}
 
 
+def _started(child: subprocess.Popen, argv: list[str]) -> None:
+    """Wait until ``child`` runs ``argv``: between its fork and its exec it is a copy of this process,
+    whose Python handler would take a SIGTERM sent then, and the program would never see it."""
+    _wait_for(lambda: psutil.Process(child.pid).cmdline() == argv)
+
+
 def _wait_for(condition, seconds: float = 10.0):
     deadline = time.monotonic() + seconds
     while not (value := condition()):
@@ -86,6 +92,7 @@ def test_stop_home_stops_them_all_killing_the_one_that_ignores_sigterm(tmp_path:
     parent = spawn(["sh", "-c", "sleep 60 & wait"], home)
     stranger = spawn(SLEEP, other_home)
     assert stubborn.stdout.readline().strip() == "ready"  # SIGTERM is ignored from now on
+    _started(polite, SLEEP)
     _wait_for(lambda: psutil.Process(parent.pid).children())
     started = time.monotonic()
     killed = stop_home(home, grace=1)
@@ -101,6 +108,7 @@ def test_stop_home_stops_them_all_killing_the_one_that_ignores_sigterm(tmp_path:
 
 def test_stop_processes_returns_only_what_had_to_be_killed(tmp_path: Path, spawn):
     polite = spawn(SLEEP, tmp_path)
+    _started(polite, SLEEP)
     assert stop_processes([psutil.Process(polite.pid)], grace=5) == []
     polite.wait(timeout=5)
     assert not is_running(polite.pid)
