@@ -73,3 +73,16 @@ ORDERS_TAG = "prestashop_infor/orders"
 DEMO_TAG = "prestashop_infor/demo"
 WEBHOOK_TRIGGER = "webhook"
 M3_STATUS_TRIGGER = "m3_status"
+#: The run tag naming the further PrestaShop installation (``PRESTASHOP_INFOR_SOURCES``) a run works
+#: for; a run without it works for the main one (or for the source its assets' keys start with).
+SOURCE_TAG = "prestashop_infor/source"
+
+
+def source_named_by(job_name: str, tags: dict[str, str] | None = None) -> str | None:
+    """The further installation a run works for, by its ``SOURCE_TAG``, else by its job's name
+    (``outlet__order_sync_job``: ``outlet``); None for the main one (and Dagster's ``__ASSET_JOB``)."""
+    tagged = (tags or {}).get(SOURCE_TAG)
+    if tagged:
+        return tagged
+    prefix, named, _ = job_name.partition("__")
+    return prefix if prefix and named else None

@@ -32,6 +32,9 @@ variable                                   meaning (default)
                                            when unset)
 ``ALERT_FORMAT``                           their body: ``json``, ``slack`` or ``teams`` (``json``)
 ``PRESTASHOP_INFOR_DAGSTER_UI_URL``        the Dagster UI the alerts link to (``http://127.0.0.1:3000``)
+``PRESTASHOP_INFOR_SOURCES``               further PrestaShop installations, by name, comma-separated
+                                           (none); each sets its own ``<NAME>_PRESTASHOP_URL`` and the
+                                           other variables of ``PER_SOURCE``
 ``PRESTASHOP_INFOR_STALL_ORDER_SECONDS``   alert when the oldest exportable order not in M3 is older (600)
 ``PRESTASHOP_INFOR_STALL_SYNC_SECONDS``    alert when no order sync succeeded for this long with orders
                                            pending (900)
@@ -39,6 +42,16 @@ variable                                   meaning (default)
 ``PRESTASHOP_INFOR_STALL_POOL_SECONDS``    alert when a run has waited this long for a pool (300)
 ``PRESTASHOP_INFOR_POOL_WAIT_SECONDS``     a run waiting longer for a pool is failed by the daemon (900)
 =========================================  ==========================================================
+
+**Further PrestaShop installations** (``PRESTASHOP_INFOR_SOURCES=outlet,b2b``) share the M3
+connection, the alerts and the switches, and set for themselves, prefixed with their name in
+capitals, the variables of :data:`PER_SOURCE`: ``OUTLET_PRESTASHOP_URL``, ``OUTLET_PRESTASHOP_API_KEY``,
+``OUTLET_PRESTASHOP_INFOR_MAPPING_FILE``, ``OUTLET_WEBHOOK_SECRET``... A variable a source does not
+set takes its default, never the main installation's value (a second shop must not be read with the
+first one's key). Each source has a store of its own (id map, cursors, inbox): its
+``<NAME>_PRESTASHOP_INFOR_DATABASE_URL``, else the main PostgreSQL database in a schema named after
+the source, else a SQLite file beside the main one (``store-<name>.db``). ``Settings.read("outlet")``
+reads them; its error messages name the prefixed variables.
 """
 
 from __future__ import annotations
@@ -46,17 +59,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import string
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
 import pydantic
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from prestashop_infor.alert_formats import AlertFormat
 from prestashop_infor.infor.ionapi import (
@@ -77,6 +91,17 @@ SECRET_VARIABLES = frozenset(
 _URL_SAFE = frozenset(string.ascii_letters + string.digits + "-_")  # what a token in a URL path holds
 MAX_HISTORY_DAYS = 1000  # sandbox history: a bit under three years
 MAX_ORDERS_PER_DAY = 2000
+
+#: The variables each further PrestaShop installation (``PRESTASHOP_INFOR_SOURCES``) sets for itself,
+#: prefixed with its name in capitals; everything else is shared with the main installation.
+PER_SOURCE = (
+    "PRESTASHOP_ALLOW_HTTP", "PRESTASHOP_URL", "PRESTASHOP_API_KEY", "PRESTASHOP_TIME_ZONE",
+    "PRESTASHOP_INFOR_DATABASE_URL", "PRESTASHOP_INFOR_DATABASE_SCHEMA", "PRESTASHOP_INFOR_MAPPING_FILE",
+    "WEBHOOK_SECRET", "PS_WEBHOOKS_TOKEN",
+)  # fmt: skip
+SOURCES_VARIABLE = "PRESTASHOP_INFOR_SOURCES"
+#: A source's name: in asset keys, job names and variable prefixes (``outlet`` -> ``OUTLET_...``).
+SOURCE_NAME = re.compile(r"^[a-z](?:[a-z0-9]|_(?!_)){0,19}$")
 
 _log = logging.getLogger(__name__)
 _warned: set[str] = set()  # what Settings.read_leniently has logged already (once per process)
@@ -164,6 +189,27 @@ class Settings(BaseSettings):
     stall_pool_seconds: float = Field(300, gt=0, validation_alias="PRESTASHOP_INFOR_STALL_POOL_SECONDS")
     # a step waiting longer than this for a pool slot fails its run (prestashop-infor daemon)
     pool_wait_seconds: float = Field(900, gt=0, validation_alias="PRESTASHOP_INFOR_POOL_WAIT_SECONDS")
+    # further PrestaShop installations, by name (each with its <NAME>_... variables)
+    sources: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias=SOURCES_VARIABLE)
+    # which installation these settings are of: None for the main one (set by read(source))
+    _source: str | None = pydantic.PrivateAttr(default=None)
+
+    @pydantic.field_validator("sources", mode="before")
+    @classmethod
+    def _source_names(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        bad = [name for name in names if not SOURCE_NAME.match(name)]
+        if bad:
+            raise ValueError(
+                f"{', '.join(map(repr, bad))}: a source's name is a lowercase letter, then up to 19 lowercase "
+                "letters, digits and single underscores (it prefixes asset keys, job names and variables)"
+            )
+        doubled = sorted({name for name in names if names.count(name) > 1})
+        if doubled:
+            raise ValueError(f"{', '.join(doubled)} named twice")
+        return tuple(names)
 
     @pydantic.field_validator("schedules", "sensors", "alert_format", mode="before")
     @classmethod
@@ -198,7 +244,7 @@ class Settings(BaseSettings):
     def _missing_shop(self) -> list[str]:
         """The shop's variables that are not set, by name."""
         pairs = (("PRESTASHOP_URL", self.prestashop_url), ("PRESTASHOP_API_KEY", self.prestashop_api_key))
-        return [name for name, value in pairs if not value]
+        return [self.variable(name) for name, value in pairs if not value]
 
     def missing_for_lanes(self) -> list[str]:
         """The variables the sync lanes need (the shop and the M3 connection) that are not set, by
@@ -212,25 +258,81 @@ class Settings(BaseSettings):
             return [*missing, f"{ENV_FILE} (or the {ENV_PREFIX}<KEY> variables)"]
         return [*missing, *(ENV_PREFIX + key.upper() for key, value in keys.items() if not value)]
 
+    @property
+    def source(self) -> str | None:
+        """The further installation these settings are of (``PRESTASHOP_INFOR_SOURCES``), None for the
+        main one."""
+        return self._source
+
+    def variable(self, name: str) -> str:
+        """The variable that sets ``name`` for this installation: ``OUTLET_PRESTASHOP_URL`` for a
+        source's own (:data:`PER_SOURCE`), else ``name``."""
+        return f"{self._source.upper()}_{name}" if self._source and name in PER_SOURCE else name
+
     @classmethod
-    def read(cls) -> Settings:
+    def read(cls, source: str | None = None) -> Settings:
         """The settings as the environment holds them now; a bad value is a ``SettingsError``
-        naming the variable and what it must be."""
+        naming the variable and what it must be. ``source``: those of a further installation
+        (``PRESTASHOP_INFOR_SOURCES``), its own variables read with its prefix."""
+        main = cls._strictly({}, "")
+        if source is None:
+            return main
+        if source not in main.sources:
+            named = ", ".join(main.sources) or "none"
+            raise SettingsError(f"{source!r} is not a source: {SOURCES_VARIABLE} names {named}")
+        prefix = f"{source.upper()}_"
+        fields = {info.validation_alias: info for info in cls.model_fields.values()}
+        overrides: dict[str, Any] = {}
+        for name in PER_SOURCE:
+            value = os.environ.get(prefix + name, "").strip()
+            overrides[name] = value if value else fields[name].default
+        if not overrides["PRESTASHOP_INFOR_DATABASE_URL"]:
+            url = main.database_url or ""
+            if url.startswith("postgresql"):  # the main database, in a schema of the source's
+                overrides["PRESTASHOP_INFOR_DATABASE_URL"] = url
+                overrides["PRESTASHOP_INFOR_DATABASE_SCHEMA"] = (
+                    overrides["PRESTASHOP_INFOR_DATABASE_SCHEMA"] or source
+                )
+            elif url:  # a SQLite file beside the main one
+                path = Path(url.removeprefix("sqlite:///"))
+                overrides["PRESTASHOP_INFOR_DATABASE_URL"] = (
+                    f"sqlite:///{path.with_name(f'{path.stem}-{source}{path.suffix}')}"
+                )
+        settings = cls._strictly(overrides, prefix)
+        object.__setattr__(settings, "_source", source)
+        return settings
+
+    @classmethod
+    def _strictly(cls, overrides: dict[str, Any], prefix: str) -> Settings:
         try:
-            return cls()
+            return cls(**overrides)
         except pydantic.ValidationError as exc:
             problems = []
             for problem in field_problems(exc):
                 name = problem.path or "?"  # each setting is one variable: its path is its name
-                problems.append(f"{name}={_shown(name, problem.value)}: {problem.message}")
+                shown = prefix + name if name in PER_SOURCE else name
+                problems.append(f"{shown}={_shown(name, problem.value)}: {problem.message}")
             raise SettingsError("; ".join(problems)) from None
 
     @classmethod
-    def read_leniently(cls) -> Settings:
+    def read_leniently(cls, source: str | None = None) -> Settings:
         """The settings for what the Dagster definitions need when the code location loads (the
         reconciliation partitions' start and time zone, the schedules' and sensors' default status).
         A bad value is no error here: a warning names the variable and its default stands in, so the
-        code location still loads; the runs and the ticks, which call :meth:`read`, fail on it."""
+        code location still loads; the runs and the ticks, which call :meth:`read`, fail on it.
+        A source's settings that do not read are logged, and stand in as its defaults (its shop not
+        set, so its lanes stay stopped)."""
+        if source is not None:
+            try:
+                return cls.read(source)
+            except SettingsError as exc:
+                message = f"source {source}: {exc}; its lanes stay stopped until it is fixed"
+                if message not in _warned:
+                    _warned.add(message)
+                    _log.warning(message)
+                settings = cls.model_construct()
+                object.__setattr__(settings, "_source", source)
+                return settings
         fields = {info.validation_alias: info for info in cls.model_fields.values()}
         overrides: dict[str, Any] = {}
         for _ in fields:
@@ -262,7 +364,8 @@ class Settings(BaseSettings):
         folder = (
             Path(self.dagster_home) / "prestashop_infor" if self.dagster_home else Path(".prestashop_infor")
         )
-        return f"sqlite:///{(folder / 'store.db').resolve()}"
+        name = f"store-{self._source}.db" if self._source else "store.db"
+        return f"sqlite:///{(folder / name).resolve()}"
 
     def ionapi_credentials(self) -> IonApiCredentials:
         """``INFOR_IONAPI_FILE``, else the ``INFOR_IONAPI_<KEY>`` variables."""
@@ -294,12 +397,14 @@ class Settings(BaseSettings):
         """The receiver's active secrets (``WEBHOOK_SECRET``, comma-separated during a rotation),
         each at least 32 characters (the contract asks for 32 random bytes or more)."""
         if self.webhook_secret is None:
-            raise SettingsError("WEBHOOK_SECRET is not set (the shared secret, or several comma-separated)")
+            raise SettingsError(
+                f"{self.variable('WEBHOOK_SECRET')} is not set (the shared secret, or several comma-separated)"
+            )
         secrets = [part.strip() for part in self.webhook_secret.get_secret_value().split(",") if part.strip()]
         short = [index + 1 for index, secret in enumerate(secrets) if len(secret) < MIN_SECRET_LENGTH]
         if not secrets or short:
             raise SettingsError(
-                f"WEBHOOK_SECRET: every secret needs at least {MIN_SECRET_LENGTH} characters "
+                f"{self.variable('WEBHOOK_SECRET')}: every secret needs at least {MIN_SECRET_LENGTH} characters "
                 f"(too short: {', '.join(map(str, short)) or 'all'}); the value is not shown"
             )
         return secrets
@@ -320,7 +425,7 @@ class Settings(BaseSettings):
         ]
         if not tokens or bad:
             raise SettingsError(
-                f"PS_WEBHOOKS_TOKEN: every token needs at least {MIN_SECRET_LENGTH} characters, letters, digits, "
+                f"{self.variable('PS_WEBHOOKS_TOKEN')}: every token needs at least {MIN_SECRET_LENGTH} characters, letters, digits, "
                 f"- and _ only (wrong: {', '.join(map(str, bad)) or 'all'}); the value is not shown"
             )
         return tokens

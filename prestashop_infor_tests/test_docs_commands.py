@@ -65,6 +65,12 @@ HERE = {
     "'http://127.0.0.1:8081/api/orders?display=full&sort=[id_DESC]&limit=2&output_format=JSON'",
     MATERIALIZE := ".venv/bin/dagster asset materialize -m prestashop_infor.defs --select "
     "'prestashop_orders_daily,infor_orders_daily,order_reconciliation' --partition-range 2025-01-01...2025-12-31",
+    OUTLET := "export PRESTASHOP_INFOR_SOURCES=outlet OUTLET_PRESTASHOP_URL=https://outlet.example",
+    OUTLET_SECRET
+    := "export OUTLET_WEBHOOK_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))')",
+    ".venv/bin/prestashop-infor db upgrade --source outlet",
+    ".venv/bin/prestashop-infor webhooks serve --source outlet --host 127.0.0.1 --port 8091",
+    ".venv/bin/prestashop-infor trace 42 --source outlet",
     LAUNCH := ".venv/bin/dagster job launch -w workspace.yaml -j order_reconciliation_job --tags "
     '\'{"dagster/asset_partition_range_start": "2025-01-01", "dagster/asset_partition_range_end": "2025-12-31"}\'',
 }
@@ -158,6 +164,26 @@ def test_the_webhook_secret_and_the_receiver(env):
         assert _answers("http://127.0.0.1:8090/health", receiver), receiver.stdout
     finally:
         _stop(receiver)
+
+
+@pytest.mark.slow
+def test_a_second_installations_store_receiver_and_trace(env, tmp_path: Path):
+    exports = f"{OUTLET} && {OUTLET_SECRET} && "
+    upgraded = run(exports + ".venv/bin/prestashop-infor db upgrade --source outlet", env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "store-outlet.db").exists() and not (tmp_path / "store.db").exists()
+    receiver = subprocess.Popen(
+        ["bash", "-c", exports + "exec .venv/bin/prestashop-infor webhooks serve --source outlet --host 127.0.0.1 "
+         "--port 8091"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert _answers("http://127.0.0.1:8091/health", receiver), receiver.stdout
+    finally:
+        _stop(receiver)
+    trace = run(exports + ".venv/bin/prestashop-infor trace 42 --source outlet", env)
+    assert trace.returncode == 1 and "knows nothing of order 42" in trace.stdout + trace.stderr
+    nowhere = run(".venv/bin/prestashop-infor trace 42 --source outlet", env)  # without the exports
+    assert nowhere.returncode == 2 and "'outlet' is not a source" in nowhere.stderr
 
 
 @pytest.mark.slow

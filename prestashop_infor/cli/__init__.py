@@ -20,6 +20,7 @@ from prestashop_infor.cli.arguments import (
     _positive_seconds,
     _settings,
     _webhook_url,
+    add_source_argument,
 )
 from prestashop_infor.cli.configuration import ConfigurationError
 from prestashop_infor.cli.daemon import cmd_daemon
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     trace = commands.add_parser("trace", help="where is order N? its whole story in time order")
     trace.add_argument("order_id", type=_positive, metavar="ORDER_ID", help="the PrestaShop order id")
     trace.add_argument("--json", action="store_true", help="JSON instead of a table")
+    add_source_argument(trace)
     trace.set_defaults(handler=cmd_trace)
     return parser
 

@@ -261,3 +261,15 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
         super().__init__(*args, **kwargs)
+
+
+def add_source_argument(parser: argparse.ArgumentParser) -> None:
+    """``--source NAME``: the command works on that further PrestaShop installation
+    (``PRESTASHOP_INFOR_SOURCES``): its variables, its store."""
+    parser.add_argument(
+        "--source",
+        default=None,
+        metavar="NAME",
+        help="a further PrestaShop installation PRESTASHOP_INFOR_SOURCES names: its <NAME>_... variables and "
+        "its store (default: the main installation)",
+    )

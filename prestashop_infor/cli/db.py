@@ -7,16 +7,18 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from prestashop_infor.cli.arguments import add_source_argument
 from prestashop_infor.cli.configuration import DATABASE_SCHEMA, DATABASE_URL, ConfigurationError
 from prestashop_infor.settings import Settings, SettingsError
 from prestashop_infor.store.store import StoreError, shown_url, sqlite_file
 
 
-def _db_target() -> tuple[str, str | None, str]:
+def _db_target(source: str | None = None) -> tuple[str, str | None, str]:
     """The store the Dagster runs use (``PRESTASHOP_INFOR_DATABASE_URL``, default as in the
-    definitions, and ``PRESTASHOP_INFOR_DATABASE_SCHEMA``) and how to show it."""
+    definitions, and ``PRESTASHOP_INFOR_DATABASE_SCHEMA``; ``source``: that installation's) and how
+    to show it."""
     try:
-        settings = Settings.read()
+        settings = Settings.read(source)
     except SettingsError as exc:
         raise ConfigurationError(str(exc)) from None
     url, schema = settings.store_url(), settings.database_schema or None
@@ -40,7 +42,7 @@ def _db_failure(exc: Exception, shown: str) -> ConfigurationError:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from prestashop_infor.store import upgrade_store
 
-    url, schema, shown = _db_target()
+    url, schema, shown = _db_target(args.source)
     print(f"store: {shown}", flush=True)
     try:
         report = upgrade_store(url, schema=schema)
@@ -54,7 +56,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_db_current(args: argparse.Namespace) -> int:
     from prestashop_infor.store import store_revision
 
-    url, schema, shown = _db_target()
+    url, schema, shown = _db_target(args.source)
     file_path = sqlite_file(url)
     if file_path not in (None, "", ":memory:") and not Path(file_path).expanduser().exists():
         raise ConfigurationError(
@@ -83,6 +85,8 @@ def _add_db_commands(commands: Any) -> None:
         "upgrade",
         help="bring the store to the newest revision (creating it in an empty database) and say what was done",
     )
+    add_source_argument(upgrade)
     upgrade.set_defaults(handler=cmd_db_upgrade)
     current = actions.add_parser("current", help="the store's revision, and whether it is the newest")
+    add_source_argument(current)
     current.set_defaults(handler=cmd_db_current)

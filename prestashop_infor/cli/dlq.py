@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from prestashop_infor.cli.arguments import _dlq_stage, _dlq_state, _letter_id, _positive
+from prestashop_infor.cli.arguments import _dlq_stage, _dlq_state, _letter_id, _positive, add_source_argument
 from prestashop_infor.cli.configuration import (
     DATABASE_SCHEMA,
     DATABASE_URL,
@@ -29,17 +29,20 @@ MESSAGE_WIDTH = 60
 
 
 def _replay_clients(
-    wanted: set[str],
+    wanted: set[str], source: str | None = None
 ) -> tuple[PrestashopClient | None, M3Client | None, SyncMapping | None]:
-    """The shop client, the M3 client and the mapping, those of them ``wanted``."""
-    settings = _settings_now()
+    """The shop client, the M3 client and the mapping (of the installation ``source``), those of
+    them ``wanted``."""
+    settings = _settings_now(source)
     prestashop = m3 = mapping = None
     if "mapping" in wanted:
         path = settings.mapping_file
         try:
             mapping = load_mapping(path)
         except MappingError as exc:
-            raise ConfigurationError(f"{MAPPING_FILE}: {exc}" if path else str(exc)) from None
+            raise ConfigurationError(
+                f"{settings.variable(MAPPING_FILE)}: {exc}" if path else str(exc)
+            ) from None
     if "m3" in wanted:  # always with the mapping (dead_letters.needs): its company and division
         erp = mapping.erp if mapping is not None else None
         m3 = M3Client(
@@ -55,7 +58,9 @@ def _replay_clients(
         except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
             if m3 is not None:
                 m3.close()
-            raise ConfigurationError(f"PRESTASHOP_TIME_ZONE={time_zone!r}: {exc}") from None
+            raise ConfigurationError(
+                f"{settings.variable('PRESTASHOP_TIME_ZONE')}={time_zone!r}: {exc}"
+            ) from None
     return prestashop, m3, mapping
 
 
@@ -81,7 +86,7 @@ def _label(letter: Any) -> str:
 
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     state = None if args.state == "all" else args.state
-    with _open_store() as store:
+    with _open_store(source=args.source) as store:
         letters = store.dead_letters(state=state, entity=args.entity, stage=args.stage)
     total = len(letters)
     if args.limit:
@@ -116,7 +121,7 @@ def cmd_dlq_list(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq_show(args: argparse.Namespace) -> int:
-    with _open_store() as store:
+    with _open_store(source=args.source) as store:
         (letter,) = dead_letters.letters_by_id(store, [args.id])
     described = dead_letters.describe(letter)
     if args.json:
@@ -152,7 +157,7 @@ def cmd_dlq_replay(args: argparse.Namespace) -> int:
         raise ConfigurationError("give the ids of the letters to replay, or --all (not both)")
     if args.entity and not args.all:
         raise ConfigurationError("--entity chooses the letters of --all; with ids, leave it out")
-    with _open_store() as store:
+    with _open_store(source=args.source) as store:
         if args.all:
             letters, others = dead_letters.replayable_open_letters(store, args.entity)
             for letter, why in others:
@@ -162,7 +167,7 @@ def cmd_dlq_replay(args: argparse.Namespace) -> int:
                 return 0
         else:
             letters = dead_letters.letters_by_id(store, args.ids)
-        prestashop, m3, mapping = _replay_clients(dead_letters.needs(letters))
+        prestashop, m3, mapping = _replay_clients(dead_letters.needs(letters), args.source)
         try:
             with _Progress("replaying dead letters", total=len(letters)) as progress:
                 report = dead_letters.replay(
@@ -193,7 +198,7 @@ def cmd_dlq_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq_resolve(args: argparse.Namespace) -> int:
-    with _open_store() as store:
+    with _open_store(source=args.source) as store:
         resolved = dead_letters.resolve(store, args.ids)
     for letter, state in resolved:
         print(f"{_label(letter)}: {letter.state} -> {state}")
@@ -216,11 +221,13 @@ def _add_dlq_commands(commands: Any) -> None:
     listing.add_argument("--stage", type=_dlq_stage, help="only this stage: validate, map or load")
     listing.add_argument("--limit", type=_positive, help="show at most this many")
     listing.add_argument("--json", action="store_true", help="JSON instead of a table")
+    add_source_argument(listing)
     listing.set_defaults(handler=cmd_dlq_list)
 
     show = actions.add_parser("show", help="one dead letter with its payload")
     show.add_argument("id", type=_letter_id)
     show.add_argument("--json", action="store_true", help="JSON instead of text")
+    add_source_argument(show)
     show.set_defaults(handler=cmd_dlq_show)
 
     replay = actions.add_parser(
@@ -230,8 +237,10 @@ def _add_dlq_commands(commands: Any) -> None:
     replay.add_argument("--all", action="store_true", help="every open letter that can be replayed")
     replay.add_argument("--entity", help="with --all: only this entity")
     replay.add_argument("--force", action="store_true", help="replay letters that are not open too")
+    add_source_argument(replay)
     replay.set_defaults(handler=cmd_dlq_replay)
 
     resolve = actions.add_parser("resolve", help="mark letters resolved (fixed by hand)")
     resolve.add_argument("ids", nargs="+", type=_letter_id, metavar="ID")
+    add_source_argument(resolve)
     resolve.set_defaults(handler=cmd_dlq_resolve)

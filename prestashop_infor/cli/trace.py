@@ -17,12 +17,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from prestashop_infor.sync.trace import trace_order
 
     with _Progress(f"order {args.order_id}: reading the store") as progress:
-        with _open_store() as store:
+        with _open_store(source=args.source) as store:
             story = trace_order(store, args.order_id)
         inbox_ids = {step.inbox_id for step in story if step.inbox_id is not None}
         progress.step(f"order {args.order_id}: looking through the webhook runs", advance=0)
         runs = _webhook_runs(
-            inbox_ids, lambda seen: progress.step(f"order {args.order_id}: {seen} webhook runs")
+            inbox_ids, args.source, lambda seen: progress.step(f"order {args.order_id}: {seen} webhook runs")
         )
     steps = [step.as_dict() for step in story]
     steps = sorted(steps + runs, key=lambda step: step["at"])
@@ -37,10 +37,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
-def _webhook_runs(inbox_ids: set[int], progress: Any = None) -> list[dict[str, Any]]:
-    """The Dagster runs the sensor started for these webhooks, or handed them to (by their inbox ids),
-    with a link; none when there is no Dagster instance (``DAGSTER_HOME``) to ask."""
-    settings = _settings_now()
+def _webhook_runs(
+    inbox_ids: set[int], source: str | None = None, progress: Any = None
+) -> list[dict[str, Any]]:
+    """The Dagster runs of the installation ``source`` the sensor started for these webhooks, or
+    handed them to (by their inbox ids: each installation's inbox counts its own), with a link; none
+    when there is no Dagster instance (``DAGSTER_HOME``) to ask."""
+    settings = _settings_now(source)
     if not inbox_ids or not settings.dagster_home:
         return []
     import dagster as dg
@@ -56,6 +59,8 @@ def _webhook_runs(inbox_ids: set[int], progress: Any = None) -> list[dict[str, A
     for seen, run in enumerate(runs, start=1):
         if progress is not None:  # a busy shop has thousands of these runs
             progress(seen)
+        if names.source_named_by(run.job_name, dict(run.tags)) != source:
+            continue
         first, _, last = run.tags.get(names.INBOX_IDS_TAG, "").partition("-")
         if first.isdigit() and last.isdigit() and any(int(first) <= i <= int(last) for i in inbox_ids):
             record = instance.get_run_record_by_id(run.run_id)

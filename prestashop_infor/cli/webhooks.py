@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from prestashop_infor.cli.arguments import _port, _positive
+from prestashop_infor.cli.arguments import _port, _positive, add_source_argument
 from prestashop_infor.cli.configuration import ConfigurationError, _open_store, _settings_now
 from prestashop_infor.settings import SettingsError
 from prestashop_infor.store.store import shown_url
@@ -21,15 +21,17 @@ def cmd_webhooks_serve(args: argparse.Namespace) -> int:
 
     from prestashop_infor.webhooks import create_app
 
-    settings = _settings_now()
+    settings = _settings_now(args.source)
     try:
         secrets = settings.webhook_secrets()
         door_tokens = settings.ps_webhooks_tokens()
     except SettingsError as exc:
         raise ConfigurationError(str(exc)) from None
-    store = _open_store(create=True)
+    store = _open_store(create=True, source=args.source)
     shops = [settings.prestashop_url] if settings.prestashop_url else []
     app = create_app(store, secrets, shop_urls=shops, ps_webhooks_tokens=door_tokens)
+    if args.source:
+        print(f"Installation:     {args.source} (PRESTASHOP_INFOR_SOURCES)", flush=True)
     print(f"Webhook receiver: http://{args.host}:{args.port}/webhooks/prestashop", flush=True)
     if door_tokens:  # the token is the door's only secret: never printed
         print(
@@ -62,4 +64,5 @@ def _add_webhooks_commands(commands: Any) -> None:
     serve.add_argument(
         "--max-connections", type=_positive, default=200, help="connections at once; more get 503 at once"
     )
+    add_source_argument(serve)
     serve.set_defaults(handler=cmd_webhooks_serve)

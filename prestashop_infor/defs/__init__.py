@@ -21,11 +21,18 @@ import dagster as dg
 # load triggers: 0.3 s of every run's launch on the benchmark machine (benchmarks/latency.py).
 gc.freeze()
 
+from prestashop_infor import names
 from prestashop_infor.defs import alerts, infor, prestashop, reconciliation, sync
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
+from prestashop_infor.defs.prestashop.schedules import extract_schedule
+from prestashop_infor.defs.reconciliation.schedules import reconciliation_schedules
 from prestashop_infor.defs.resources import StoreResource, ValidationGateResource
+from prestashop_infor.defs.sources import Source, configured_sources, job_for, with_source_keys
+from prestashop_infor.defs.sync.prices import price_sync_schedule_of
 from prestashop_infor.defs.sync.resources import MappingResource
+from prestashop_infor.defs.sync.schedules import lane_schedules
+from prestashop_infor.defs.sync.sensors import event_lane_sensors
 
 resources = {
     "prestashop": PrestashopResource(),
@@ -35,10 +42,34 @@ resources = {
     "mapping": MappingResource(),
 }
 
+main = dg.Definitions.merge(prestashop.defs, infor.defs, sync.defs, reconciliation.defs)
+
+
+def source_definitions(source: Source) -> dg.Definitions:
+    """A further PrestaShop installation's definitions: the main ones' assets and checks under its
+    keys, and its own jobs, schedules and sensors (``prestashop_infor.defs.sources``)."""
+    bound = dg.Definitions.merge(main, dg.Definitions(resources=resources))
+    graph = bound.resolve_asset_graph()
+    assets, checks = with_source_keys(bound, source)
+    jobs = {job.name: job_for(job, source, graph) for job in main.jobs or ()}
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=checks,
+        jobs=list(jobs.values()),
+        schedules=[
+            extract_schedule(source, jobs[names.PRESTASHOP_EXTRACT_JOB]),
+            *lane_schedules(source, jobs),
+            price_sync_schedule_of(source, jobs[names.PRICE_SYNC_JOB]),
+            *reconciliation_schedules(
+                source, jobs[names.ORDER_RECONCILIATION_JOB], jobs[names.STOCK_RECONCILIATION_JOB]
+            ),
+        ],
+        sensors=[*event_lane_sensors(source, jobs), *alerts.lane_alert_sensors(source)],
+    )
+
+
 defs = dg.Definitions.merge(
-    prestashop.defs,
-    infor.defs,
-    sync.defs,
-    reconciliation.defs,
+    main,
+    *(source_definitions(source) for source in configured_sources()),
     dg.Definitions(resources=resources, sensors=alerts.SENSORS),
 )

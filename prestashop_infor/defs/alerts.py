@@ -43,6 +43,7 @@ import httpx
 from prestashop_infor import alert_formats
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.sources import MAIN, Source
 from prestashop_infor.defs.sync import stall_checks
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.retry import RetryPolicy, Transient
@@ -57,6 +58,14 @@ T = TypeVar("T")
 def alert_body(text: str, **fields: Any) -> dict[str, Any]:
     """Every alert's JSON: ``text`` (what a chat shows), then the fields a receiver routes on."""
     return {"text": f"prestashop-infor: {text}", **fields}
+
+
+def of_source(alert: dict[str, Any], source: Source) -> dict[str, Any]:
+    """An alert about a further installation names it, in its text and in ``source``."""
+    if source.name is None:
+        return alert
+    text = alert["text"].replace("prestashop-infor: ", f"prestashop-infor ({source.name}): ", 1)
+    return {**alert, "text": text, "source": source.name}
 
 
 def failure_alert(job: str, run_id: str, error: str, ui_url: str) -> dict[str, Any]:
@@ -191,86 +200,36 @@ def observe(
     prestashop: PrestashopResource,
     mapping: MappingResource,
     known_states: list[int] | None,
+    source: Source = MAIN,
 ) -> tuple[stalls.Observations, list[int] | None, list[str]]:
-    """What the lanes look like now; a part that cannot be read is left out (None) with a note. The
-    exportable order states come from the shop, or from the last read when the shop does not answer."""
+    """What ``source``'s lanes look like now; a part that cannot be read is left out (None) with a
+    note. The exportable order states come from the shop, or from the last read when the shop does
+    not answer. The pools, shared by every installation, are the main installation's to watch."""
     notes: list[str] = []
     states = _attempt(
-        notes, "the shop's order states", lambda: stall_checks.exportable_order_states(prestashop, mapping)
+        notes,
+        "the shop's order states",
+        lambda: stall_checks.exportable_order_states(prestashop, mapping, source),
     )
     if states is None and known_states is not None:
         notes.append("the order states last read from the shop stand in")
     states = known_states if states is None else states
-    sync = _attempt(notes, "the order sync's runs", lambda: stall_checks.sync_history(instance))
-    pools = _attempt(notes, "the pools", lambda: stall_checks.pool_queues(instance))
+    sync = _attempt(notes, "the order sync's runs", lambda: stall_checks.sync_history(instance, source))
+    pools = None
+    if source.name is None:
+        pools = _attempt(notes, "the pools", lambda: stall_checks.pool_queues(instance))
     orders = inbox = None
     try:
-        with store.open() as db:
+        with store.open(source) as db:
             if states is not None:
                 orders = _attempt(notes, "the order backlog", lambda: stall_checks.order_backlog(db, states))
-            inbox = _attempt(notes, "the webhook inbox", lambda: stall_checks.inbox_lanes(instance, db))
+            inbox = _attempt(
+                notes, "the webhook inbox", lambda: stall_checks.inbox_lanes(instance, db, source)
+            )
     except Exception as exc:  # noqa: BLE001 - a store that is down now is a note, not a failed tick
         notes.append(f"the store not opened: {type(exc).__name__}: {exc}")
     seen = stalls.Observations(now=datetime.now(UTC), orders=orders, sync=sync, inbox=inbox, pools=pools)
     return seen, states, notes
-
-
-@dg.sensor(
-    name="lane_stall_alert_sensor",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Alerts (log, and ALERT_WEBHOOK_URL) once when a lane stalls and once when it clears: an "
-    "exportable order not in M3 for too long, no successful order sync while orders wait, webhook events no "
-    "run has taken, a step waiting for a pool; records the matching checks' results without a run.",
-)
-def lane_stall_alert_sensor(
-    context: dg.SensorEvaluationContext,
-    store: StoreResource,
-    prestashop: PrestashopResource,
-    mapping: MappingResource,
-) -> dg.SensorResult:
-    try:
-        settings = Settings.read()
-    except SettingsError as exc:
-        context.log.error(f"stall alerts paused until the settings are fixed: {exc}")
-        return dg.SensorResult(skip_reason=f"bad settings: {exc}")  # the cursor stays
-    before, known_states = read_stall_cursor(context.cursor)
-    seen, states, notes = observe(context.instance, store, prestashop, mapping, known_states)
-    for note in notes:
-        context.log.warning(note)
-    findings = stalls.assess(seen, stall_checks.thresholds(settings))
-    changes = stalls.compare(before, findings, seen)
-    ui = settings.dagster_ui_url
-    checks: list[dg.AssetCheckEvaluation] = []
-    for finding in changes.opened:
-        alert = stall_alert(
-            finding.key, opened=True, text=finding.text, what=finding.what, since=finding.since,
-            holder=finding.holder, run_id=finding.run_id, ui_url=ui,
-        )  # fmt: skip
-        raise_alert(alert, settings, context.log.error)
-        if finding.key in stall_checks.CHECK_OF:
-            checks.append(stall_checks.check_evaluation(finding.key, finding, passed=False))
-    for stall, now in changes.cleared:
-        alert = stall_alert(
-            stall.key, opened=False, text=stalls.cleared_text(stall, seen.now), what=stall.what,
-            since=stall.since, holder=None, run_id=None, ui_url=ui,
-        )  # fmt: skip
-        raise_alert(alert, settings, context.log.info)
-        if stall.key in stall_checks.CHECK_OF:
-            checks.append(stall_checks.check_evaluation(stall.key, now, passed=True))
-    cursor = json.dumps(
-        {
-            "open": {key: stall.to_json() for key, stall in sorted(changes.open.items())},
-            "exportable_states": states,
-        },
-        sort_keys=True,
-    )
-    summary = (
-        f"{len(changes.open)} stall(s) open ({', '.join(sorted(changes.open)) or 'none'}); "
-        f"{len(changes.opened)} opened, {len(changes.cleared)} cleared"
-    )
-    # the daemon records the check results with the tick (without a run: a stalled lane has none)
-    return dg.SensorResult(skip_reason="; ".join([summary, *notes]), cursor=cursor, asset_events=checks)
 
 
 # -- findings a person must act on ------------------------------------------------------------------
@@ -286,45 +245,112 @@ FINDING_ASSETS = {
 MAX_FINDING_ALERTS = 20  # per tick; more are summed up in one alert
 
 
-def finding_alert(letter: DeadLetter, ui_url: str) -> dict[str, Any]:
-    return alert_body(
+def finding_alert(letter: DeadLetter, ui_url: str, source: Source = MAIN) -> dict[str, Any]:
+    asset = "/".join(source.key(FINDING_ASSETS[letter.error_code]).path)
+    alert = alert_body(
         f"order {letter.key}: {letter.error_code}: {letter.message}",
         kind="finding", finding=letter.error_code, order=letter.key, dead_letter=letter.id,
-        link=f"{ui_url.rstrip('/')}/assets/{FINDING_ASSETS[letter.error_code]}",
+        link=f"{ui_url.rstrip('/')}/assets/{asset}",
     )  # fmt: skip
+    return of_source(alert, source)
 
 
-@dg.sensor(
-    name="finding_alert_sensor",
-    minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Alerts (log, and ALERT_WEBHOOK_URL) once for each new finding a person must act on: an "
-    "order cancelled in the shop that M3 had gone too far with (cancel_too_late), an order of a business "
-    "customer M3 holds for credit (credit_hold).",
-)
-def finding_alert_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SkipReason:
-    try:
-        settings = Settings.read()
-    except SettingsError as exc:
-        context.log.error(f"finding alerts paused until the settings are fixed: {exc}")
-        return dg.SkipReason(f"bad settings: {exc}")  # the cursor stays
-    seen = int(context.cursor) if (context.cursor or "").isdigit() else 0
-    with store.open() as db:
-        new = [  # only the letters filed since the last look: the table keeps every letter ever filed
-            letter
-            for code, entity in FINDINGS.items()
-            for letter in db.dead_letters(entity=entity, after_id=seen)
-            if letter.error_code == code
-        ]
-    for letter in sorted(new, key=lambda letter: letter.id)[:MAX_FINDING_ALERTS]:
-        raise_alert(finding_alert(letter, settings.dagster_ui_url), settings, context.log.error)
-    if len(new) > MAX_FINDING_ALERTS:
-        more = alert_body(f"{len(new) - MAX_FINDING_ALERTS} more findings: `prestashop-infor dlq list`",
-                          kind="finding", finding="more", count=len(new) - MAX_FINDING_ALERTS)  # fmt: skip
-        raise_alert(more, settings, context.log.error)
-    if new:
-        context.update_cursor(str(max(letter.id for letter in new)))
-    return dg.SkipReason(f"{len(new)} new finding(s) alerted")
+def lane_alert_sensors(source: Source) -> list[dg.SensorDefinition]:
+    """``source``'s stall and finding alert sensors (each installation has its own store and lanes)."""
+
+    @dg.sensor(
+        name=source.named("lane_stall_alert_sensor"),
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Alerts (log, and ALERT_WEBHOOK_URL) once when a lane stalls and once when it clears: an "
+        "exportable order not in M3 for too long, no successful order sync while orders wait, webhook events no "
+        "run has taken, a step waiting for a pool; records the matching checks' results without a run.",
+    )
+    def lane_stall_alert_sensor(
+        context: dg.SensorEvaluationContext,
+        store: StoreResource,
+        prestashop: PrestashopResource,
+        mapping: MappingResource,
+    ) -> dg.SensorResult:
+        try:
+            settings = Settings.read(source.name)
+        except SettingsError as exc:
+            context.log.error(f"stall alerts paused until the settings are fixed: {exc}")
+            return dg.SensorResult(skip_reason=f"bad settings: {exc}")  # the cursor stays
+        before, known_states = read_stall_cursor(context.cursor)
+        seen, states, notes = observe(context.instance, store, prestashop, mapping, known_states, source)
+        for note in notes:
+            context.log.warning(note)
+        findings = stalls.assess(seen, stall_checks.thresholds(settings))
+        changes = stalls.compare(before, findings, seen)
+        ui = settings.dagster_ui_url
+        checks: list[dg.AssetCheckEvaluation] = []
+        for finding in changes.opened:
+            alert = stall_alert(
+                finding.key, opened=True, text=finding.text, what=finding.what, since=finding.since,
+                holder=finding.holder, run_id=finding.run_id, ui_url=ui,
+            )  # fmt: skip
+            raise_alert(of_source(alert, source), settings, context.log.error)
+            if finding.key in stall_checks.CHECK_OF:
+                checks.append(
+                    stall_checks.check_evaluation(finding.key, finding, passed=False, source=source)
+                )
+        for stall, now in changes.cleared:
+            alert = stall_alert(
+                stall.key, opened=False, text=stalls.cleared_text(stall, seen.now), what=stall.what,
+                since=stall.since, holder=None, run_id=None, ui_url=ui,
+            )  # fmt: skip
+            raise_alert(of_source(alert, source), settings, context.log.info)
+            if stall.key in stall_checks.CHECK_OF:
+                checks.append(stall_checks.check_evaluation(stall.key, now, passed=True, source=source))
+        cursor = json.dumps(
+            {
+                "open": {key: stall.to_json() for key, stall in sorted(changes.open.items())},
+                "exportable_states": states,
+            },
+            sort_keys=True,
+        )
+        summary = (
+            f"{len(changes.open)} stall(s) open ({', '.join(sorted(changes.open)) or 'none'}); "
+            f"{len(changes.opened)} opened, {len(changes.cleared)} cleared"
+        )
+        # the daemon records the check results with the tick (without a run: a stalled lane has none)
+        return dg.SensorResult(skip_reason="; ".join([summary, *notes]), cursor=cursor, asset_events=checks)
+
+    @dg.sensor(
+        name=source.named("finding_alert_sensor"),
+        minimum_interval_seconds=30,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Alerts (log, and ALERT_WEBHOOK_URL) once for each new finding a person must act on: an "
+        "order cancelled in the shop that M3 had gone too far with (cancel_too_late), an order of a business "
+        "customer M3 holds for credit (credit_hold).",
+    )
+    def finding_alert_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SkipReason:
+        try:
+            settings = Settings.read(source.name)
+        except SettingsError as exc:
+            context.log.error(f"finding alerts paused until the settings are fixed: {exc}")
+            return dg.SkipReason(f"bad settings: {exc}")  # the cursor stays
+        seen = int(context.cursor) if (context.cursor or "").isdigit() else 0
+        with store.open(source) as db:
+            new = [  # only the letters filed since the last look: the table keeps every letter ever filed
+                letter
+                for code, entity in FINDINGS.items()
+                for letter in db.dead_letters(entity=entity, after_id=seen)
+                if letter.error_code == code
+            ]
+        for letter in sorted(new, key=lambda letter: letter.id)[:MAX_FINDING_ALERTS]:
+            raise_alert(finding_alert(letter, settings.dagster_ui_url, source), settings, context.log.error)
+        if len(new) > MAX_FINDING_ALERTS:
+            more = alert_body(f"{len(new) - MAX_FINDING_ALERTS} more findings: `prestashop-infor dlq list`",
+                              kind="finding", finding="more", count=len(new) - MAX_FINDING_ALERTS)  # fmt: skip
+            raise_alert(of_source(more, source), settings, context.log.error)
+        if new:
+            context.update_cursor(str(max(letter.id for letter in new)))
+        return dg.SkipReason(f"{len(new)} new finding(s) alerted")
+
+    return [lane_stall_alert_sensor, finding_alert_sensor]
 
 
+lane_stall_alert_sensor, finding_alert_sensor = lane_alert_sensors(MAIN)
 SENSORS = [run_failure_alert_sensor, lane_stall_alert_sensor, finding_alert_sensor]

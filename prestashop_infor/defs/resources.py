@@ -8,13 +8,15 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import Field
 
+from prestashop_infor.defs.sources import Source, SourceResource
 from prestashop_infor.settings import Settings
 from prestashop_infor.store import Store
 
 
-class StoreResource(dg.ConfigurableResource):
+class StoreResource(SourceResource):
     """The durable store (cursors, dead letters, entity snapshots) at ``database_url``; unset, the
-    settings' store (``PRESTASHOP_INFOR_DATABASE_URL``, default SQLite next to the instance)."""
+    settings' store (``PRESTASHOP_INFOR_DATABASE_URL``, default SQLite next to the instance). A
+    further installation's runs open its own store (``<NAME>_PRESTASHOP_INFOR_DATABASE_URL``...)."""
 
     database_url: str | None = Field(
         default=None,
@@ -25,13 +27,16 @@ class StoreResource(dg.ConfigurableResource):
     )
 
     @contextmanager
-    def open(self) -> Iterator[Store]:
-        """The store for the duration of a step, disposed of afterwards."""
-        if self.database_url:
+    def open(self, source: Source | None = None) -> Iterator[Store]:
+        """The store of ``source`` (else of the run's installation) for the duration of a step,
+        disposed of afterwards."""
+        name = source.name if source is not None else self.run_source
+        if self.database_url and name is None:
             url, schema = self.database_url, self.database_schema
         else:
-            settings = Settings.read()
-            url, schema = settings.store_url(), self.database_schema or settings.database_schema
+            settings = Settings.read(name)
+            own = self.database_schema if name is None else None
+            url, schema = settings.store_url(), own or settings.database_schema
         store = Store.from_url(url, schema=schema)
         try:
             yield store

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import dagster as dg
 from pydantic import Field
 
+from prestashop_infor.defs.sources import Source, SourceResource
 from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.settings import Settings
 
 
-class PrestashopResource(dg.ConfigurableResource):
-    """Where the shop is and how to talk to it; what is left unset comes from the settings."""
+class PrestashopResource(SourceResource):
+    """Where the shop is and how to talk to it; what is left unset comes from the settings. A
+    further installation's runs talk to its own shop (``<NAME>_PRESTASHOP_URL``...); ``url``,
+    ``api_key`` and ``time_zone`` here are the main installation's."""
 
     url: str | None = Field(
         default=None, description="Shop base URL, e.g. https://shop.example (with or without /api/)."
@@ -46,18 +47,23 @@ class PrestashopResource(dg.ConfigurableResource):
     def overlap(self) -> timedelta:
         return timedelta(minutes=self.overlap_minutes)
 
-    def shop_time_zone(self) -> str:
-        return self.time_zone or Settings.read().prestashop_time_zone
+    def _main(self, source: Source | None) -> bool:
+        return (source.name if source is not None else self.run_source) is None
 
-    def get_client(self) -> PrestashopClient:
-        if self.url and self.api_key:
+    def shop_time_zone(self, source: Source | None = None) -> str:
+        if self.time_zone and self._main(source):
+            return self.time_zone
+        return self.settings(source).prestashop_time_zone
+
+    def get_client(self, source: Source | None = None) -> PrestashopClient:
+        if self.url and self.api_key and self._main(source):
             url, api_key = self.url, self.api_key
         else:
-            url, api_key = Settings.read().require_prestashop()
+            url, api_key = self.settings(source).require_prestashop()
         return PrestashopClient(
             url,
             api_key,
-            time_zone=self.shop_time_zone(),
+            time_zone=self.shop_time_zone(source),
             page_size=self.page_size,
             timeout=self.timeout,
             read_timeout=self.read_timeout,

@@ -3,11 +3,17 @@ first (strictly: a bad value fails the tick with a message naming the variable).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from prestashop_infor import names
 from prestashop_infor.defs.prestashop.assets import GROUP
 from prestashop_infor.defs.runtime import max_runtime_tags
+from prestashop_infor.defs.sources import MAIN, Source
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.settings import Settings
 
 # In-process: a step of the multiprocess executor costs about 2 s of process start, more than the work.
@@ -20,17 +26,20 @@ prestashop_extract_job = dg.define_asset_job(
 )
 
 
-def _run_when_settings_read(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """One run, once the settings read: a bad value fails the tick, naming the variable."""
-    Settings.read()
-    return dg.RunRequest()
+def extract_schedule(source: Source, job: AssetJob) -> dg.ScheduleDefinition:
+    def tick(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        """One run, once the settings read: a bad value fails the tick, naming the variable."""
+        Settings.read(source.name)
+        return dg.RunRequest()
+
+    return dg.ScheduleDefinition(
+        name=source.named("prestashop_extract_schedule"),
+        job=job,
+        cron_schedule="*/15 * * * *",
+        execution_fn=tick,
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description="Periodic extraction; the event lane carries new orders, this catches what webhooks miss.",
+    )
 
 
-prestashop_extract_schedule = dg.ScheduleDefinition(
-    name="prestashop_extract_schedule",
-    job=prestashop_extract_job,
-    cron_schedule="*/15 * * * *",
-    execution_fn=_run_when_settings_read,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Periodic extraction; the event lane carries new orders, this catches what webhooks miss.",
-)
+prestashop_extract_schedule = extract_schedule(MAIN, prestashop_extract_job)

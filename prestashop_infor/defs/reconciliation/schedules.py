@@ -8,6 +8,8 @@ location loads."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
 from prestashop_infor import names
@@ -19,6 +21,10 @@ from prestashop_infor.defs.reconciliation.assets import (
     stock_reconciliation,
 )
 from prestashop_infor.defs.runtime import max_runtime_tags
+from prestashop_infor.defs.sources import MAIN, Source
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.defs.sync.schedules import (
     default_schedule_status,
     lanes_note,
@@ -46,32 +52,42 @@ stock_reconciliation_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(
-    name="order_reconciliation_schedule",
-    job=order_reconciliation_job,
-    cron_schedule=DAILY.get_cron_schedule(hour_of_day=2),
-    execution_timezone=DAILY.timezone,
-    default_status=default_schedule_status(),
-    description="Every night at 02:00 (shop time): yesterday's reconciliation." + lanes_note(),
-)
-def order_reconciliation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-    """The last whole day before the tick (what ``build_schedule_from_partitioned_job`` asks for),
-    once the settings read."""
-    read_settings_for_tick()
-    with dg.partition_loading_context(effective_dt=context.scheduled_execution_time):
-        day = DAILY.get_last_partition_key()
-    if day is None:
-        return dg.SkipReason("no whole day since PRESTASHOP_INFOR_RECONCILIATION_START yet")
-    return dg.RunRequest(partition_key=day, run_key=day)
+def reconciliation_schedules(
+    source: Source, order_job: AssetJob, stock_job: AssetJob
+) -> list[dg.ScheduleDefinition]:
+    """``source``'s nightly order and stock reconciliations (on its jobs)."""
+
+    @dg.schedule(
+        name=source.named("order_reconciliation_schedule"),
+        job=order_job,
+        cron_schedule=DAILY.get_cron_schedule(hour_of_day=2),
+        execution_timezone=DAILY.timezone,
+        default_status=default_schedule_status(source),
+        description="Every night at 02:00 (shop time): yesterday's reconciliation." + lanes_note(source),
+    )
+    def order_reconciliation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        """The last whole day before the tick (what ``build_schedule_from_partitioned_job`` asks for),
+        once the settings read."""
+        read_settings_for_tick(source)
+        with dg.partition_loading_context(effective_dt=context.scheduled_execution_time):
+            day = DAILY.get_last_partition_key()
+        if day is None:
+            return dg.SkipReason("no whole day since PRESTASHOP_INFOR_RECONCILIATION_START yet")
+        return dg.RunRequest(partition_key=day, run_key=day)
+
+    stock_reconciliation_schedule = dg.ScheduleDefinition(
+        name=source.named("stock_reconciliation_schedule"),
+        job=stock_job,
+        cron_schedule="30 2 * * *",
+        execution_timezone=DAILY.timezone,
+        execution_fn=run_when_settings_read(source),
+        default_status=default_schedule_status(source),
+        description="Every night at 02:30 (shop time): the shop's stock against M3's availability."
+        + lanes_note(source),
+    )
+    return [order_reconciliation_schedule, stock_reconciliation_schedule]
 
 
-stock_reconciliation_schedule = dg.ScheduleDefinition(
-    name="stock_reconciliation_schedule",
-    job=stock_reconciliation_job,
-    cron_schedule="30 2 * * *",
-    execution_timezone=DAILY.timezone,
-    execution_fn=run_when_settings_read,
-    default_status=default_schedule_status(),
-    description="Every night at 02:30 (shop time): the shop's stock against M3's availability."
-    + lanes_note(),
+order_reconciliation_schedule, stock_reconciliation_schedule = reconciliation_schedules(
+    MAIN, order_reconciliation_job, stock_reconciliation_job
 )

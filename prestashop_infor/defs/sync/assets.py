@@ -132,6 +132,7 @@ def listed_ids(values: Iterable[Any]) -> dg.MetadataValue:
     can_subset=False,
 )
 def order_to_m3(
+    context: dg.AssetExecutionContext,
     config: OrderBatchConfig,
     prestashop: PrestashopResource,
     infor: InforResource,
@@ -152,8 +153,10 @@ def order_to_m3(
                                          stock=lambda items, stock: warehouse_quantities(db, stock, items)[0])  # fmt: skip
         report = sync_orders(orders, shop_lookups=lookups, m3=m3, store=db, mapping=rules)
         remaining = count_pending_orders(db, exportable, SALES_ORDER)
+    # each installation's keys (prestashop_infor.defs.sources): the output names are the same
     yield dg.MaterializeResult(
-        asset_key="infor_customers", metadata=_customer_metadata(report, updates, len(orders))
+        asset_key=context.asset_key_for_output("infor_customers"),
+        metadata=_customer_metadata(report, updates, len(orders)),
     )
     letters = [
         {"order": order_id, "stage": e.stage, "code": e.code, "field": e.field, "message": e.message}
@@ -163,7 +166,7 @@ def order_to_m3(
         {"order": order_id, **warning} for order_id, found in report.warnings.items() for warning in found
     ]
     yield dg.MaterializeResult(
-        asset_key="infor_sales_orders",
+        asset_key=context.asset_key_for_output("infor_sales_orders"),
         metadata={
             **{name: dg.MetadataValue.int(count) for name, count in report.counts().items()},
             "created_ids": listed_ids(report.created),

@@ -2,6 +2,7 @@
 read M3's price lists and the shop's specific prices and push what differs."""
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
@@ -11,6 +12,10 @@ from prestashop_infor.defs.metadata import table
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.runtime import lane_tags, max_runtime_tags
+from prestashop_infor.defs.sources import MAIN, Source
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.defs.sync.assets import GROUP, PUSH_SECONDS, listed_ids
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import default_schedule_status, lanes_note, run_unless_in_flight
@@ -76,14 +81,19 @@ price_sync_job = dg.define_asset_job(
     "(mapping prices).",
 )
 
-price_sync_schedule = dg.ScheduleDefinition(
-    name="price_sync_schedule",
-    job=price_sync_job,
-    cron_schedule="*/5 * * * *",
-    execution_fn=run_unless_in_flight(names.PRICE_SYNC_JOB),
-    default_status=default_schedule_status(),
-    description="Every five minutes, unless a run of price_sync_job has not ended: M3's prices to the shop "
-    "(OIS017MI has no change stamp: each run reads every list)." + lanes_note(),
-)
+
+def price_sync_schedule_of(source: Source, job: "AssetJob") -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name=source.named("price_sync_schedule"),
+        job=job,
+        cron_schedule="*/5 * * * *",
+        execution_fn=run_unless_in_flight(job.name, source),
+        default_status=default_schedule_status(source),
+        description=f"Every five minutes, unless a run of {job.name} has not ended: M3's prices to the shop "
+        "(OIS017MI has no change stamp: each run reads every list)." + lanes_note(source),
+    )
+
+
+price_sync_schedule = price_sync_schedule_of(MAIN, price_sync_job)
 
 ASSETS = [prestashop_customer_prices]

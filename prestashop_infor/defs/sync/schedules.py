@@ -21,11 +21,16 @@ strictly, so a bad value fails the tick with a message naming the variable.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from prestashop_infor import names
 from prestashop_infor.defs.runtime import lane_tags, max_runtime_tags
+from prestashop_infor.defs.sources import MAIN, Source
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.defs.sync.assets import (
     infor_item_descriptions,
     prestashop_order_status_updates,
@@ -34,21 +39,21 @@ from prestashop_infor.defs.sync.assets import (
 from prestashop_infor.settings import Settings
 
 
-def default_schedule_status() -> dg.DefaultScheduleStatus:
+def default_schedule_status(source: Source = MAIN) -> dg.DefaultScheduleStatus:
     """Running with ``PRESTASHOP_INFOR_SCHEDULES=on`` and the shop and M3 connection set (every
     schedule of the project). Read when the code location loads (the default status is part of the
     definitions), leniently: a bad value is logged and the schedules are stopped; their ticks fail on
     it (:func:`read_settings_for_tick`)."""
-    settings = Settings.read_leniently()
+    settings = Settings.read_leniently(source.name)
     on = settings.schedules == "on" and not settings.missing_for_lanes()
     return dg.DefaultScheduleStatus.RUNNING if on else dg.DefaultScheduleStatus.STOPPED
 
 
-def lanes_note() -> str:
+def lanes_note(source: Source = MAIN) -> str:
     """What a lane schedule's or sensor's description adds when the code location loaded without a
     setting the lanes need (the UI shows the description): the missing variables, by name, and that
     it stays stopped until they are set; empty when nothing is missing."""
-    missing = Settings.read_leniently().missing_for_lanes()
+    missing = Settings.read_leniently(source.name).missing_for_lanes()
     if not missing:
         return ""
     return (
@@ -57,10 +62,10 @@ def lanes_note() -> str:
     )
 
 
-def read_settings_for_tick() -> Settings:
+def read_settings_for_tick(source: Source = MAIN) -> Settings:
     """The settings, read strictly when a schedule or sensor evaluates: a bad value fails the tick
     with the ``SettingsError`` naming the variable (the runs it would start would fail on it too)."""
-    return Settings.read()
+    return Settings.read(source.name)
 
 
 #: A run of a job that has not begun its work: events accepted now are read by it.
@@ -77,21 +82,27 @@ def run_in_flight(
     return ids[0] if ids else None
 
 
-def run_when_settings_read(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """A tick of an unpartitioned schedule: one run, once the settings read (strictly)."""
-    read_settings_for_tick()
-    return dg.RunRequest()
+def run_when_settings_read(
+    source: Source = MAIN,
+) -> Callable[[dg.ScheduleEvaluationContext], dg.RunRequest]:
+    """The tick of an unpartitioned schedule: one run, once the settings read (strictly)."""
+
+    def tick(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        read_settings_for_tick(source)
+        return dg.RunRequest()
+
+    return tick
 
 
 def run_unless_in_flight(
-    job_name: str,
+    job_name: str, source: Source = MAIN
 ) -> Callable[[dg.ScheduleEvaluationContext], dg.RunRequest | dg.SkipReason]:
     """The tick of a back-office schedule: one run, unless a run of the same job has not ended yet
     (its next read covers this tick; runs queued behind it would each hold a run slot waiting for its
     pool, the slots the order runs need)."""
 
     def tick(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-        read_settings_for_tick()
+        read_settings_for_tick(source)
         running = run_in_flight(context.instance, job_name)
         if running:
             return dg.SkipReason(f"run {running} of {job_name} has not ended; it does this tick's work")
@@ -153,32 +164,43 @@ order_status_job = dg.define_asset_job(
     "shop's credit slips.",
 )
 
-order_sync_schedule = dg.ScheduleDefinition(
-    name="order_sync_schedule",
-    job=order_sync_job,
-    cron_schedule="* * * * *",
-    execution_fn=run_when_settings_read,
-    default_status=default_schedule_status(),
-    description="Every minute: new shop orders to M3 (the event lane will make this seconds)." + lanes_note(),
-)
 
-order_status_schedule = dg.ScheduleDefinition(
-    name="order_status_schedule",
-    job=order_status_job,
-    cron_schedule="* * * * *",
-    execution_fn=run_unless_in_flight(names.ORDER_STATUS_JOB),
-    default_status=default_schedule_status(),
-    description="Every minute, unless a run of order_status_job has not ended: M3 fulfilment (status, "
-    "tracking, payment) back to the shop; the safety net of infor_order_status_sensor, and the way "
-    "payments come (they show on M3's receivable, not on the order head)." + lanes_note(),
-)
+def lane_schedules(source: Source, jobs: dict[str, AssetJob]) -> list[dg.ScheduleDefinition]:
+    """The schedules of the order, status and stock lanes of ``source``, on its ``jobs`` (by main name)."""
+    note = lanes_note(source)
+    status, stock = source.named(names.ORDER_STATUS_JOB), source.named(names.STOCK_SYNC_JOB)
+    return [
+        dg.ScheduleDefinition(
+            name=source.named("order_sync_schedule"),
+            job=jobs[names.ORDER_SYNC_JOB],
+            cron_schedule="* * * * *",
+            execution_fn=run_when_settings_read(source),
+            default_status=default_schedule_status(source),
+            description="Every minute: new shop orders to M3 (the event lane will make this seconds)." + note,
+        ),
+        dg.ScheduleDefinition(
+            name=source.named("order_status_schedule"),
+            job=jobs[names.ORDER_STATUS_JOB],
+            cron_schedule="* * * * *",
+            execution_fn=run_unless_in_flight(status, source),
+            default_status=default_schedule_status(source),
+            description=f"Every minute, unless a run of {status} has not ended: M3 fulfilment (status, "
+            "tracking, payment) back to the shop; the safety net of infor_order_status_sensor, and the way "
+            "payments come (they show on M3's receivable, not on the order head)." + note,
+        ),
+        dg.ScheduleDefinition(
+            name=source.named("stock_sync_schedule"),
+            job=jobs[names.STOCK_SYNC_JOB],
+            cron_schedule="* * * * *",
+            execution_fn=run_unless_in_flight(stock, source),
+            default_status=default_schedule_status(source),
+            description=f"Every minute, unless a run of {stock} has not ended: M3's stock to the shop, the "
+            "shop's product texts to M3; the safety net of the stock webhooks." + note,
+        ),
+    ]
 
-stock_sync_schedule = dg.ScheduleDefinition(
-    name="stock_sync_schedule",
-    job=stock_sync_job,
-    cron_schedule="* * * * *",
-    execution_fn=run_unless_in_flight(names.STOCK_SYNC_JOB),
-    default_status=default_schedule_status(),
-    description="Every minute, unless a run of stock_sync_job has not ended: M3's stock to the shop, the "
-    "shop's product texts to M3; the safety net of the stock webhooks." + lanes_note(),
+
+order_sync_schedule, order_status_schedule, stock_sync_schedule = lane_schedules(
+    MAIN,
+    {job.name: job for job in (order_sync_job, order_status_job, stock_sync_job)},
 )

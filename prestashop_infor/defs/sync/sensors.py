@@ -43,12 +43,17 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from prestashop_infor import names
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.sources import MAIN, Source
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import (
     NOT_STARTED,
@@ -83,12 +88,12 @@ YIELDS_TO = {stock_sync_job.name: order_sync_job.name}
 YIELD_SECONDS = 60.0
 
 
-def _default_status() -> dg.DefaultSensorStatus:
+def _default_status(source: Source) -> dg.DefaultSensorStatus:
     """Running when ``PRESTASHOP_INFOR_SENSORS=on``, or unset and the schedules are on (the demo),
     and the shop and M3 connection are set (without them every tick would fail; the description says
     what is missing: :func:`lanes_note`). Read when the code location loads, leniently: a bad value is
     logged and the sensors are stopped."""
-    settings = Settings.read_leniently()
+    settings = Settings.read_leniently(source.name)
     on = settings.sensors_on and not settings.missing_for_lanes()
     return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
 
@@ -123,113 +128,126 @@ def _hand_over(instance: dg.DagsterInstance, run_id: str, first: int, last: int)
     instance.add_run_tags(run_id, {names.INBOX_IDS_TAG: f"{start}-{last}", names.TAKES_WEBHOOKS_TAG: "yes"})
 
 
-@dg.sensor(
-    name="prestashop_webhook_sensor",
-    jobs=[order_sync_job, stock_sync_job],
-    minimum_interval_seconds=1,  # every loop of `prestashop-infor daemon` (1 s; Dagster's own: 5 s)
-    default_status=_default_status(),
-    description="New webhook events in the inbox, up to 1,000 per job at a time, become one run per job "
-    "that has work (orders, customers, addresses, returns: order_sync_job at once; products, combinations, "
-    "stock: stock_sync_job, gathered for 10 s, one run at a time, giving way to order runs for 60 s at most); "
-    "no second run while one has not started." + lanes_note(),
-)
-def prestashop_webhook_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
-    read_settings_for_tick()
-    positions = read_cursor(context.cursor)
-    now = datetime.now(UTC)
-    requests, notes = [], []
-    with store.open() as db:
-        for job in JOBS:
-            events = inbox.events_after(db, positions[job], limit=MAX_EVENTS)
-            if not events:
-                continue
-            mine = [e for e in events if e.status == inbox.PENDING and route(e.event) == job]
-            if not mine:
-                positions[job] = events[-1].id
-                continue
-            waited = now - mine[0].received_at
-            # the window ends early only when this job's own events fill an evaluation; a burst of
-            # orders (each moving stock) must not bring the stock run forward to launch beside theirs
-            if waited < timedelta(seconds=HOLD_SECONDS[job]) and len(mine) < MAX_EVENTS:
-                notes.append(f"{job}: {len(mine)} event(s) gathered ({HOLD_SECONDS[job]:.0f} s window)")
-                continue
-            running = run_in_flight(context.instance, job) if job in ONE_AT_A_TIME else None
-            if running:
-                notes.append(f"{job}: {len(mine)} event(s) wait for run {running} to end")
-                continue
-            ahead = YIELDS_TO.get(job)
-            if ahead and waited < timedelta(seconds=YIELD_SECONDS):
-                busy = ("asked this tick" if any(r.job_name == ahead for r in requests)
-                        else run_in_flight(context.instance, ahead))  # fmt: skip
-                if busy:
-                    notes.append(f"{job}: {len(mine)} event(s) give way to {ahead} ({busy})")
-                    continue
-            positions[job] = events[-1].id
-            waiting = run_in_flight(context.instance, job, NOT_STARTED)
-            if waiting:
-                _hand_over(context.instance, waiting, mine[0].id, mine[-1].id)
-                notes.append(f"{job}: {len(mine)} event(s) left to run {waiting}, not started yet")
-                continue
-            ids = f"{mine[0].id}-{mine[-1].id}"
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"{job}:inbox:{ids}",
-                    job_name=job,
-                    tags={
-                        names.TRIGGER_TAG: names.WEBHOOK_TRIGGER,
-                        names.INBOX_IDS_TAG: ids,
-                        names.EVENTS_TAG: str(len(mine)),
-                    },
-                )
-            )
-    cursor = json.dumps(positions, sort_keys=True)
-    if cursor == json.dumps(read_cursor(context.cursor), sort_keys=True) and not requests:
-        reason = "; ".join(notes) or f"no new webhook events ({cursor})"
-        return dg.SensorResult(skip_reason=reason)
-    for note in notes:
-        context.log.info(note)
-    return dg.SensorResult(run_requests=requests, cursor=cursor)
+def event_lane_sensors(source: Source, jobs: dict[str, AssetJob]) -> list[dg.SensorDefinition]:
+    """``source``'s webhook sensor and M3 status sensor, on its ``jobs`` (by main name)."""
 
-
-@dg.sensor(
-    name="infor_order_status_sensor",
-    jobs=[order_status_job],
-    minimum_interval_seconds=30,
-    default_status=_default_status(),
-    description="Asks M3 for the heads of the open orders the id map follows (bulk GetHead) and runs "
-    "order_status_job only when one moved since its state was stored, and no run of it is at work; "
-    "the run reads only the orders that moved." + lanes_note(),
-)
-def infor_order_status_sensor(
-    context: dg.SensorEvaluationContext, infor: InforResource, store: StoreResource, mapping: MappingResource
-) -> dg.SensorResult:
-    read_settings_for_tick()
-    running = run_in_flight(context.instance, order_status_job.name)
-    if running:  # what moved meanwhile is still moved when it ends: its stored states are older
-        return dg.SensorResult(skip_reason=f"run {running} of {order_status_job.name} has not ended")
-    rules = mapping.load()
-    with infor.get_client(rules.erp) as m3, store.open() as db:
-        moved = moved_orders(m3=m3, store=db, mapping=rules)
-    if not moved:
-        return dg.SensorResult(skip_reason="no order moved in M3")
-    # the cursor is what moved: the same movement, seen again before the run stores it, asks nothing
-    # new; the run key also names the job's last run, so the same movement after a run that ended
-    # without storing it (killed, failed) asks again instead of waiting for the schedule
-    key = ",".join(f"{order_id}:{fingerprint}" for order_id, fingerprint in sorted(moved.items()))
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    last = context.instance.get_run_ids(dg.RunsFilter(job_name=order_status_job.name), limit=1)
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(
-                run_key=f"{order_status_job.name}:{digest}:after:{last[0] if last else 'none'}",
-                job_name=order_status_job.name,
-                tags={names.TRIGGER_TAG: names.M3_STATUS_TRIGGER, names.ORDERS_TAG: str(len(moved))},
-                # the run reads only the orders that moved: their heads were just read here
-                run_config={"ops": {"infor_order_statuses": {"config": {"order_ids": sorted(moved)}}}},
-            )
-        ],
-        cursor=digest,
+    @dg.sensor(
+        name=source.named("prestashop_webhook_sensor"),
+        jobs=[jobs[names.ORDER_SYNC_JOB], jobs[names.STOCK_SYNC_JOB]],
+        minimum_interval_seconds=1,  # every loop of `prestashop-infor daemon` (1 s; Dagster's own: 5 s)
+        default_status=_default_status(source),
+        description="New webhook events in the inbox, up to 1,000 per job at a time, become one run per job "
+        "that has work (orders, customers, addresses, returns: order_sync_job at once; products, combinations, "
+        "stock: stock_sync_job, gathered for 10 s, one run at a time, giving way to order runs for 60 s at most); "
+        "no second run while one has not started." + lanes_note(source),
     )
+    def prestashop_webhook_sensor(
+        context: dg.SensorEvaluationContext, store: StoreResource
+    ) -> dg.SensorResult:
+        read_settings_for_tick(source)
+        positions = read_cursor(context.cursor)
+        now = datetime.now(UTC)
+        requests, notes = [], []
+        with store.open(source) as db:
+            for job in JOBS:
+                events = inbox.events_after(db, positions[job], limit=MAX_EVENTS)
+                if not events:
+                    continue
+                mine = [e for e in events if e.status == inbox.PENDING and route(e.event) == job]
+                if not mine:
+                    positions[job] = events[-1].id
+                    continue
+                waited = now - mine[0].received_at
+                # the window ends early only when this job's own events fill an evaluation; a burst of
+                # orders (each moving stock) must not bring the stock run forward to launch beside theirs
+                if waited < timedelta(seconds=HOLD_SECONDS[job]) and len(mine) < MAX_EVENTS:
+                    notes.append(f"{job}: {len(mine)} event(s) gathered ({HOLD_SECONDS[job]:.0f} s window)")
+                    continue
+                running = run_in_flight(context.instance, source.named(job)) if job in ONE_AT_A_TIME else None
+                if running:
+                    notes.append(f"{job}: {len(mine)} event(s) wait for run {running} to end")
+                    continue
+                ahead = YIELDS_TO.get(job)
+                if ahead and waited < timedelta(seconds=YIELD_SECONDS):
+                    busy = ("asked this tick" if any(r.job_name == source.named(ahead) for r in requests)
+                            else run_in_flight(context.instance, source.named(ahead)))  # fmt: skip
+                    if busy:
+                        notes.append(f"{job}: {len(mine)} event(s) give way to {ahead} ({busy})")
+                        continue
+                positions[job] = events[-1].id
+                waiting = run_in_flight(context.instance, source.named(job), NOT_STARTED)
+                if waiting:
+                    _hand_over(context.instance, waiting, mine[0].id, mine[-1].id)
+                    notes.append(f"{job}: {len(mine)} event(s) left to run {waiting}, not started yet")
+                    continue
+                ids = f"{mine[0].id}-{mine[-1].id}"
+                requests.append(
+                    dg.RunRequest(
+                        run_key=f"{job}:inbox:{ids}",
+                        job_name=source.named(job),
+                        tags={
+                            names.TRIGGER_TAG: names.WEBHOOK_TRIGGER,
+                            names.INBOX_IDS_TAG: ids,
+                            names.EVENTS_TAG: str(len(mine)),
+                        },
+                    )
+                )
+        cursor = json.dumps(positions, sort_keys=True)
+        if cursor == json.dumps(read_cursor(context.cursor), sort_keys=True) and not requests:
+            reason = "; ".join(notes) or f"no new webhook events ({cursor})"
+            return dg.SensorResult(skip_reason=reason)
+        for note in notes:
+            context.log.info(note)
+        return dg.SensorResult(run_requests=requests, cursor=cursor)
+
+    @dg.sensor(
+        name=source.named("infor_order_status_sensor"),
+        jobs=[jobs[names.ORDER_STATUS_JOB]],
+        minimum_interval_seconds=30,
+        default_status=_default_status(source),
+        description="Asks M3 for the heads of the open orders the id map follows (bulk GetHead) and runs "
+        "order_status_job only when one moved since its state was stored, and no run of it is at work; "
+        "the run reads only the orders that moved." + lanes_note(source),
+    )
+    def infor_order_status_sensor(
+        context: dg.SensorEvaluationContext,
+        infor: InforResource,
+        store: StoreResource,
+        mapping: MappingResource,
+    ) -> dg.SensorResult:
+        read_settings_for_tick(source)
+        status_job = source.named(names.ORDER_STATUS_JOB)
+        running = run_in_flight(context.instance, status_job)
+        if running:  # what moved meanwhile is still moved when it ends: its stored states are older
+            return dg.SensorResult(skip_reason=f"run {running} of {status_job} has not ended")
+        rules = mapping.load(source)
+        with infor.get_client(rules.erp) as m3, store.open(source) as db:
+            moved = moved_orders(m3=m3, store=db, mapping=rules)
+        if not moved:
+            return dg.SensorResult(skip_reason="no order moved in M3")
+        # the cursor is what moved: the same movement, seen again before the run stores it, asks nothing
+        # new; the run key also names the job's last run, so the same movement after a run that ended
+        # without storing it (killed, failed) asks again instead of waiting for the schedule
+        key = ",".join(f"{order_id}:{fingerprint}" for order_id, fingerprint in sorted(moved.items()))
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        last = context.instance.get_run_ids(dg.RunsFilter(job_name=status_job), limit=1)
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    run_key=f"{status_job}:{digest}:after:{last[0] if last else 'none'}",
+                    job_name=status_job,
+                    tags={names.TRIGGER_TAG: names.M3_STATUS_TRIGGER, names.ORDERS_TAG: str(len(moved))},
+                    # the run reads only the orders that moved: their heads were just read here
+                    run_config={"ops": {"infor_order_statuses": {"config": {"order_ids": sorted(moved)}}}},
+                )
+            ],
+            cursor=digest,
+        )
+
+    return [prestashop_webhook_sensor, infor_order_status_sensor]
 
 
-SENSORS = [prestashop_webhook_sensor, infor_order_status_sensor]
+SENSORS = event_lane_sensors(
+    MAIN, {job.name: job for job in (order_sync_job, stock_sync_job, order_status_job)}
+)
+prestashop_webhook_sensor, infor_order_status_sensor = SENSORS

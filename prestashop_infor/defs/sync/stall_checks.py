@@ -25,6 +25,7 @@ import dagster as dg
 from prestashop_infor import names
 from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
+from prestashop_infor.defs.sources import MAIN, Source
 from prestashop_infor.defs.sync.assets import (
     ERP_POOL,
     SHOP_ORDERS_POOL,
@@ -71,23 +72,25 @@ def thresholds(settings: Settings) -> stalls.Thresholds:
 # -- observations ---------------------------------------------------------------------------------
 
 
-def exportable_order_states(prestashop: PrestashopResource, mapping: MappingResource) -> list[int]:
+def exportable_order_states(
+    prestashop: PrestashopResource, mapping: MappingResource, source: Source | None = None
+) -> list[int]:
     """The shop's order states the mapping sends to M3, read from the shop (``/api/order_states``,
-    one short request, tried twice at most)."""
+    one short request, tried twice at most). ``source``: else the run's installation."""
     quick = prestashop.model_copy(update={"timeout": SHOP_TIMEOUT, "max_attempts": 2})
-    with quick.get_client() as shop:
-        return ShopLookups(shop).status_map(mapping.load()).exportable_states()
+    with quick.get_client(source) as shop:
+        return ShopLookups(shop).status_map(mapping.load(source)).exportable_states()
 
 
 def order_backlog(db: Store, states: Iterable[int]) -> backlog.OrderBacklog:
     return backlog.order_backlog(db, list(states), SALES_ORDER)
 
 
-def sync_history(instance: dg.DagsterInstance) -> stalls.SyncHistory:
-    """The last materialization of ``infor_sales_orders`` (however it was launched) and the newest
-    run of ``order_sync_job``."""
-    event = instance.get_latest_materialization_event(infor_sales_orders)
-    newest = _newest_run(instance, order_sync_job.name)
+def sync_history(instance: dg.DagsterInstance, source: Source = MAIN) -> stalls.SyncHistory:
+    """The last materialization of ``source``'s ``infor_sales_orders`` (however it was launched) and
+    the newest run of its ``order_sync_job``."""
+    event = instance.get_latest_materialization_event(source.key(infor_sales_orders))
+    newest = _newest_run(instance, source.named(order_sync_job.name))
     return stalls.SyncHistory(
         last_success=datetime.fromtimestamp(event.timestamp, UTC) if event else None,
         last_success_run=(event.run_id or None) if event else None,
@@ -95,15 +98,16 @@ def sync_history(instance: dg.DagsterInstance) -> stalls.SyncHistory:
     )
 
 
-def inbox_lanes(instance: dg.DagsterInstance, db: Store) -> list[stalls.InboxLane]:
-    """Per job of the webhook sensor, the pending events that arrived after its newest run was
-    created: any run of the job created after an event reads the shop after it, so it takes it
-    (the sensor's, or the schedule's)."""
+def inbox_lanes(instance: dg.DagsterInstance, db: Store, source: Source = MAIN) -> list[stalls.InboxLane]:
+    """Per job of the webhook sensor (by its main name), the pending events of ``source``'s inbox
+    (``db``) that arrived after the newest run of its job was created: any run of the job created
+    after an event reads the shop after it, so it takes it (the sensor's, or the schedule's)."""
     lanes = []
     for job in JOBS:
-        newest = _newest_run(instance, job)
+        newest = _newest_run(instance, source.named(job))
         tagged = instance.get_run_records(
-            dg.RunsFilter(job_name=job, tags={names.TRIGGER_TAG: names.WEBHOOK_TRIGGER}), limit=1
+            dg.RunsFilter(job_name=source.named(job), tags={names.TRIGGER_TAG: names.WEBHOOK_TRIGGER}),
+            limit=1,
         )
         # every event of this job up to the newest webhook run's range was seen by the sensor: start
         # the search there instead of at the first event ever received
@@ -200,11 +204,13 @@ def _quiet(key: str) -> str:
     return "nothing waits"
 
 
-def check_evaluation(key: str, finding: stalls.Finding | None, *, passed: bool) -> dg.AssetCheckEvaluation:
-    """The result of the check that shows ``key``, as the sensor records it without a run."""
+def check_evaluation(
+    key: str, finding: stalls.Finding | None, *, passed: bool, source: Source = MAIN
+) -> dg.AssetCheckEvaluation:
+    """The result of ``source``'s check that shows ``key``, as the sensor records it without a run."""
     asset, name = CHECK_OF[key]
     return dg.AssetCheckEvaluation(
-        asset_key=asset,
+        asset_key=source.key(asset),
         check_name=name,
         passed=passed,
         metadata=check_metadata(finding, key),
@@ -219,7 +225,7 @@ def _results(
 ) -> Iterator[dg.AssetCheckResult]:
     by_key = {finding.key: finding for finding in findings}
     for check_key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
-        key = KEY_OF[(check_key.asset_key, check_key.name)]
+        key = KEY_OF[(dg.AssetKey(check_key.asset_key.path[-1]), check_key.name)]  # any installation's
         finding = by_key.get(key)
         yield dg.AssetCheckResult(
             asset_key=check_key.asset_key,
@@ -267,7 +273,8 @@ def order_lane_stall_checks(
     prestashop: PrestashopResource,
     mapping: MappingResource,
 ) -> Iterator[dg.AssetCheckResult]:
-    limits = thresholds(Settings.read())
+    source = Source(store.run_source)
+    limits = thresholds(Settings.read(source.name))
     with store.open() as db:
         # what the order sync of this run stored (the shop is asked only before any sync has)
         states = stored_exportable_states(db)
@@ -276,20 +283,22 @@ def order_lane_stall_checks(
         seen = stalls.Observations(
             now=datetime.now(UTC),
             orders=order_backlog(db, states),
-            sync=sync_history(context.instance),
-            inbox=inbox_lanes(context.instance, db),
+            sync=sync_history(context.instance, source),
+            inbox=inbox_lanes(context.instance, db, source),
             pools=pool_queues(context.instance),
         )
     yield from _results(context, stalls.assess(seen, limits))
 
 
 def _pool_and_inbox_results(
-    context: dg.AssetCheckExecutionContext, db: Store
+    context: dg.AssetCheckExecutionContext, db: Store, source: Source
 ) -> Iterator[dg.AssetCheckResult]:
     seen = stalls.Observations(
-        now=datetime.now(UTC), inbox=inbox_lanes(context.instance, db), pools=pool_queues(context.instance)
+        now=datetime.now(UTC),
+        inbox=inbox_lanes(context.instance, db, source),
+        pools=pool_queues(context.instance),
     )
-    yield from _results(context, stalls.assess(seen, thresholds(Settings.read())))
+    yield from _results(context, stalls.assess(seen, thresholds(Settings.read(source.name))))
 
 
 @dg.multi_asset_check(
@@ -307,7 +316,7 @@ def order_status_lane_stall_checks(
     context: dg.AssetCheckExecutionContext, store: StoreResource
 ) -> Iterator[dg.AssetCheckResult]:
     with store.open() as db:
-        yield from _pool_and_inbox_results(context, db)
+        yield from _pool_and_inbox_results(context, db, Source(store.run_source))
 
 
 @dg.multi_asset_check(
@@ -330,7 +339,7 @@ def stock_lane_stall_checks(
     context: dg.AssetCheckExecutionContext, store: StoreResource
 ) -> Iterator[dg.AssetCheckResult]:
     with store.open() as db:
-        yield from _pool_and_inbox_results(context, db)
+        yield from _pool_and_inbox_results(context, db, Source(store.run_source))
 
 
 STALL_CHECKS = [order_lane_stall_checks, order_status_lane_stall_checks, stock_lane_stall_checks]

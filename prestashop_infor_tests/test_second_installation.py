@@ -1,0 +1,307 @@
+"""A second PrestaShop installation in the same code location (``PRESTASHOP_INFOR_SOURCES``): its
+assets under its own keys, its own jobs, sensors and store, its orders apart from the first
+installation's in the one M3 both send to. Real Dagster runs against two shops and one M3 over
+sockets."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import httpx
+import pytest
+import yaml
+
+from prestashop_infor import names
+from prestashop_infor.defs import main, resources, source_definitions
+from prestashop_infor.defs.sources import RunSourceError, Source, source_of_run
+from prestashop_infor.sandbox.infor import LifecycleSettings, M3Tenant, seed_tenant_from_shop
+from prestashop_infor.sandbox.infor import create_app as create_m3_app
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
+from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
+from prestashop_infor.serving import BackgroundServer, free_port
+from prestashop_infor.settings import Settings, SettingsError
+from prestashop_infor.store import Store, id_map, inbox
+from prestashop_infor.sync.mapping import load_mapping
+from prestashop_infor.webhooks import sign
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+OUTLET = Source("outlet")
+
+
+@dataclass
+class TwoInstallations:
+    tenant: M3Tenant
+    tmp_path: Path
+    definitions: dg.Definitions
+
+    def run(self, job: str, **kwargs) -> dg.ExecuteInProcessResult:
+        with dg.DagsterInstance.ephemeral() as instance:
+            return self.definitions.resolve_job_def(job).execute_in_process(instance=instance, **kwargs)
+
+    def store(self, source: str | None = None) -> Store:
+        settings = Settings.read(source)
+        return Store.from_url(settings.store_url(), schema=settings.database_schema)
+
+    def cuors(self) -> list[str]:
+        """The customer order numbers of M3's customer orders."""
+        return sorted(head.cuor for head in self.tenant.orders.values())
+
+
+def _outlet_mapping(path: Path, **orders: str) -> Path:
+    rules = {"erp": {"customer_number_prefix": "OU"}, "orders": orders}
+    path.write_text(yaml.safe_dump(rules))
+    return path
+
+
+@pytest.fixture
+def two(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoInstallations]:
+    # the same seed: the same catalogue (M3 holds its items once), the same order ids and e-mails
+    main_shop, outlet_shop = seed_shop(seed=5, orders=8, now=NOW), seed_shop(seed=5, orders=8, now=NOW)
+    tenant = seed_tenant_from_shop(main_shop, seed=5, lifecycle=LifecycleSettings.manual())
+    with (
+        BackgroundServer(create_shop_app(main_shop)) as first,
+        BackgroundServer(create_shop_app(outlet_shop)) as second,
+        BackgroundServer(create_m3_app(tenant)) as m3,
+    ):
+        environment = {
+            "PRESTASHOP_INFOR_SOURCES": "outlet",
+            "PRESTASHOP_URL": first.url,
+            "PRESTASHOP_API_KEY": DEFAULT_API_KEY,
+            "PRESTASHOP_TIME_ZONE": "Europe/Paris",
+            "OUTLET_PRESTASHOP_URL": second.url,
+            "OUTLET_PRESTASHOP_API_KEY": DEFAULT_API_KEY,
+            "OUTLET_PRESTASHOP_TIME_ZONE": "Europe/Paris",
+            "OUTLET_PRESTASHOP_INFOR_MAPPING_FILE": str(
+                _outlet_mapping(tmp_path / "outlet.yaml", customer_order_prefix="OUT")
+            ),
+            "INFOR_IONAPI_FILE": str(tenant.write_ionapi(tmp_path / "sandbox.ionapi", m3.url)),
+            "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        for name in ("PRESTASHOP_INFOR_MAPPING_FILE", "PRESTASHOP_INFOR_DATABASE_SCHEMA", "DAGSTER_HOME"):
+            monkeypatch.delenv(name, raising=False)
+        definitions = dg.Definitions.merge(
+            main, source_definitions(OUTLET), dg.Definitions(resources=resources)
+        )
+        yield TwoInstallations(tenant, tmp_path, definitions)
+
+
+def _created(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> int:
+    events = [e for e in result.get_asset_materialization_events() if e.asset_key == key]
+    return int(events[-1].materialization.metadata["created"].value)
+
+
+def test_the_second_installation_has_its_own_assets_jobs_sensors_and_schedules(two: TwoInstallations) -> None:
+    repository = two.definitions.get_repository_def()
+    graph = two.definitions.resolve_asset_graph()
+    main_keys = {key for key in graph.get_all_asset_keys() if len(key.path) == 1}
+    outlet_keys = {key for key in graph.get_all_asset_keys() if key.path[0] == "outlet"}
+    assert {OUTLET.key(key) for key in main_keys} == outlet_keys
+    # its assets read what its own upstream assets wrote: the graph draws it
+    orders = graph.get(OUTLET.key("infor_sales_orders"))
+    assert orders.parent_keys and all(key.path[0] == "outlet" for key in orders.parent_keys)
+    assert graph.get(OUTLET.key("prestashop_orders")).group_name == "outlet_prestashop"
+    for job in ("order_sync_job", "order_status_job", "stock_sync_job", "price_sync_job",
+                "prestashop_extract_job", "order_reconciliation_job", "stock_reconciliation_job"):  # fmt: skip
+        source_job = repository.get_job(f"outlet__{job}")
+        assert source_job.tags[names.SOURCE_TAG] == "outlet"
+        main_job = repository.get_job(job)
+        assert {OUTLET.key(k) for k in main_job.asset_layer.executable_asset_keys} == set(
+            source_job.asset_layer.executable_asset_keys
+        )
+    sensors = {sensor.name for sensor in repository.sensor_defs}
+    assert {"outlet__prestashop_webhook_sensor", "outlet__infor_order_status_sensor",
+            "outlet__lane_stall_alert_sensor", "outlet__finding_alert_sensor"} <= sensors  # fmt: skip
+    assert "outlet__run_failure_alert_sensor" not in sensors  # one failure sensor sees every run
+    schedules = {schedule.name for schedule in repository.schedule_defs}
+    assert {f"outlet__{s}" for s in schedules if "__" not in s} <= schedules
+
+
+def test_two_installations_with_the_same_order_ids_reach_m3_apart_exactly_once(two: TwoInstallations) -> None:
+    first = two.run("order_sync_job")
+    created_main = _created(first, dg.AssetKey("infor_sales_orders"))
+    assert created_main > 0
+    outlet = two.run("outlet__order_sync_job")
+    assert source_of_run(outlet.dagster_run) == "outlet"
+    created_outlet = _created(outlet, OUTLET.key("infor_sales_orders"))
+    # the same shop's orders, ids and all: none taken for the main installation's
+    assert created_outlet == created_main
+    cuors = two.cuors()
+    assert len(cuors) == len(set(cuors)) == 2 * created_main
+    main_cuors = {c for c in cuors if c.startswith("PS")}
+    assert {c.replace("PS", "OUT", 1) for c in main_cuors} == {c for c in cuors if c.startswith("OUT")}
+    # each installation's id map in its own store, bound to its own M3 orders
+    with two.store() as main_store, two.store("outlet") as outlet_store:
+        main_bound = {b.target_key for b in id_map.bindings(main_store, "sales_order")}
+        outlet_bound = {b.target_key for b in id_map.bindings(outlet_store, "sales_order")}
+    assert len(main_bound) == len(outlet_bound) == created_main
+    assert not main_bound & outlet_bound
+    assert (two.tmp_path / "store-outlet.db").exists()
+    # its customers are its mapping's (prefix OU), the main ones' stay PS
+    numbers = set(two.tenant.customers)
+    assert any(n.startswith("OU") for n in numbers) and any(n.startswith("PS") for n in numbers)
+    # exactly once, per installation
+    assert _created(two.run("outlet__order_sync_job"), OUTLET.key("infor_sales_orders")) == 0
+    assert _created(two.run("order_sync_job"), dg.AssetKey("infor_sales_orders")) == 0
+    assert len(two.cuors()) == 2 * created_main
+    # its back-office lanes run on its own store and shop
+    for job in ("outlet__order_status_job", "outlet__stock_sync_job"):
+        assert two.run(job).success, job
+
+
+def test_two_installations_m3_could_not_tell_apart_fail_their_runs_saying_why(
+    two: TwoInstallations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    same = _outlet_mapping(two.tmp_path / "same.yaml", customer_order_prefix="PS1")  # PS + 12 = PS1 + 2
+    monkeypatch.setenv("OUTLET_PRESTASHOP_INFOR_MAPPING_FILE", str(same))
+    for job in ("order_sync_job", "outlet__order_sync_job"):
+        result = two.run(job, raise_on_error=False)
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        error = failure.step_failure_data.error.to_string()
+        assert "M3 could not tell their orders apart" in error
+        assert "'PS' and 'PS1'" in error
+    assert two.cuors() == []  # nothing sent
+
+
+def test_a_materialization_of_its_assets_from_the_ui_works_for_it_and_mixing_installations_is_refused() -> (
+    None
+):
+    def run(*keys: dg.AssetKey, tags: dict[str, str] | None = None) -> dg.DagsterRun:
+        return dg.DagsterRun(job_name=names.ASSET_JOB, asset_selection=frozenset(keys), tags=tags or {})
+
+    assert source_of_run(run(OUTLET.key("prestashop_orders"), OUTLET.key("infor_sales_orders"))) == "outlet"
+    assert source_of_run(run(dg.AssetKey("prestashop_orders"))) is None
+    assert source_of_run(run(tags={names.SOURCE_TAG: "outlet"})) == "outlet"
+    assert source_of_run(None) is None
+    with pytest.raises(RunSourceError, match="main, outlet"):
+        source_of_run(run(OUTLET.key("prestashop_orders"), dg.AssetKey("infor_sales_orders")))
+
+
+def test_its_webhook_sensor_reads_its_own_inbox_and_runs_its_own_job(two: TwoInstallations) -> None:
+    with two.store("outlet") as outlet_store:
+        inbox.enqueue_many(
+            outlet_store,
+            [({"id": str(uuid.uuid4()), "event": "order.created", "contract_version": 1}, "pending", 1)],
+        )
+    repository = two.definitions.get_repository_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        for name, expected in (("prestashop_webhook_sensor", []), ("outlet__prestashop_webhook_sensor",
+                                                                    ["outlet__order_sync_job"])):  # fmt: skip
+            sensor = repository.get_sensor_def(name)
+            with dg.build_sensor_context(
+                instance=instance, resources=resources, repository_def=repository
+            ) as ctx:
+                result = sensor(ctx)
+            asked = [r.job_name for r in result.run_requests] if isinstance(result, dg.SensorResult) else []
+            assert asked == expected, name
+
+
+def test_a_source_is_read_with_its_own_variables_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PRESTASHOP_INFOR_SOURCES", "outlet")
+    monkeypatch.setenv("PRESTASHOP_URL", "https://main.example")
+    monkeypatch.setenv("PRESTASHOP_API_KEY", DEFAULT_API_KEY)
+    monkeypatch.delenv("OUTLET_PRESTASHOP_URL", raising=False)
+    monkeypatch.setenv(
+        "PRESTASHOP_INFOR_DATABASE_URL", "postgresql+psycopg2://someone@db.example/integration"
+    )
+    outlet = Settings.read("outlet")
+    assert outlet.prestashop_url is None  # never the main shop's
+    assert outlet.missing_for_lanes()[:2] == ["OUTLET_PRESTASHOP_URL", "OUTLET_PRESTASHOP_API_KEY"]
+    assert (outlet.store_url(), outlet.database_schema) == (
+        "postgresql+psycopg2://someone@db.example/integration", "outlet")  # fmt: skip
+    monkeypatch.setenv("OUTLET_PRESTASHOP_URL", "http://shop.example")
+    with pytest.raises(SettingsError, match="^OUTLET_PRESTASHOP_URL="):
+        Settings.read("outlet")
+    with pytest.raises(SettingsError, match="'b2b' is not a source: PRESTASHOP_INFOR_SOURCES names outlet"):
+        Settings.read("b2b")
+    monkeypatch.setenv("PRESTASHOP_INFOR_SOURCES", "outlet,Outlet2")
+    with pytest.raises(SettingsError, match="'Outlet2': a source's name is a lowercase letter"):
+        Settings.read()
+    assert load_mapping().orders.customer_order_prefix == "PS"  # the default the check guards against
+
+
+def test_its_receiver_takes_its_own_webhooks_into_its_own_inbox(tmp_path: Path) -> None:
+    port = free_port("127.0.0.1")
+    main_secret, outlet_secret = "m" * 40, "o" * 40
+    env = {**os.environ, "PRESTASHOP_INFOR_SOURCES": "outlet", "WEBHOOK_SECRET": main_secret,
+           "OUTLET_WEBHOOK_SECRET": outlet_secret, "OUTLET_PRESTASHOP_URL": "https://outlet.example",
+           "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}"}  # fmt: skip
+    for name in (
+        "PRESTASHOP_URL",
+        "PRESTASHOP_INFOR_DATABASE_SCHEMA",
+        "OUTLET_PRESTASHOP_INFOR_DATABASE_URL",
+    ):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "prestashop_infor.cli", "webhooks", "serve", "--port", str(port),
+               "--source", "outlet"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    body = {
+        "id": str(uuid.uuid4()), "event": "order.created", "contract_version": 1,
+        "occurred_at": "2026-06-01T10:00:00Z",
+        "shop": {"id_shop": 1, "id_shop_group": 1, "url": "https://outlet.example"},
+        "source_hook": "actionValidateOrder",
+        "resource": {"type": "orders", "id": 5, "href": "https://outlet.example/api/orders/5"},
+        "data": {"id_order": 5},
+    }  # fmt: skip
+    raw = json.dumps(body).encode()
+
+    def post(secret: str) -> int:
+        t = int(time.time())
+        headers = {"Content-Type": "application/json", "X-PS-Webhook-Id": body["id"],
+                   "X-PS-Webhook-Event": body["event"], "X-PS-Webhook-Timestamp": str(t),
+                   "X-PS-Webhook-Attempt": "1", "X-PS-Webhook-Signature": f"t={t},v1={sign(secret, t, raw)}"}  # fmt: skip
+        return httpx.post(url + "/webhooks/prestashop", content=raw, headers=headers).status_code
+
+    try:
+        for _ in range(200):  # bounded: about 20 s
+            try:
+                if httpx.get(url + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert post(main_secret) == 401  # the main installation's secret is not the outlet's
+        assert post(outlet_secret) == 202
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=20)[0].decode()
+    assert "Installation:     outlet" in output and "store-outlet.db" in output
+    with Store.from_url(f"sqlite:///{tmp_path / 'store-outlet.db'}") as outlet_store:
+        assert [e.event_id for e in inbox.events_after(outlet_store, 0)] == [body["id"]]
+    assert not (tmp_path / "store.db").exists()  # the main installation's store was never opened
+
+
+@pytest.mark.parametrize(
+    ("sources", "expected", "warning"),
+    [
+        ("outlet", ["order_sync_job", "outlet__order_sync_job"], ""),
+        ("Outlet", ["order_sync_job"], "PRESTASHOP_INFOR_SOURCES='Outlet'"),
+    ],  # fmt: skip
+)
+def test_the_code_location_loads_the_installations_it_names(
+    sources: str, expected: list[str], warning: str
+) -> None:
+    script = (
+        "from prestashop_infor.defs import defs\n"
+        "print(sorted(j.name for j in defs.get_repository_def().get_all_jobs() if 'order_sync_job' in j.name))"
+    )
+    env = {**os.environ, "PRESTASHOP_INFOR_SOURCES": sources}
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip().splitlines()[-1] == repr(expected)
+    assert warning in loaded.stderr
