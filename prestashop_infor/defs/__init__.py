@@ -42,12 +42,17 @@ resources = {
     "mapping": MappingResource(),
 }
 
-main = dg.Definitions.merge(prestashop.defs, infor.defs, sync.defs, reconciliation.defs)
+
+def main_definitions() -> dg.Definitions:
+    """The main installation's definitions, without the resources. (A function: Dagster's loader
+    refuses a module holding two ``Definitions``.)"""
+    return dg.Definitions.merge(prestashop.defs, infor.defs, sync.defs, reconciliation.defs)
 
 
 def source_definitions(source: Source) -> dg.Definitions:
     """A further PrestaShop installation's definitions: the main ones' assets and checks under its
     keys, and its own jobs, schedules and sensors (``prestashop_infor.defs.sources``)."""
+    main = main_definitions()
     bound = dg.Definitions.merge(main, dg.Definitions(resources=resources))
     graph = bound.resolve_asset_graph()
     assets, checks = with_source_keys(bound, source)
@@ -69,7 +74,7 @@ def source_definitions(source: Source) -> dg.Definitions:
 
 
 defs = dg.Definitions.merge(
-    main,
+    main_definitions(),
     *(source_definitions(source) for source in configured_sources()),
     dg.Definitions(resources=resources, sensors=alerts.SENSORS),
 )
