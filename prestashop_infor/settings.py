@@ -13,6 +13,8 @@ variable                                   meaning (default)
                                            travels in clear (off)
 ``PRESTASHOP_API_KEY``                     the Webservice key
 ``PRESTASHOP_TIME_ZONE``                   the shop's IANA time zone (``UTC``)
+``PRESTASHOP_SHOPS``                       multistore: the shop ids this installation works for, comma-
+                                           separated (all); the others' orders and stock are left alone
 ``PRESTASHOP_INFOR_DATABASE_URL``          the store (SQLite ``$DAGSTER_HOME/prestashop_infor/store.db``,
                                            or ``./.prestashop_infor/store.db`` without ``DAGSTER_HOME``)
 ``PRESTASHOP_INFOR_DATABASE_SCHEMA``       PostgreSQL only: the schema holding the store's tables
@@ -95,7 +97,7 @@ MAX_ORDERS_PER_DAY = 2000
 #: The variables each further PrestaShop installation (``PRESTASHOP_INFOR_SOURCES``) sets for itself,
 #: prefixed with its name in capitals; everything else is shared with the main installation.
 PER_SOURCE = (
-    "PRESTASHOP_ALLOW_HTTP", "PRESTASHOP_URL", "PRESTASHOP_API_KEY", "PRESTASHOP_TIME_ZONE",
+    "PRESTASHOP_ALLOW_HTTP", "PRESTASHOP_URL", "PRESTASHOP_API_KEY", "PRESTASHOP_TIME_ZONE", "PRESTASHOP_SHOPS",
     "PRESTASHOP_INFOR_DATABASE_URL", "PRESTASHOP_INFOR_DATABASE_SCHEMA", "PRESTASHOP_INFOR_MAPPING_FILE",
     "WEBHOOK_SECRET", "PS_WEBHOOKS_TOKEN",
 )  # fmt: skip
@@ -160,6 +162,8 @@ class Settings(BaseSettings):
     prestashop_url: str | None = Field(None, validation_alias="PRESTASHOP_URL")
     prestashop_api_key: SecretStr | None = Field(None, validation_alias="PRESTASHOP_API_KEY")
     prestashop_time_zone: str = Field("UTC", validation_alias="PRESTASHOP_TIME_ZONE")
+    # multistore: the shops (id_shop) this installation works for; empty: every shop
+    prestashop_shops: Annotated[tuple[int, ...], NoDecode] = Field((), validation_alias="PRESTASHOP_SHOPS")
     database_url: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_DATABASE_URL")
     database_schema: str | None = Field(None, validation_alias="PRESTASHOP_INFOR_DATABASE_SCHEMA")
     ionapi_file: str | None = Field(None, validation_alias=ENV_FILE)
@@ -193,6 +197,16 @@ class Settings(BaseSettings):
     sources: Annotated[tuple[str, ...], NoDecode] = Field((), validation_alias=SOURCES_VARIABLE)
     # which installation these settings are of: None for the main one (set by read(source))
     _source: str | None = pydantic.PrivateAttr(default=None)
+
+    @pydantic.field_validator("prestashop_shops", mode="before")
+    @classmethod
+    def _shop_ids(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not all(part.isdigit() and int(part) > 0 for part in parts):
+            raise ValueError("shop ids (id_shop), positive whole numbers, comma-separated, such as 1,3")
+        return tuple(sorted({int(part) for part in parts}))
 
     @pydantic.field_validator("sources", mode="before")
     @classmethod
@@ -429,6 +443,39 @@ class Settings(BaseSettings):
                 f"- and _ only (wrong: {', '.join(map(str, bad)) or 'all'}); the value is not shown"
             )
         return tokens
+
+
+def check_shops_apart(settings: Settings) -> None:
+    """Raise ``SettingsError`` when two installations (``PRESTASHOP_INFOR_SOURCES``) work for the
+    same shop of the same PrestaShop: on one Webservice (a multistore whose shops are in different
+    M3 companies), each must name its own shops (``PRESTASHOP_SHOPS``), none taken by another, or
+    both would send the same orders and write the same stock. Installations whose shop is not set
+    are left to the lanes that need it."""
+    everyone = [Settings.read(), *(Settings.read(name) for name in settings.sources)]
+    for index, first in enumerate(everyone):
+        for second in everyone[index + 1 :]:
+            if not first.prestashop_url or _webservice(first.prestashop_url) != _webservice(
+                second.prestashop_url or ""
+            ):
+                continue
+            shared = set(first.prestashop_shops) & set(second.prestashop_shops)
+            if first.prestashop_shops and second.prestashop_shops and not shared:
+                continue
+            names = [f"{one.source or 'main'} ({one.variable('PRESTASHOP_SHOPS')}="
+                     f"{','.join(map(str, one.prestashop_shops)) or 'every shop'})" for one in (first, second)]  # fmt: skip
+            raise SettingsError(
+                f"the installations {names[0]} and {names[1]} work for the same shop of "
+                f"{_webservice(first.prestashop_url)}: on one PrestaShop each installation names its own shops, "
+                "and no shop is taken by two"
+            )
+
+
+def _webservice(url: str) -> str:
+    """A shop URL as the Webservice it reaches (without ``/api/``, the trailing slash, the case of
+    the host)."""
+    parsed = httpx.URL(url.strip())
+    path = parsed.path.rstrip("/").removesuffix("/api")
+    return f"{parsed.scheme}://{parsed.host.lower()}" + (f":{parsed.port}" if parsed.port else "") + path
 
 
 @dataclass(frozen=True)

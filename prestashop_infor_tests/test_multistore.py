@@ -165,12 +165,13 @@ def test_a_shop_id_that_cannot_be_or_a_key_misspelt_is_refused():
         parse_mapping({"shops": {2: {"stok": {}}}})
     with pytest.raises(MappingError, match="warehouses"):
         parse_mapping({"shops": {2: {"stock": {"warehouses": []}}}})
-    # a company of the shop's own: refused with the reason, not as an unknown key (a division is
-    # supported: test_division_per_shop)
+    # a company of the shop's own: refused with the way to have it (an installation of its own:
+    # test_second_installation), not as an unknown key (a division is: test_division_per_shop)
     with pytest.raises(
         MappingError,
-        match=r"^shops\[2\]: a shop's own company is not supported yet: every shop works in the M3 company of "
-        r"erp\.company",
+        match=r"^shops\[2\]: a shop's own company is not a mapping key: every shop of an installation works in "
+        r"the M3 company of erp\.company; a shop in another company is an installation of its own.*"
+        r"<NAME>_PRESTASHOP_SHOPS",
     ):
         parse_mapping({"shops": {2: {"name": "Swiss shop", "company": 200}}})
     with pytest.raises(MappingError, match=r"shops.*division"):

@@ -27,11 +27,12 @@ from prestashop_infor.defs import main_definitions, resources, source_definition
 from prestashop_infor.defs.sources import RunSourceError, Source, source_of_run
 from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, M3Tenant, seed_tenant_from_shop
 from prestashop_infor.sandbox.infor import create_app as create_m3_app
-from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, seed_shop
+from prestashop_infor.sandbox.infor.seed import WAREHOUSES, items_from_shop
+from prestashop_infor.sandbox.prestashop import DEFAULT_API_KEY, Shop, seed_shop
 from prestashop_infor.sandbox.prestashop import create_app as create_shop_app
 from prestashop_infor.serving import BackgroundServer, free_port
 from prestashop_infor.settings import Settings, SettingsError
-from prestashop_infor.store import Store, id_map, inbox
+from prestashop_infor.store import Store, id_map, inbox, tables
 from prestashop_infor.sync.mapping import load_mapping
 from prestashop_infor.webhooks import sign
 
@@ -343,3 +344,129 @@ def test_the_code_location_loads_the_installations_it_names(
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip().splitlines()[-1] == repr(expected)
     assert warning in loaded.stderr
+
+
+# -- a multistore whose shops are in two M3 companies: an installation per company on one Webservice --
+
+
+@dataclass
+class TwoCompanies:
+    shop: Shop
+    tenant: M3Tenant  # company 100
+    swiss: M3Tenant  # company 200
+    run: object
+
+
+@pytest.fixture
+def companies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoCompanies]:
+    shop = seed_shop(seed=8, orders=24, now=NOW, shops=2)
+    tenant = seed_tenant_from_shop(shop, seed=8, lifecycle=LifecycleSettings.manual())
+    swiss = tenant.add_company("200")
+    for whlo, name, faci, country, town in WAREHOUSES:
+        swiss.add_warehouse(whlo, name, faci, country, town)
+    for item_number, description, price in items_from_shop(shop):
+        swiss.add_item(item_number, description, price)
+        swiss.set_balance("100", item_number, 7)
+    with BackgroundServer(create_shop_app(shop)) as server, BackgroundServer(create_m3_app(tenant)) as m3:
+        rules = {
+            "erp": {"company": 200, "customer_number_prefix": "CH"},
+            "orders": {"customer_order_prefix": "CH"},
+        }
+        (tmp_path / "swiss.yaml").write_text(yaml.safe_dump(rules))
+        (tmp_path / "main.yaml").write_text(yaml.safe_dump({"erp": {"company": 100}}))
+        environment = {
+            "PRESTASHOP_INFOR_SOURCES": "swiss",
+            "PRESTASHOP_URL": server.url,
+            "PRESTASHOP_API_KEY": DEFAULT_API_KEY,
+            "PRESTASHOP_SHOPS": "1",
+            "PRESTASHOP_INFOR_MAPPING_FILE": str(tmp_path / "main.yaml"),
+            "SWISS_PRESTASHOP_URL": server.url + "/api/",  # the same Webservice, written otherwise
+            "SWISS_PRESTASHOP_API_KEY": DEFAULT_API_KEY,
+            "SWISS_PRESTASHOP_SHOPS": "2",
+            "SWISS_PRESTASHOP_INFOR_MAPPING_FILE": str(tmp_path / "swiss.yaml"),
+            "INFOR_IONAPI_FILE": str(tenant.write_ionapi(tmp_path / "sandbox.ionapi", m3.url)),
+            "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
+        }
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        for name in ("PRESTASHOP_TIME_ZONE", "PRESTASHOP_INFOR_DATABASE_SCHEMA", "DAGSTER_HOME"):
+            monkeypatch.delenv(name, raising=False)
+        definitions = dg.Definitions.merge(
+            main_definitions(), source_definitions(Source("swiss")), dg.Definitions(resources=resources)
+        )
+
+        def run(job: str, **kwargs) -> dg.ExecuteInProcessResult:
+            with dg.DagsterInstance.ephemeral() as instance:
+                return definitions.resolve_job_def(job).execute_in_process(instance=instance, **kwargs)
+
+        yield TwoCompanies(shop, tenant, swiss, run)
+
+
+def test_a_multistore_with_a_shop_in_another_company_sends_each_shops_orders_to_its_company_once(
+    companies: TwoCompanies,
+) -> None:
+    status = load_mapping().status.resolve(companies.shop.records("order_states"))
+    exported = {int(o["id"]): int(o["id_shop"]) for o in companies.shop.records("orders")
+                if status.exportable(int(o["current_state"]))}  # fmt: skip
+    assert set(exported.values()) == {1, 2}  # both shops have orders to send
+    assert companies.run("order_sync_job").success
+    assert companies.run("swiss__order_sync_job").success
+    in_100 = {head.cuor for head in companies.tenant.orders.values()}
+    in_200 = {head.cuor for head in companies.swiss.orders.values()}
+    sent = {f"PS{i}" for i, shop in exported.items() if shop == 1}
+    sent_swiss = {f"CH{i}" for i, shop in exported.items() if shop == 2}
+    assert in_100 <= sent and in_200 <= sent_swiss  # each shop's orders in its company, none in the other
+    assert len(in_100) >= len(sent) - 2 and len(in_200) >= len(sent_swiss) - 2  # a few may be dead-lettered
+    assert in_200 and all(customer.startswith("CH") for customer in companies.swiss.customers)
+    with Store.from_url(Settings.read("swiss").store_url()) as store:  # the swiss store holds shop 2 only
+        assert {row["id_shop"] for row in store.rows(tables.ps_orders)} == {2}
+    # again: nothing sent twice, in either company
+    assert companies.run("order_sync_job").success and companies.run("swiss__order_sync_job").success
+    assert {h.cuor for h in companies.tenant.orders.values()} == in_100
+    assert {h.cuor for h in companies.swiss.orders.values()} == in_200
+
+
+def test_each_companys_stock_reaches_its_own_shop_only(companies: TwoCompanies) -> None:
+    def quantities(shop_id: int) -> dict[tuple[int, int], int]:
+        return {(int(r["id_product"]), int(r["id_product_attribute"])): int(r["quantity"])
+                for r in companies.shop.records("stock_availables") if int(r["id_shop"]) == shop_id}  # fmt: skip
+
+    assert companies.run("order_sync_job").success  # the main lane first: its stock run moves shop 1 only
+    assert companies.run("stock_sync_job").success
+    first = quantities(1)
+    assert companies.run("swiss__stock_sync_job").success
+    assert quantities(1) == first  # the Swiss company's balances never reach shop 1
+    swiss = quantities(2)
+    # company 200 holds 7 of each item: 7 in each combination's row, 7 per combination in a product's total
+    combinations = [key for key in swiss if key[1] != 0]
+    assert combinations and all(swiss[key] == 7 for key in combinations)
+    assert all(quantity > 0 and quantity % 7 == 0 for quantity in swiss.values()), swiss
+
+
+def test_two_installations_on_one_webservice_must_name_shops_apart(
+    companies: TwoCompanies, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWISS_PRESTASHOP_SHOPS", "1,2")
+    for job in ("order_sync_job", "swiss__order_sync_job"):
+        result = companies.run(job, raise_on_error=False)
+        assert not result.success
+        error = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.to_string()
+        assert (
+            "main (PRESTASHOP_SHOPS=1) and swiss (SWISS_PRESTASHOP_SHOPS=1,2) work for the same shop" in error
+        )
+    assert not companies.tenant.orders and not companies.swiss.orders
+    monkeypatch.setenv("SWISS_PRESTASHOP_SHOPS", "two")
+    with pytest.raises(SettingsError, match="^SWISS_PRESTASHOP_SHOPS='two': .*shop ids"):
+        Settings.read("swiss")
+
+
+def test_m3_prices_for_one_shop_of_a_multistore_are_refused_saying_why(
+    companies: TwoCompanies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = {"erp": {"company": 100}, "prices": {"groups": {"B2B": [3]}}}
+    (tmp_path / "main.yaml").write_text(yaml.safe_dump(rules))
+    result = companies.run("price_sync_job", raise_on_error=False)
+    assert not result.success
+    error = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.to_string()
+    assert "M3 prices for some shops of a multistore (PRESTASHOP_SHOPS=1) are not supported yet" in error
+    assert not companies.shop.records("specific_prices")  # nothing written

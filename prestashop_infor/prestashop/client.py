@@ -98,7 +98,10 @@ class PrestashopClient(ShopReads):
         fmt: Format = "json",
         backoff: float = 0.5,
         backoff_max: float = 30.0,
+        shops: tuple[int, ...] = (),
     ):
+        """``shops``: in a multistore, the shops (``id_shop``) this client works for; its reads of
+        orders and stock see only theirs (``reads.SHOP_SCOPED``). Empty: every shop."""
         if page_size < 1:
             raise ValueError(f"page_size must be at least 1, got {page_size}")
         if max_attempts < 1:
@@ -108,6 +111,7 @@ class PrestashopClient(ShopReads):
         self.time_zone = ZoneInfo(time_zone)
         self.page_size = page_size
         self.fmt = fmt
+        self.shops = tuple(shops)
         super().__init__(
             base_url,
             api_key,

@@ -30,6 +30,10 @@ EPOCH_LOCAL = "1970-01-01 00:00:00"
 # Resources without date_upd cannot be read incrementally (§5.10): full scans or webhooks instead.
 NO_DATE_UPD = frozenset({"stock_availables", "order_carriers", "order_payments", "order_histories"})
 
+#: The resources a multistore keeps per shop that an installation restricted to some shops
+#: (``PrestashopClient(shops=...)``) reads only for them: ``filter[id_shop]``. Customers are not:
+#: a customer registered in one shop may order in another.
+SHOP_SCOPED = frozenset({"orders", "stock_availables"})
 IDS_PER_REQUEST = 100  # ids per filter[id]=[a|b|c] list read: keeps the URL short
 
 
@@ -55,9 +59,10 @@ class Page:
 class ShopReads(Transport):
     """The reads of ``PrestashopClient``, over its transport."""
 
-    time_zone: ZoneInfo  # the shop's; set by PrestashopClient, like the two below
+    time_zone: ZoneInfo  # the shop's; set by PrestashopClient, like the three below
     page_size: int
     fmt: Format
+    shops: tuple[int, ...]  # the shops of a multistore this client works for; empty: all
 
     def ping(self) -> str | None:
         """``HEAD /api/``: raises ``PrestashopAuthError`` if the key is rejected; returns the shop version."""
@@ -330,6 +335,8 @@ class ShopReads(Transport):
                     f"empty filter value for {resource}.{name} (the shop would answer 400 code 33)"
                 )
             query[f"filter[{name}]"] = str(value)
+        if self.shops and resource in SHOP_SCOPED and "id_shop" not in (filters or {}):
+            query["filter[id_shop]"] = "[" + "|".join(map(str, self.shops)) + "]"
         if sort:
             query["sort"] = sort
         if limit is not None:

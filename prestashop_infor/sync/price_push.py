@@ -122,6 +122,10 @@ def planned_specific_prices(store: Store, mapping: Mapping, today: date) -> dict
     return planned
 
 
+class PricePushRefused(ValueError):
+    """The push cannot write what the configuration asks for; nothing was written."""
+
+
 def push_specific_prices(
     *,
     prestashop: PrestashopClient,
@@ -131,7 +135,15 @@ def push_specific_prices(
     max_seconds: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> PricePushReport:
-    """Make the shop's specific prices M3's (module docstring). Raises when the shop stays unreachable."""
+    """Make the shop's specific prices M3's (module docstring). Raises when the shop stays unreachable,
+    and refuses (``PricePushRefused``) a client restricted to some shops of a multistore: the rows it
+    writes are every shop's (``id_shop`` 0)."""
+    if prestashop.shops and mapping.prices.pushed:  # what it plans comes only from prices.groups
+        raise PricePushRefused(
+            f"M3 prices for some shops of a multistore (PRESTASHOP_SHOPS={','.join(map(str, prestashop.shops))}) "
+            "are not supported yet: the specific prices written are every shop's; leave prices.groups empty "
+            "in this installation's mapping"
+        )
     planned = planned_specific_prices(store, mapping, today)
     report = PricePushReport(planned=len(planned))
     shop_rows = {int(r["id"]): r for r in store.rows(tables.ps_specific_prices)}

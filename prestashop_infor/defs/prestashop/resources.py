@@ -11,6 +11,7 @@ from pydantic import Field
 
 from prestashop_infor.defs.sources import Source, SourceResource
 from prestashop_infor.prestashop import PrestashopClient
+from prestashop_infor.settings import check_shops_apart
 
 
 class PrestashopResource(SourceResource):
@@ -56,13 +57,20 @@ class PrestashopResource(SourceResource):
         return self.settings(source).prestashop_time_zone
 
     def get_client(self, source: Source | None = None) -> PrestashopClient:
+        """The client of ``source``'s shop (else of the run's installation), restricted to its
+        ``PRESTASHOP_SHOPS``; with further installations, once they are checked apart
+        (:func:`prestashop_infor.settings.check_shops_apart`)."""
+        settings = self.settings(source)
+        if settings.sources:
+            check_shops_apart(settings)
         if self.url and self.api_key and self._main(source):
             url, api_key = self.url, self.api_key
         else:
-            url, api_key = self.settings(source).require_prestashop()
+            url, api_key = settings.require_prestashop()
         return PrestashopClient(
             url,
             api_key,
+            shops=settings.prestashop_shops,
             time_zone=self.shop_time_zone(source),
             page_size=self.page_size,
             timeout=self.timeout,

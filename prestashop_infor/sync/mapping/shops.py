@@ -17,9 +17,11 @@ refunds (``OIS390MI/AddHead`` in the division of the invoice) and the customers 
 (``CRS610MI/Add``'s ``DIVI``). An order's division in M3 is its facility's: the shop's ``order``
 values should name a facility (or a warehouse of one) of that division.
 
-Every shop works in the M3 company of ``erp``: a shop's own ``company`` is refused by name (not as a
-misspelt key), since the lanes do not yet keep M3's company-bound records (customers, items,
-warehouses, order numbers) apart per shop.
+Every shop of one installation works in the M3 company of ``erp``: a shop's own ``company`` is
+refused by name (not as a misspelt key), with the way to have it: M3 keeps customers, items,
+warehouses and order numbers per company, so a shop in another company is an installation of its
+own on the same Webservice (``PRESTASHOP_INFOR_SOURCES``, each installation naming its shops in
+``PRESTASHOP_SHOPS``, its mapping its ``erp.company``), with a store and an id map of its own.
 """
 
 from __future__ import annotations
@@ -49,8 +51,10 @@ class ShopRules(Section):
             for key in NOT_YET:
                 if key in data:
                     raise ValueError(
-                        f"a shop's own {key} is not supported yet: every shop works in the M3 {key} of "
-                        f"erp.{key} (docs/mapping.md, shops)"
+                        f"a shop's own {key} is not a mapping key: every shop of an installation works in "
+                        f"the M3 {key} of erp.{key}; a shop in another {key} is an installation of its own on "
+                        f"the same Webservice, named in PRESTASHOP_INFOR_SOURCES, with its shops in "
+                        f"<NAME>_PRESTASHOP_SHOPS and erp.{key} in its mapping (docs/configuration.md)"
                     )
         return data
 
