@@ -45,15 +45,11 @@ variable                                   meaning (default)
 ``PRESTASHOP_INFOR_POOL_WAIT_SECONDS``     a run waiting longer for a pool is failed by the daemon (900)
 =========================================  ==========================================================
 
-**Further PrestaShop installations** (``PRESTASHOP_INFOR_SOURCES=outlet,b2b``) share the M3
-connection, the alerts and the switches, and set for themselves, prefixed with their name in
-capitals, the variables of :data:`PER_SOURCE`: ``OUTLET_PRESTASHOP_URL``, ``OUTLET_PRESTASHOP_API_KEY``,
-``OUTLET_PRESTASHOP_INFOR_MAPPING_FILE``, ``OUTLET_WEBHOOK_SECRET``... A variable a source does not
-set takes its default, never the main installation's value (a second shop must not be read with the
-first one's key). Each source has a store of its own (id map, cursors, inbox): its
-``<NAME>_PRESTASHOP_INFOR_DATABASE_URL``, else the main PostgreSQL database in a schema named after
-the source, else a SQLite file beside the main one (``store-<name>.db``). ``Settings.read("outlet")``
-reads them; its error messages name the prefixed variables.
+**Further PrestaShop installations** (``PRESTASHOP_INFOR_SOURCES=outlet,b2b``) share everything but
+the variables of :data:`PER_SOURCE`, which each sets with its name in capitals as prefix
+(``OUTLET_PRESTASHOP_URL``...); one it does not set takes its default, never the main one's value.
+Its store defaults to the main PostgreSQL database in a schema named after it, else a SQLite file
+beside the main one. ``Settings.read("outlet")`` reads them, naming the prefixed variables.
 """
 
 from __future__ import annotations
@@ -443,39 +439,6 @@ class Settings(BaseSettings):
                 f"- and _ only (wrong: {', '.join(map(str, bad)) or 'all'}); the value is not shown"
             )
         return tokens
-
-
-def check_shops_apart(settings: Settings) -> None:
-    """Raise ``SettingsError`` when two installations (``PRESTASHOP_INFOR_SOURCES``) work for the
-    same shop of the same PrestaShop: on one Webservice (a multistore whose shops are in different
-    M3 companies), each must name its own shops (``PRESTASHOP_SHOPS``), none taken by another, or
-    both would send the same orders and write the same stock. Installations whose shop is not set
-    are left to the lanes that need it."""
-    everyone = [Settings.read(), *(Settings.read(name) for name in settings.sources)]
-    for index, first in enumerate(everyone):
-        for second in everyone[index + 1 :]:
-            if not first.prestashop_url or _webservice(first.prestashop_url) != _webservice(
-                second.prestashop_url or ""
-            ):
-                continue
-            shared = set(first.prestashop_shops) & set(second.prestashop_shops)
-            if first.prestashop_shops and second.prestashop_shops and not shared:
-                continue
-            names = [f"{one.source or 'main'} ({one.variable('PRESTASHOP_SHOPS')}="
-                     f"{','.join(map(str, one.prestashop_shops)) or 'every shop'})" for one in (first, second)]  # fmt: skip
-            raise SettingsError(
-                f"the installations {names[0]} and {names[1]} work for the same shop of "
-                f"{_webservice(first.prestashop_url)}: on one PrestaShop each installation names its own shops, "
-                "and no shop is taken by two"
-            )
-
-
-def _webservice(url: str) -> str:
-    """A shop URL as the Webservice it reaches (without ``/api/``, the trailing slash, the case of
-    the host)."""
-    parsed = httpx.URL(url.strip())
-    path = parsed.path.rstrip("/").removesuffix("/api")
-    return f"{parsed.scheme}://{parsed.host.lower()}" + (f":{parsed.port}" if parsed.port else "") + path
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from datetime import timedelta
 from pydantic import Field
 
 from prestashop_infor.defs.sources import Source, SourceResource
+from prestashop_infor.installations import check_shops_apart
 from prestashop_infor.prestashop import PrestashopClient
-from prestashop_infor.settings import check_shops_apart
 
 
 class PrestashopResource(SourceResource):
@@ -59,7 +59,7 @@ class PrestashopResource(SourceResource):
     def get_client(self, source: Source | None = None) -> PrestashopClient:
         """The client of ``source``'s shop (else of the run's installation), restricted to its
         ``PRESTASHOP_SHOPS``; with further installations, once they are checked apart
-        (:func:`prestashop_infor.settings.check_shops_apart`)."""
+        (:func:`prestashop_infor.installations.check_shops_apart`)."""
         settings = self.settings(source)
         if settings.sources:
             check_shops_apart(settings)
