@@ -47,8 +47,7 @@ class TwoInstallations:
     definitions: dg.Definitions
 
     def run(self, job: str, **kwargs) -> dg.ExecuteInProcessResult:
-        with dg.DagsterInstance.ephemeral() as instance:
-            return self.definitions.resolve_job_def(job).execute_in_process(instance=instance, **kwargs)
+        return _run(self.definitions, job, **kwargs)
 
     def store(self, source: str | None = None) -> Store:
         settings = Settings.read(source)
@@ -57,6 +56,26 @@ class TwoInstallations:
     def cuors(self) -> list[str]:
         """The customer order numbers of M3's customer orders."""
         return sorted(head.cuor for head in self.tenant.orders.values())
+
+
+def _installations(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], source: Source
+) -> dg.Definitions:
+    """``environment`` set, the other variables of an installation left to their defaults, and the
+    definitions of the main installation and ``source``."""
+    for name in ("PRESTASHOP_TIME_ZONE", "PRESTASHOP_SHOPS", "PRESTASHOP_INFOR_MAPPING_FILE",
+                 "PRESTASHOP_INFOR_DATABASE_SCHEMA", "DAGSTER_HOME"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return dg.Definitions.merge(
+        main_definitions(), source_definitions(source), dg.Definitions(resources=resources)
+    )
+
+
+def _run(definitions: dg.Definitions, job: str, **kwargs) -> dg.ExecuteInProcessResult:
+    with dg.DagsterInstance.ephemeral() as instance:
+        return definitions.resolve_job_def(job).execute_in_process(instance=instance, **kwargs)
 
 
 def _outlet_mapping(path: Path, **orders: str) -> Path:
@@ -89,14 +108,7 @@ def two(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoInstalla
             "INFOR_IONAPI_FILE": str(tenant.write_ionapi(tmp_path / "sandbox.ionapi", m3.url)),
             "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
         }
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
-        for name in ("PRESTASHOP_INFOR_MAPPING_FILE", "PRESTASHOP_INFOR_DATABASE_SCHEMA", "DAGSTER_HOME"):
-            monkeypatch.delenv(name, raising=False)
-        definitions = dg.Definitions.merge(
-            main_definitions(), source_definitions(OUTLET), dg.Definitions(resources=resources)
-        )
-        yield TwoInstallations(tenant, tmp_path, definitions)
+        yield TwoInstallations(tenant, tmp_path, _installations(monkeypatch, environment, OUTLET))
 
 
 def _created(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> int:
@@ -387,19 +399,8 @@ def companies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TwoCo
             "INFOR_IONAPI_FILE": str(tenant.write_ionapi(tmp_path / "sandbox.ionapi", m3.url)),
             "PRESTASHOP_INFOR_DATABASE_URL": f"sqlite:///{tmp_path / 'store.db'}",
         }
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
-        for name in ("PRESTASHOP_TIME_ZONE", "PRESTASHOP_INFOR_DATABASE_SCHEMA", "DAGSTER_HOME"):
-            monkeypatch.delenv(name, raising=False)
-        definitions = dg.Definitions.merge(
-            main_definitions(), source_definitions(Source("swiss")), dg.Definitions(resources=resources)
-        )
-
-        def run(job: str, **kwargs) -> dg.ExecuteInProcessResult:
-            with dg.DagsterInstance.ephemeral() as instance:
-                return definitions.resolve_job_def(job).execute_in_process(instance=instance, **kwargs)
-
-        yield TwoCompanies(shop, tenant, swiss, run)
+        definitions = _installations(monkeypatch, environment, Source("swiss"))
+        yield TwoCompanies(shop, tenant, swiss, lambda job, **kwargs: _run(definitions, job, **kwargs))
 
 
 def test_a_multistore_with_a_shop_in_another_company_sends_each_shops_orders_to_its_company_once(

@@ -54,7 +54,7 @@ def _replay_clients(
         url, key = _settings_call(settings.require_prestashop)
         time_zone = settings.prestashop_time_zone
         try:
-            prestashop = PrestashopClient(url, key, time_zone=time_zone)
+            prestashop = PrestashopClient(url, key, time_zone=time_zone, shops=settings.prestashop_shops)
         except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
             if m3 is not None:
                 m3.close()

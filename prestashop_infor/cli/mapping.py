@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from prestashop_infor.cli.arguments import add_source_argument
 from prestashop_infor.cli.configuration import ConfigurationError, _settings_now
 from prestashop_infor.cli.terminal import _Progress
 from prestashop_infor.infor import M3Client
@@ -36,16 +37,19 @@ def cmd_mapping_suggest(args: argparse.Namespace) -> int:
         )
     if not output.parent.is_dir():
         raise ConfigurationError(f"--output {output}: the folder {output.parent} does not exist")
-    settings = _settings_now()
+    settings = _settings_now(args.source)
     try:
         url, key = settings.require_prestashop()
         credentials = settings.ionapi_credentials()
     except SettingsError as exc:
         raise ConfigurationError(f"{exc}; `mapping suggest` reads the shop and M3") from None
     try:
-        prestashop = PrestashopClient(url, key, time_zone=settings.prestashop_time_zone)
+        prestashop = PrestashopClient(
+            url, key, time_zone=settings.prestashop_time_zone, shops=settings.prestashop_shops
+        )
     except (ValueError, KeyError) as exc:  # ZoneInfoNotFoundError is a KeyError
-        raise ConfigurationError(f"PRESTASHOP_TIME_ZONE={settings.prestashop_time_zone!r}: {exc}") from None
+        zone = settings.variable("PRESTASHOP_TIME_ZONE")
+        raise ConfigurationError(f"{zone}={settings.prestashop_time_zone!r}: {exc}") from None
 
     with prestashop, M3Client(credentials) as m3, _Progress("reading") as bar:
 
@@ -90,4 +94,5 @@ def _add_mapping_commands(commands: Any) -> None:
     )
     suggest.add_argument("--output", default="mapping.draft.yaml", help="the draft to write")
     suggest.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    add_source_argument(suggest)
     suggest.set_defaults(handler=cmd_mapping_suggest)

@@ -11,10 +11,10 @@ from prestashop_infor import names
 from prestashop_infor.defs.prestashop.assets import GROUP
 from prestashop_infor.defs.runtime import max_runtime_tags
 from prestashop_infor.defs.sources import MAIN, Source
+from prestashop_infor.settings import Settings
 
 if TYPE_CHECKING:
     from prestashop_infor.defs.sources import AssetJob
-from prestashop_infor.settings import Settings
 
 # In-process: a step of the multiprocess executor costs about 2 s of process start, more than the work.
 prestashop_extract_job = dg.define_asset_job(

@@ -22,15 +22,15 @@ from prestashop_infor.defs.reconciliation.assets import (
 )
 from prestashop_infor.defs.runtime import max_runtime_tags
 from prestashop_infor.defs.sources import MAIN, Source
-
-if TYPE_CHECKING:
-    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.defs.sync.schedules import (
     default_schedule_status,
     lanes_note,
     read_settings_for_tick,
     run_when_settings_read,
 )
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 
 order_reconciliation_job = dg.define_asset_job(
     names.ORDER_RECONCILIATION_JOB,

@@ -13,13 +13,13 @@ from prestashop_infor.defs.prestashop.resources import PrestashopResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.runtime import lane_tags, max_runtime_tags
 from prestashop_infor.defs.sources import MAIN, Source
-
-if TYPE_CHECKING:
-    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.defs.sync.assets import GROUP, PUSH_SECONDS, listed_ids
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import default_schedule_status, lanes_note, run_unless_in_flight
 from prestashop_infor.sync.price_push import push_specific_prices
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 
 
 class PricePushConfig(dg.Config):

@@ -28,15 +28,15 @@ import dagster as dg
 from prestashop_infor import names
 from prestashop_infor.defs.runtime import lane_tags, max_runtime_tags
 from prestashop_infor.defs.sources import MAIN, Source
-
-if TYPE_CHECKING:
-    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.defs.sync.assets import (
     infor_item_descriptions,
     prestashop_order_status_updates,
     prestashop_stock_levels,
 )
 from prestashop_infor.settings import Settings
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 
 
 def default_schedule_status(source: Source = MAIN) -> dg.DefaultScheduleStatus:

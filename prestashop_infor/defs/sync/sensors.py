@@ -51,9 +51,6 @@ from prestashop_infor import names
 from prestashop_infor.defs.infor.resources import InforResource
 from prestashop_infor.defs.resources import StoreResource
 from prestashop_infor.defs.sources import MAIN, Source
-
-if TYPE_CHECKING:
-    from prestashop_infor.defs.sources import AssetJob
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import (
     NOT_STARTED,
@@ -67,6 +64,9 @@ from prestashop_infor.defs.sync.schedules import (
 from prestashop_infor.settings import Settings
 from prestashop_infor.store import inbox
 from prestashop_infor.sync.m3_order_states import moved_orders
+
+if TYPE_CHECKING:
+    from prestashop_infor.defs.sources import AssetJob
 
 MAX_EVENTS = 1_000  # events per job and evaluation: a burst becomes a few runs, not one per event
 ROUTES = {
