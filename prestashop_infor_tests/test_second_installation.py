@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ import yaml
 from prestashop_infor import names
 from prestashop_infor.defs import main_definitions, resources, source_definitions
 from prestashop_infor.defs.sources import RunSourceError, Source, source_of_run
+from prestashop_infor.processes import create_instance_storage, processes_of_home, stop_home
 from prestashop_infor.sandbox.infor import Fault, LifecycleSettings, M3Tenant, seed_tenant_from_shop
 from prestashop_infor.sandbox.infor import create_app as create_m3_app
 from prestashop_infor.sandbox.infor.seed import WAREHOUSES, items_from_shop
@@ -37,6 +39,7 @@ from prestashop_infor.sync.mapping import load_mapping
 from prestashop_infor.webhooks import sign
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+PROJECT = Path(__file__).resolve().parents[1]
 OUTLET = Source("outlet")
 
 
@@ -471,3 +474,50 @@ def test_m3_prices_for_one_shop_of_a_multistore_are_refused_saying_why(
     error = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.to_string()
     assert "M3 prices for some shops of a multistore (PRESTASHOP_SHOPS=1) are not supported yet" in error
     assert not companies.shop.records("specific_prices")  # nothing written
+
+
+@pytest.mark.slow
+def test_the_daemon_runs_the_second_installations_webhook_lane(
+    two: TwoInstallations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``prestashop-infor daemon`` on the workspace: the code location loads both installations, the
+    outlet's webhook sensor turns an event of its inbox into a run of ``outlet__order_sync_job``,
+    tagged with its name, whose orders reach M3 under the outlet's prefix; the main installation's
+    lane, with nothing in its inbox, starts nothing."""
+    home = two.tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(PROJECT / "dagster.yaml", home / "dagster.yaml")
+    create_instance_storage(home)
+    with two.store("outlet") as outlet_store:
+        inbox.enqueue_many(
+            outlet_store,
+            [({"id": str(uuid.uuid4()), "event": "order.created", "contract_version": 1}, "pending", 1)],
+        )
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    env = {**os.environ, "PRESTASHOP_INFOR_SENSORS": "on"}
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).parent / "prestashop-infor"), "daemon", "-w", str(PROJECT / "workspace.yaml")],
+        env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180  # bounded: the daemon's start, a sensor tick, a run
+        run = None
+        while time.monotonic() < deadline and run is None:
+            time.sleep(1)
+            with dg.DagsterInstance.get() as instance:
+                ended = instance.get_runs(
+                    dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE])
+                )
+                run = ended[0] if ended else None
+            assert daemon.poll() is None, "the daemon exited"
+        assert run is not None, "no run ended within 180 s"
+        assert (run.job_name, run.status) == ("outlet__order_sync_job", dg.DagsterRunStatus.SUCCESS)
+        assert run.tags.get(names.SOURCE_TAG) == "outlet", dict(run.tags)
+        assert run.tags[names.TRIGGER_TAG] == names.WEBHOOK_TRIGGER
+        cuors = two.cuors()
+        assert cuors and all(cuor.startswith("OUT") for cuor in cuors)
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(timeout=60)
+        stop_home(home)
+    assert not processes_of_home(home)

@@ -144,7 +144,8 @@ def job_for(job: AssetJob, source: Source, graph) -> AssetJob:
         config=job.config,
         description=job.description,
         tags={**(job.tags or {}), **source.tags},
-        run_tags=job.run_tags,
+        # the runs' tags: the main job's (which are its tags when it names none of its own), and the source
+        run_tags={**(job.run_tags if job.run_tags is not None else job.tags or {}), **source.tags},
         partitions_def=job.partitions_def,
         executor_def=job.executor_def,
         hooks=job.hooks,
