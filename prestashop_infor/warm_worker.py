@@ -59,13 +59,14 @@ def _fork(payload: str, answers) -> None:
         return
     code = 1
     try:
+        os.close(answers.fileno())  # the answers are the parent's: the launcher sees this process end
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)  # the requests are the parent's
-        os.dup2(2, 1)  # and so are the answers: what the run prints goes where this process logs
+        os.dup2(2, 1)  # what the run prints goes where this process logs
         os.close(devnull)
         code = _execute(payload)
     finally:
