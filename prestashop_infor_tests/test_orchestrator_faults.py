@@ -12,11 +12,9 @@ Without the fixes the slot stayed claimed by the ended run and every later run w
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -25,7 +23,7 @@ import pytest
 from prestashop_infor.processes import is_running, processes_of_home
 from prestashop_infor.store import Store
 from prestashop_infor_tests import benchmark_scripts
-from prestashop_infor_tests.topology import wait_for
+from prestashop_infor_tests.topology import instance_of, wait_for
 
 PROJECT = Path(__file__).resolve().parent.parent
 ERP_POOL = "infor_erp"
@@ -41,30 +39,16 @@ def stack_class():
     return EventLaneStack, m3_call
 
 
-@contextlib.contextmanager
-def _instance(home: Path) -> Iterator[dg.DagsterInstance]:
-    previous = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
-    try:
-        with dg.DagsterInstance.get() as instance:
-            yield instance
-    finally:
-        if previous is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = previous
-
-
 def _holder(home: Path) -> str | None:
     """The run holding the ERP pool's slot, if any."""
-    with _instance(home) as instance:
+    with instance_of(home) as instance:
         slots = instance.event_log_storage.get_concurrency_info(ERP_POOL).claimed_slots
     return slots[0].run_id if slots else None
 
 
 def _run(home: Path, run_id: str) -> tuple[dg.DagsterRunStatus, str]:
     """The run's status and the messages of its failure events (empty while it has none)."""
-    with _instance(home) as instance:
+    with instance_of(home) as instance:
         status = instance.get_run_by_id(run_id).status
         failures = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
     return status, " | ".join(r.event_log_entry.dagster_event.message or "" for r in failures)
@@ -73,7 +57,7 @@ def _run(home: Path, run_id: str) -> tuple[dg.DagsterRunStatus, str]:
 def _worker_pid(home: Path, run_id: str) -> int:
     from prestashop_infor.daemon import worker_pid
 
-    with _instance(home) as instance:
+    with instance_of(home) as instance:
         return wait_for(lambda: worker_pid(instance, run_id), 30, f"the worker of run {run_id}")
 
 

@@ -37,6 +37,7 @@ from prestashop_infor.settings import Settings, SettingsError
 from prestashop_infor.store import Store, id_map, inbox, tables
 from prestashop_infor.sync.mapping import load_mapping
 from prestashop_infor.webhooks import sign
+from prestashop_infor_tests.topology import answers, wait_for
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 PROJECT = Path(__file__).resolve().parents[1]
@@ -321,12 +322,7 @@ def test_its_receiver_takes_its_own_webhooks_into_its_own_inbox(tmp_path: Path) 
         return httpx.post(url + "/webhooks/prestashop", content=raw, headers=headers).status_code
 
     try:
-        for _ in range(200):  # bounded: about 20 s
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_for(lambda: answers(url + "/health"), 20, "the receiver to answer")
         assert post(main_secret) == 401  # the main installation's secret is not the outlet's
         assert post(outlet_secret) == 202
     finally:

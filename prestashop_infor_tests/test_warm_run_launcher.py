@@ -5,13 +5,11 @@ worker starts); the worker's own protocol; nothing left running."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -23,23 +21,9 @@ from prestashop_infor.run_launcher import WARM_TAG, WarmRunLauncher
 from prestashop_infor.store import Store
 from prestashop_infor.warm_worker import READY
 from prestashop_infor_tests import benchmark_scripts
-from prestashop_infor_tests.topology import wait_for
+from prestashop_infor_tests.topology import instance_of, wait_for
 
 PROJECT = Path(__file__).resolve().parents[1]
-
-
-@contextlib.contextmanager
-def _instance(home: Path) -> Iterator[dg.DagsterInstance]:
-    previous = os.environ.get("DAGSTER_HOME")
-    os.environ["DAGSTER_HOME"] = str(home)
-    try:
-        with dg.DagsterInstance.get() as instance:
-            yield instance
-    finally:
-        if previous is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = previous
 
 
 # -- the worker's own protocol ----------------------------------------------------------------------
@@ -71,7 +55,7 @@ def test_the_worker_forks_each_run_it_is_sent_and_ends_with_its_input(tmp_path: 
         from dagster._grpc.types import ExecuteRunArgs
         from dagster._serdes import serialize_value
 
-        with _instance(home) as instance:
+        with instance_of(home) as instance:
             origin = dg.reconstructable(_tiny_job).get_python_origin()
             runs = [instance.create_run_for_job(tiny_job, job_code_origin=origin) for _ in range(2)]
             children = []
@@ -192,7 +176,7 @@ def test_runs_are_forked_warm_and_a_killed_worker_costs_no_run(tmp_path: Path) -
 
         for seed in (10, 11, 12):  # the first run is launched cold while the worker imports
             reach_m3(seed)
-        with _instance(stack.dagster_home) as instance:
+        with instance_of(stack.dagster_home) as instance:
             runs = instance.get_runs(dg.RunsFilter(job_name="order_sync_job"))
             warm = [run for run in runs if WARM_TAG in run.tags]
             assert warm, "no run was forked warm"
@@ -204,7 +188,7 @@ def test_runs_are_forked_warm_and_a_killed_worker_costs_no_run(tmp_path: Path) -
         wait_for(lambda: not is_running(forker), 20, "the warm worker to be gone")
         reach_m3(20)
         reach_m3(21)
-        with _instance(stack.dagster_home) as instance:
+        with instance_of(stack.dagster_home) as instance:
             runs = _ended(instance)
             assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
             forkers = {int(run.tags[WARM_TAG]) for run in runs if WARM_TAG in run.tags}
@@ -213,7 +197,7 @@ def test_runs_are_forked_warm_and_a_killed_worker_costs_no_run(tmp_path: Path) -
         # so does its process; the order reaches M3 with the next run
         m3_call(stack, "faults", {"status": 504, "count": 10_000, "match": "OIS100MI/", "delay": 3600})
         stuck = stack.place_orders(1, seed=30)
-        with _instance(stack.dagster_home) as instance:
+        with instance_of(stack.dagster_home) as instance:
             run = wait_for(
                 lambda: next((r for r in instance.get_runs(dg.RunsFilter(job_name="order_sync_job",
                               statuses=[dg.DagsterRunStatus.STARTED])) if WARM_TAG in r.tags), None),

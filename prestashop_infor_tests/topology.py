@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,7 +55,24 @@ def wait_for(predicate: Callable[[], T], seconds: float, what: str, *, every: fl
         time.sleep(every)
 
 
-def _answers(url: str) -> bool:
+@contextlib.contextmanager
+def instance_of(home: Path) -> Iterator[Any]:
+    """The Dagster instance of ``home`` (``DAGSTER_HOME`` set for as long as it is open)."""
+    import dagster as dg
+
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous
+
+
+def answers(url: str) -> bool:
     try:
         return httpx.get(url, timeout=2).status_code < 500
     except httpx.TransportError:
@@ -288,7 +305,7 @@ class PostgresTopology:
     def _wait_http(self, url: str, seconds: float, name: str) -> None:
         def up() -> bool:
             self._alive(name)
-            return _answers(url)
+            return answers(url)
 
         wait_for(up, seconds, f"{name} at {url}")
 
