@@ -76,6 +76,9 @@ M3_STATUS_TRIGGER = "m3_status"
 #: The run tag naming the further PrestaShop installation (``PRESTASHOP_INFOR_SOURCES``) a run works
 #: for; a run without it works for the main one (or for the source its assets' keys start with).
 SOURCE_TAG = "prestashop_infor/source"
+#: The run tag naming the warm worker (its process id) that forked a run's process
+#: (``prestashop_infor.run_launcher``); a run without it was launched by Dagster's default launcher.
+WARM_WORKER_TAG = "prestashop_infor/warm_worker"
 
 
 def source_named_by(job_name: str, tags: dict[str, str] | None = None) -> str | None:

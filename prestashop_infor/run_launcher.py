@@ -31,11 +31,12 @@ from typing import Any
 
 from dagster._core.launcher import DefaultRunLauncher
 
+from prestashop_infor import names
 from prestashop_infor.warm_worker import READY
 
 log = logging.getLogger(__name__)
 ANSWER_SECONDS = 10.0
-WARM_TAG = "prestashop_infor/warm_worker"  # the warm worker's process id, on the runs it forked
+WARM_TAG = names.WARM_WORKER_TAG  # the warm worker's process id, on the runs it forked
 
 
 @dataclass
