@@ -4,6 +4,8 @@ whose shops sell for different M3 companies is an installation per company, each
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import httpx
 
 from prestashop_infor.settings import Settings, SettingsError
@@ -16,22 +18,21 @@ def check_shops_apart(settings: Settings) -> None:
     both would send the same orders and write the same stock. Installations whose shop is not set
     are left to the lanes that need it."""
     everyone = [Settings.read(), *(Settings.read(name) for name in settings.sources)]
-    for index, first in enumerate(everyone):
-        for second in everyone[index + 1 :]:
-            if not first.prestashop_url or _webservice(first.prestashop_url) != _webservice(
-                second.prestashop_url or ""
-            ):
-                continue
-            shared = set(first.prestashop_shops) & set(second.prestashop_shops)
-            if first.prestashop_shops and second.prestashop_shops and not shared:
-                continue
-            names = [f"{one.source or 'main'} ({one.variable('PRESTASHOP_SHOPS')}="
-                     f"{','.join(map(str, one.prestashop_shops)) or 'every shop'})" for one in (first, second)]  # fmt: skip
-            raise SettingsError(
-                f"the installations {names[0]} and {names[1]} work for the same shop of "
-                f"{_webservice(first.prestashop_url)}: on one PrestaShop each installation names its own shops, "
-                "and no shop is taken by two"
-            )
+    for first, second in combinations(everyone, 2):
+        if not first.prestashop_url or _webservice(first.prestashop_url) != _webservice(
+            second.prestashop_url or ""
+        ):
+            continue
+        shared = set(first.prestashop_shops) & set(second.prestashop_shops)
+        if first.prestashop_shops and second.prestashop_shops and not shared:
+            continue
+        names = [f"{one.source or 'main'} ({one.variable('PRESTASHOP_SHOPS')}="
+                 f"{','.join(map(str, one.prestashop_shops)) or 'every shop'})" for one in (first, second)]  # fmt: skip
+        raise SettingsError(
+            f"the installations {names[0]} and {names[1]} work for the same shop of "
+            f"{_webservice(first.prestashop_url)}: on one PrestaShop each installation names its own shops, "
+            "and no shop is taken by two"
+        )
 
 
 def _webservice(url: str) -> str:

@@ -45,11 +45,10 @@ variable                                   meaning (default)
 ``PRESTASHOP_INFOR_POOL_WAIT_SECONDS``     a run waiting longer for a pool is failed by the daemon (900)
 =========================================  ==========================================================
 
-**Further PrestaShop installations** (``PRESTASHOP_INFOR_SOURCES=outlet,b2b``) share everything but
-the variables of :data:`PER_SOURCE`, which each sets with its name in capitals as prefix
-(``OUTLET_PRESTASHOP_URL``...); one it does not set takes its default, never the main one's value.
-Its store defaults to the main PostgreSQL database in a schema named after it, else a SQLite file
-beside the main one. ``Settings.read("outlet")`` reads them, naming the prefixed variables.
+**Further PrestaShop installations** (``PRESTASHOP_INFOR_SOURCES``) share all but :data:`PER_SOURCE`,
+each set with the name in capitals as prefix (``OUTLET_PRESTASHOP_URL``), unset its default, never the
+main one's value; the store defaults to a schema ``outlet`` of the main PostgreSQL database, else a
+SQLite file beside the main one. ``Settings.read("outlet")`` reads them, naming prefixed variables.
 """
 
 from __future__ import annotations
@@ -136,6 +135,11 @@ def http_refusal(url: str, allowed: bool, secret: str, switch: str) -> str | Non
     return None
 
 
+def comma_separated(value: str) -> list[str]:
+    """The non-empty parts of a comma-separated variable, stripped."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
 def _shown(name: str, value: Any) -> str:
     """A variable's value as a message shows it: never a secret, nor a key written into a URL."""
     if name in SECRET_VARIABLES:
@@ -199,7 +203,7 @@ class Settings(BaseSettings):
     def _shop_ids(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
-        parts = [part.strip() for part in value.split(",") if part.strip()]
+        parts = comma_separated(value)
         if not all(part.isdigit() and int(part) > 0 for part in parts):
             raise ValueError("shop ids (id_shop), positive whole numbers, comma-separated, such as 1,3")
         return tuple(sorted({int(part) for part in parts}))
@@ -209,7 +213,7 @@ class Settings(BaseSettings):
     def _source_names(cls, value: object) -> object:
         if not isinstance(value, str):
             return value
-        names = [part.strip() for part in value.split(",") if part.strip()]
+        names = comma_separated(value)
         bad = [name for name in names if not SOURCE_NAME.match(name)]
         if bad:
             raise ValueError(
@@ -410,7 +414,7 @@ class Settings(BaseSettings):
             raise SettingsError(
                 f"{self.variable('WEBHOOK_SECRET')} is not set (the shared secret, or several comma-separated)"
             )
-        secrets = [part.strip() for part in self.webhook_secret.get_secret_value().split(",") if part.strip()]
+        secrets = comma_separated(self.webhook_secret.get_secret_value())
         short = [index + 1 for index, secret in enumerate(secrets) if len(secret) < MIN_SECRET_LENGTH]
         if not secrets or short:
             raise SettingsError(
@@ -425,9 +429,7 @@ class Settings(BaseSettings):
         at least 32 characters of letters, digits, ``-`` and ``_`` (it travels in a URL path)."""
         if self.ps_webhooks_token is None:
             return []
-        tokens = [
-            part.strip() for part in self.ps_webhooks_token.get_secret_value().split(",") if part.strip()
-        ]
+        tokens = comma_separated(self.ps_webhooks_token.get_secret_value())
         bad = [
             index + 1
             for index, token in enumerate(tokens)

@@ -49,14 +49,14 @@ def main_definitions() -> dg.Definitions:
     return dg.Definitions.merge(prestashop.defs, infor.defs, sync.defs, reconciliation.defs)
 
 
-def source_definitions(source: Source) -> dg.Definitions:
+def source_definitions(source: Source, bound: dg.Definitions | None = None) -> dg.Definitions:
     """A further PrestaShop installation's definitions: the main ones' assets and checks under its
-    keys, and its own jobs, schedules and sensors (``prestashop_infor.defs.sources``)."""
-    main = main_definitions()
-    bound = dg.Definitions.merge(main, dg.Definitions(resources=resources))
+    keys, and its own jobs, schedules and sensors (``prestashop_infor.defs.sources``). ``bound``: the
+    main definitions with the resources, resolved once for every installation."""
+    bound = bound or dg.Definitions.merge(main_definitions(), dg.Definitions(resources=resources))
     graph = bound.resolve_asset_graph()
     assets, checks = with_source_keys(bound, source)
-    jobs = {job.name: job_for(job, source, graph) for job in main.jobs or ()}
+    jobs = {job.name: job_for(job, source, graph) for job in bound.jobs or ()}
     return dg.Definitions(
         assets=assets,
         asset_checks=checks,
@@ -73,8 +73,15 @@ def source_definitions(source: Source) -> dg.Definitions:
     )
 
 
-defs = dg.Definitions.merge(
-    main_definitions(),
-    *(source_definitions(source) for source in configured_sources()),
-    dg.Definitions(resources=resources, sensors=alerts.SENSORS),
-)
+def _definitions() -> dg.Definitions:
+    """The main installation's definitions, each further one's, the resources and the alerts."""
+    main, sources = main_definitions(), configured_sources()
+    bound = dg.Definitions.merge(main, dg.Definitions(resources=resources)) if sources else None
+    return dg.Definitions.merge(
+        main,
+        *(source_definitions(source, bound) for source in sources),
+        dg.Definitions(resources=resources, sensors=alerts.SENSORS),
+    )
+
+
+defs = _definitions()

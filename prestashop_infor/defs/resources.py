@@ -30,7 +30,7 @@ class StoreResource(SourceResource):
     def open(self, source: Source | None = None) -> Iterator[Store]:
         """The store of ``source`` (else of the run's installation) for the duration of a step,
         disposed of afterwards."""
-        name = source.name if source is not None else self.run_source
+        name = self.installation(source)
         if self.database_url and name is None:
             url, schema = self.database_url, self.database_schema
         else:

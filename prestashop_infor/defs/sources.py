@@ -97,10 +97,14 @@ class SourceResource(dg.ConfigurableResource):
     def run_source(self) -> str | None:
         return self._run_source
 
+    def installation(self, source: Source | None = None) -> str | None:
+        """The name of ``source``, else of the run's installation; None for the main one."""
+        return source.name if source is not None else self._run_source
+
     def settings(self, source: Source | None = None) -> Settings:
         """The settings of ``source``, else of the run's installation (strictly: a bad value fails
         the run, naming the variable)."""
-        return Settings.read(source.name if source is not None else self._run_source)
+        return Settings.read(self.installation(source))
 
 
 def with_source_keys(defs: dg.Definitions, source: Source) -> tuple[list, list]:

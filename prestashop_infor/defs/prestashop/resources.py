@@ -48,13 +48,12 @@ class PrestashopResource(SourceResource):
     def overlap(self) -> timedelta:
         return timedelta(minutes=self.overlap_minutes)
 
-    def _main(self, source: Source | None) -> bool:
-        return (source.name if source is not None else self.run_source) is None
-
     def shop_time_zone(self, source: Source | None = None) -> str:
-        if self.time_zone and self._main(source):
-            return self.time_zone
-        return self.settings(source).prestashop_time_zone
+        return self._time_zone(source) or self.settings(source).prestashop_time_zone
+
+    def _time_zone(self, source: Source | None) -> str | None:
+        """``time_zone`` when it is the installation's (the main one's), else None."""
+        return self.time_zone if self.installation(source) is None else None
 
     def get_client(self, source: Source | None = None) -> PrestashopClient:
         """The client of ``source``'s shop (else of the run's installation), restricted to its
@@ -63,7 +62,7 @@ class PrestashopResource(SourceResource):
         settings = self.settings(source)
         if settings.sources:
             check_shops_apart(settings)
-        if self.url and self.api_key and self._main(source):
+        if self.url and self.api_key and self.installation(source) is None:
             url, api_key = self.url, self.api_key
         else:
             url, api_key = settings.require_prestashop()
@@ -71,7 +70,7 @@ class PrestashopResource(SourceResource):
             url,
             api_key,
             shops=settings.prestashop_shops,
-            time_zone=self.shop_time_zone(source),
+            time_zone=self._time_zone(source) or settings.prestashop_time_zone,
             page_size=self.page_size,
             timeout=self.timeout,
             read_timeout=self.read_timeout,

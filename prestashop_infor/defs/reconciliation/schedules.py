@@ -56,14 +56,15 @@ def reconciliation_schedules(
     source: Source, order_job: AssetJob, stock_job: AssetJob
 ) -> list[dg.ScheduleDefinition]:
     """``source``'s nightly order and stock reconciliations (on its jobs)."""
+    note, default_status = lanes_note(source), default_schedule_status(source)
 
     @dg.schedule(
         name=source.named("order_reconciliation_schedule"),
         job=order_job,
         cron_schedule=DAILY.get_cron_schedule(hour_of_day=2),
         execution_timezone=DAILY.timezone,
-        default_status=default_schedule_status(source),
-        description="Every night at 02:00 (shop time): yesterday's reconciliation." + lanes_note(source),
+        default_status=default_status,
+        description="Every night at 02:00 (shop time): yesterday's reconciliation." + note,
     )
     def order_reconciliation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         """The last whole day before the tick (what ``build_schedule_from_partitioned_job`` asks for),
@@ -81,9 +82,8 @@ def reconciliation_schedules(
         cron_schedule="30 2 * * *",
         execution_timezone=DAILY.timezone,
         execution_fn=run_when_settings_read(source),
-        default_status=default_schedule_status(source),
-        description="Every night at 02:30 (shop time): the shop's stock against M3's availability."
-        + lanes_note(source),
+        default_status=default_status,
+        description="Every night at 02:30 (shop time): the shop's stock against M3's availability." + note,
     )
     return [order_reconciliation_schedule, stock_reconciliation_schedule]
 

@@ -25,7 +25,7 @@ class MappingResource(SourceResource):
     def load(self, source: Source | None = None) -> Mapping:
         """The validated mapping of ``source`` (else of the run's installation); a bad file fails
         the run with the path of the bad key."""
-        name = source.name if source is not None else self.run_source
+        name = self.installation(source)
         main = Settings.read()
         if not main.sources:
             return load_mapping(self.mapping_file or main.mapping_file)

@@ -167,7 +167,7 @@ order_status_job = dg.define_asset_job(
 
 def lane_schedules(source: Source, jobs: dict[str, AssetJob]) -> list[dg.ScheduleDefinition]:
     """The schedules of the order, status and stock lanes of ``source``, on its ``jobs`` (by main name)."""
-    note = lanes_note(source)
+    note, default_status = lanes_note(source), default_schedule_status(source)
     status, stock = source.named(names.ORDER_STATUS_JOB), source.named(names.STOCK_SYNC_JOB)
     return [
         dg.ScheduleDefinition(
@@ -175,7 +175,7 @@ def lane_schedules(source: Source, jobs: dict[str, AssetJob]) -> list[dg.Schedul
             job=jobs[names.ORDER_SYNC_JOB],
             cron_schedule="* * * * *",
             execution_fn=run_when_settings_read(source),
-            default_status=default_schedule_status(source),
+            default_status=default_status,
             description="Every minute: new shop orders to M3 (the event lane will make this seconds)." + note,
         ),
         dg.ScheduleDefinition(
@@ -183,7 +183,7 @@ def lane_schedules(source: Source, jobs: dict[str, AssetJob]) -> list[dg.Schedul
             job=jobs[names.ORDER_STATUS_JOB],
             cron_schedule="* * * * *",
             execution_fn=run_unless_in_flight(status, source),
-            default_status=default_schedule_status(source),
+            default_status=default_status,
             description=f"Every minute, unless a run of {status} has not ended: M3 fulfilment (status, "
             "tracking, payment) back to the shop; the safety net of infor_order_status_sensor, and the way "
             "payments come (they show on M3's receivable, not on the order head)." + note,
@@ -193,7 +193,7 @@ def lane_schedules(source: Source, jobs: dict[str, AssetJob]) -> list[dg.Schedul
             job=jobs[names.STOCK_SYNC_JOB],
             cron_schedule="* * * * *",
             execution_fn=run_unless_in_flight(stock, source),
-            default_status=default_schedule_status(source),
+            default_status=default_status,
             description=f"Every minute, unless a run of {stock} has not ended: M3's stock to the shop, the "
             "shop's product texts to M3; the safety net of the stock webhooks." + note,
         ),
