@@ -19,8 +19,8 @@ import pytest
 from prestashop_infor.sandbox.infor import Fault
 from prestashop_infor.store import id_map
 from prestashop_infor.store.credit_notes import credit_notes_of
-from prestashop_infor.sync import reconcile
-from prestashop_infor.sync.credit_notes import ENTITY, push_credit_slips, read_credit_notes
+from prestashop_infor.sync import credit_notes, reconcile
+from prestashop_infor.sync.credit_notes import ENTITY, SENT, push_credit_slips, read_credit_notes
 from prestashop_infor.sync.m3_order_states import read_m3_orders
 from prestashop_infor.sync.mapping import find_state
 from prestashop_infor.sync.orders import ShopLookups, sync_orders
@@ -173,6 +173,26 @@ def test_two_runs_at_once_write_one_slip(world: World):
     assert not errors, errors
     world.run()
     assert len(world.slips()) == 1
+
+
+def test_a_note_bound_by_a_run_that_ended_after_this_one_read_its_work_is_not_slipped_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    """The race of two runs made certain: this run reads its notes, the other writes the slip, binds
+    it and releases the note, and only then does this run claim it."""
+    world.give_back("1", 2)
+    read_credit_notes(world.m3, world.store, today=world.tenant.clock.now().date())
+    read_before = credit_notes.credit_notes_to_slip(world.store, sent=SENT, entity=ENTITY, limit=500)
+    assert read_before
+    push_credit_slips(
+        prestashop=world.ps, store=world.store, mapping=world.mapping, order_states=world.states
+    )
+    assert len(world.slips()) == 1
+    monkeypatch.setattr(credit_notes, "credit_notes_to_slip", lambda *_args, **_kwargs: read_before)
+    report = push_credit_slips(
+        prestashop=world.ps, store=world.store, mapping=world.mapping, order_states=world.states
+    )
+    assert len(world.slips()) == 1 and set(report.left) == {note.key for _, note in read_before}
 
 
 def test_the_cursor_reads_only_what_m3_invoiced_since(world: World):

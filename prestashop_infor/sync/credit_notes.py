@@ -199,9 +199,13 @@ class _Slips:
         return None
 
     def read_current(self, work: Mapping[str, _Note]) -> Mapping[str, Any]:
-        """Per note: the shop order, its credit slips and the slip ids bound to notes already. A shop
-        that does not answer stops the run (nothing written)."""
-        current: dict[str, Any] = {}
+        """Per note: the shop order, its credit slips and the slip ids bound to notes already; for a
+        note bound meanwhile (a run that finished between our read and our claim has written its slip,
+        bound it and released the note), None. A shop that does not answer stops the run (nothing
+        written)."""
+        late = id_map.bindings_for(self.store, ENTITY, list(work))
+        work = {key: item for key, item in work.items() if key not in late}
+        current: dict[str, Any] = dict.fromkeys(late)
         for order_id in sorted({item.order_id for item in work.values()}):
             order = self.shop.get("orders", order_id)
             slips = self.shop.list("order_slip", filters={"id_order": f"[{order_id}]"})
@@ -212,6 +216,8 @@ class _Slips:
         return current
 
     def decide(self, key: str, item: _Note, current: Any) -> Decision:
+        if current is None:
+            return Leave("bound meanwhile by another run")
         order, slips, bound = current
         if order is None:
             return DeadLetter(
