@@ -73,14 +73,34 @@ def _hold_the_pool(stack, m3_call, store: Store, seed: int) -> tuple[list[int], 
 
 def _orders_reach_m3_after(stack, store: Store, stuck: list[int], held_by: str, seed: int, seconds: float):
     """The held run failed and freed its slot; a new order's run writes every pending order to M3."""
-    wait_for(
-        lambda: _run(stack.dagster_home, held_by)[0] == dg.DagsterRunStatus.FAILURE,
-        seconds,
-        f"run {held_by} to be failed",
-    )
+    try:
+        wait_for(
+            lambda: _run(stack.dagster_home, held_by)[0] == dg.DagsterRunStatus.FAILURE,
+            seconds,
+            f"run {held_by} to be failed",
+        )
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}\n{_what_the_daemon_saw(stack, held_by)}") from None
     wait_for(lambda: _holder(stack.dagster_home) != held_by, 15, f"run {held_by}'s slot to be freed")
     fresh = stack.place_orders(1, seed=seed)
     wait_for(lambda: len(stack.bound_at(store, stuck + fresh)) == 2, seconds, "both orders to reach M3")
+
+
+def _what_the_daemon_saw(stack, run_id: str) -> str:
+    """The run's status, its worker and whether it runs, and the daemon log's last lines that are not
+    a run's events (the daemon's and the sweep's): what a timed-out wait needs to be understood."""
+    from prestashop_infor.daemon import worker_pid
+
+    with instance_of(stack.dagster_home) as instance:
+        status = instance.get_run_by_id(run_id).status
+        pid = worker_pid(instance, run_id)
+    log = (stack.logs / "daemon.log").read_text(errors="replace").splitlines()
+    runs_events = (" - dagster - DEBUG - ", " - dagster - INFO - ", "BetaWarning", "return fn(")
+    lines = [line for line in log if not any(part in line for part in runs_events)][-60:]
+    running = pid is not None and is_running(pid)
+    return f"run {run_id}: {status}, worker {pid} running: {running}; the daemon's log ends:\n" + "\n".join(
+        lines
+    )
 
 
 def test_a_killed_run_worker_or_daemon_holding_the_erp_pool_holds_nothing(stack_class, tmp_path: Path):
