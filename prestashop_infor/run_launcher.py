@@ -7,8 +7,8 @@ forks the run's process at once instead of starting Python and importing them ag
 is Dagster's default run launcher's, unchanged.
 
 - The warm worker is started at the first run of a code location (which the default launcher takes,
-  while the worker imports), and again when the code location was reloaded (its code server
-  changed), or when the worker is gone.
+  while the worker imports), and again when the worker is gone, or found a file of its code changed
+  (it answers ``stale`` and ends; that run goes to the default launcher).
 - A worker that does not answer within ``ANSWER_SECONDS``, or answers anything but a process id, is
   stopped and the run goes to the default launcher: a run is never lost to the warm path.
 - A warm run has no code server to ask for its termination: ``terminate`` marks it canceling and
@@ -84,14 +84,7 @@ class WarmRunLauncher(DefaultRunLauncher):
             return None
         pointer = origin.repository_origin.code_pointer
         location_name = run.remote_job_origin.repository_origin.code_location_origin.location_name
-        location = context.workspace.get_code_location(location_name) if context.workspace else None
-        server = str(getattr(location, "server_id", "") or "")
-        key = (
-            origin.repository_origin.executable_path,
-            pointer.module,
-            pointer.working_directory or "",
-            server,
-        )
+        key = (origin.repository_origin.executable_path, pointer.module, pointer.working_directory or "")
         payload = serialize_value(
             ExecuteRunArgs(job_origin=origin, run_id=run.run_id, instance_ref=self._instance.get_ref())
         )
@@ -102,11 +95,20 @@ class WarmRunLauncher(DefaultRunLauncher):
             try:
                 worker.process.stdin.write(payload + "\n")
                 worker.process.stdin.flush()
-                int(json.loads(_read_line(worker.process, ANSWER_SECONDS))["pid"])  # the run's process
-                return worker.process.pid
+                answer = json.loads(_read_line(worker.process, ANSWER_SECONDS))
+                if "stale" not in answer:
+                    int(answer["pid"])  # the run's process
+                    return worker.process.pid
             except Exception:
                 self._stop(location_name)
                 raise
+            # its code changed and it ended: a new one starts importing, for the runs after this one
+            log.info(
+                "the warm worker of %s found %s changed; a new one starts", location_name, answer["stale"]
+            )
+            self._stop(location_name)
+            self._worker(location_name, key)
+            return None
 
     def _worker(self, location_name: str, key: tuple[str, ...]) -> _Worker:
         """The warm worker of ``location_name`` for ``key`` (started if there is none, or it is
@@ -116,7 +118,7 @@ class WarmRunLauncher(DefaultRunLauncher):
             self._stop(location_name)
             worker = None
         if worker is None:
-            executable, module, working_directory, _ = key
+            executable, module, working_directory = key
             worker = _Worker(key, subprocess.Popen(
                 [executable, "-m", "prestashop_infor.warm_worker", module],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=working_directory or None,

@@ -12,6 +12,11 @@ what ``dagster api execute_run`` takes), forks a child that executes that run ex
   ``prestashop-infor daemon``'s sweep finds it, and it runs in a session of its own.
 - Children are reaped by the kernel (``SIGCHLD`` ignored here, restored in the child, whose own
   subprocesses Dagster waits for).
+- It runs the code it imported: before each fork it looks whether a file of a module it imported
+  changed or went since (the code location edited, a package upgraded); if one did it answers
+  ``{"stale": path}`` instead and ends, and the launcher starts a new worker. So an edit reaches the
+  next run, as it does through Dagster's code server, without restarting the worker every time the
+  daemon reloads its code server (every 60 s, code changed or not).
 - The end of its standard input (the launcher closed it, or the daemon holding it ended) ends this
   process; runs already forked go on, as they do when Dagster's code server goes.
 - It forks only from its main thread, with no other thread started: nothing is held by a thread
@@ -27,6 +32,8 @@ import json
 import os
 import signal
 import sys
+
+from prestashop_infor.http_clients import tls_context
 
 READY = "ready"
 #: What a run imports on its way, beyond the code location: imported here once (what is missing is
@@ -75,6 +82,30 @@ def _fork(payload: str, answers) -> None:
         os._exit(code)
 
 
+def _module_files() -> dict[str, tuple[int, int]]:
+    """The file of each imported module, with its modification time and size."""
+    files = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and path not in files:
+            with contextlib.suppress(OSError):
+                status = os.stat(path)
+                files[path] = (status.st_mtime_ns, status.st_size)
+    return files
+
+
+def _changed(files: dict[str, tuple[int, int]]) -> str | None:
+    """A file of ``files`` that changed or went since, if any."""
+    for path, seen in files.items():
+        try:
+            status = os.stat(path)
+        except OSError:
+            return path
+        if (status.st_mtime_ns, status.st_size) != seen:
+            return path
+    return None
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m prestashop_infor.warm_worker MODULE", file=sys.stderr)
@@ -90,14 +121,22 @@ def main(argv: list[str]) -> int:
     definitions = getattr(module, "defs", None)
     if definitions is not None:
         definitions.get_repository_def()  # built once; the children find it built
+    tls_context()  # the HTTP clients' CA bundle, loaded once
+    files = _module_files()
     gc.collect()
     gc.freeze()  # what the imports left is shared with the children, never walked again
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
     answers.write(READY + "\n")
     answers.flush()
     for line in sys.stdin:
-        if line.strip():
-            _fork(line.strip(), answers)
+        if not line.strip():
+            continue
+        stale = _changed(files)
+        if stale is not None:
+            answers.write(json.dumps({"stale": stale}) + "\n")
+            answers.flush()
+            return 0
+        _fork(line.strip(), answers)
     return 0
 
 

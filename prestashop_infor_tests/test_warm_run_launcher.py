@@ -102,6 +102,29 @@ def test_a_bad_request_costs_the_worker_nothing(tmp_path: Path) -> None:
         worker.wait(timeout=20)
 
 
+def test_a_worker_whose_code_changed_forks_nothing_more_and_ends(tmp_path: Path) -> None:
+    """An edit of the code it imported: the next request is answered ``stale`` (naming the file),
+    nothing is forked, and the worker ends; the launcher then starts a new one."""
+    location = tmp_path / "edited_location.py"
+    location.write_text("import dagster as dg\n\ndefs = dg.Definitions()\n")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "prestashop_infor.warm_worker", "edited_location"],
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(tmp_path)}, cwd=PROJECT,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert worker.stdout.readline().strip() == READY
+        location.write_text("import dagster as dg\n\ndefs = dg.Definitions(jobs=[])\n")
+        worker.stdin.write("a run\n")
+        worker.stdin.flush()
+        assert json.loads(worker.stdout.readline()) == {"stale": str(location)}
+        assert worker.wait(timeout=20) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
 def test_the_worker_refuses_to_start_without_its_module() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "prestashop_infor.warm_worker"], capture_output=True, text=True

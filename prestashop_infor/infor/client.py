@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from prestashop_infor.http_clients import new_http_client
 from prestashop_infor.infor.errors import M3CompanyError, M3Error, M3GatewayError, M3TransactionError
 from prestashop_infor.infor.ionapi import InforAuthError, IonApiCredentials, TokenManager
 from prestashop_infor.infor.models import (
@@ -91,7 +92,7 @@ class M3Client:
         self.division = division
         self.base_url = (tenant_url or credentials.api_base).rstrip("/") + "/M3/m3api-rest/v2/execute"
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=timeout)
+        self._http = http_client or new_http_client(timeout=timeout)
         self._timeout = timeout
         self.tokens = TokenManager(credentials, self._http, client_auth=client_auth)
         self.max_attempts = max_attempts

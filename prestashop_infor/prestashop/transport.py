@@ -18,6 +18,7 @@ from typing import Any, Literal
 import httpx
 
 from prestashop_infor.hedging import Hedge
+from prestashop_infor.http_clients import new_http_client
 from prestashop_infor.prestashop import xml_codec
 from prestashop_infor.prestashop.errors import (
     PrestashopAuthError,
@@ -60,7 +61,7 @@ class Transport:
         if use_ws_key:  # httpx logs every request's URL (INFO "HTTP Request: GET ..."): not the key's
             _redact_httpx_log()
         self._owns_http = http_client is None
-        self._http = http_client or httpx.Client(timeout=timeout)
+        self._http = http_client or new_http_client(timeout=timeout)
         # a read (GET, HEAD) that has not answered within ``read_timeout`` is asked again (it changes
         # nothing); a write gets the whole ``timeout``, since repeating it is not always safe
         self._read_timeout = min(read_timeout, timeout)
