@@ -367,3 +367,42 @@ def test_planted_money_gaps_are_found_exactly_and_healed(history):
     assert reconcile_range(resources, heal=True)["healed_refunds_to_m3"] == 1
     [refund] = [r for r in sandbox.infor.tenant.returns.values() if r.rscd == "CRO"]
     assert refund.orno == sandbox.infor.tenant.orders_of_cuor(f"PS{planted['refunded'][0]}")[0].orno
+
+
+@dg.asset(partitions_def=dg.DailyPartitionsDefinition(start_date="2026-11-01"))
+def a_daily_asset() -> None:
+    return None
+
+
+def test_a_run_over_a_range_of_days_plans_each_asset_once_and_materializes_each_day():
+    """``names.PLANNED_EVENTS_PER_RANGE``, set by the code location (imported above) and by
+    ``prestashop-infor``: one planned event for the six days, six materializations."""
+    import os
+    import subprocess
+    import sys
+
+    from prestashop_infor import names
+
+    for code in (
+        "import prestashop_infor.defs",
+        "from prestashop_infor.cli import main; main(['db', '--help'])",
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", f"import os, contextlib\nwith contextlib.suppress(SystemExit): {code}\n"
+             f"print(os.environ.get({names.PLANNED_EVENTS_PER_RANGE!r}))"],
+            env={k: v for k, v in os.environ.items() if k != names.PLANNED_EVENTS_PER_RANGE},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.stdout.strip().splitlines()[-1] == "true", (code, done.stderr[-2000:])
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [a_daily_asset],
+            instance=instance,
+            tags={"dagster/asset_partition_range_start": "2026-11-01", "dagster/asset_partition_range_end": "2026-11-06"},
+        )  # fmt: skip
+        planned = instance.get_records_for_run(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+    assert len(planned) == 1
+    assert len(planned[0].event_log_entry.dagster_event.event_specific_data.partitions_subset) == 6
+    assert len(result.get_asset_materialization_events()) == 6
