@@ -89,13 +89,3 @@ def source_named_by(job_name: str, tags: dict[str, str] | None = None) -> str | 
         return tagged
     prefix, named, _ = job_name.partition("__")
     return prefix if prefix and named else None
-
-
-#: Dagster's switch (an environment variable, read by the process that creates a run: the daemon,
-#: the webserver, ``dagster asset materialize``) for one "materialization planned" event per asset of
-#: a run over a range of partitions, instead of one per asset and partition: a year of
-#: reconciliation in one run writes 3 planned events instead of 1,095, each its own commit
-#: (``benchmarks/backfill.py``). Its price: the partitions of such a run that fails show as missing,
-#: not failed (the run itself shows failed, and the lane's alert goes out). ``prestashop-infor`` and
-#: the code location set it where it is not set; ``docker/`` sets it for the webserver.
-PLANNED_EVENTS_PER_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"

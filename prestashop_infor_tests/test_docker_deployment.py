@@ -22,7 +22,6 @@ import click
 import pytest
 import yaml
 
-from prestashop_infor import names
 from prestashop_infor.cli import build_parser
 from prestashop_infor.infor.ionapi import ENV_FILE, ENV_PREFIX
 from prestashop_infor.settings import Settings
@@ -343,7 +342,7 @@ def test_each_service_gets_only_the_variables_it_reads(services, instance_yaml):
     code server, the daemon and the runs: what a run reads. Nothing gets docker/.env whole."""
     env = {name: set(_environment(service)) for name, service in services.items()}
     forwarded = set(instance_yaml["run_launcher"]["config"]["env_vars"])
-    assert env["webserver"] == set(POSTGRES_ENV) | {names.PLANNED_EVENTS_PER_RANGE}
+    assert env["webserver"] == set(POSTGRES_ENV)
     assert env["migrate"] == STORE
     assert env["webhook_receiver"] == STORE | {"WEBHOOK_SECRET", "PS_WEBHOOKS_TOKEN", "PRESTASHOP_URL",
                                                "PRESTASHOP_ALLOW_HTTP"}  # fmt: skip

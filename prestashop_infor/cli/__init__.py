@@ -9,11 +9,9 @@ read here at the edge (``configuration``) and nowhere deeper."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
-from prestashop_infor import names
 from prestashop_infor.cli.arguments import (
     _add_sandbox_arguments,
     _Parser,
@@ -116,7 +114,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    os.environ.setdefault(names.PLANNED_EVENTS_PER_RANGE, "true")  # for the daemon and the demo's processes
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

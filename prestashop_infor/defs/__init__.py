@@ -13,7 +13,6 @@ and a bad value fails the run with a message naming the variable.
 from __future__ import annotations
 
 import gc
-import os
 
 import dagster as dg
 
@@ -34,10 +33,6 @@ from prestashop_infor.defs.sync.prices import price_sync_schedule_of
 from prestashop_infor.defs.sync.resources import MappingResource
 from prestashop_infor.defs.sync.schedules import lane_schedules
 from prestashop_infor.defs.sync.sensors import event_lane_sensors
-
-# a run over a range of partitions that `dagster asset materialize` creates in this process writes one
-# planned event per asset (names.PLANNED_EVENTS_PER_RANGE)
-os.environ.setdefault(names.PLANNED_EVENTS_PER_RANGE, "true")
 
 resources = {
     "prestashop": PrestashopResource(),
