@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     daemon = commands.add_parser(
         "daemon",
-        help="Dagster's daemon (dagster-daemon run) with the sensor loop every second instead of every 5 s",
+        help="Dagster's daemon (dagster-daemon run) with the sensor loop every half second instead of every 5 s",
     )
     daemon.add_argument("-w", "--workspace", default="workspace.yaml", help="the Dagster workspace file")
     daemon.add_argument(

@@ -136,7 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             alerts = _alert_receiver(stopping).start()
             environment["ALERT_WEBHOOK_URL"] = f"{alerts.url}/alerts"
             environment.pop("ALERT_FORMAT", None)  # the plain JSON, whose text the terminal shows
-        # The UI (dagster-webserver) and our daemon (Dagster's, with the sensor loop every second:
+        # The UI (dagster-webserver) and our daemon (Dagster's, with the sensor loop every half second:
         # `prestashop-infor daemon`), each in its own session (Ctrl-C reaches the demo alone, which
         # stops them in order), each writing to its log file: the daemon's holds its code server's
         # and every run worker's output too.
