@@ -22,6 +22,6 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def new_http_client(*, timeout: float, follow_redirects: bool = False) -> httpx.Client:
+def new_http_client(*, timeout: float) -> httpx.Client:
     """A new ``httpx.Client`` with ``timeout`` (seconds) on the shared TLS context."""
-    return httpx.Client(timeout=timeout, verify=tls_context(), follow_redirects=follow_redirects)
+    return httpx.Client(timeout=timeout, verify=tls_context())
