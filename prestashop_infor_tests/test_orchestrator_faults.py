@@ -20,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from prestashop_infor.daemon import worker_pid
 from prestashop_infor.processes import is_running, processes_of_home
 from prestashop_infor.store import Store
 from prestashop_infor_tests import benchmark_scripts
@@ -55,8 +56,6 @@ def _run(home: Path, run_id: str) -> tuple[dg.DagsterRunStatus, str]:
 
 
 def _worker_pid(home: Path, run_id: str) -> int:
-    from prestashop_infor.daemon import worker_pid
-
     with instance_of(home) as instance:
         return wait_for(lambda: worker_pid(instance, run_id), 30, f"the worker of run {run_id}")
 
@@ -89,8 +88,6 @@ def _orders_reach_m3_after(stack, store: Store, stuck: list[int], held_by: str, 
 def _what_the_daemon_saw(stack, run_id: str) -> str:
     """The run's status, its worker and whether it runs, and the daemon log's last lines that are not
     a run's events (the daemon's and the sweep's): what a timed-out wait needs to be understood."""
-    from prestashop_infor.daemon import worker_pid
-
     with instance_of(stack.dagster_home) as instance:
         status = instance.get_run_by_id(run_id).status
         pid = worker_pid(instance, run_id)
