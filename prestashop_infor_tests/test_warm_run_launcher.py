@@ -5,6 +5,7 @@ worker starts); the worker's own protocol; nothing left running."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -19,7 +20,7 @@ from prestashop_infor.daemon import worker_pid
 from prestashop_infor.processes import is_running, processes_of_home
 from prestashop_infor.run_launcher import WARM_TAG, WarmRunLauncher
 from prestashop_infor.store import Store
-from prestashop_infor.warm_worker import READY
+from prestashop_infor.warm_worker import READY, WARM_UP
 from prestashop_infor_tests import benchmark_scripts
 from prestashop_infor_tests.topology import instance_of, wait_for
 
@@ -123,6 +124,18 @@ def test_a_worker_whose_code_changed_forks_nothing_more_and_ends(tmp_path: Path)
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+
+
+def test_every_module_it_warms_up_exists_in_the_release() -> None:
+    """The worker skips a name it cannot import (a run imports what it needs anyway), so a name a
+    library upgrade moved would cost every run its import again, silently: each must import here."""
+    missing = []
+    for name in WARM_UP:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            missing.append(f"{name}: {exc}")
+    assert not missing
 
 
 def test_the_worker_refuses_to_start_without_its_module() -> None:
