@@ -305,28 +305,22 @@ def test_rejected_key_fails_the_asset_and_keeps_the_cursor(
     assert store.get_cursor(assets.cursor_name("customers")) == cursor
 
 
-class _RevokeKeyAfterFirstPage:
-    """A run log that switches the shop's key off once the first page has been processed."""
-
-    def __init__(self, shop: Any):
-        self.shop = shop
-        self.messages: list[str] = []
-
-    def info(self, message: str) -> None:
-        self.messages.append(message)
-        self.shop.faults.update({"revoke_key": True})
-
-
 def test_a_failure_mid_run_keeps_the_cursor_at_the_last_processed_page(
-    shop: Any, server: BackgroundServer, store: Store
+    shop: Any, server: BackgroundServer, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    set_cursor = store.set_cursor
+
+    def revoke_key_once_the_first_page_is_in(name: str, value: str) -> None:
+        set_cursor(name, value)
+        shop.faults.update({"revoke_key": True})
+
+    monkeypatch.setattr(store, "set_cursor", revoke_key_once_the_first_page_is_in)
     client = PrestashopClient(
         server.url, DEFAULT_API_KEY, time_zone=shop.clock.time_zone, page_size=40, max_attempts=1
     )
     with client, pytest.raises(PrestashopAuthError):
-        extract_changed(
-            client, store, ORDERS, time_zone=shop.clock.time_zone, log=_RevokeKeyAfterFirstPage(shop)
-        )
+        extract_changed(client, store, ORDERS, time_zone=shop.clock.time_zone)
+    monkeypatch.undo()
 
     stored = store.rows("ps_orders")
     assert len(stored) == 40
@@ -342,6 +336,49 @@ def test_a_failure_mid_run_keeps_the_cursor_at_the_last_processed_page(
     assert summary.previous_cursor == cursor
     assert summary.extracted < 150
     assert store.count("ps_orders") == len(shop.records("orders"))
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def test_the_log_hears_the_pages_of_a_long_read_and_quarantines_not_a_clean_single_page(
+    shop: Any, server: BackgroundServer, store: Store
+) -> None:
+    with PrestashopClient(
+        server.url, DEFAULT_API_KEY, time_zone=shop.clock.time_zone, page_size=40
+    ) as client:
+        long_read = _Log()
+        summary = extract_changed(client, store, ORDERS, time_zone=shop.clock.time_zone, log=long_read)
+        assert summary.pages == 4  # 150 orders, 40 a page
+        assert [line.split(":")[1].strip() for line in long_read.lines] == [
+            "page 1",
+            "page 2",
+            "page 3",
+            "page 4",
+        ]
+
+        product, combinations = shop.catalog[0][0], shop.catalog[0][4]
+        shop.place_order(
+            shop.records("customers")[0]["id"], [(product, combinations[0][0] if combinations else 0, 1)]
+        )
+        one_page = _Log()
+        summary = extract_changed(
+            client, store, ORDERS, time_zone=shop.clock.time_zone, overlap=timedelta(0), log=one_page
+        )
+        assert (summary.pages, summary.quarantined, one_page.lines) == (1, 0, [])  # the metadata says it all
+
+        _set_fields(shop, "orders", shop.records("orders")[0]["id"], id_customer="")
+        quarantined = _Log()
+        summary = extract_changed(
+            client, store, ORDERS, time_zone=shop.clock.time_zone, overlap=timedelta(0), log=quarantined
+        )
+        assert (summary.pages, summary.quarantined) == (1, 1)
+        assert len(quarantined.lines) == 1 and "1 quarantined" in quarantined.lines[0]
 
 
 @pytest.mark.postgres

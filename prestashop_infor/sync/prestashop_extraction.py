@@ -7,6 +7,11 @@ Every batch of records passes its gate; the failing records go to the dead-lette
 move to the page's watermark. A failure anywhere (shop unreachable, key rejected, store down) leaves
 the cursor at the last page that was fully processed, so the next run picks up every record not yet
 written.
+
+What a read did is in its ``ExtractionSummary`` (the asset's materialization metadata); the ``log``
+hears only what that cannot say: each page of a read over several pages (its progress, as it goes)
+and any read that quarantined records. A read of one clean page, which is what a webhook's run makes,
+logs nothing: each line is an event Dagster writes before the run's next step.
 """
 
 from __future__ import annotations
@@ -441,6 +446,7 @@ def extract_changed(
     summary = ExtractionSummary(entity.resource, entity.table, previous_cursor=previous, cursor=previous)
     since = datetime.fromisoformat(previous) if previous else None
     options = {"overlap": overlap} if overlap is not None else {}
+    untold: list[str] = []  # a clean first page's line, told only once a second page comes
     for page in client.changed_since(entity.resource, since, **options):
         outcome = process_batch(entity, page.records, store, time_zone=time_zone)
         summary.add(len(page.records), outcome)
@@ -448,10 +454,12 @@ def extract_changed(
             summary.cursor = page.watermark.astimezone(UTC).isoformat()
             store.set_cursor(name, summary.cursor)
         if log is not None:
-            log.info(
-                f"{entity.resource}: page {summary.pages}: {len(page.records)} records, "
-                f"{outcome.quarantined} quarantined, cursor {summary.cursor}"
-            )
+            untold.append(f"{entity.resource}: page {summary.pages}: {len(page.records)} records, "
+                          f"{outcome.quarantined} quarantined, cursor {summary.cursor}")  # fmt: skip
+            if summary.pages > 1 or outcome.quarantined:
+                for line in untold:
+                    log.info(line)
+                untold.clear()
     return summary
 
 
@@ -474,7 +482,7 @@ def extract_all(
         summary.add(len(batch), outcome)
         seen.extend(int(record["id"]) for record in batch if str(record.get("id", "")).isdigit())
     summary.removed = store.delete_missing(entity.table, seen)
-    if log is not None:
+    if log is not None and summary.quarantined:
         log.info(f"{entity.resource}: {summary.extracted} records, {summary.quarantined} quarantined")
     return summary
 
