@@ -179,6 +179,27 @@ def test_unreadable_values_fail_naming_the_field(field: str, value: str):
     assert field in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["2026-03-02 09:05:07", " 2026-03-02 09:05:07 ", "2026-3-2 9:5:7", "2024-02-29 23:59:59", "2026-03-02"],
+)
+def test_shop_dates_read_as_strptime_reads_them(value: str):
+    """The usual shape is parsed by ``fromisoformat`` (in C); every shape reads as before."""
+    expected = datetime.strptime(
+        value.strip(), "%Y-%m-%d" if len(value.strip()) == 10 else "%Y-%m-%d %H:%M:%S"
+    )
+    assert Order.model_validate({"id": 1, "date_upd": value}).date_upd == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2026-03-02T09:05:07", "2026-03-02 09:05:07+01:00", "2026-03-02 09:05:07.5", "2026-02-30 10:00:00"],
+)
+def test_other_date_shapes_fail_as_before(value: str):
+    with pytest.raises(ValidationError, match="date_upd"):
+        Order.model_validate({"id": 1, "date_upd": value})
+
+
 def test_id_is_required():
     with pytest.raises(ValidationError, match="id"):
         Order.model_validate({"reference": "ABC"})

@@ -3,6 +3,7 @@ counters, money, flags, shop-local dates, multilingual text), ``pick_language``,
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ SINGLE_LANGUAGE = 0
 """Key under which a multilingual field rendered as a plain string (one language in play) is stored."""
 
 ZERO_DATES = {"", "0000-00-00", "0000-00-00 00:00:00"}
+_SHOP_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)  # what the Webservice sends
 
 
 # --- value converters -------------------------------------------------------------------------------
@@ -79,6 +81,8 @@ def _to_datetime(value: Any) -> Any:
         try:
             if len(text) == 10:
                 return datetime.strptime(text, "%Y-%m-%d")
+            if _SHOP_DATETIME.fullmatch(text):  # the usual shape: parsed in C, 30 times faster
+                return datetime.fromisoformat(text)
             return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
         except ValueError:
             raise ValueError(f"expected 'YYYY-MM-DD HH:MM:SS' shop-local time, got {value!r}") from None
