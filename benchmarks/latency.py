@@ -3,7 +3,8 @@
 The stack is three processes on loopback (see ``_stack.py``): the sandbox (shop and M3 emulators,
 the shop sending signed webhooks), the webhook receiver and ``dagster-daemon`` with the project's
 ``dagster.yaml``, sensors on and schedules off. One warm-up order first (the first run reads the
-whole catalogue), then ``ORDERS`` single orders placed one at a time, each waited for.
+whole catalogue), then ``ORDERS`` single orders placed one at a time, each waited for, then a pause
+of 1 to 2 s (the same in every run) so that they come at any moment of the daemon's loops.
 
 For each order: from the receiver's acceptance of its ``order.created`` webhook (the inbox row's
 ``received_at``) to its binding in the id map (bound only once M3 holds the confirmed order). Where
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -29,6 +31,7 @@ from _stack import RUNS_END_LIMIT, EventLaneStack, exit_on_sigterm, percentile, 
 from prestashop_infor.store import Store
 
 ORDERS = 30
+PAUSE_SEED = 22  # the pauses between orders: the same in every run
 WAIT_PER_ORDER = 60.0  # seconds: an order not in M3 by then counts as lost
 
 
@@ -60,8 +63,12 @@ def main() -> int:
                 f"the warm-up order {warm[0]} did not reach M3; webhooks {webhooks}, processes exited "
                 f"{stack.exited() or 'none'}; see {stack.logs}"
             )
+        pauses = random.Random(PAUSE_SEED)
         for index in range(args.orders):
-            time.sleep(1.0)  # a quiet shop between orders: the sensor's cursor has moved on
+            # a quiet shop between orders (the sensor's cursor has moved on), 1 to 2 s: orders come at
+            # any moment of the daemon's loops, as in a shop, not at one phase of them (a fixed pause
+            # after each binding kept every order of a run at much the same phase: p50 1.9 to 2.7 s)
+            time.sleep(1.0 + pauses.random())
             order_id = stack.place_orders(1, seed=index + 1)[0]
             placed.append(order_id)
             if not _wait_bound(stack, store, order_id, WAIT_PER_ORDER):
