@@ -10,6 +10,7 @@ Secrets and ConfigMap they name against what ``docker/k8s/README.md`` tells the 
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 import tomllib
@@ -419,7 +420,10 @@ def test_the_instance_is_the_compose_deployments(values, docker_instance):
     queued = coordinator["config"]["queuedRunCoordinator"]
     assert "maxConcurrentRuns" not in queued  # the chart fails with both set (concurrency.runs has it)
     assert queued == {
-        "dequeueIntervalSeconds": docker_instance["run_coordinator"]["config"]["dequeue_interval_seconds"],
+        # the chart's daemon is Dagster's own image, whose queue takes whole seconds
+        "dequeueIntervalSeconds": math.ceil(
+            docker_instance["run_coordinator"]["config"]["dequeue_interval_seconds"]
+        ),
         "dequeueUseThreads": docker_instance["run_coordinator"]["config"]["dequeue_use_threads"],
         "dequeueNumWorkers": docker_instance["run_coordinator"]["config"]["dequeue_num_workers"],
     }
