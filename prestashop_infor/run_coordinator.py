@@ -6,8 +6,9 @@ number of seconds: a run queued just after a look waits up to a second, half a s
 the largest wait left between a webhook and its run (``benchmarks/latency.py``). This coordinator is
 Dagster's own (``dagster.QueuedRunCoordinator``: the run limits of ``concurrency:`` and the pools
 apply unchanged), its interval given in seconds with a fraction (``dequeue_interval_seconds: 0.5``
-in ``dagster.yaml``); the daemon's loop takes any number of seconds. A look at the queue is one read
-of the run storage, twice a second.
+in ``dagster.yaml``); the daemon's loop takes any number of seconds, and waits in half-second steps,
+so half a second is the shortest interval that acts. A look at the queue is a few reads of the run
+storage, twice a second.
 
 The daemon reads the interval from the coordinator when it starts (``dagster._daemon.controller``);
 the Dagster family is pinned together (pyproject.toml) and a test checks that the pinned release's
