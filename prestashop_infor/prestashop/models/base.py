@@ -81,7 +81,7 @@ def _to_datetime(value: Any) -> Any:
         try:
             if len(text) == 10:
                 return datetime.strptime(text, "%Y-%m-%d")
-            if _SHOP_DATETIME.fullmatch(text):  # the usual shape: parsed in C, 30 times faster
+            if _SHOP_DATETIME.fullmatch(text):  # the usual shape: parsed in C, nine times faster
                 return datetime.fromisoformat(text)
             return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
         except ValueError:
