@@ -166,7 +166,7 @@ def run_chaos(
     faults = faults_on(stack, plan)
     say(f"faults on: {json.dumps(faults)}")
     placed: list[int] = []
-    watch = StallWatch(stack, store, placed)
+    watch = StallWatch(stack, store, placed, start=start)
     watch.start()
     kills: list[str] = []
     backfills: list[str] = []
@@ -254,6 +254,7 @@ def run_chaos(
         "stock_drift_rows": drift[:20],
         "double_references": payments["double"][:20],
         "stalls": watch.per_lane(),
+        "stall_windows": watch.windows(),  # seconds from the faults on, as the kill lines
         "stall_samples": {"taken": watch.samples, "failed": watch.failed, "last_error": watch.last_error},
         "kills": kills,
         "backfill_runs": run_statuses(stack, backfills) if backfills else {},
@@ -339,15 +340,17 @@ def _down(stack: EventLaneStack, names: list[str], seconds: float) -> None:
 
 class StallWatch:
     """Samples every lane every few seconds in a thread: how much work it has and how far it got;
-    ``longest`` is the longest time a lane had work and its progress did not move."""
+    ``longest`` is the longest time a lane had work and its progress did not move; ``windows`` when,
+    per lane, in seconds from ``start`` (the clock of the benchmark's kill lines)."""
 
     SAMPLE_SECONDS = 10.0  # each sample reads every order of both emulators: not too often
 
-    def __init__(self, stack: EventLaneStack, store: Store, placed: list[int]) -> None:
-        self.stack, self.store, self.placed = stack, store, placed
+    def __init__(self, stack: EventLaneStack, store: Store, placed: list[int], *, start: float) -> None:
+        self.stack, self.store, self.placed, self.origin = stack, store, placed, start
         self._since: dict[str, float | None] = {}  # lane -> since when it has work and no progress
         self._done: dict[str, int] = {}
         self._longest: dict[str, float] = {}
+        self._windows: dict[str, tuple[float, float]] = {}  # lane -> its longest stall (from, to)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stall-watch", daemon=True)
         self.samples = self.failed = 0
@@ -371,6 +374,12 @@ class StallWatch:
     def per_lane(self) -> dict[str, float]:
         return {lane: round(seconds, 1) for lane, seconds in sorted(self._longest.items())}
 
+    def windows(self) -> dict[str, list[float]]:
+        return {
+            lane: [round(at - self.origin, 1) for at in window]
+            for lane, window in sorted(self._windows.items())
+        }
+
     def _run(self) -> None:
         while not self._stop.wait(self.SAMPLE_SECONDS):
             try:
@@ -389,7 +398,9 @@ class StallWatch:
                     continue
                 since = self._since.get(lane) or now
                 self._since[lane] = since
-                self._longest[lane] = max(self._longest.get(lane, 0.0), now - since)
+                if now - since > self._longest.get(lane, 0.0):
+                    self._longest[lane] = now - since
+                    self._windows[lane] = (since, now)
 
     def _sample(self) -> dict[str, tuple[int, int]]:
         """Per lane: (work waiting, progress so far)."""
@@ -494,7 +505,8 @@ def main() -> int:
         f"webhooks sent {result['webhooks']['sent']}, stored {result['webhooks']['stored']}, lost {result['lost']}; "
         f"duplicates {result['duplicates']} {result['m3']}; recorded twice {result['double_payments']}; "
         f"unaccounted {result['unaccounted']}; the shop behind M3: {json.dumps(result['back_office'])}; "
-        f"stock drift {result['stock_drift']}; longest stall {result['stalled_s']} s {result['stalls']}"
+        f"stock drift {result['stock_drift']}; longest stall {result['stalled_s']} s {result['stalls']}, "
+        f"from and to (s) {result['stall_windows']}"
     )
     misses = missed(result)
     print(json.dumps({**result, "targets": {**TARGETS, "stalled_s": MAX_STALL_SECONDS}, "missed": misses}))
