@@ -349,7 +349,6 @@ class StallWatch:
         self.stack, self.store, self.placed, self.origin = stack, store, placed, start
         self._since: dict[str, float | None] = {}  # lane -> since when it has work and no progress
         self._done: dict[str, int] = {}
-        self._longest: dict[str, float] = {}
         self._windows: dict[str, tuple[float, float]] = {}  # lane -> its longest stall (from, to)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stall-watch", daemon=True)
@@ -365,14 +364,18 @@ class StallWatch:
 
     @property
     def longest(self) -> float:
-        return max(self._longest.values(), default=0.0)
+        return max(self._seconds().values(), default=0.0)
 
     @property
     def longest_lane(self) -> str | None:
-        return max(self._longest, key=self._longest.__getitem__) if self._longest else None
+        seconds = self._seconds()
+        return max(seconds, key=seconds.__getitem__) if seconds else None
 
     def per_lane(self) -> dict[str, float]:
-        return {lane: round(seconds, 1) for lane, seconds in sorted(self._longest.items())}
+        return {lane: round(seconds, 1) for lane, seconds in sorted(self._seconds().items())}
+
+    def _seconds(self) -> dict[str, float]:
+        return {lane: to - since for lane, (since, to) in self._windows.items()}
 
     def windows(self) -> dict[str, list[float]]:
         return {
@@ -398,9 +401,8 @@ class StallWatch:
                     continue
                 since = self._since.get(lane) or now
                 self._since[lane] = since
-                if now - since > self._longest.get(lane, 0.0):
-                    self._longest[lane] = now - since
-                    self._windows[lane] = (since, now)
+                if lane not in self._windows or now - since > self._seconds()[lane]:
+                    self._windows[lane] = (since, now)  # a lane stalled since this sample counts, at 0 s
 
     def _sample(self) -> dict[str, tuple[int, int]]:
         """Per lane: (work waiting, progress so far)."""
