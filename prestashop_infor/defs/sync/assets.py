@@ -393,7 +393,8 @@ def infor_order_cancellations(
     deps=["infor_sales_orders", "prestashop_reference_data"],
     description="Orders of business customers M3 holds for credit (mapping credit; the credit_hold findings "
     "infor_sales_orders records): the shop order takes credit.awaiting_state and gets a private message "
-    "saying why, once per hold.",
+    "saying why, once per hold. Runs in order_status_job (the status lane's minute), beside the other "
+    "writes to shop orders.",
 )
 def prestashop_credit_holds(
     prestashop: PrestashopResource, store: StoreResource, mapping: MappingResource

@@ -125,7 +125,6 @@ order_sync_job = dg.define_asset_job(
         "infor_shop_refunds",
         "prestashop_order_returns",
         "infor_shop_returns",
-        "prestashop_credit_holds",
     ),
     executor_def=dg.in_process_executor,
     tags={**max_runtime_tags(names.ORDER_SYNC_JOB), **lane_tags("orders")},
@@ -156,12 +155,16 @@ order_status_job = dg.define_asset_job(
         prestashop_order_status_updates,
         "infor_credit_notes",
         "prestashop_credit_slips",
+        # here, not in order_sync_job: it writes shop orders (prestashop_order_writes), a pool a status
+        # push under a slow shop may hold for minutes, and an order run must not wait for it (its run
+        # slot holds back the next orders)
+        "prestashop_credit_holds",
     ),
     executor_def=dg.in_process_executor,
     tags={**max_runtime_tags(names.ORDER_STATUS_JOB), **lane_tags("order_status")},
     description="Read the M3 states of the orders in M3 and push status, tracking and payment to the shop "
     "(what infor_order_status_sensor runs when M3 moved an order); M3's new credit notes become the "
-    "shop's credit slips.",
+    "shop's credit slips; orders M3 holds for credit take the awaiting state in the shop.",
 )
 
 
