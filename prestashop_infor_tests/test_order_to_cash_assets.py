@@ -355,6 +355,23 @@ def test_writes_have_pools_and_each_job_selects_only_its_purpose() -> None:
     # holds for minutes: its run slot (two for the lane) would hold the next orders back meanwhile
     order_pools = {node.definition.pool for node in jobs["order_sync_job"].graph.node_dict.values()}
     assert "prestashop_order_writes" not in order_pools and "infor_erp" in order_pools, order_pools
+    # the stock job takes its ready steps by priority: the shop's stock push before the item texts to M3,
+    # so the run is never queued for the ERP's pool (kept for it, idle) while it pushes stock
+    from dagster._core.execution.api import create_execution_plan  # the executor's own order (pinned)
+    from dagster._core.execution.plan.outputs import StepOutputHandle
+    from dagster._core.execution.retries import RetryMode
+
+    stock_plan = create_execution_plan(jobs["stock_sync_job"])
+    with stock_plan.start(retry_mode=RetryMode.DISABLED) as active:
+        ready: list[str] = []
+        while not active.is_complete:
+            step = active.get_next_step()
+            assert step is not None, ready
+            ready.append(step.key)
+            for output in step.step_outputs:  # nothing is run: only the order the executor takes them in
+                active.mark_step_produced_output(StepOutputHandle(step.key, output.name))
+            active.mark_success(step.key)
+    assert ready.index("prestashop_stock_levels") < ready.index("infor_item_descriptions"), ready
     assert infor_shop_refunds.op.pool == "infor_erp"
     assert infor_shop_returns.op.pool == "infor_erp"
     assert infor_order_cancellations.op.pool == "infor_erp"

@@ -306,6 +306,10 @@ def prestashop_stock_levels(
     group_name=GROUP,
     kinds={"infor"},
     pool=ERP_POOL,
+    # after the stock push, not before it: a run in process that asks for a pool it cannot have yet is
+    # queued for it while it does its other steps, and the slot freed meanwhile is kept for it, idle; the
+    # ERP's slot kept through a stock push (20 s under a slow shop) held every order's entry back
+    op_tags={"dagster/priority": "-1"},
     deps=["prestashop_products"],
     description="The descriptions of the M3 items the shop's products and combinations map to "
     "(mapping.items): ITDS from the product name, FUDS from its short description without HTML, sent "
