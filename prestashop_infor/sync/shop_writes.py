@@ -20,6 +20,9 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 SHOP_WRITERS = 8
+#: Records in a row whose write the shop did not take (a 500 or a timeout after the client's
+#: retries): it is down, and a push stops; fewer are left for the next run, which reads them again.
+UNAVAILABLE_IN_A_ROW = 5
 #: How far past the oldest outcome not yet handed back writes may start, in multiples of ``writers``:
 #: a write that hangs (half a minute) lets the others go on for that many items, no further.
 AHEAD = 4

@@ -63,7 +63,7 @@ from prestashop_infor.sync.m3_order_states import (
     tracked_orders,
 )
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
-from prestashop_infor.sync.shop_writes import in_order
+from prestashop_infor.sync.shop_writes import UNAVAILABLE_IN_A_ROW, in_order
 from prestashop_infor.sync.status_ladder import Ladder
 from prestashop_infor.sync.synchronizer import Bind, DeadLetter, Decision, Leave, Outcome, Write, synchronize
 
@@ -79,7 +79,6 @@ TRACKING_PATTERN = re.compile(r"[~:#,%&_=()\[\].? +\-@/a-zA-Z0-9]+")
 TRACKING_MAX = 64
 MONEY_PLACES = Decimal("0.000001")  # PrestaShop stores amounts with 6 decimals
 PAYMENT_TOLERANCE = Decimal("0.01")  # below one cent the order counts as settled
-UNAVAILABLE_IN_A_ROW = 5  # orders in a row whose write the shop did not take: it is down, stop
 
 
 @dataclass

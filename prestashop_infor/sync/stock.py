@@ -43,7 +43,7 @@ from prestashop_infor.store import Store, tables
 from prestashop_infor.sync.errors import MappingFailure
 from prestashop_infor.sync.mapping import Mapping as SyncMapping
 from prestashop_infor.sync.mapping import StockSettings
-from prestashop_infor.sync.shop_writes import in_order
+from prestashop_infor.sync.shop_writes import UNAVAILABLE_IN_A_ROW, in_order
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,9 @@ def push_stock_levels(
 
     ``rows_only`` (``"product:combination"`` keys, a replay) limits the writes to those rows. With
     ``max_seconds``, no row's write starts after that long: the rest are left for the next run
-    (``left_for_next_run``; it compares again), product totals included. Raises when the shop stays
-    unreachable.
+    (``left_for_next_run``; it compares again), product totals included; so is a row whose write
+    the shop did not take. Raises when the shop stays unreachable (``UNAVAILABLE_IN_A_ROW`` rows in a
+    row).
     """
     until = None if max_seconds is None else clock() + max_seconds
 
@@ -297,10 +298,14 @@ def _write_all(
     report: StockReport,
     max_seconds: float | None = None,
 ) -> tuple[list[_RowWrite], list[_RowWrite]]:
-    """The rows written, a few at a time (``shop_writes``), and the rows left for the next run (not
-    started within ``max_seconds``); refused rows become dead letters. The shop unreachable (after
-    the client's retries) stops the push once the writes under way are done."""
+    """The rows written, a few at a time (``shop_writes``), and the rows left for the next run: not
+    started within ``max_seconds``, or not taken by the shop (a 500 or a timeout after the client's
+    retries; the next run reads the row again and writes its absolute quantity, so a write applied
+    unheard is not doubled); refused rows become dead letters. ``UNAVAILABLE_IN_A_ROW`` rows in a
+    row not taken: the shop is down, the push stops once the writes under way are done (raises)."""
     written: list[_RowWrite] = []
+    untaken: list[_RowWrite] = []
+    unavailable = 0  # rows in a row whose write the shop did not take
     started = 0  # the writes start in order: those not started are the list's tail
     with in_order(writes, lambda w: _write(prestashop, w), seconds=max_seconds) as outcomes:
         for write, outcome in outcomes:
@@ -308,14 +313,23 @@ def _write_all(
             try:
                 change = outcome.result()
             except _RowRefused as refused:
+                unavailable = 0
                 letters.append(refused.letter)
                 report.dead_lettered.append(refused.letter["key"])
                 log.warning("stock row %s refused by the shop: %s", refused.letter["key"], refused)
                 continue
+            except PrestashopUnavailable as error:
+                unavailable += 1
+                if unavailable >= UNAVAILABLE_IN_A_ROW:
+                    raise
+                log.warning("stock row %s left for the next run: %s", write.key, error)
+                untaken.append(write)
+                continue
+            unavailable = 0
             if change is not None:
                 report.changed.append(change)
                 written.append(write)
-    left = writes[started:]
+    left = untaken + writes[started:]
     report.left_for_next_run += [w.key for w in left]
     return written, left
 
