@@ -14,6 +14,7 @@ import dagster as dg
 import psutil
 
 from prestashop_infor.defs import EXECUTOR, defs
+from prestashop_infor.processes import is_running
 
 
 @dg.op
@@ -61,13 +62,6 @@ def test_a_step_is_forked_from_a_server_holding_the_definitions_which_ends_with_
     command = " ".join(where["server_command"])
     assert "forkserver" in command and "prestashop_infor.defs" in command, command
     deadline = time.monotonic() + 10  # the server sees its run's end (its pipe closed) and exits
-    while time.monotonic() < deadline and any(_running(pid) for pid in (where["server"], where["step"])):
+    while time.monotonic() < deadline and any(is_running(pid) for pid in (where["server"], where["step"])):
         time.sleep(0.1)
-    assert not any(_running(pid) for pid in (where["server"], where["step"]))
-
-
-def _running(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+    assert not any(is_running(pid) for pid in (where["server"], where["step"]))
